@@ -1,0 +1,33 @@
+// Alertmanager webhook payload, version 4: https://prometheus.io/docs/alerting/latest/configuration/#webhook_config
+// Lenient on extra fields (Alertmanager adds them over time), strict on `version`.
+import { z } from 'zod';
+
+const labelMap = z.record(z.string(), z.string());
+
+export const alertSchema = z.looseObject({
+  status: z.enum(['firing', 'resolved']),
+  labels: labelMap.refine((l) => typeof l['alertname'] === 'string' && l['alertname'] !== '', {
+    message: 'labels.alertname is required',
+  }),
+  annotations: labelMap.default({}),
+  startsAt: z.string().min(1),
+  endsAt: z.string().default('0001-01-01T00:00:00Z'),
+  generatorURL: z.string().default(''),
+  fingerprint: z.string().min(1).max(128),
+});
+
+export const payloadSchema = z.looseObject({
+  version: z.literal('4'),
+  groupKey: z.string().default(''),
+  truncatedAlerts: z.number().int().nonnegative().default(0),
+  status: z.enum(['firing', 'resolved']),
+  receiver: z.string().default(''),
+  groupLabels: labelMap.default({}),
+  commonLabels: labelMap.default({}),
+  commonAnnotations: labelMap.default({}),
+  externalURL: z.string().default(''),
+  alerts: z.array(alertSchema).max(1000),
+});
+
+export type Alert = z.infer<typeof alertSchema>;
+export type AlertPayload = z.infer<typeof payloadSchema>;

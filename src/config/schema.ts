@@ -1,0 +1,107 @@
+// The one source of configuration types. Every default lives here so `check-config`, the
+// server and the chart's values all agree.
+import { z } from 'zod';
+
+export const confidenceSchema = z.enum(['low', 'medium', 'high']);
+export type Confidence = z.infer<typeof confidenceSchema>;
+
+export const workloadKindSchema = z.enum(['Deployment', 'StatefulSet', 'DaemonSet']);
+export type WorkloadKind = z.infer<typeof workloadKindSchema>;
+
+/** Label template: literal text with `{{ labels.NAME }}` parts; `||` picks the first non-empty. */
+const template = z.string().min(1).max(253);
+
+export const targetTemplateSchema = z.strictObject({
+  kind: template.default('{{ labels.kind || "Deployment" }}'),
+  namespace: template.default('{{ labels.namespace }}'),
+  name: template.default('{{ labels.deployment || labels.service }}'),
+});
+
+export const scriptActionSchema = z.strictObject({
+  path: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  timeoutSeconds: z.number().positive().max(3600).default(300),
+});
+
+export const ruleSchema = z
+  .strictObject({
+    name: z.string().min(1).optional(),
+    alert: z.string().min(1),
+    matchers: z.array(z.string().min(1)).default([]),
+    trigger: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'trigger must be snake_case (a metric label)'),
+    confidence: confidenceSchema,
+    autoRollback: z.boolean().default(true),
+    target: targetTemplateSchema.optional(),
+    script: scriptActionSchema.optional(),
+    slackChannel: z.string().min(1).optional(),
+  })
+  .refine((r) => !(r.target && r.script), { message: 'a rule has either target or script, not both' });
+
+export const policySchema = z.strictObject({
+  /** Lowest confidence that rolls back without a human. */
+  autoRollbackConfidence: confidenceSchema.default('high'),
+  /** Lowest confidence that creates a job held for approval; anything lower only notifies. */
+  approvalConfidence: confidenceSchema.default('medium'),
+  approvalTtlSeconds: z.number().positive().default(3600),
+  cooldownSeconds: z.number().nonnegative().default(1800),
+  circuitBreaker: z
+    .strictObject({
+      maxRollbacks: z.number().int().positive().default(3),
+      windowSeconds: z.number().positive().default(600),
+    })
+    .prefault({}),
+  allowedNamespaces: z.array(z.string().min(1)).default(['*']),
+  deniedNamespaces: z.array(z.string().min(1)).default(['kube-system', 'kube-public', 'kube-node-lease']),
+  optOutAnnotation: z.string().min(1).default('rollback-controller.io/disabled'),
+});
+
+export const configSchema = z.strictObject({
+  rules: z.array(ruleSchema).optional(),
+  policy: policySchema.prefault({}),
+  queue: z
+    .strictObject({
+      concurrency: z.number().int().positive().max(16).default(1),
+      maxPending: z.number().int().positive().default(1000),
+    })
+    .prefault({}),
+  rollout: z
+    .strictObject({
+      deadlineSeconds: z.number().positive().default(600),
+      pollIntervalSeconds: z.number().positive().default(2),
+    })
+    .prefault({}),
+  verification: z
+    .strictObject({ windowSeconds: z.number().positive().default(900) })
+    .prefault({}),
+  http: z
+    .strictObject({ bodyLimitBytes: z.number().int().positive().default(1024 * 1024) })
+    .prefault({}),
+  slack: z
+    .strictObject({
+      channel: z.string().optional(),
+      username: z.string().default('Rollback Controller'),
+      iconEmoji: z.string().optional(),
+      progressIntervalSeconds: z.number().positive().default(5),
+      retries: z.number().int().nonnegative().max(10).default(3),
+      timeoutSeconds: z.number().positive().default(5),
+      /** Per-namespace channel override (the webhook must allow it). */
+      namespaceChannels: z.record(z.string(), z.string()).default({}),
+    })
+    .prefault({}),
+  journal: z
+    .strictObject({
+      dedupRetentionHours: z.number().positive().default(168),
+      maxJobs: z.number().int().positive().default(5000),
+    })
+    .prefault({}),
+  scriptsDir: z.string().default('rollback-scripts'),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type RawConfig = z.output<typeof configSchema>;
+export type Rule = z.output<typeof ruleSchema>;
+export type Policy = z.output<typeof policySchema>;
+export type TargetTemplate = z.output<typeof targetTemplateSchema>;
+export type ScriptAction = z.output<typeof scriptActionSchema>;
+/** Config after defaults: rules always present. */
+export type Config = Omit<RawConfig, 'rules'> & { rules: Rule[] };

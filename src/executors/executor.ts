@@ -1,0 +1,68 @@
+// The seam between the queue and the things that actually roll back. The queue owns ordering,
+// journaling and metrics; an executor owns one kind of action and reports progress as data.
+import type { ImageChange, Job, JobOutcome, ScriptResult } from '../jobs/job.js';
+
+export interface Availability {
+  available: boolean;
+  reason?: string;
+}
+
+/** What a dry run (and the start of a real run) would do. */
+export interface Plan {
+  /** `ok`: would act; anything else is why it would not. */
+  action: 'rollback' | 'run_script' | 'skip' | 'unavailable';
+  reason: string;
+  fromRevision?: number;
+  toRevision?: number;
+  changes?: { images: ImageChange[] };
+  /** True when the API server accepted the patch with dryRun=All. */
+  serverDryRun?: boolean;
+}
+
+export interface ProgressEvent {
+  event: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+/** Partial job fields an executor sets as it goes (recorded on the job and journaled). */
+export type JobPatch = Partial<
+  Pick<Job, 'fromRevision' | 'toRevision' | 'images' | 'patched' | 'actedAt' | 'script_result'>
+>;
+
+export interface ExecutionContext {
+  signal: AbortSignal;
+  /** Record a timeline entry (and notify Slack). Never throws. */
+  progress(event: ProgressEvent): void;
+  /** Persist fields on the job; resolves once durable. Call with `{ patched: true }` right after patching. */
+  update(patch: JobPatch): Promise<void>;
+  /** Rollout deadline for this job. */
+  deadlineMs: number;
+}
+
+export interface ExecutionResult {
+  outcome: JobOutcome;
+  reason: string;
+  fields?: JobPatch;
+}
+
+export interface Executor {
+  readonly name: 'kubernetes' | 'script';
+  availability(): Promise<Availability>;
+  /**
+   * Record the revision that is current now (the bad one) on a freshly queued job. Called once,
+   * outside the serialized lane, right after the job is durably queued. Never throws.
+   */
+  pin?(job: Job): Promise<JobPatch>;
+  /** Dry run: no side effects. Never throws (failures become `unavailable`/`skip`). */
+  plan(job: Job): Promise<Plan>;
+  /** Perform the job. Expected failures are returned as outcomes, not thrown. */
+  execute(job: Job, ctx: ExecutionContext): Promise<ExecutionResult>;
+  /**
+   * After a restart, a job found `running` in the journal: decide from the live state whether
+   * it was applied (then follow it to the end) or not (then run it or skip it). Never patches twice.
+   */
+  recover?(job: Job, ctx: ExecutionContext): Promise<ExecutionResult>;
+}
+
+export type { ScriptResult };

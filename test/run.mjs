@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// Runs node's built-in test runner over every *.test.ts below the given folders (default: test/
+// without the reliability suite, which has its own npm script). Node 20 cannot glob .ts files
+// itself, so the list is built here.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const passthrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
+const excluded = roots.length ? [] : ['test/reliability'];
+const files = [];
+function walk(dir) {
+  if (excluded.includes(dir)) return;
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (name.endsWith('.test.ts')) files.push(path);
+  }
+}
+for (const root of roots.length ? roots : ['test']) {
+  if (statSync(root).isFile()) files.push(root);
+  else walk(root);
+}
+if (files.length === 0) {
+  console.error('no test files found under', roots.join(' ') || 'test');
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...passthrough, ...files],
+  { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+);
+process.exit(result.status ?? 1);
