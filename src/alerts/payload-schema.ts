@@ -2,7 +2,11 @@
 // Lenient on extra fields (Alertmanager adds them over time), strict on `version`.
 import { z } from 'zod';
 
-const labelMap = z.record(z.string(), z.string());
+// `__proto__` as a key would set the parsed object's prototype: refuse it outright.
+const labelMap = z.record(
+  z.string().refine((k) => k !== '__proto__', '__proto__ is not a valid label name'),
+  z.string(),
+);
 
 export const alertSchema = z.looseObject({
   status: z.enum(['firing', 'resolved']),

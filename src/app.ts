@@ -1,0 +1,172 @@
+// Composition root: reads env and config, creates every part and passes dependencies in.
+// Nothing else in src/ reads process.env.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { Express } from 'express';
+import type { DestinationStream, Logger } from 'pino';
+import { formatProblems, parseConfigText, type ConfigResult } from './config/load-config.js';
+import { readSecret } from './config/read-secret.js';
+import { RollbackController } from './controller.js';
+import { defaultExecutors } from './executors/default-executors.js';
+import type { Executor } from './executors/executor.js';
+import { createAuth, type Credentials } from './http/auth.js';
+import { createHttpApp } from './http/create-http-app.js';
+import { lockDataDir } from './jobs/data-dir-lock.js';
+import type { ExecutorName } from './jobs/job.js';
+import { silentNotifier, type JobNotifier } from './jobs/job-notifier.js';
+import type { JournalFs } from './jobs/journal.js';
+import { createLogger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+
+export interface AppOptions {
+  env?: Record<string, string | undefined>;
+  /** Config text (YAML); default: the file named by ROLLBACK_CONFIG, else built-in defaults. */
+  configText?: string;
+  executors?: Partial<Record<ExecutorName, Executor>>;
+  notifier?: (o: { metrics: Metrics; logger: Logger; config: Extract<ConfigResult, { ok: true }>['config']; slackWebhookUrl: string | undefined }) => JobNotifier;
+  logDestination?: DestinationStream;
+  now?: () => number;
+  newId?: () => string;
+  journalFs?: JournalFs;
+  fsync?: boolean;
+  shutdownGraceMs?: number;
+}
+
+export interface App {
+  http: Express;
+  controller: RollbackController;
+  metrics: Metrics;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export function loadConfigFromEnv(env: Record<string, string | undefined>, configText?: string): Extract<ConfigResult, { ok: true }> {
+  const path = env['ROLLBACK_CONFIG'];
+  let text = configText;
+  if (text === undefined && path) {
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new StartupError(`ROLLBACK_CONFIG=${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  }
+  const result = parseConfigText(text ?? '', env);
+  if (!result.ok) throw new StartupError(`invalid config${path ? ` ${path}` : ''}:\n${formatProblems(result.problems)}`);
+  return result;
+}
+
+export async function buildApp(o: AppOptions = {}): Promise<App> {
+  const env = o.env ?? process.env;
+  const { config, rules } = loadConfigFromEnv(env, o.configText);
+  let credentials: Credentials;
+  let slackWebhookUrl: string | undefined;
+  try {
+    credentials = {
+      webhookUser: env['ROLLBACK_WEBHOOK_USER'] || 'alertmanager',
+      webhookSecret: readSecret('ROLLBACK_WEBHOOK_SECRET', { env }),
+      operatorUser: env['ROLLBACK_OPERATOR_USER'] || undefined,
+      operatorSecret: readSecret('ROLLBACK_OPERATOR_SECRET', { env }),
+    };
+    slackWebhookUrl = readSecret('SLACK_WEBHOOK_URL', { env });
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+  const secrets = [credentials.webhookSecret, credentials.operatorSecret, slackWebhookUrl].filter((s): s is string => !!s);
+  const logger = createLogger({
+    level: env['LOG_LEVEL'] ?? 'info',
+    secrets: () => secrets,
+    ...(o.logDestination ? { destination: o.logDestination } : {}),
+  });
+  const metrics = createMetrics();
+  const dataDir = resolve(env['ROLLBACK_DATA_DIR'] || 'data');
+  let unlock: () => void;
+  try {
+    unlock = lockDataDir(dataDir);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+  const notifier = o.notifier?.({ metrics, logger, config, slackWebhookUrl }) ?? silentNotifier;
+  const controller = new RollbackController({
+    config,
+    rules,
+    dataDir,
+    executors: o.executors ?? defaultExecutors(config, logger),
+    notifier,
+    metrics,
+    logger,
+    ...(o.now ? { now: o.now } : {}),
+    ...(o.newId ? { newId: o.newId } : {}),
+    ...(o.journalFs ? { journalFs: o.journalFs } : {}),
+    ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
+    ...(o.shutdownGraceMs !== undefined ? { shutdownGraceMs: o.shutdownGraceMs } : {}),
+  });
+  try {
+    await controller.open();
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+  if (!credentials.webhookSecret) {
+    logger.warn('ROLLBACK_WEBHOOK_SECRET is not set: protected routes answer 503 until it is (set it or ROLLBACK_WEBHOOK_SECRET_FILE)');
+  }
+  const http = createHttpApp({
+    controller,
+    auth: createAuth(() => credentials),
+    metrics,
+    logger,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+  });
+  return {
+    http,
+    controller,
+    metrics,
+    logger,
+    close: async () => {
+      await controller.close();
+      unlock();
+    },
+  };
+}
+
+export interface RunningServer {
+  app: App;
+  server: Server;
+  url: string;
+  /** Graceful stop: no new connections, running job finished or handed back, journal flushed. */
+  close(): Promise<void>;
+}
+
+export async function startServer(o: AppOptions & { port?: number; host?: string } = {}): Promise<RunningServer> {
+  const app = await buildApp(o);
+  const server = createServer({ keepAliveTimeout: 65_000 }, app.http);
+  // Alertmanager's default webhook timeout is long; keep requests bounded on our side too.
+  server.requestTimeout = 30_000;
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(o.port ?? 8080, o.host ?? '0.0.0.0', () => ok());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+  app.logger.info({ url }, 'listening');
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    server,
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        const closed = new Promise<void>((ok) => server.close(() => ok()));
+        server.closeIdleConnections();
+        await app.close();
+        server.closeAllConnections();
+        await closed;
+      })()),
+  };
+}

@@ -1,0 +1,290 @@
+// The controller's use cases (trigger, dry run, status, jobs, pause/resume, approve) over the
+// state, the journal and the queue. HTTP routes are thin wrappers around these methods.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AlertPayload } from './alerts/payload-schema.js';
+import type { CompiledRule } from './config/compile-rules.js';
+import type { Config } from './config/schema.js';
+import { decideAlert } from './decide/decide-alert.js';
+import type { Decision, DecisionKind } from './decide/decision.js';
+import type { Availability, Executor, Plan } from './executors/executor.js';
+import { takeAlerts } from './jobs/alert-intake.js';
+import { ControllerState } from './jobs/controller-state.js';
+import { UnavailableError } from './jobs/errors.js';
+import type { ExecutorName, Job, JobState } from './jobs/job.js';
+import type { JobNotifier } from './jobs/job-notifier.js';
+import { JobRunner } from './jobs/job-runner.js';
+import { Journal, type JournalFs } from './jobs/journal.js';
+import type { JournalRecord } from './jobs/journal-record.js';
+import { alertRef, newJob } from './jobs/new-job.js';
+import type { Metrics } from './observability/metrics.js';
+
+export interface ControllerOptions {
+  config: Config;
+  rules: CompiledRule[];
+  dataDir: string;
+  executors: Partial<Record<ExecutorName, Executor>>;
+  notifier: JobNotifier;
+  metrics: Metrics;
+  logger: Logger;
+  now?: () => number;
+  newId?: () => string;
+  journalFs?: JournalFs;
+  fsync?: boolean;
+  /** How long SIGTERM waits for a running job before handing it back. */
+  shutdownGraceMs?: number;
+}
+
+export interface DryRunPlan {
+  alertname: string;
+  rule?: string;
+  trigger?: string;
+  confidence?: string;
+  decision: DecisionKind;
+  reason: string;
+  target?: Decision['target'];
+  script?: { path: string; args: string[] };
+  fromRevision?: number;
+  toRevision?: number;
+  changes?: Plan['changes'];
+  execution?: { action: Plan['action']; reason: string; serverDryRun: boolean };
+}
+
+/** Decisions that are worth a message in the deployment channel on their own. */
+const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set(['cooldown', 'circuit_open', 'paused', 'notify_only']);
+/** Decisions for which a dry run also asks the executor what it would do. */
+const PLAN_DECISIONS: ReadonlySet<DecisionKind> = new Set(['queued', 'awaiting_approval', 'coalesced', 'cooldown', 'paused', 'circuit_open', 'notify_only', 'duplicate']);
+
+export function newJobId(now: number): string {
+  return `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+export class RollbackController {
+  readonly state = new ControllerState();
+  readonly journal: Journal<JournalRecord>;
+  readonly runner: JobRunner;
+  readonly startedAt: number;
+  private readonly now: () => number;
+  private readonly newId: () => string;
+  private ready = false;
+  private closing = false;
+
+  constructor(private readonly o: ControllerOptions) {
+    this.now = o.now ?? Date.now;
+    this.newId = o.newId ?? (() => newJobId(this.now()));
+    this.startedAt = this.now();
+    this.journal = new Journal<JournalRecord>(o.dataDir, {
+      ...(o.journalFs ? { fs: o.journalFs } : {}),
+      ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
+    });
+    const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
+    this.runner = new JobRunner({
+      state: this.state,
+      append: (records) => this.journal.append(records),
+      executors: o.executors,
+      metrics: o.metrics,
+      notifier: o.notifier,
+      logger: o.logger.child({ component: 'queue' }),
+      now: this.now,
+      concurrency: o.config.queue.concurrency,
+      rolloutDeadlineMs: o.config.rollout.deadlineSeconds * 1000,
+      verificationWindowMs: o.config.verification.windowSeconds * 1000,
+      channelFor: (job) => ruleByName.get(job.rule)?.slackChannel,
+    });
+  }
+
+  get isReady(): boolean {
+    return this.ready && !this.closing;
+  }
+
+  /** Replays the journal, compacts it, and resumes whatever was in flight. */
+  async open(): Promise<void> {
+    const { records, torn } = await this.journal.open();
+    for (const r of records) this.state.apply(r);
+    if (torn) this.o.logger.warn({ torn }, 'journal had a torn tail (crash mid-write); it was cut');
+    const retention = { maxJobs: this.o.config.journal.maxJobs, instanceMs: this.o.config.journal.dedupRetentionHours * 3600_000 };
+    await this.journal.compact(this.state.snapshot(this.now(), retention));
+    this.journal.snapshot = () => this.state.snapshot(this.now(), retention);
+    this.o.metrics.paused.set(this.state.paused ? 1 : 0);
+    this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
+    if (this.state.paused) this.runner.pause();
+    this.runner.start();
+    this.ready = true;
+    this.o.logger.info({ replayed: records.length, jobs: this.state.jobs.size }, 'journal replayed');
+  }
+
+  async trigger(payload: AlertPayload): Promise<Decision[]> {
+    if (this.closing) throw new UnavailableError('the controller is shutting down');
+    for (const a of payload.alerts) this.o.metrics.alertsReceived.inc({ status: a.status });
+    if (this.runner.depth >= this.o.config.queue.maxPending) {
+      throw new UnavailableError(`the job queue is full (${this.o.config.queue.maxPending} pending)`);
+    }
+    const result = await takeAlerts(payload, this.now(), {
+      state: this.state,
+      append: (records) => this.journal.append(records),
+      rules: () => this.o.rules,
+      policy: this.o.config.policy,
+      newId: this.newId,
+    });
+    result.decisions.forEach((d, i) => {
+      this.o.metrics.decisions.inc({ trigger: d.trigger ?? 'none', confidence: d.confidence ?? 'none', decision: d.decision });
+      const rule = result.rules[i];
+      if (NOTIFY_DECISIONS.has(d.decision)) {
+        const alert = payload.alerts[i];
+        this.o.notifier.decision(
+          {
+            alertname: d.alertname,
+            decision: d.decision,
+            reason: d.reason,
+            labels: alert?.labels ?? {},
+            ...(d.trigger ? { trigger: d.trigger } : {}),
+            ...(d.confidence ? { confidence: d.confidence } : {}),
+            ...(d.target ? { target: d.target } : {}),
+            ...(alert?.generatorURL ? { generatorURL: alert.generatorURL } : {}),
+          },
+          rule?.slackChannel ? { channel: rule.slackChannel } : {},
+        );
+      }
+    });
+    if (result.circuitOpened) this.o.metrics.circuitOpen.set(1);
+    for (const job of result.created) this.runner.accepted(job);
+    for (const job of result.recovered) this.runner.recovered(job);
+    this.runner.updateGauges();
+    return result.decisions;
+  }
+
+  /** What `trigger` would decide now, plus the executor's plan; touches nothing. */
+  async dryRun(payload: AlertPayload): Promise<DryRunPlan[]> {
+    const now = this.now();
+    return Promise.all(
+      payload.alerts.map(async (alert) => {
+        const ad = decideAlert(alert, now, this.o.rules, this.o.config.policy, this.state);
+        const d = ad.decision;
+        const plan: DryRunPlan = { alertname: d.alertname, decision: d.decision, reason: d.reason };
+        if (d.rule) plan.rule = d.rule;
+        if (d.trigger) plan.trigger = d.trigger;
+        if (d.confidence) plan.confidence = d.confidence;
+        if (d.target) plan.target = d.target;
+        if (ad.rule?.script) plan.script = { path: ad.rule.script.path, args: ad.rule.script.args };
+        if (!ad.rule || !d.targetKey || !PLAN_DECISIONS.has(d.decision)) return plan;
+        const job = newJob({
+          id: 'dry-run',
+          now,
+          rule: ad.rule,
+          decision: d,
+          alert: alertRef(alert, payload.externalURL, now),
+          held: false,
+          approvalTtlMs: 0,
+        });
+        const executor = this.o.executors[job.executor];
+        if (!executor) {
+          plan.execution = { action: 'unavailable', reason: `the ${job.executor} executor is not configured`, serverDryRun: false };
+          return plan;
+        }
+        const p = await executor.plan(job);
+        if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
+        if (p.toRevision !== undefined) plan.toRevision = p.toRevision;
+        if (p.changes) plan.changes = p.changes;
+        plan.execution = { action: p.action, reason: p.reason, serverDryRun: p.serverDryRun ?? false };
+        return plan;
+      }),
+    );
+  }
+
+  async executorStatus(): Promise<Record<string, Availability>> {
+    const out: Record<string, Availability> = {};
+    await Promise.all(
+      Object.entries(this.o.executors).map(async ([name, ex]) => {
+        out[name] = ex ? await ex.availability().catch((e: Error) => ({ available: false, reason: e.message })) : { available: false };
+      }),
+    );
+    return out;
+  }
+
+  async status(): Promise<Record<string, unknown>> {
+    const policy = this.o.config.policy;
+    const now = this.now();
+    return {
+      version: process.env['npm_package_version'] ?? '0.1.0',
+      startedAt: new Date(this.startedAt).toISOString(),
+      uptimeSeconds: Math.round((now - this.startedAt) / 1000),
+      ready: this.isReady,
+      paused: this.state.pause,
+      circuit: {
+        ...this.state.circuit,
+        recentRollbacks: this.state.rollbacksSince(now - policy.circuitBreaker.windowSeconds * 1000),
+        maxRollbacks: policy.circuitBreaker.maxRollbacks,
+        windowSeconds: policy.circuitBreaker.windowSeconds,
+      },
+      queue: {
+        depth: this.runner.depth,
+        inProgress: this.runner.inProgress,
+        concurrency: this.o.config.queue.concurrency,
+        maxPending: this.o.config.queue.maxPending,
+      },
+      executors: await this.executorStatus(),
+      notifications: { slack: this.o.notifier.enabled ? 'enabled' : 'disabled (SLACK_WEBHOOK_URL not set)' },
+      journal: { path: this.journal.path, bytes: this.journal.bytes, records: this.journal.records, lastError: this.journal.lastError ?? null },
+      policy,
+      rules: this.o.rules.map((r) => ({
+        name: r.name,
+        alert: r.alert,
+        matchers: r.matchers.map((m) => `${m.name}${m.op}${JSON.stringify(m.value)}`),
+        trigger: r.trigger,
+        confidence: r.confidence,
+        autoRollback: r.autoRollback,
+        action: r.script ? `script ${r.script.path}` : 'kubernetes rollout undo',
+      })),
+    };
+  }
+
+  listJobs(filter: { limit: number; state?: JobState; target?: string }): Job[] {
+    const out: Job[] = [];
+    const all = [...this.state.jobs.values()];
+    for (let i = all.length - 1; i >= 0 && out.length < filter.limit; i--) {
+      const job = all[i];
+      if (!job) continue;
+      if (filter.state && job.state !== filter.state) continue;
+      if (filter.target && !job.targetKey.includes(filter.target)) continue;
+      out.push(job);
+    }
+    return out;
+  }
+
+  getJob(id: string): Job | undefined {
+    return this.state.jobs.get(id);
+  }
+
+  async setPaused(paused: boolean, by: string, reason?: string): Promise<Record<string, unknown>> {
+    const now = this.now();
+    const records: JournalRecord[] = [{ t: 'pause', at: now, paused, by, ...(reason ? { reason } : {}) }];
+    // Resume also closes the circuit breaker and restarts its window.
+    if (!paused) records.push({ t: 'circuit', at: now, open: false });
+    const undo = this.state.applyAll(records);
+    try {
+      await this.journal.append(records);
+    } catch (err) {
+      undo();
+      throw err;
+    }
+    this.o.metrics.paused.set(paused ? 1 : 0);
+    if (paused) this.runner.pause();
+    else {
+      this.o.metrics.circuitOpen.set(0);
+      this.runner.resume();
+    }
+    this.o.logger.warn({ by, reason, paused }, paused ? 'automatic rollbacks paused' : 'automatic rollbacks resumed');
+    return { paused: this.state.pause, circuit: this.state.circuit };
+  }
+
+  approve(id: string, by: string): Promise<Job> {
+    return this.runner.approve(id, by);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.runner.stop(this.o.shutdownGraceMs ?? 20_000);
+    await this.o.notifier.flush(3000);
+    await this.journal.close();
+  }
+}

@@ -1,0 +1,46 @@
+// Decision kinds and their wire shape (SPEC "POST /trigger").
+import type { Confidence } from '../config/schema.js';
+import type { WorkloadRef } from '../jobs/job.js';
+
+export const DECISION_KINDS = [
+  'queued',
+  'coalesced',
+  'duplicate',
+  'cooldown',
+  'paused',
+  'circuit_open',
+  'awaiting_approval',
+  'notify_only',
+  'unmapped',
+  'resolved',
+  'invalid_target',
+] as const;
+export type DecisionKind = (typeof DECISION_KINDS)[number];
+
+export interface Decision {
+  alertname: string;
+  fingerprint: string;
+  status: 'firing' | 'resolved';
+  decision: DecisionKind;
+  reason: string;
+  jobId?: string;
+  rule?: string;
+  trigger?: string;
+  confidence?: Confidence;
+  target?: WorkloadRef;
+  targetKey?: string;
+}
+
+/** Decisions after which a re-sent copy of the same alert instance is a `duplicate`. */
+export const FINAL_DECISIONS: ReadonlySet<DecisionKind> = new Set([
+  'queued',
+  'coalesced',
+  'awaiting_approval',
+  'cooldown',
+  'notify_only',
+]);
+
+/** Alertmanager's idempotency key for one alert instance: the fingerprint alone repeats across incidents. */
+export function instanceKey(fingerprint: string, startsAt: string): string {
+  return `${fingerprint}@${startsAt}`;
+}

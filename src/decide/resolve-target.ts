@@ -1,0 +1,58 @@
+// Renders a rule's target from the alert's labels and checks it names something we may touch.
+import type { CompiledRule } from '../config/compile-rules.js';
+import type { Policy, WorkloadKind } from '../config/schema.js';
+import type { WorkloadRef } from '../jobs/job.js';
+
+const KINDS: Record<string, WorkloadKind> = {
+  deployment: 'Deployment',
+  statefulset: 'StatefulSet',
+  daemonset: 'DaemonSet',
+};
+// Kubernetes name rules: namespaces are DNS-1123 labels, workload names DNS-1123 subdomains.
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export type TargetResult = { ok: true; target: WorkloadRef } | { ok: false; reason: string };
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${body}$`);
+}
+
+export function namespaceAllowed(namespace: string, policy: Policy): string | undefined {
+  if (policy.deniedNamespaces.some((g) => globToRegExp(g).test(namespace))) {
+    return `namespace ${JSON.stringify(namespace)} is denied by policy.deniedNamespaces`;
+  }
+  if (!policy.allowedNamespaces.some((g) => globToRegExp(g).test(namespace))) {
+    return `namespace ${JSON.stringify(namespace)} is not in policy.allowedNamespaces`;
+  }
+  return undefined;
+}
+
+function show(v: string): string {
+  return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+}
+
+export function resolveTarget(
+  rule: CompiledRule,
+  labels: Record<string, string>,
+  policy: Policy,
+): TargetResult {
+  if (!rule.target) return { ok: false, reason: `rule ${rule.name} has no Kubernetes target` };
+  const rawKind = rule.target.kind(labels);
+  const kind = KINDS[rawKind.toLowerCase()];
+  if (!kind) return { ok: false, reason: `kind ${show(rawKind)} is not Deployment, StatefulSet or DaemonSet` };
+  const namespace = rule.target.namespace(labels);
+  if (namespace === '') return { ok: false, reason: 'the alert has no namespace label to name the target namespace' };
+  if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
+    return { ok: false, reason: `namespace ${show(namespace)} is not a valid Kubernetes namespace name` };
+  }
+  const name = rule.target.name(labels);
+  if (name === '') return { ok: false, reason: 'the alert has no deployment or service label to name the workload' };
+  if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
+    return { ok: false, reason: `name ${show(name)} is not a valid Kubernetes object name` };
+  }
+  const denied = namespaceAllowed(namespace, policy);
+  if (denied) return { ok: false, reason: denied };
+  return { ok: true, target: { kind, namespace, name } };
+}

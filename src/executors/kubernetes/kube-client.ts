@@ -1,0 +1,159 @@
+// The thin layer over @kubernetes/client-node 1.x: the only file that touches the library.
+// It returns plain wire-format JSON, sets the patch Content-Type explicitly per call, bounds every
+// call with a timeout and turns every failure into a typed error (kube-errors.ts).
+import {
+  AppsV1Api,
+  CoreV1Api,
+  Observable,
+  PatchStrategy,
+  VersionApi,
+  setHeaderOptions,
+  type ConfigurationOptions,
+  type KubeConfig,
+  type ObservableMiddleware,
+} from '@kubernetes/client-node';
+import type { WorkloadRef } from '../../jobs/job.js';
+import type { ControllerRevision, ReplicaSet, Workload } from './kube-types.js';
+import { toKubeError } from './kube-errors.js';
+
+export type PatchType = 'json' | 'strategic';
+
+export interface KubeEvent {
+  metadata: { name: string; namespace: string };
+  involvedObject: {
+    apiVersion: string;
+    kind: string;
+    namespace: string;
+    name: string;
+    uid?: string;
+    resourceVersion?: string;
+  };
+  reason: string;
+  message: string;
+  type: 'Normal' | 'Warning';
+  source: { component: string };
+  reportingComponent: string;
+  reportingInstance: string;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  count: number;
+}
+
+export interface KubeClient {
+  readWorkload(ref: WorkloadRef, signal?: AbortSignal): Promise<Workload>;
+  listReplicaSets(
+    namespace: string,
+    labelSelector: string,
+    signal?: AbortSignal,
+  ): Promise<ReplicaSet[]>;
+  listControllerRevisions(
+    namespace: string,
+    labelSelector: string,
+    signal?: AbortSignal,
+  ): Promise<ControllerRevision[]>;
+  patchWorkload(
+    ref: WorkloadRef,
+    patch: unknown,
+    type: PatchType,
+    options: { dryRun: boolean; fieldManager: string; signal?: AbortSignal },
+  ): Promise<Workload>;
+  createEvent(event: KubeEvent, signal?: AbortSignal): Promise<void>;
+  /** GET /version with the given timeout: the cheap reachability probe. */
+  version(timeoutMs: number): Promise<string>;
+}
+
+export function createKubeClient(
+  kc: KubeConfig,
+  options: { requestTimeoutMs: number },
+): KubeClient {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const versionApi = kc.makeApiClient(VersionApi);
+
+  // A per-call middleware that bounds the request (and the caller's abort) with a timeout.
+  const limit = (
+    signal: AbortSignal | undefined,
+    timeoutMs = options.requestTimeoutMs,
+    base?: ConfigurationOptions<ObservableMiddleware>,
+  ): ConfigurationOptions<ObservableMiddleware> => {
+    const middleware: ObservableMiddleware = {
+      pre: (ctx) => {
+        const timeout = AbortSignal.timeout(timeoutMs);
+        ctx.setSignal(signal ? AbortSignal.any([timeout, signal]) : timeout);
+        return new Observable(Promise.resolve(ctx));
+      },
+      post: (rsp) => new Observable(Promise.resolve(rsp)),
+    };
+    return {
+      ...base,
+      middleware: [...(base?.middleware ?? []), middleware],
+      middlewareMergeStrategy: 'append',
+    };
+  };
+
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      // The generated models are class instances with Date fields; JSON round-trip gives the
+      // wire format back (field names match for every type the executor reads).
+      return JSON.parse(JSON.stringify(await fn())) as T;
+    } catch (err) {
+      throw toKubeError(err, what);
+    }
+  };
+
+  return {
+    readWorkload(ref, signal) {
+      const param = { name: ref.name, namespace: ref.namespace };
+      const opts = limit(signal);
+      return call(`GET ${ref.kind} ${ref.namespace}/${ref.name}`, (): Promise<unknown> => {
+        if (ref.kind === 'Deployment') return apps.readNamespacedDeployment(param, opts);
+        if (ref.kind === 'StatefulSet') return apps.readNamespacedStatefulSet(param, opts);
+        return apps.readNamespacedDaemonSet(param, opts);
+      }) as Promise<Workload>;
+    },
+    async listReplicaSets(namespace, labelSelector, signal) {
+      const list = await call(`LIST ReplicaSets in ${namespace}`, () =>
+        apps.listNamespacedReplicaSet({ namespace, labelSelector }, limit(signal)),
+      );
+      return (list.items ?? []) as unknown as ReplicaSet[];
+    },
+    async listControllerRevisions(namespace, labelSelector, signal) {
+      const list = await call(`LIST ControllerRevisions in ${namespace}`, () =>
+        apps.listNamespacedControllerRevision({ namespace, labelSelector }, limit(signal)),
+      );
+      return (list.items ?? []) as unknown as ControllerRevision[];
+    },
+    patchWorkload(ref, patch, type, { dryRun, fieldManager, signal }) {
+      const contentType =
+        type === 'json' ? PatchStrategy.JsonPatch : PatchStrategy.StrategicMergePatch;
+      const param = {
+        name: ref.name,
+        namespace: ref.namespace,
+        body: patch,
+        fieldManager,
+        ...(dryRun ? { dryRun: 'All' } : {}),
+      };
+      const opts = limit(signal, undefined, setHeaderOptions('Content-Type', contentType));
+      const what = `PATCH ${ref.kind} ${ref.namespace}/${ref.name}${dryRun ? ' (dry run)' : ''}`;
+      return call(what, (): Promise<unknown> => {
+        if (ref.kind === 'Deployment') return apps.patchNamespacedDeployment(param, opts);
+        if (ref.kind === 'StatefulSet') return apps.patchNamespacedStatefulSet(param, opts);
+        return apps.patchNamespacedDaemonSet(param, opts);
+      }) as Promise<Workload>;
+    },
+    async createEvent(event, signal) {
+      await call(`CREATE Event in ${event.metadata.namespace}`, () =>
+        core.createNamespacedEvent(
+          { namespace: event.metadata.namespace, body: event as never },
+          limit(signal),
+        ),
+      );
+    },
+    async version(timeoutMs) {
+      const info = await call('GET /version', () =>
+        versionApi.getCode(limit(undefined, timeoutMs)),
+      );
+      return info.gitVersion;
+    },
+  };
+}

@@ -1,0 +1,28 @@
+// One consistent look at a workload and its rollout history (ReplicaSets for a Deployment,
+// ControllerRevisions for a StatefulSet/DaemonSet, listed by the workload's selector as kubectl does).
+import type { WorkloadRef } from '../../jobs/job.js';
+import { findControllerRevisions } from './find-controller-revisions.js';
+import { findDeploymentRevisions } from './find-deployment-revisions.js';
+import type { KubeClient } from './kube-client.js';
+import type { RevisionHistory, Workload } from './kube-types.js';
+import { labelSelectorString } from './label-selector.js';
+
+export interface Snapshot {
+  workload: Workload;
+  history: RevisionHistory;
+}
+
+export async function readSnapshot(
+  client: KubeClient,
+  ref: WorkloadRef,
+  signal?: AbortSignal,
+): Promise<Snapshot> {
+  const workload = await client.readWorkload(ref, signal);
+  const selector = labelSelectorString(workload.spec.selector);
+  if (ref.kind === 'Deployment') {
+    const replicaSets = await client.listReplicaSets(ref.namespace, selector, signal);
+    return { workload, history: findDeploymentRevisions(workload, replicaSets) };
+  }
+  const revisions = await client.listControllerRevisions(ref.namespace, selector, signal);
+  return { workload, history: findControllerRevisions(ref.kind, workload, revisions) };
+}

@@ -1,0 +1,35 @@
+// Exponential backoff with jitter (half fixed, half random) for Kubernetes calls. Only Conflict and Transient errors
+// are retried; `beforeRetry` lets a 409 re-read the object before the next attempt.
+import { ConflictError, TransientError } from './kube-errors.js';
+
+export interface RetryOptions {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  signal?: AbortSignal;
+  onRetry?: (err: Error, attempt: number, delayMs: number) => void;
+}
+
+export function isRetryable(err: unknown): boolean {
+  return err instanceof ConflictError || err instanceof TransientError;
+}
+
+export async function withRetry<T>(
+  fn: (attempt: number) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
+  const random = options.random ?? Math.random;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (!isRetryable(err) || attempt >= options.attempts || options.signal?.aborted) throw err;
+      const cap = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
+      const delayMs = Math.round(cap / 2 + (random() * cap) / 2);
+      options.onRetry?.(err as Error, attempt, delayMs);
+      await options.sleep(delayMs, options.signal);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+// Unauthenticated probes and metrics (no prefix).
+import type { Router } from 'express';
+import type { RollbackController } from '../../controller.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { route } from '../route-label.js';
+
+export function mountHealth(router: Router, ctl: RollbackController, metrics: Metrics): void {
+  router.get('/healthz', route('healthz'), (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  // Ready = able to accept and durably record alerts. A missing cluster is reported, not fatal:
+  // dropping out of the Service would make Alertmanager lose notifications.
+  router.get('/readyz', route('readyz'), async (_req, res) => {
+    const executors = await ctl.executorStatus();
+    const journalOk = ctl.journal.lastError === undefined;
+    const ready = ctl.isReady && journalOk;
+    res.status(ready ? 200 : 503).json({
+      ready,
+      checks: {
+        journal: journalOk ? 'ok' : ctl.journal.lastError,
+        ...Object.fromEntries(Object.entries(executors).map(([k, v]) => [k, v.available ? 'available' : `unavailable: ${v.reason ?? 'unknown'}`])),
+      },
+    });
+  });
+  router.get('/metrics', route('metrics'), async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+}

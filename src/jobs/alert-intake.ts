@@ -1,0 +1,119 @@
+// Decides every alert of a payload against the current state, applies the effects in memory so
+// later alerts of the same payload see them, then makes it all durable in one journal append.
+// Only after that resolves does anything leave the process (queue, Slack, metrics): a crash
+// before the fsync loses nothing that was acknowledged, and a failed write undoes everything.
+import type { Alert, AlertPayload } from '../alerts/payload-schema.js';
+import type { CompiledRule } from '../config/compile-rules.js';
+import type { Policy } from '../config/schema.js';
+import { decideAlert } from '../decide/decide-alert.js';
+import { instanceKey, type Decision } from '../decide/decision.js';
+import type { ControllerState } from './controller-state.js';
+import type { Job } from './job.js';
+import type { JournalRecord } from './journal-record.js';
+import { alertRef, newJob } from './new-job.js';
+
+export interface IntakeResult {
+  decisions: Decision[];
+  /** Jobs created, ready for the queue (queued) or waiting (awaiting_approval). */
+  created: Job[];
+  /** Rule per decision index, for notifications and metrics. */
+  rules: Array<CompiledRule | undefined>;
+  /** Jobs whose verification was closed by a resolved alert. */
+  recovered: Job[];
+  circuitOpened?: string;
+}
+
+export interface IntakeDeps {
+  state: ControllerState;
+  append(records: JournalRecord[]): Promise<void>;
+  rules: () => readonly CompiledRule[];
+  policy: Policy;
+  newId: () => string;
+}
+
+export async function takeAlerts(payload: AlertPayload, now: number, deps: IntakeDeps): Promise<IntakeResult> {
+  const { state, policy } = deps;
+  const rules = deps.rules();
+  const records: JournalRecord[] = [];
+  const undos: Array<() => void> = [];
+  const result: IntakeResult = { decisions: [], created: [], rules: [], recovered: [] };
+  const commit = (batch: JournalRecord[]) => {
+    undos.push(state.applyAll(batch));
+    records.push(...batch);
+  };
+
+  for (const alert of payload.alerts) {
+    const ad = decideAlert(alert, now, rules, policy, state);
+    const batch: JournalRecord[] = [];
+    const effect = ad.effect;
+    if (effect.kind === 'new_job' && ad.rule) {
+      const job = newJob({
+        id: deps.newId(),
+        now,
+        rule: ad.rule,
+        decision: ad.decision,
+        alert: alertRef(alert, payload.externalURL, now),
+        held: effect.held,
+        approvalTtlMs: policy.approvalTtlSeconds * 1000,
+      });
+      ad.decision.jobId = job.id;
+      batch.push({ t: 'job', job });
+      result.created.push(job);
+    } else if (effect.kind === 'coalesce') {
+      const job = state.jobs.get(effect.jobId);
+      if (job) {
+        const at = new Date(now).toISOString();
+        batch.push({
+          t: 'job',
+          job: {
+            ...job,
+            coalesced: [...job.coalesced, { alertname: ad.decision.alertname, fingerprint: alert.fingerprint, startsAt: alert.startsAt, at }],
+            timeline: [...job.timeline, { at, event: 'coalesced', message: `alert ${ad.decision.alertname} (${alert.fingerprint}) attached` }],
+          },
+        });
+      }
+    } else if (effect.kind === 'open_circuit') {
+      batch.push({ t: 'circuit', at: now, open: true, reason: effect.reason });
+      result.circuitOpened = effect.reason;
+    } else if (alert.status === 'resolved') {
+      for (const job of recoveredBy(alert, now, state)) {
+        batch.push({ t: 'job', job });
+        result.recovered.push(job);
+      }
+    }
+    batch.push({ t: 'decision', at: now, d: ad.decision, ...(ad.final ? { key: instanceKey(alert.fingerprint, alert.startsAt) } : {}) });
+    commit(batch);
+    result.decisions.push(ad.decision);
+    result.rules.push(ad.rule);
+  }
+
+  try {
+    await deps.append(records);
+  } catch (err) {
+    for (let i = undos.length - 1; i >= 0; i--) undos[i]?.();
+    throw err;
+  }
+  return result;
+}
+
+/** Succeeded jobs still waiting for this alert to resolve: the verification loop closes here. */
+function recoveredBy(alert: Alert, now: number, state: ControllerState): Job[] {
+  const out: Job[] = [];
+  for (const job of state.jobs.values()) {
+    if (job.verdict !== 'pending') continue;
+    const same = job.alert.fingerprint === alert.fingerprint || job.coalesced.some((c) => c.fingerprint === alert.fingerprint);
+    if (!same || !job.finishedAt) continue;
+    const finished = Date.parse(job.finishedAt);
+    const endsAt = Date.parse(alert.endsAt);
+    const resolvedAt = Number.isFinite(endsAt) && endsAt >= finished && endsAt <= now ? endsAt : now;
+    const recoverySeconds = Math.max(0, (resolvedAt - finished) / 1000);
+    const at = new Date(now).toISOString();
+    out.push({
+      ...job,
+      verdict: 'recovered',
+      recoverySeconds,
+      timeline: [...job.timeline, { at, event: 'recovered', message: `alert resolved ${Math.round(recoverySeconds)}s after the rollback finished` }],
+    });
+  }
+  return out;
+}

@@ -1,0 +1,188 @@
+// In-memory controller state rebuilt from the journal: jobs, handled alert instances, pause and
+// circuit state. It is the PolicyView the pure decision reads, and every mutation returns the
+// journal records to persist plus an undo for when persisting fails.
+import type { PolicyView } from '../decide/decide-alert.js';
+import type { DecisionKind } from '../decide/decision.js';
+import { ACTIVE_STATES, type Job } from './job.js';
+import type { JournalRecord } from './journal-record.js';
+
+export interface PauseState {
+  paused: boolean;
+  since?: number;
+  by?: string;
+  reason?: string;
+}
+
+export interface CircuitState {
+  open: boolean;
+  since?: number;
+  reason?: string;
+  /** Rollbacks before this time no longer count (set by resume). */
+  resetAt: number;
+}
+
+interface Instance {
+  decision: DecisionKind;
+  jobId?: string;
+  at: number;
+}
+
+export type Undo = () => void;
+
+export class ControllerState implements PolicyView {
+  readonly jobs = new Map<string, Job>();
+  private readonly instances = new Map<string, Instance>();
+  private readonly activeByTarget = new Map<string, string>();
+  private readonly lastAction = new Map<string, number>();
+  pause: PauseState = { paused: false };
+  circuit: CircuitState = { open: false, resetAt: 0 };
+
+  get paused(): boolean {
+    return this.pause.paused;
+  }
+
+  get circuitOpen(): boolean {
+    return this.circuit.open;
+  }
+
+  instance(key: string): { decision: DecisionKind; jobId?: string } | undefined {
+    return this.instances.get(key);
+  }
+
+  activeJob(targetKey: string): Job | undefined {
+    const id = this.activeByTarget.get(targetKey);
+    return id === undefined ? undefined : this.jobs.get(id);
+  }
+
+  lastActionAt(targetKey: string): number | undefined {
+    return this.lastAction.get(targetKey);
+  }
+
+  rollbacksSince(sinceMs: number): number {
+    const from = Math.max(sinceMs, this.circuit.resetAt);
+    let n = 0;
+    for (const job of this.jobs.values()) {
+      const at = countedAt(job);
+      if (at !== undefined && at >= from) n++;
+    }
+    return n;
+  }
+
+  get instanceCount(): number {
+    return this.instances.size;
+  }
+
+  /** Applies a record (used by replay and by live mutations alike). */
+  apply(record: JournalRecord): void {
+    switch (record.t) {
+      case 'instance':
+        this.instances.set(record.key, {
+          decision: record.decision,
+          at: record.at,
+          ...(record.jobId ? { jobId: record.jobId } : {}),
+        });
+        break;
+      case 'job':
+        this.putJob(record.job);
+        break;
+      case 'pause':
+        this.pause = record.paused
+          ? { paused: true, since: record.at, ...(record.by ? { by: record.by } : {}), ...(record.reason ? { reason: record.reason } : {}) }
+          : { paused: false };
+        break;
+      case 'circuit':
+        this.circuit = record.open
+          ? { open: true, since: record.at, resetAt: this.circuit.resetAt, ...(record.reason ? { reason: record.reason } : {}) }
+          : { open: false, resetAt: record.at };
+        break;
+      case 'decision':
+        if (record.key) {
+          this.instances.set(record.key, {
+            decision: record.d.decision,
+            at: record.at,
+            ...(record.d.jobId ? { jobId: record.d.jobId } : {}),
+          });
+        }
+        break;
+    }
+  }
+
+  /** Applies records and returns how to take them back. */
+  applyAll(records: JournalRecord[]): Undo {
+    const before = records.map((r) => this.snapshotFor(r));
+    for (const r of records) this.apply(r);
+    return () => {
+      for (let i = records.length - 1; i >= 0; i--) before[i]?.();
+    };
+  }
+
+  private snapshotFor(record: JournalRecord): Undo | undefined {
+    switch (record.t) {
+      case 'instance':
+      case 'decision': {
+        const key = record.key;
+        if (key === undefined) return undefined;
+        const prev = this.instances.get(key);
+        return () => (prev ? this.instances.set(key, prev) : this.instances.delete(key));
+      }
+      case 'job': {
+        const prev = this.jobs.get(record.job.id);
+        return () => {
+          if (prev) this.putJob(prev);
+          else this.removeJob(record.job.id);
+        };
+      }
+      case 'pause': {
+        const prev = this.pause;
+        return () => (this.pause = prev);
+      }
+      case 'circuit': {
+        const prev = this.circuit;
+        return () => (this.circuit = prev);
+      }
+    }
+  }
+
+  private putJob(job: Job): void {
+    this.jobs.set(job.id, job);
+    if (ACTIVE_STATES.has(job.state)) this.activeByTarget.set(job.targetKey, job.id);
+    else if (this.activeByTarget.get(job.targetKey) === job.id) this.activeByTarget.delete(job.targetKey);
+    if (job.actedAt) {
+      const at = Date.parse(job.actedAt);
+      if (at > (this.lastAction.get(job.targetKey) ?? 0)) this.lastAction.set(job.targetKey, at);
+    }
+  }
+
+  private removeJob(id: string): void {
+    const job = this.jobs.get(id);
+    if (!job) return;
+    this.jobs.delete(id);
+    if (this.activeByTarget.get(job.targetKey) === id) this.activeByTarget.delete(job.targetKey);
+  }
+
+  /** Drops old finished jobs and expired instance keys; returns the snapshot records to compact to. */
+  snapshot(now: number, retention: { maxJobs: number; instanceMs: number }): JournalRecord[] {
+    const finished = [...this.jobs.values()].filter((j) => !ACTIVE_STATES.has(j.state));
+    for (const job of finished.slice(0, Math.max(0, finished.length - retention.maxJobs))) this.removeJob(job.id);
+    for (const [key, inst] of this.instances) if (now - inst.at > retention.instanceMs) this.instances.delete(key);
+    const records: JournalRecord[] = [];
+    if (this.pause.paused) {
+      records.push({ t: 'pause', at: this.pause.since ?? now, paused: true, ...(this.pause.by ? { by: this.pause.by } : {}), ...(this.pause.reason ? { reason: this.pause.reason } : {}) });
+    }
+    records.push({ t: 'circuit', at: this.circuit.resetAt, open: false });
+    if (this.circuit.open) {
+      records.push({ t: 'circuit', at: this.circuit.since ?? now, open: true, ...(this.circuit.reason ? { reason: this.circuit.reason } : {}) });
+    }
+    for (const job of this.jobs.values()) records.push({ t: 'job', job });
+    for (const [key, inst] of this.instances) {
+      records.push({ t: 'instance', at: inst.at, key, decision: inst.decision, ...(inst.jobId ? { jobId: inst.jobId } : {}) });
+    }
+    return records;
+  }
+}
+
+/** When a job counted as a rollback for the circuit breaker: queued automatically or approved. */
+function countedAt(job: Job): number | undefined {
+  if (job.approval) return job.approval.approvedAt ? Date.parse(job.approval.approvedAt) : undefined;
+  return Date.parse(job.createdAt);
+}

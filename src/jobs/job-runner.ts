@@ -1,0 +1,336 @@
+// Runs jobs through p-queue: one job per target at a time (the state keeps at most one active
+// job per target), `concurrency` jobs across targets, nothing started while paused. Executors
+// report progress as data; everything they report is journaled and mirrored to Slack/metrics.
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { ExecutionContext, ExecutionResult, Executor, JobPatch, ProgressEvent } from '../executors/executor.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ControllerState } from './controller-state.js';
+import { ConflictError, NotFoundError, UnavailableError } from './errors.js';
+import type { ExecutorName, Job, TimelineEntry } from './job.js';
+import type { JobNotifier } from './job-notifier.js';
+import type { JournalRecord } from './journal-record.js';
+
+export interface RunnerOptions {
+  state: ControllerState;
+  append(records: JournalRecord[]): Promise<void>;
+  executors: Partial<Record<ExecutorName, Executor>>;
+  metrics: Metrics;
+  notifier: JobNotifier;
+  logger: Logger;
+  now: () => number;
+  concurrency: number;
+  rolloutDeadlineMs: number;
+  verificationWindowMs: number;
+  channelFor?: (job: Job) => string | undefined;
+}
+
+export class JobRunner {
+  private readonly queue: PQueue;
+  private readonly running = new Map<string, AbortController>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private stopping = false;
+
+  constructor(private readonly o: RunnerOptions) {
+    this.queue = new PQueue({ concurrency: o.concurrency, autoStart: !o.state.paused });
+  }
+
+  get depth(): number {
+    let n = 0;
+    for (const job of this.o.state.jobs.values()) if (job.state === 'queued') n++;
+    return n;
+  }
+
+  get inProgress(): number {
+    return this.running.size;
+  }
+
+  /** Replays what the journal left: re-checks interrupted jobs, re-queues queued ones, re-arms timers. */
+  start(): void {
+    const jobs = [...this.o.state.jobs.values()];
+    for (const job of jobs) {
+      if (job.state === 'running') this.schedule(job.id, 'recover');
+    }
+    for (const job of jobs) {
+      if (job.state === 'queued') this.enqueue(job);
+      if (job.state === 'awaiting_approval') this.armExpiry(job);
+      if (job.verdict === 'pending') this.armVerification(job);
+    }
+    this.updateGauges();
+  }
+
+  /** A freshly recorded job: pin its revision now, then queue it (or wait for approval). */
+  accepted(job: Job): void {
+    this.track(this.pin(job));
+    const channel = this.o.channelFor?.(job);
+    this.o.notifier.job(job, job.state === 'awaiting_approval' ? 'awaiting_approval' : 'queued', channel ? { channel } : {});
+    if (job.state === 'awaiting_approval') this.armExpiry(job);
+    else this.enqueue(job);
+  }
+
+  enqueue(job: Job): void {
+    this.schedule(job.id, 'execute');
+  }
+
+  pause(): void {
+    this.queue.pause();
+  }
+
+  resume(): void {
+    if (!this.stopping) this.queue.start();
+  }
+
+  async approve(id: string, by: string): Promise<Job> {
+    const job = this.o.state.jobs.get(id);
+    if (!job) throw new NotFoundError(`job ${id} not found`);
+    if (job.state !== 'awaiting_approval') throw new ConflictError(`job ${id} is ${job.state}, not awaiting approval`);
+    const now = this.o.now();
+    if (job.approval && Date.parse(job.approval.expiresAt) <= now) {
+      await this.expire(job.id);
+      throw new ConflictError(`approval for job ${id} expired at ${job.approval.expiresAt}`);
+    }
+    const at = new Date(now).toISOString();
+    const approved: Job = {
+      ...job,
+      state: 'queued',
+      approval: { ...(job.approval ?? { expiresAt: at }), approvedAt: at, approvedBy: by },
+      timeline: [...job.timeline, { at, event: 'approved', message: `approved by ${by}` }],
+    };
+    try {
+      await this.persist(approved, true);
+    } catch {
+      throw new UnavailableError('the approval could not be recorded durably; retry');
+    }
+    this.o.notifier.job(approved, 'queued', this.channel(approved));
+    this.enqueue(approved);
+    return approved;
+  }
+
+  /** SIGTERM: start nothing new, give the running job `graceMs` to finish, then hand it back. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.queue.pause();
+    this.queue.clear();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const idle = this.queue.onIdle();
+    const timer = new Promise((r) => setTimeout(r, graceMs).unref());
+    await Promise.race([idle, timer]);
+    for (const ctrl of this.running.values()) ctrl.abort(new Error('shutting down'));
+    await Promise.race([this.queue.onIdle(), new Promise((r) => setTimeout(r, 5000).unref())]);
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private schedule(id: string, mode: 'execute' | 'recover'): void {
+    this.track(this.queue.add(() => this.run(id, mode)));
+    this.updateGauges();
+  }
+
+  private track(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => this.o.logger.error({ err }, 'job task failed unexpectedly'));
+    this.inflight.add(tracked);
+    void tracked.finally(() => this.inflight.delete(tracked));
+  }
+
+  private channel(job: Job): { channel?: string } {
+    const c = this.o.channelFor?.(job);
+    return c ? { channel: c } : {};
+  }
+
+  private async pin(job: Job): Promise<void> {
+    const executor = this.o.executors[job.executor];
+    if (!executor?.pin) return;
+    let patch: JobPatch;
+    try {
+      patch = await executor.pin(job);
+    } catch (err) {
+      this.o.logger.warn({ jobId: job.id, err }, 'pinning the current revision failed');
+      return;
+    }
+    const current = this.o.state.jobs.get(job.id);
+    // The job may already have started (and pinned itself); never overwrite what execute set.
+    if (!current || current.fromRevision !== undefined || !['queued', 'awaiting_approval'].includes(current.state)) return;
+    const at = new Date(this.o.now()).toISOString();
+    const message = patch.fromRevision !== undefined ? `pinned current revision ${patch.fromRevision}` : 'nothing to pin';
+    await this.persist({ ...current, ...patch, timeline: [...current.timeline, { at, event: 'pinned', message }] }).catch(() => undefined);
+  }
+
+  private async run(id: string, mode: 'execute' | 'recover'): Promise<void> {
+    const initial = this.o.state.jobs.get(id);
+    if (!initial) return;
+    if (mode === 'execute' && initial.state !== 'queued') return;
+    const executor = this.o.executors[initial.executor];
+    const log = this.o.logger.child({ jobId: id });
+    const now = this.o.now();
+    const at = new Date(now).toISOString();
+    let job: Job = {
+      ...initial,
+      state: 'running',
+      startedAt: initial.startedAt ?? at,
+      timeline: [...initial.timeline, mode === 'recover'
+        ? { at, event: 'recovering', message: 'controller restarted while this job was running; re-checking the live state' }
+        : { at, event: 'started', message: `started by the ${initial.executor} executor` }],
+    };
+    const ctrl = new AbortController();
+    this.running.set(id, ctrl);
+    this.updateGauges();
+    await this.persist(job).catch(() => undefined);
+    if (mode === 'execute') this.o.notifier.job(job, 'started', this.channel(job));
+    log.info({ targetKey: job.targetKey, mode }, 'job started');
+
+    const ctx: ExecutionContext = {
+      signal: ctrl.signal,
+      deadlineMs: this.o.rolloutDeadlineMs,
+      progress: (event: ProgressEvent) => {
+        job = this.addTimeline(job, event);
+        this.persist(job).catch(() => undefined);
+        if (event.event === 'progress') this.o.notifier.job(job, 'progress', this.channel(job));
+      },
+      update: async (patch: JobPatch) => {
+        const firstAction = patch.actedAt !== undefined && job.actedAt === undefined;
+        job = { ...job, ...patch };
+        if (firstAction && patch.actedAt) {
+          const seconds = (Date.parse(patch.actedAt) - job.alert.receivedAt) / 1000;
+          if (seconds >= 0) this.o.metrics.alertToAction.observe({ executor: job.executor }, seconds);
+        }
+        await this.persist(job);
+      },
+    };
+
+    let result: ExecutionResult;
+    try {
+      if (!executor) {
+        result = { outcome: 'failed', reason: `the ${job.executor} executor is not configured` };
+      } else if (mode === 'recover') {
+        result = executor.recover
+          ? await executor.recover(job, ctx)
+          : { outcome: 'failed', reason: 'interrupted by a restart; this executor cannot resume a job' };
+      } else {
+        result = await executor.execute(job, ctx);
+      }
+    } catch (err) {
+      if (ctrl.signal.aborted) result = { outcome: 'failed', reason: 'interrupted' };
+      else result = { outcome: 'failed', reason: `executor error: ${(err as Error).message ?? String(err)}`.slice(0, 500) };
+    }
+    this.running.delete(id);
+
+    if (ctrl.signal.aborted && this.stopping) {
+      // Hand the job back: it stays `running` in the journal and is re-checked on the next start.
+      job = this.addTimeline(job, { event: 'handed_back', message: 'controller shut down while the job was running; it will be re-checked on start' });
+      await this.persist(job).catch(() => undefined);
+      this.updateGauges();
+      log.warn('job handed back on shutdown');
+      return;
+    }
+    await this.finish(job, result, log);
+  }
+
+  private async finish(running: Job, result: ExecutionResult, log: Logger): Promise<void> {
+    const now = this.o.now();
+    const at = new Date(now).toISOString();
+    let job: Job = {
+      ...running,
+      ...(result.fields ?? {}),
+      state: result.outcome,
+      outcome: result.outcome,
+      reason: result.reason,
+      finishedAt: at,
+      timeline: [...running.timeline, { at, event: result.outcome, message: result.reason }],
+    };
+    if (result.outcome === 'succeeded') job = { ...job, verdict: 'pending' };
+    await this.persist(job).catch(() => undefined);
+    const labels = { trigger: job.trigger, executor: job.executor, outcome: result.outcome };
+    this.o.metrics.jobs.inc(labels);
+    if (job.startedAt) this.o.metrics.jobDuration.observe(labels, Math.max(0, (now - Date.parse(job.startedAt)) / 1000));
+    if (job.target) {
+      this.o.metrics.lastRollback.set({ namespace: job.target.namespace, workload: job.target.name, outcome: result.outcome }, now / 1000);
+    }
+    this.o.notifier.job(job, result.outcome === 'succeeded' ? 'finished' : result.outcome, this.channel(job));
+    if (job.verdict === 'pending') this.armVerification(job);
+    this.updateGauges();
+    log.info({ outcome: result.outcome, reason: result.reason }, 'job finished');
+  }
+
+  private addTimeline(job: Job, event: ProgressEvent): Job {
+    const entry: TimelineEntry = { at: new Date(this.o.now()).toISOString(), event: event.event, message: event.message };
+    if (event.data) entry.data = event.data;
+    return { ...job, timeline: [...job.timeline, entry] };
+  }
+
+  /** Applies a job snapshot and journals it. `strict` callers need to know the write failed. */
+  private async persist(job: Job, strict = false): Promise<void> {
+    const record: JournalRecord = { t: 'job', job };
+    const undo = this.o.state.applyAll([record]);
+    try {
+      await this.o.append([record]);
+    } catch (err) {
+      if (strict) {
+        undo();
+        throw err;
+      }
+      this.o.logger.error({ jobId: job.id, err }, 'journal write failed; the job state is kept in memory');
+    }
+  }
+
+  private armTimer(atMs: number, fn: () => Promise<void>): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.track(fn());
+    }, Math.max(0, atMs - this.o.now()));
+    t.unref();
+    this.timers.add(t);
+  }
+
+  private armExpiry(job: Job): void {
+    if (job.approval) this.armTimer(Date.parse(job.approval.expiresAt), () => this.expire(job.id));
+  }
+
+  private async expire(id: string): Promise<void> {
+    const job = this.o.state.jobs.get(id);
+    if (job?.state !== 'awaiting_approval') return;
+    const at = new Date(this.o.now()).toISOString();
+    const expired: Job = {
+      ...job,
+      state: 'expired',
+      finishedAt: at,
+      reason: 'approval expired',
+      timeline: [...job.timeline, { at, event: 'expired', message: `no approval before ${job.approval?.expiresAt ?? at}` }],
+    };
+    await this.persist(expired).catch(() => undefined);
+    this.o.notifier.job(expired, 'expired', this.channel(expired));
+    this.updateGauges();
+  }
+
+  private armVerification(job: Job): void {
+    if (!job.finishedAt) return;
+    this.armTimer(Date.parse(job.finishedAt) + this.o.verificationWindowMs, () => this.verifyTimeout(job.id));
+  }
+
+  private async verifyTimeout(id: string): Promise<void> {
+    const job = this.o.state.jobs.get(id);
+    if (job?.verdict !== 'pending') return;
+    const at = new Date(this.o.now()).toISOString();
+    const window = Math.round(this.o.verificationWindowMs / 1000);
+    const updated: Job = {
+      ...job,
+      verdict: 'not_recovered',
+      timeline: [...job.timeline, { at, event: 'not_recovered', message: `the alert did not resolve within ${window}s of the rollback` }],
+    };
+    await this.persist(updated).catch(() => undefined);
+    this.o.metrics.verdicts.inc({ trigger: job.trigger, verdict: 'not_recovered' });
+    this.o.notifier.job(updated, 'not_recovered', this.channel(updated));
+  }
+
+  /** Called by the intake when a resolved alert closed a job's verification. */
+  recovered(job: Job): void {
+    this.o.metrics.verdicts.inc({ trigger: job.trigger, verdict: 'recovered' });
+    if (job.recoverySeconds !== undefined) this.o.metrics.recovery.observe({ trigger: job.trigger }, job.recoverySeconds);
+    this.o.notifier.job(job, 'recovered', this.channel(job));
+  }
+
+  updateGauges(): void {
+    this.o.metrics.queueDepth.set(this.depth);
+    this.o.metrics.jobsInProgress.set(this.running.size);
+  }
+}

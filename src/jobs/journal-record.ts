@@ -1,0 +1,11 @@
+// What the journal stores. Job records are full snapshots (latest wins on replay), so a lost
+// intermediate update is healed by the next one.
+import type { Decision, DecisionKind } from '../decide/decision.js';
+import type { Job } from './job.js';
+
+export type JournalRecord =
+  | { t: 'decision'; at: number; d: Decision; key?: string }
+  | { t: 'instance'; at: number; key: string; decision: DecisionKind; jobId?: string }
+  | { t: 'job'; job: Job }
+  | { t: 'pause'; at: number; paused: boolean; by?: string; reason?: string }
+  | { t: 'circuit'; at: number; open: boolean; reason?: string };

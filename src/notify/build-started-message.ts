@@ -1,0 +1,34 @@
+import type { Job } from '../jobs/job.js';
+import { header, section, slackMessage, type SlackMessage } from './block-kit.js';
+import {
+  alertLinks,
+  esc,
+  imageLines,
+  jobContext,
+  jobFields,
+  jobSummary,
+  revisionText,
+  summaryBlock,
+  targetText,
+} from './job-facts.js';
+
+export function buildStartedMessage(job: Job): SlackMessage {
+  const revisions = revisionText(job);
+  const images = imageLines(job);
+  const what = job.script
+    ? `Running rollback script ${targetText(job)}.`
+    : `Rolling back ${targetText(job)}${revisions ? ` from revision ${revisions}` : ''}.`;
+  return slackMessage(
+    `Rollback started: ${jobSummary(job)}${revisions ? `, revision ${revisions}` : ''} ` +
+      `(${esc(job.trigger, 100)}, ${esc(job.confidence, 20)})`,
+    [
+      header(':rewind: Rollback started'),
+      section(what),
+      jobFields(job, [['Revision', revisions]]),
+      images ? section(`*Image changes*\n${images}`) : undefined,
+      summaryBlock(job),
+      alertLinks(job.alert),
+      jobContext(job),
+    ],
+  );
+}

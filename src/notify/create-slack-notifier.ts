@@ -1,0 +1,238 @@
+// Slack delivery for the deployment channel. Callers on the rollback path only hand a message
+// over: building it is pure and cheap, sending happens later in a bounded queue of our own, so a
+// slow, failing or hanging Slack never delays or fails a rollback. One message at a time keeps a
+// job's messages in order. The webhook URL is a secret: it is used for the request and nowhere
+// else (not in logs, errors, the job timeline or metrics).
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
+import type { Job } from '../jobs/job.js';
+import type { DecisionNotice, JobNotifier, JobStage } from '../jobs/job-notifier.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SlackMessage } from './block-kit.js';
+import { BoundedOutbox } from './bounded-outbox.js';
+import { buildDecisionMessage } from './build-decision-message.js';
+import { buildJobMessage } from './build-job-message.js';
+import { postToSlack } from './post-to-slack.js';
+import { ProgressThrottle } from './progress-throttle.js';
+import { resolveChannel } from './resolve-channel.js';
+
+export type Notifier = JobNotifier;
+
+export interface SlackNotifierOptions {
+  /** Incoming webhook URL (secret). Without it the notifier is disabled. */
+  webhookUrl?: string | undefined;
+  channel?: string | undefined;
+  username?: string | undefined;
+  iconEmoji?: string | undefined;
+  namespaceChannels?: Record<string, string> | undefined;
+  progressIntervalMs?: number | undefined;
+  /** Attempts after the first one. */
+  retries?: number | undefined;
+  /** Per attempt. */
+  timeoutMs?: number | undefined;
+  maxPending?: number | undefined;
+  /** External URL of the controller, for the approve command. */
+  baseUrl?: string | undefined;
+  /** First retry delay; doubles per attempt. */
+  retryBaseMs?: number | undefined;
+  /** A 429 asking to wait longer than this is counted failed instead of blocking the queue. */
+  maxRetryAfterMs?: number | undefined;
+  metrics: Metrics;
+  logger: Logger;
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  fetch?: FetchFunction;
+  /** Called after each successful send, so the job timeline records what was posted. */
+  onSent?: (jobId: string, entry: { event: string; message: string }) => void;
+}
+
+interface Outgoing {
+  progress: boolean;
+  jobId?: string;
+  /** Stage or decision: bounded, safe to log. */
+  kind: string;
+  channel?: string;
+  message: SlackMessage;
+}
+
+type Outcome = 'sent' | 'failed' | 'dropped' | 'disabled';
+
+const MAX_BACKOFF_MS = 30_000;
+
+export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
+  const log = options.logger.child({ component: 'slack' });
+  const count = (outcome: Outcome) =>
+    options.metrics.notifications.inc({ channel: 'slack', outcome });
+  const checked = usableUrl(options.webhookUrl, log);
+  if (!checked) return disabledNotifier(() => count('disabled'));
+  const url: string = checked;
+
+  const clock = options.clock ?? Date.now;
+  const sleep = options.sleep ?? unrefSleep;
+  const retries = options.retries ?? 3;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const retryBaseMs = options.retryBaseMs ?? 1000;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+  const ctx = options.baseUrl ? { baseUrl: options.baseUrl } : {};
+  const outbox = new BoundedOutbox<Outgoing>(options.maxPending ?? 500);
+  const queue = new PQueue({ concurrency: 1 });
+  const throttle = new ProgressThrottle<Outgoing>({
+    intervalMs: options.progressIntervalMs ?? 5000,
+    now: clock,
+    emit: (_jobId, item) => enqueue(item),
+  });
+
+  function enqueue(item: Outgoing): void {
+    for (const lost of outbox.push(item)) {
+      count('dropped');
+      log.warn({ jobId: lost.jobId, stage: lost.kind }, 'slack queue full: message dropped');
+    }
+    // One drain task per message; a task whose message was dropped finds the next one or none.
+    void queue.add(async () => {
+      const next = outbox.shift();
+      if (next) await deliver(next);
+    });
+  }
+
+  async function deliver(item: Outgoing): Promise<void> {
+    const payload: IncomingWebhookSendArguments = {
+      text: item.message.text,
+      blocks: item.message.blocks,
+      unfurl_links: false,
+      unfurl_media: false,
+    };
+    if (options.username) payload.username = options.username;
+    if (options.iconEmoji) payload.icon_emoji = options.iconEmoji;
+    if (item.channel) payload.channel = item.channel;
+    const fields = { jobId: item.jobId, stage: item.kind, channel: item.channel };
+
+    for (let attempt = 1; ; attempt++) {
+      const result = await postToSlack(url, payload, {
+        timeoutMs,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      });
+      if (result.ok) {
+        count('sent');
+        log.debug({ ...fields, attempt }, 'slack message sent');
+        if (item.jobId) recordSent(item.jobId, item);
+        return;
+      }
+      const delay = result.retryAfterMs ?? Math.min(retryBaseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+      const giveUp = !result.retryable || attempt > retries || delay > maxRetryAfterMs;
+      // Status and a short code only: the error's text and config can carry the URL.
+      const detail = { ...fields, attempt, status: result.status, errorCode: result.errorCode };
+      if (giveUp) {
+        count('failed');
+        log.warn(detail, 'slack message not delivered');
+        return;
+      }
+      log.info({ ...detail, retryInMs: delay }, 'slack post failed; retrying');
+      await sleep(delay);
+    }
+  }
+
+  function recordSent(jobId: string, item: Outgoing): void {
+    if (!options.onSent) return;
+    const where = item.channel ?? "the webhook's channel";
+    try {
+      options.onSent(jobId, { event: 'slack', message: `posted "${item.kind}" to ${where}` });
+    } catch (err) {
+      log.warn({ jobId, errName: (err as Error)?.name }, 'onSent callback threw');
+    }
+  }
+
+  return {
+    enabled: true,
+    job(job: Job, stage: JobStage, opts: { channel?: string } = {}): void {
+      try {
+        const channel = resolveChannel({
+          explicit: opts.channel,
+          namespace: job.target?.namespace,
+          namespaceChannels: options.namespaceChannels,
+          fallback: options.channel,
+        });
+        const item: Outgoing = {
+          progress: stage === 'progress',
+          jobId: job.id,
+          kind: stage,
+          message: buildJobMessage(job, stage, ctx),
+          ...(channel ? { channel } : {}),
+        };
+        if (item.progress) {
+          throttle.offer(job.id, item);
+        } else {
+          // Any later stage supersedes a held progress message.
+          throttle.cancel(job.id);
+          enqueue(item);
+        }
+      } catch (err) {
+        count('failed');
+        log.error({ jobId: job?.id, stage, errName: (err as Error)?.name }, 'could not build slack message');
+      }
+    },
+    decision(notice: DecisionNotice, opts: { channel?: string } = {}): void {
+      try {
+        const channel = resolveChannel({
+          explicit: opts.channel,
+          namespace: notice.target?.namespace,
+          namespaceChannels: options.namespaceChannels,
+          fallback: options.channel,
+        });
+        enqueue({
+          progress: false,
+          kind: notice.decision.slice(0, 40),
+          message: buildDecisionMessage(notice),
+          ...(channel ? { channel } : {}),
+        });
+      } catch (err) {
+        count('failed');
+        log.error({ errName: (err as Error)?.name }, 'could not build slack decision message');
+      }
+    },
+    async flush(flushTimeoutMs: number): Promise<void> {
+      throttle.releaseAll();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), Math.max(0, flushTimeoutMs));
+      });
+      const result = await Promise.race([queue.onIdle().then(() => 'idle' as const), timedOut]);
+      clearTimeout(timer);
+      if (result === 'timeout') {
+        log.warn({ pending: outbox.size + queue.pending }, 'slack flush timed out; pending messages abandoned');
+      }
+    },
+  };
+}
+
+/** The URL if it can be used; otherwise disabled, saying why without printing the value. */
+function usableUrl(webhookUrl: string | undefined, log: Logger): string | undefined {
+  if (!webhookUrl) {
+    log.info('SLACK_WEBHOOK_URL is not set: Slack notifications are disabled');
+    return undefined;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(webhookUrl);
+  } catch {
+    parsed = new URL('invalid:');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    log.error('SLACK_WEBHOOK_URL is not an http(s) URL: Slack notifications are disabled');
+    return undefined;
+  }
+  return webhookUrl;
+}
+
+function disabledNotifier(countDisabled: () => void): Notifier {
+  return {
+    enabled: false,
+    job: () => countDisabled(),
+    decision: () => countDisabled(),
+    flush: async () => undefined,
+  };
+}
+
+function unrefSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,5 @@
+/** What the builders need besides the job: where the controller's API is reachable. */
+export interface MessageContext {
+  /** External base URL of the controller, for the approve command. */
+  baseUrl?: string;
+}
