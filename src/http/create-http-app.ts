@@ -40,7 +40,16 @@ export function createHttpApp(o: { controller: RollbackController; auth: Auth; m
     next();
   });
 
-  const json = express.json({ limit: o.bodyLimitBytes, type: ['application/json'], strict: true });
+  const json = express.json({
+    limit: o.bodyLimitBytes,
+    type: ['application/json'],
+    strict: true,
+    // JSON.parse makes `__proto__` an own key; copying such objects later can swap prototypes.
+    reviver: (key: string, value: unknown) => {
+      if (key === '__proto__') throw new Error('keys named __proto__ are not accepted');
+      return value;
+    },
+  });
   const api = Router();
   api.use(labelRoute(), o.auth.any);
   mountTrigger(api, o.controller, json);

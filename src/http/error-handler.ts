@@ -32,7 +32,8 @@ export function errorHandler(): ErrorRequestHandler {
       body = { error: `request body is larger than the limit of ${bp.limit ?? 0} bytes` };
     } else if (bp.type === 'entity.parse.failed') {
       status = 400;
-      body = { error: 'request body is not valid JSON' };
+      const proto = /__proto__/.test((err as Error).message);
+      body = { error: proto ? 'keys named __proto__ are not accepted' : 'request body is not valid JSON' };
     } else if (bp.type === 'encoding.unsupported' || bp.type === 'charset.unsupported') {
       status = 415;
       body = { error: 'unsupported content encoding or charset: send UTF-8 JSON' };

@@ -7,7 +7,7 @@ import type { ExecutionContext, ExecutionResult, Executor, JobPatch, ProgressEve
 import type { Metrics } from '../observability/metrics.js';
 import type { ControllerState } from './controller-state.js';
 import { ConflictError, NotFoundError, UnavailableError } from './errors.js';
-import type { ExecutorName, Job, TimelineEntry } from './job.js';
+import { TERMINAL_STATES, type ExecutorName, type Job, type TimelineEntry } from './job.js';
 import type { JobNotifier } from './job-notifier.js';
 import type { JournalRecord } from './journal-record.js';
 
@@ -27,9 +27,8 @@ export interface RunnerOptions {
 
 export class JobRunner {
   private readonly queue: PQueue;
-  private readonly running = new Map<string, AbortController>();
+  private readonly running = new Map<string, { ctrl: AbortController; done: Promise<void> }>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly inflight = new Set<Promise<unknown>>();
   private stopping = false;
 
   constructor(private readonly o: RunnerOptions) {
@@ -60,13 +59,19 @@ export class JobRunner {
     this.updateGauges();
   }
 
-  /** A freshly recorded job: pin its revision now, then queue it (or wait for approval). */
+  /**
+   * A freshly recorded job: pin the revision that is current now (the bad one) before it can
+   * start, so a deploy that lands between the alert and the job is never undone by it.
+   */
   accepted(job: Job): void {
-    this.track(this.pin(job));
-    const channel = this.o.channelFor?.(job);
-    this.o.notifier.job(job, job.state === 'awaiting_approval' ? 'awaiting_approval' : 'queued', channel ? { channel } : {});
-    if (job.state === 'awaiting_approval') this.armExpiry(job);
-    else this.enqueue(job);
+    const held = job.state === 'awaiting_approval';
+    this.o.notifier.job(job, held ? 'awaiting_approval' : 'queued', this.channel(job));
+    if (held) this.armExpiry(job);
+    this.track(
+      this.pin(job).finally(() => {
+        if (!held) this.enqueue(job);
+      }),
+    );
   }
 
   enqueue(job: Job): void {
@@ -114,12 +119,10 @@ export class JobRunner {
     this.queue.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    const idle = this.queue.onIdle();
-    const timer = new Promise((r) => setTimeout(r, graceMs).unref());
-    await Promise.race([idle, timer]);
-    for (const ctrl of this.running.values()) ctrl.abort(new Error('shutting down'));
-    await Promise.race([this.queue.onIdle(), new Promise((r) => setTimeout(r, 5000).unref())]);
-    await Promise.allSettled([...this.inflight]);
+    const allDone = () => Promise.all([...this.running.values()].map((r) => r.done));
+    await withTimeout(allDone(), graceMs);
+    for (const r of this.running.values()) r.ctrl.abort(new Error('shutting down'));
+    await withTimeout(allDone(), 5000);
   }
 
   private schedule(id: string, mode: 'execute' | 'recover'): void {
@@ -128,9 +131,7 @@ export class JobRunner {
   }
 
   private track(p: Promise<unknown>): void {
-    const tracked = p.catch((err: unknown) => this.o.logger.error({ err }, 'job task failed unexpectedly'));
-    this.inflight.add(tracked);
-    void tracked.finally(() => this.inflight.delete(tracked));
+    void p.catch((err: unknown) => this.o.logger.error({ err }, 'job task failed unexpectedly'));
   }
 
   private channel(job: Job): { channel?: string } {
@@ -150,7 +151,7 @@ export class JobRunner {
     }
     const current = this.o.state.jobs.get(job.id);
     // The job may already have started (and pinned itself); never overwrite what execute set.
-    if (!current || current.fromRevision !== undefined || !['queued', 'awaiting_approval'].includes(current.state)) return;
+    if (!current || current.fromRevision !== undefined || TERMINAL_STATES.has(current.state)) return;
     const at = new Date(this.o.now()).toISOString();
     const message = patch.fromRevision !== undefined ? `pinned current revision ${patch.fromRevision}` : 'nothing to pin';
     await this.persist({ ...current, ...patch, timeline: [...current.timeline, { at, event: 'pinned', message }] }).catch(() => undefined);
@@ -160,86 +161,96 @@ export class JobRunner {
     const initial = this.o.state.jobs.get(id);
     if (!initial) return;
     if (mode === 'execute' && initial.state !== 'queued') return;
+    const ctrl = new AbortController();
+    let done!: () => void;
+    this.running.set(id, { ctrl, done: new Promise<void>((r) => (done = r)) });
+    try {
+      await this.runJob(initial, mode, ctrl);
+    } finally {
+      this.running.delete(id);
+      done();
+      this.updateGauges();
+    }
+  }
+
+  private async runJob(initial: Job, mode: 'execute' | 'recover', ctrl: AbortController): Promise<void> {
+    const id = initial.id;
     const executor = this.o.executors[initial.executor];
     const log = this.o.logger.child({ jobId: id });
-    const now = this.o.now();
-    const at = new Date(now).toISOString();
-    let job: Job = {
-      ...initial,
+    const at = new Date(this.o.now()).toISOString();
+    const started = await this.mutate(id, (j) => ({
+      ...j,
       state: 'running',
-      startedAt: initial.startedAt ?? at,
-      timeline: [...initial.timeline, mode === 'recover'
-        ? { at, event: 'recovering', message: 'controller restarted while this job was running; re-checking the live state' }
-        : { at, event: 'started', message: `started by the ${initial.executor} executor` }],
-    };
-    const ctrl = new AbortController();
-    this.running.set(id, ctrl);
+      startedAt: j.startedAt ?? at,
+      timeline: [
+        ...j.timeline,
+        mode === 'recover'
+          ? { at, event: 'recovering', message: 'controller restarted while this job was running; re-checking the live state' }
+          : { at, event: 'started', message: `started by the ${j.executor} executor` },
+      ],
+    }));
     this.updateGauges();
-    await this.persist(job).catch(() => undefined);
-    if (mode === 'execute') this.o.notifier.job(job, 'started', this.channel(job));
-    log.info({ targetKey: job.targetKey, mode }, 'job started');
+    if (mode === 'execute') this.o.notifier.job(started, 'started', this.channel(started));
+    log.info({ targetKey: started.targetKey, mode }, 'job started');
 
     const ctx: ExecutionContext = {
       signal: ctrl.signal,
       deadlineMs: this.o.rolloutDeadlineMs,
       progress: (event: ProgressEvent) => {
-        job = this.addTimeline(job, event);
-        this.persist(job).catch(() => undefined);
-        if (event.event === 'progress') this.o.notifier.job(job, 'progress', this.channel(job));
+        void this.mutate(id, (j) => this.addTimeline(j, event)).then((j) => {
+          if (event.event === 'progress') this.o.notifier.job(j, 'progress', this.channel(j));
+        });
       },
       update: async (patch: JobPatch) => {
-        const firstAction = patch.actedAt !== undefined && job.actedAt === undefined;
-        job = { ...job, ...patch };
+        const before = this.o.state.jobs.get(id);
+        const firstAction = patch.actedAt !== undefined && before?.actedAt === undefined;
+        const j = await this.mutate(id, (cur) => ({ ...cur, ...patch }), true);
         if (firstAction && patch.actedAt) {
-          const seconds = (Date.parse(patch.actedAt) - job.alert.receivedAt) / 1000;
-          if (seconds >= 0) this.o.metrics.alertToAction.observe({ executor: job.executor }, seconds);
+          const seconds = (Date.parse(patch.actedAt) - j.alert.receivedAt) / 1000;
+          if (seconds >= 0) this.o.metrics.alertToAction.observe({ executor: j.executor }, seconds);
         }
-        await this.persist(job);
       },
     };
 
     let result: ExecutionResult;
     try {
       if (!executor) {
-        result = { outcome: 'failed', reason: `the ${job.executor} executor is not configured` };
+        result = { outcome: 'failed', reason: `the ${started.executor} executor is not configured` };
       } else if (mode === 'recover') {
         result = executor.recover
-          ? await executor.recover(job, ctx)
+          ? await executor.recover(started, ctx)
           : { outcome: 'failed', reason: 'interrupted by a restart; this executor cannot resume a job' };
       } else {
-        result = await executor.execute(job, ctx);
+        result = await executor.execute(started, ctx);
       }
     } catch (err) {
-      if (ctrl.signal.aborted) result = { outcome: 'failed', reason: 'interrupted' };
-      else result = { outcome: 'failed', reason: `executor error: ${(err as Error).message ?? String(err)}`.slice(0, 500) };
+      result = { outcome: 'failed', reason: `executor error: ${(err as Error).message ?? String(err)}`.slice(0, 500) };
     }
-    this.running.delete(id);
 
     if (ctrl.signal.aborted && this.stopping) {
       // Hand the job back: it stays `running` in the journal and is re-checked on the next start.
-      job = this.addTimeline(job, { event: 'handed_back', message: 'controller shut down while the job was running; it will be re-checked on start' });
-      await this.persist(job).catch(() => undefined);
-      this.updateGauges();
+      await this.mutate(id, (j) =>
+        this.addTimeline(j, { event: 'handed_back', message: 'controller shut down while the job was running; it will be re-checked on start' }),
+      );
       log.warn('job handed back on shutdown');
       return;
     }
-    await this.finish(job, result, log);
+    await this.finish(id, result, log);
   }
 
-  private async finish(running: Job, result: ExecutionResult, log: Logger): Promise<void> {
+  private async finish(id: string, result: ExecutionResult, log: Logger): Promise<void> {
     const now = this.o.now();
     const at = new Date(now).toISOString();
-    let job: Job = {
+    const job = await this.mutate(id, (running) => ({
       ...running,
       ...(result.fields ?? {}),
       state: result.outcome,
       outcome: result.outcome,
       reason: result.reason,
       finishedAt: at,
+      ...(result.outcome === 'succeeded' ? { verdict: 'pending' as const } : {}),
       timeline: [...running.timeline, { at, event: result.outcome, message: result.reason }],
-    };
-    if (result.outcome === 'succeeded') job = { ...job, verdict: 'pending' };
-    await this.persist(job).catch(() => undefined);
+    }));
     const labels = { trigger: job.trigger, executor: job.executor, outcome: result.outcome };
     this.o.metrics.jobs.inc(labels);
     if (job.startedAt) this.o.metrics.jobDuration.observe(labels, Math.max(0, (now - Date.parse(job.startedAt)) / 1000));
@@ -248,7 +259,6 @@ export class JobRunner {
     }
     this.o.notifier.job(job, result.outcome === 'succeeded' ? 'finished' : result.outcome, this.channel(job));
     if (job.verdict === 'pending') this.armVerification(job);
-    this.updateGauges();
     log.info({ outcome: result.outcome, reason: result.reason }, 'job finished');
   }
 
@@ -256,6 +266,18 @@ export class JobRunner {
     const entry: TimelineEntry = { at: new Date(this.o.now()).toISOString(), event: event.event, message: event.message };
     if (event.data) entry.data = event.data;
     return { ...job, timeline: [...job.timeline, entry] };
+  }
+
+  /**
+   * Read-modify-write of the job as it is in the state now (a coalesced alert may have been
+   * attached meanwhile), then journal it. `strict` callers learn that the write failed.
+   */
+  private async mutate(id: string, fn: (job: Job) => Job, strict = false): Promise<Job> {
+    const current = this.o.state.jobs.get(id);
+    if (!current) throw new Error(`job ${id} vanished from the state`);
+    const next = fn(current);
+    await this.persist(next, strict);
+    return next;
   }
 
   /** Applies a job snapshot and journals it. `strict` callers need to know the write failed. */
@@ -333,4 +355,11 @@ export class JobRunner {
     this.o.metrics.queueDepth.set(this.depth);
     this.o.metrics.jobsInProgress.set(this.running.size);
   }
+}
+
+/** Resolves when `p` settles or after `ms`, whichever is first, without leaving a timer behind. */
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

@@ -40,13 +40,17 @@ export interface SlackMessage {
 
 /** Header text is ours only (never alert text): plain_text is shown as-is, so it is not escaped. */
 export function header(text: string): SlackBlock {
-  const t = text.length > SLACK_LIMITS.headerText ? `${text.slice(0, SLACK_LIMITS.headerText - 1)}…` : text;
+  const t =
+    text.length > SLACK_LIMITS.headerText ? `${text.slice(0, SLACK_LIMITS.headerText - 1)}…` : text;
   return { type: 'header', text: { type: 'plain_text', text: t, emoji: true } };
 }
 
 /** `text` must already be escaped mrkdwn. */
 export function section(text: string): SlackBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: truncateMrkdwn(text, SLACK_LIMITS.sectionText) } };
+  return {
+    type: 'section',
+    text: { type: 'mrkdwn', text: truncateMrkdwn(text, SLACK_LIMITS.sectionText) },
+  };
 }
 
 /** Two-column facts: `[label, escaped value]`. Empty values are left out. */
@@ -65,7 +69,10 @@ export function context(parts: Array<string | undefined>): SlackBlock | undefine
   const elements = parts
     .filter((p): p is string => p !== undefined && p !== '')
     .slice(0, SLACK_LIMITS.contextElements)
-    .map((text) => ({ type: 'mrkdwn' as const, text: truncateMrkdwn(text, SLACK_LIMITS.sectionText) }));
+    .map((text) => ({
+      type: 'mrkdwn' as const,
+      text: truncateMrkdwn(text, SLACK_LIMITS.sectionText),
+    }));
   return elements.length ? { type: 'context', elements } : undefined;
 }
 

@@ -62,19 +62,16 @@ export function buildOutcomeMessage(job: Job, stage: OutcomeStage): SlackMessage
       ]);
     case 'expired': {
       const expiresAt = job.approval?.expiresAt;
-      return slackMessage(
-        `Rollback approval expired: ${jobSummary(job)}; nothing was changed`,
-        [
-          header(':alarm_clock: Rollback approval expired'),
-          section(
-            `No operator approved the rollback of ${targetText(job)}` +
-              `${expiresAt ? ` before ${slackDate(expiresAt)}` : ' in time'}; nothing was changed. ` +
-              'If the alert is still firing and a rollback is wanted, it has to be triggered again.',
-          ),
-          jobFields(job, [['Outcome', 'expired']]),
-          ...tail,
-        ],
-      );
+      return slackMessage(`Rollback approval expired: ${jobSummary(job)}; nothing was changed`, [
+        header(':alarm_clock: Rollback approval expired'),
+        section(
+          `No operator approved the rollback of ${targetText(job)}` +
+            `${expiresAt ? ` before ${slackDate(expiresAt)}` : ' in time'}; nothing was changed. ` +
+            'If the alert is still firing and a rollback is wanted, it has to be triggered again.',
+        ),
+        jobFields(job, [['Outcome', 'expired']]),
+        ...tail,
+      ]);
     }
   }
 }

@@ -26,18 +26,15 @@ export function buildProgressMessage(job: Job): SlackMessage {
   const numbers = counts
     ? `${counts.updated}/${counts.desired} updated, ${counts.ready}/${counts.desired} ready`
     : undefined;
-  return slackMessage(
-    `Rollback in progress: ${jobSummary(job)}${numbers ? `: ${numbers}` : ''}`,
-    [
-      header(':arrows_counterclockwise: Rollback in progress'),
-      section(
-        `${targetText(job)}` +
-          (counts
-            ? `\n*Replicas:* ${counts.updated} updated · ${counts.ready} ready · ${counts.desired} desired`
-            : '') +
-          (message ? `\n_${esc(message, 500)}_` : ''),
-      ),
-      context([`Job ${codeSpan(job.id)}`]),
-    ],
-  );
+  return slackMessage(`Rollback in progress: ${jobSummary(job)}${numbers ? `: ${numbers}` : ''}`, [
+    header(':arrows_counterclockwise: Rollback in progress'),
+    section(
+      `${targetText(job)}` +
+        (counts
+          ? `\n*Replicas:* ${counts.updated} updated · ${counts.ready} ready · ${counts.desired} desired`
+          : '') +
+        (message ? `\n_${esc(message, 500)}_` : ''),
+    ),
+    context([`Job ${codeSpan(job.id)}`]),
+  ]);
 }

@@ -17,7 +17,10 @@ export function buildStartedMessage(job: Job): SlackMessage {
   const images = imageLines(job);
   const what = job.script
     ? `Running rollback script ${targetText(job)}.`
-    : `Rolling back ${targetText(job)}${revisions ? ` from revision ${revisions}` : ''}.`;
+    : `Rolling back ${targetText(job)}` +
+      (job.fromRevision !== undefined && job.toRevision !== undefined
+        ? ` from revision ${job.fromRevision} to revision ${job.toRevision}.`
+        : '.');
   return slackMessage(
     `Rollback started: ${jobSummary(job)}${revisions ? `, revision ${revisions}` : ''} ` +
       `(${esc(job.trigger, 100)}, ${esc(job.confidence, 20)})`,

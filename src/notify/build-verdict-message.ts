@@ -16,7 +16,10 @@ export type VerdictStage = 'recovered' | 'not_recovered';
 export function buildVerdictMessage(job: Job, stage: VerdictStage): SlackMessage {
   const alert = `*${esc(job.alert.alertname, 200)}*`;
   if (stage === 'recovered') {
-    const after = job.recoverySeconds === undefined ? '' : ` ${seconds(job.recoverySeconds)} after the rollback finished`;
+    const after =
+      job.recoverySeconds === undefined
+        ? ''
+        : ` ${seconds(job.recoverySeconds)} after the rollback finished`;
     return slackMessage(`Alert resolved after rollback: ${jobSummary(job)}${after}`, [
       header(':large_green_circle: Alert resolved after rollback'),
       section(`${alert} resolved${after}. The rollback of ${targetText(job)} fixed it.`),

@@ -90,6 +90,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
     }
     // One drain task per message; a task whose message was dropped finds the next one or none.
     void queue.add(async () => {
+      // p-queue starts a task synchronously: yield first so no send work (undici's first-use
+      // set-up, JSON encoding) ever runs on the caller's stack.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const next = outbox.shift();
       if (next) await deliver(next);
     });
@@ -118,7 +121,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
         if (item.jobId) recordSent(item.jobId, item);
         return;
       }
-      const delay = result.retryAfterMs ?? Math.min(retryBaseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+      const delay =
+        result.retryAfterMs ?? Math.min(retryBaseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
       const giveUp = !result.retryable || attempt > retries || delay > maxRetryAfterMs;
       // Status and a short code only: the error's text and config can carry the URL.
       const detail = { ...fields, attempt, status: result.status, errorCode: result.errorCode };
@@ -168,7 +172,10 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
         }
       } catch (err) {
         count('failed');
-        log.error({ jobId: job?.id, stage, errName: (err as Error)?.name }, 'could not build slack message');
+        log.error(
+          { jobId: job?.id, stage, errName: (err as Error)?.name },
+          'could not build slack message',
+        );
       }
     },
     decision(notice: DecisionNotice, opts: { channel?: string } = {}): void {
@@ -199,7 +206,10 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
       const result = await Promise.race([queue.onIdle().then(() => 'idle' as const), timedOut]);
       clearTimeout(timer);
       if (result === 'timeout') {
-        log.warn({ pending: outbox.size + queue.pending }, 'slack flush timed out; pending messages abandoned');
+        log.warn(
+          { pending: outbox.size + queue.pending },
+          'slack flush timed out; pending messages abandoned',
+        );
       }
     },
   };

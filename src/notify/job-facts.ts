@@ -130,7 +130,9 @@ export function formatDuration(ms: number): string {
 }
 
 /** From start (or creation) to finish, when both are known. */
-export function jobDurationMs(job: Pick<Job, 'startedAt' | 'createdAt' | 'finishedAt'>): number | undefined {
+export function jobDurationMs(
+  job: Pick<Job, 'startedAt' | 'createdAt' | 'finishedAt'>,
+): number | undefined {
   if (!job.finishedAt) return undefined;
   const end = Date.parse(job.finishedAt);
   const start = Date.parse(job.startedAt ?? job.createdAt);

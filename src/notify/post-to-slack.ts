@@ -41,7 +41,11 @@ export async function postToSlack(
     return response;
   };
   // Retries are ours (Retry-After, metrics), so the client's own are off.
-  const webhook = new IncomingWebhook(url, { timeout: options.timeoutMs, fetch, retryConfig: { retries: 0 } });
+  const webhook = new IncomingWebhook(url, {
+    timeout: options.timeoutMs,
+    fetch,
+    retryConfig: { retries: 0 },
+  });
   try {
     await webhook.send(payload);
     return { ok: true };

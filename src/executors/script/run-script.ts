@@ -82,6 +82,7 @@ export async function runScript(o: RunScriptOptions): Promise<RunScriptResult> {
   const startedAt = o.now();
   if (liveGroups.size === 0) process.once('exit', killLiveGroups);
   liveGroups.add(pid);
+  o.onStart?.({ pid, startedAt });
 
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void): void => {

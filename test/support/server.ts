@@ -1,0 +1,84 @@
+// Starts the real controller on 127.0.0.1:0 with its own data dir, and speaks to it with
+// properly authenticated requests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { startServer, type AppOptions, type RunningServer } from '../../src/app.js';
+
+export const SECRET = 'test-webhook-secret-0123456789';
+export const OPERATOR_SECRET = 'test-operator-secret-9876543210';
+
+export interface TestServer {
+  url: string;
+  dataDir: string;
+  running: RunningServer;
+  logs: string[];
+  /** Authenticated JSON request under /api/admin/rollback (or an absolute path starting with /). */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  close(): Promise<void>;
+  /** Stop without cleanup, as if the process died: the data dir stays. */
+  abandon(): Promise<void>;
+}
+
+export function basic(user: string, secret: string): string {
+  return `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
+}
+
+export async function startTestServer(
+  options: AppOptions & { env?: Record<string, string | undefined>; dataDir?: string; keepDataDir?: boolean } = {},
+): Promise<TestServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rc-test-'));
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(...chunk.toString().split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  const env = {
+    ROLLBACK_WEBHOOK_SECRET: SECRET,
+    ROLLBACK_DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  const running = await startServer({ port: 0, host: '127.0.0.1', logDestination: destination, fsync: true, ...options, env });
+  const url = running.url;
+  const auth = basic(env['ROLLBACK_WEBHOOK_USER'] ?? 'alertmanager', SECRET);
+  const request: TestServer['request'] = async (method, path, body, headers = {}) => {
+    const full = path.startsWith('/') ? `${url}${path}` : `${url}/api/admin/rollback/${path}`;
+    const res = await fetch(full, {
+      method,
+      headers: {
+        authorization: auth,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON (metrics) */
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+  return {
+    url,
+    dataDir,
+    running,
+    logs,
+    request,
+    close: async () => {
+      await running.close();
+      if (!options.keepDataDir && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+    abandon: async () => {
+      running.server.closeAllConnections();
+      await new Promise<void>((ok) => running.server.close(() => ok()));
+      await running.app.controller.journal.close();
+    },
+  };
+}
