@@ -33,7 +33,7 @@ export async function postToSlack(
   payload: IncomingWebhookSendArguments,
   options: PostOptions,
 ): Promise<PostResult> {
-  const baseFetch: FetchFunction = options.fetch ?? (globalThis.fetch as unknown as FetchFunction);
+  const baseFetch: FetchFunction = options.fetch ?? globalThis.fetch;
   let retryAfter: string | null = null;
   const fetch: FetchFunction = async (input, init) => {
     const response = await baseFetch(input, init);

@@ -51,7 +51,7 @@ export async function followRollout(options: FollowOptions): Promise<ExecutionRe
     }
     const left = deadline - clock.now();
     if (left <= 0) {
-      const seconds = Math.round(ctx.deadlineMs / 1000);
+      const seconds = Number((ctx.deadlineMs / 1000).toFixed(1));
       const last = status?.message ?? lastError;
       return {
         outcome: 'failed',

@@ -2,6 +2,7 @@
 // forceKillAfterDelay and cleanup only ever signal the direct child; rollback scripts start
 // children (`kubectl rollout status`, `sleep`), so the child is made a process-group leader
 // (`detached`) and every signal goes to the whole group.
+import { readFile, readdir } from 'node:fs/promises';
 import { execa } from 'execa';
 import { createOutputTail } from './output-tail.js';
 
@@ -54,6 +55,41 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EPERM') return true;
     return false;
+  }
+}
+
+/**
+ * Whether any live process is left in the group. `kill(-pgid, 0)` also succeeds for zombies,
+ * and orphans stay zombies when PID 1 does not reap (node as PID 1 in a container), so on Linux
+ * the members' states are read from /proc.
+ */
+async function groupAlive(pgid: number): Promise<boolean> {
+  if (!signalGroup(pgid, 0)) return false;
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the parenthesised command name: state ppid pgrp ...
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') return true;
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return false;
+}
+
+/** Polls until no live process of the group is left, or `ms` has passed. */
+async function groupGone(pgid: number, ms: number): Promise<void> {
+  const step = 25;
+  for (let waited = 0; waited < ms && (await groupAlive(pgid)); waited += step) {
+    await new Promise((r) => setTimeout(r, step));
   }
 }
 
@@ -148,13 +184,15 @@ export async function runScript(o: RunScriptOptions): Promise<RunScriptResult> {
   // Leftover children (`cmd &`) may outlive the script and keep the pipes open: once the script
   // itself has exited, its group gets SIGTERM, then SIGKILL if anything is left after the grace.
   const cleanedUp = exited.then(async () => {
-    if (!signalGroup(pid, 0)) return;
+    if (!(await groupAlive(pid))) return;
     signalGroup(pid, 'SIGTERM');
-    const step = 25;
-    for (let waited = 0; waited < o.killGraceMs && signalGroup(pid, 0); waited += step) {
-      await new Promise((r) => setTimeout(r, step));
+    await groupGone(pid, o.killGraceMs);
+    if (await groupAlive(pid)) {
+      signalGroup(pid, 'SIGKILL');
+      // Delivery is immediate but death is not: report the job done once the group is gone
+      // (bounded, since an orphan nobody reaps lingers as a zombie).
+      await groupGone(pid, 1000);
     }
-    if (signalGroup(pid, 0)) signalGroup(pid, 'SIGKILL');
     // A grandchild that escaped the group (setsid) could still hold the pipes: stop reading.
     later(1000, () => {
       subprocess.stdout.destroy();
