@@ -25,7 +25,12 @@ export interface AppOptions {
   /** Config text (YAML); default: the file named by ROLLBACK_CONFIG, else built-in defaults. */
   configText?: string;
   executors?: Partial<Record<ExecutorName, Executor>>;
-  notifier?: (o: { metrics: Metrics; logger: Logger; config: Extract<ConfigResult, { ok: true }>['config']; slackWebhookUrl: string | undefined }) => JobNotifier;
+  notifier?: (o: {
+    metrics: Metrics;
+    logger: Logger;
+    config: Extract<ConfigResult, { ok: true }>['config'];
+    slackWebhookUrl: string | undefined;
+  }) => JobNotifier;
   logDestination?: DestinationStream;
   now?: () => number;
   newId?: () => string;
@@ -46,18 +51,26 @@ export class StartupError extends Error {
   override name = 'StartupError';
 }
 
-export function loadConfigFromEnv(env: Record<string, string | undefined>, configText?: string): Extract<ConfigResult, { ok: true }> {
+export function loadConfigFromEnv(
+  env: Record<string, string | undefined>,
+  configText?: string,
+): Extract<ConfigResult, { ok: true }> {
   const path = env['ROLLBACK_CONFIG'];
   let text = configText;
   if (text === undefined && path) {
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new StartupError(`ROLLBACK_CONFIG=${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      throw new StartupError(
+        `ROLLBACK_CONFIG=${path} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      );
     }
   }
   const result = parseConfigText(text ?? '', env);
-  if (!result.ok) throw new StartupError(`invalid config${path ? ` ${path}` : ''}:\n${formatProblems(result.problems)}`);
+  if (!result.ok)
+    throw new StartupError(
+      `invalid config${path ? ` ${path}` : ''}:\n${formatProblems(result.problems)}`,
+    );
   return result;
 }
 
@@ -77,7 +90,9 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  const secrets = [credentials.webhookSecret, credentials.operatorSecret, slackWebhookUrl].filter((s): s is string => !!s);
+  const secrets = [credentials.webhookSecret, credentials.operatorSecret, slackWebhookUrl].filter(
+    (s): s is string => !!s,
+  );
   const logger = createLogger({
     level: env['LOG_LEVEL'] ?? 'info',
     secrets: () => secrets,
@@ -113,7 +128,9 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     throw err;
   }
   if (!credentials.webhookSecret) {
-    logger.warn('ROLLBACK_WEBHOOK_SECRET is not set: protected routes answer 503 until it is (set it or ROLLBACK_WEBHOOK_SECRET_FILE)');
+    logger.warn(
+      'ROLLBACK_WEBHOOK_SECRET is not set: protected routes answer 503 until it is (set it or ROLLBACK_WEBHOOK_SECRET_FILE)',
+    );
   }
   const http = createHttpApp({
     controller,
@@ -142,7 +159,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(o: AppOptions & { port?: number; host?: string } = {}): Promise<RunningServer> {
+export async function startServer(
+  o: AppOptions & { port?: number; host?: string } = {},
+): Promise<RunningServer> {
   const app = await buildApp(o);
   const server = createServer({ keepAliveTimeout: 65_000 }, app.http);
   // Alertmanager's default webhook timeout is long; keep requests bounded on our side too.

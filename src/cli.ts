@@ -4,21 +4,31 @@
 import { readFileSync } from 'node:fs';
 import { formatProblems, parseConfigText } from './config/load-config.js';
 
-export function checkConfig(file: string, env: Record<string, string | undefined>, out: (s: string) => void): number {
+export function checkConfig(
+  file: string,
+  env: Record<string, string | undefined>,
+  out: (s: string) => void,
+): number {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    out(`Checking '${file}'  FAILED: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+    out(
+      `Checking '${file}'  FAILED: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`,
+    );
     return 1;
   }
   const result = parseConfigText(text, env);
   if (!result.ok) {
-    out(`Checking '${file}'  FAILED: ${result.problems.length} problem(s)\n${formatProblems(result.problems)}\n`);
+    out(
+      `Checking '${file}'  FAILED: ${result.problems.length} problem(s)\n${formatProblems(result.problems)}\n`,
+    );
     return 1;
   }
   const { rules, config } = result;
-  out(`Checking '${file}'  SUCCESS\nFound:\n - ${rules.length} rules (${rules.map((r) => r.alert).join(', ')})\n - auto-rollback at ${config.policy.autoRollbackConfidence} confidence, approval at ${config.policy.approvalConfidence}\n`);
+  out(
+    `Checking '${file}'  SUCCESS\nFound:\n - ${rules.length} rules (${rules.map((r) => r.alert).join(', ')})\n - auto-rollback at ${config.policy.autoRollbackConfidence} confidence, approval at ${config.policy.approvalConfidence}\n`,
+  );
   return 0;
 }
 
@@ -29,13 +39,19 @@ if (command === 'check-config') {
     process.exit(2);
   }
   let code = 0;
-  for (const file of args) code = Math.max(code, checkConfig(file, process.env, (s) => process.stdout.write(s)));
+  for (const file of args)
+    code = Math.max(
+      code,
+      checkConfig(file, process.env, (s) => process.stdout.write(s)),
+    );
   process.exit(code);
 } else if (command === undefined || command === 'serve') {
   await import('./main.js');
 } else if (command === '--help' || command === 'help') {
   process.stdout.write('usage: rollback-controller [serve] | check-config FILE...\n');
 } else {
-  process.stderr.write(`unknown command ${JSON.stringify(command)}; usage: rollback-controller [serve] | check-config FILE...\n`);
+  process.stderr.write(
+    `unknown command ${JSON.stringify(command)}; usage: rollback-controller [serve] | check-config FILE...\n`,
+  );
   process.exit(2);
 }

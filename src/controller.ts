@@ -51,9 +51,23 @@ export interface DryRunPlan {
 }
 
 /** Decisions that are worth a message in the deployment channel on their own. */
-const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set(['cooldown', 'circuit_open', 'paused', 'notify_only']);
+const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set([
+  'cooldown',
+  'circuit_open',
+  'paused',
+  'notify_only',
+]);
 /** Decisions for which a dry run also asks the executor what it would do. */
-const PLAN_DECISIONS: ReadonlySet<DecisionKind> = new Set(['queued', 'awaiting_approval', 'coalesced', 'cooldown', 'paused', 'circuit_open', 'notify_only', 'duplicate']);
+const PLAN_DECISIONS: ReadonlySet<DecisionKind> = new Set([
+  'queued',
+  'awaiting_approval',
+  'coalesced',
+  'cooldown',
+  'paused',
+  'circuit_open',
+  'notify_only',
+  'duplicate',
+]);
 
 export function newJobId(now: number): string {
   return `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -102,7 +116,10 @@ export class RollbackController {
     const { records, torn } = await this.journal.open();
     for (const r of records) this.state.apply(r);
     if (torn) this.o.logger.warn({ torn }, 'journal had a torn tail (crash mid-write); it was cut');
-    const retention = { maxJobs: this.o.config.journal.maxJobs, instanceMs: this.o.config.journal.dedupRetentionHours * 3600_000 };
+    const retention = {
+      maxJobs: this.o.config.journal.maxJobs,
+      instanceMs: this.o.config.journal.dedupRetentionHours * 3600_000,
+    };
     await this.journal.compact(this.state.snapshot(this.now(), retention));
     this.journal.snapshot = () => this.state.snapshot(this.now(), retention);
     this.o.metrics.paused.set(this.state.paused ? 1 : 0);
@@ -110,14 +127,19 @@ export class RollbackController {
     if (this.state.paused) this.runner.pause();
     this.runner.start();
     this.ready = true;
-    this.o.logger.info({ replayed: records.length, jobs: this.state.jobs.size }, 'journal replayed');
+    this.o.logger.info(
+      { replayed: records.length, jobs: this.state.jobs.size },
+      'journal replayed',
+    );
   }
 
   async trigger(payload: AlertPayload): Promise<Decision[]> {
     if (this.closing) throw new UnavailableError('the controller is shutting down');
     for (const a of payload.alerts) this.o.metrics.alertsReceived.inc({ status: a.status });
     if (this.runner.depth >= this.o.config.queue.maxPending) {
-      throw new UnavailableError(`the job queue is full (${this.o.config.queue.maxPending} pending)`);
+      throw new UnavailableError(
+        `the job queue is full (${this.o.config.queue.maxPending} pending)`,
+      );
     }
     const result = await takeAlerts(payload, this.now(), {
       state: this.state,
@@ -127,7 +149,11 @@ export class RollbackController {
       newId: this.newId,
     });
     result.decisions.forEach((d, i) => {
-      this.o.metrics.decisions.inc({ trigger: d.trigger ?? 'none', confidence: d.confidence ?? 'none', decision: d.decision });
+      this.o.metrics.decisions.inc({
+        trigger: d.trigger ?? 'none',
+        confidence: d.confidence ?? 'none',
+        decision: d.decision,
+      });
       const rule = result.rules[i];
       if (NOTIFY_DECISIONS.has(d.decision)) {
         const alert = payload.alerts[i];
@@ -178,14 +204,22 @@ export class RollbackController {
         });
         const executor = this.o.executors[job.executor];
         if (!executor) {
-          plan.execution = { action: 'unavailable', reason: `the ${job.executor} executor is not configured`, serverDryRun: false };
+          plan.execution = {
+            action: 'unavailable',
+            reason: `the ${job.executor} executor is not configured`,
+            serverDryRun: false,
+          };
           return plan;
         }
         const p = await executor.plan(job);
         if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
         if (p.toRevision !== undefined) plan.toRevision = p.toRevision;
         if (p.changes) plan.changes = p.changes;
-        plan.execution = { action: p.action, reason: p.reason, serverDryRun: p.serverDryRun ?? false };
+        plan.execution = {
+          action: p.action,
+          reason: p.reason,
+          serverDryRun: p.serverDryRun ?? false,
+        };
         return plan;
       }),
     );
@@ -195,7 +229,9 @@ export class RollbackController {
     const out: Record<string, Availability> = {};
     await Promise.all(
       Object.entries(this.o.executors).map(async ([name, ex]) => {
-        out[name] = ex ? await ex.availability().catch((e: Error) => ({ available: false, reason: e.message })) : { available: false };
+        out[name] = ex
+          ? await ex.availability().catch((e: Error) => ({ available: false, reason: e.message }))
+          : { available: false };
       }),
     );
     return out;
@@ -212,7 +248,9 @@ export class RollbackController {
       paused: this.state.pause,
       circuit: {
         ...this.state.circuit,
-        recentRollbacks: this.state.rollbacksSince(now - policy.circuitBreaker.windowSeconds * 1000),
+        recentRollbacks: this.state.rollbacksSince(
+          now - policy.circuitBreaker.windowSeconds * 1000,
+        ),
         maxRollbacks: policy.circuitBreaker.maxRollbacks,
         windowSeconds: policy.circuitBreaker.windowSeconds,
       },
@@ -223,8 +261,15 @@ export class RollbackController {
         maxPending: this.o.config.queue.maxPending,
       },
       executors: await this.executorStatus(),
-      notifications: { slack: this.o.notifier.enabled ? 'enabled' : 'disabled (SLACK_WEBHOOK_URL not set)' },
-      journal: { path: this.journal.path, bytes: this.journal.bytes, records: this.journal.records, lastError: this.journal.lastError ?? null },
+      notifications: {
+        slack: this.o.notifier.enabled ? 'enabled' : 'disabled (SLACK_WEBHOOK_URL not set)',
+      },
+      journal: {
+        path: this.journal.path,
+        bytes: this.journal.bytes,
+        records: this.journal.records,
+        lastError: this.journal.lastError ?? null,
+      },
       policy,
       rules: this.o.rules.map((r) => ({
         name: r.name,
@@ -257,7 +302,9 @@ export class RollbackController {
 
   async setPaused(paused: boolean, by: string, reason?: string): Promise<Record<string, unknown>> {
     const now = this.now();
-    const records: JournalRecord[] = [{ t: 'pause', at: now, paused, by, ...(reason ? { reason } : {}) }];
+    const records: JournalRecord[] = [
+      { t: 'pause', at: now, paused, by, ...(reason ? { reason } : {}) },
+    ];
     // Resume also closes the circuit breaker and restarts its window.
     if (!paused) records.push({ t: 'circuit', at: now, open: false });
     const undo = this.state.applyAll(records);
@@ -273,7 +320,10 @@ export class RollbackController {
       this.o.metrics.circuitOpen.set(0);
       this.runner.resume();
     }
-    this.o.logger.warn({ by, reason, paused }, paused ? 'automatic rollbacks paused' : 'automatic rollbacks resumed');
+    this.o.logger.warn(
+      { by, reason, paused },
+      paused ? 'automatic rollbacks paused' : 'automatic rollbacks resumed',
+    );
     return { paused: this.state.pause, circuit: this.state.circuit };
   }
 

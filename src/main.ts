@@ -12,7 +12,8 @@ async function main(): Promise<void> {
       host: env['HOST'] ?? '0.0.0.0',
     });
   } catch (err) {
-    const message = err instanceof StartupError ? err.message : (err as Error).stack ?? String(err);
+    const message =
+      err instanceof StartupError ? err.message : ((err as Error).stack ?? String(err));
     process.stderr.write(`rollback-controller: cannot start: ${message}\n`);
     process.exit(1);
   }
@@ -21,7 +22,10 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.logger.info({ signal }, 'shutting down: not accepting new requests, finishing the running job');
+    app.logger.info(
+      { signal },
+      'shutting down: not accepting new requests, finishing the running job',
+    );
     running
       .close()
       .then(() => {

@@ -6,18 +6,29 @@ import { payloadSchema, type AlertPayload } from './payload-schema.js';
 const labelValue = z.string().max(1024);
 const shortForm = z.strictObject({
   alert_name: z.string().min(1).max(256),
-  labels: z.record(z.string().min(1).max(256).refine((k) => k !== '__proto__', '__proto__ is not a label name'), labelValue).default({}),
+  labels: z
+    .record(
+      z
+        .string()
+        .min(1)
+        .max(256)
+        .refine((k) => k !== '__proto__', '__proto__ is not a label name'),
+      labelValue,
+    )
+    .default({}),
   status: z.enum(['firing', 'resolved']).default('firing'),
 });
 
-export type DryRunParse = { ok: true; payload: AlertPayload } | { ok: false; issues: z.core.$ZodIssue[] };
+export type DryRunParse =
+  { ok: true; payload: AlertPayload } | { ok: false; issues: z.core.$ZodIssue[] };
 
 /** Form bodies: `alert_name=X&label.service=Y` → `{ alert_name: X, labels: { service: Y } }`. */
 export function formToShortForm(form: Record<string, unknown>): Record<string, unknown> {
   const labels: Record<string, unknown> = {};
   const out: Record<string, unknown> = { labels };
   for (const [key, value] of Object.entries(form)) {
-    if (key.startsWith('label.')) Object.defineProperty(labels, key.slice(6), { value, enumerable: true });
+    if (key.startsWith('label.'))
+      Object.defineProperty(labels, key.slice(6), { value, enumerable: true });
     else Object.defineProperty(out, key, { value, enumerable: true });
   }
   return out;
@@ -26,7 +37,9 @@ export function formToShortForm(form: Record<string, unknown>): Record<string, u
 export function parseDryRunBody(body: unknown, now: number): DryRunParse {
   if (body && typeof body === 'object' && 'alerts' in body) {
     const parsed = payloadSchema.safeParse(body);
-    return parsed.success ? { ok: true, payload: parsed.data } : { ok: false, issues: parsed.error.issues };
+    return parsed.success
+      ? { ok: true, payload: parsed.data }
+      : { ok: false, issues: parsed.error.issues };
   }
   const parsed = shortForm.safeParse(body);
   if (!parsed.success) return { ok: false, issues: parsed.error.issues };

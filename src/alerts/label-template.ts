@@ -12,8 +12,11 @@ function compileExpr(expr: string): Term[] {
   return expr.split('||').map((raw) => {
     const t = raw.trim();
     const m = TERM.exec(t);
-    if (!m) throw new Error(`unsupported template term ${JSON.stringify(t)} (use labels.NAME or "text")`);
-    return m[1] !== undefined ? { label: m[1] } : { literal: JSON.parse(`"${m[2] ?? ''}"`) as string };
+    if (!m)
+      throw new Error(`unsupported template term ${JSON.stringify(t)} (use labels.NAME or "text")`);
+    return m[1] !== undefined
+      ? { label: m[1] }
+      : { literal: JSON.parse(`"${m[2] ?? ''}"`) as string };
   });
 }
 

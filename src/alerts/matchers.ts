@@ -12,7 +12,8 @@ const SHAPE = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
 
 function unquote(raw: string): string {
   if (!raw.startsWith('"')) {
-    if (/["\s,{}]/.test(raw)) throw new Error(`unquoted value ${JSON.stringify(raw)} must be quoted`);
+    if (/["\s,{}]/.test(raw))
+      throw new Error(`unquoted value ${JSON.stringify(raw)} must be quoted`);
     return raw;
   }
   if (raw.length < 2 || !raw.endsWith('"')) throw new Error('missing closing quote');
@@ -21,7 +22,10 @@ function unquote(raw: string): string {
 
 export function parseMatcher(text: string): Matcher {
   const m = SHAPE.exec(text);
-  if (!m) throw new Error(`${JSON.stringify(text)} is not a matcher (expected name="value", name!=, =~ or !~)`);
+  if (!m)
+    throw new Error(
+      `${JSON.stringify(text)} is not a matcher (expected name="value", name!=, =~ or !~)`,
+    );
   const [, name, op, rawValue] = m as unknown as [string, string, Matcher['op'], string];
   const value = unquote(rawValue);
   let test: Matcher['test'];
@@ -30,7 +34,9 @@ export function parseMatcher(text: string): Matcher {
     try {
       re = new RegExp(`^(?:${value})$`, 'u');
     } catch (err) {
-      throw new Error(`invalid regular expression ${JSON.stringify(value)}: ${(err as Error).message}`);
+      throw new Error(
+        `invalid regular expression ${JSON.stringify(value)}: ${(err as Error).message}`,
+      );
     }
     test = op === '=~' ? (l) => re.test(l[name] ?? '') : (l) => !re.test(l[name] ?? '');
   } else {

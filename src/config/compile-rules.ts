@@ -26,8 +26,11 @@ export function compileRules(rules: Rule[], problems: ConfigProblem[]): Compiled
   const compiled: CompiledRule[] = [];
   rules.forEach((rule, i) => {
     const at = `rules.${i}`;
-    const name = rule.name ?? (rules.filter((r) => r.alert === rule.alert).length > 1 ? `${rule.alert}#${i}` : rule.alert);
-    if (names.has(name)) problems.push({ path: `${at}.name`, message: `duplicate rule name ${JSON.stringify(name)}` });
+    const name =
+      rule.name ??
+      (rules.filter((r) => r.alert === rule.alert).length > 1 ? `${rule.alert}#${i}` : rule.alert);
+    if (names.has(name))
+      problems.push({ path: `${at}.name`, message: `duplicate rule name ${JSON.stringify(name)}` });
     names.add(name);
     const matchers: Matcher[] = [];
     rule.matchers.forEach((m, j) => {
@@ -49,7 +52,10 @@ export function compileRules(rules: Rule[], problems: ConfigProblem[]): Compiled
     if (rule.script) {
       const p = rule.script.path;
       if (p.startsWith('/') || p.split('/').includes('..')) {
-        problems.push({ path: `${at}.script.path`, message: 'must be a path relative to the scripts directory, without ".."' });
+        problems.push({
+          path: `${at}.script.path`,
+          message: 'must be a path relative to the scripts directory, without ".."',
+        });
       }
       out.script = rule.script;
     } else {
@@ -62,7 +68,11 @@ export function compileRules(rules: Rule[], problems: ConfigProblem[]): Compiled
           return () => '';
         }
       };
-      out.target = { kind: compile('kind'), namespace: compile('namespace'), name: compile('name') };
+      out.target = {
+        kind: compile('kind'),
+        namespace: compile('namespace'),
+        name: compile('name'),
+      };
     }
     compiled.push(out);
   });

@@ -18,13 +18,17 @@ export function expandEnv(
       if (escaped) return whole.slice(1);
       const found = env[name];
       if (found === undefined) {
-        problems.push({ path: path.join('.') || '(root)', message: `environment variable ${name} is not set` });
+        problems.push({
+          path: path.join('.') || '(root)',
+          message: `environment variable ${name} is not set`,
+        });
         return '';
       }
       return found;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, env, problems, [...path, String(i)]));
+  if (Array.isArray(value))
+    return value.map((v, i) => expandEnv(v, env, problems, [...path, String(i)]));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = expandEnv(v, env, problems, [...path, k]);

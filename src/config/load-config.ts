@@ -9,12 +9,14 @@ import { configSchema, type Config } from './schema.js';
 export type { ConfigProblem };
 
 export type ConfigResult =
-  | { ok: true; config: Config; rules: CompiledRule[] }
-  | { ok: false; problems: ConfigProblem[] };
+  { ok: true; config: Config; rules: CompiledRule[] } | { ok: false; problems: ConfigProblem[] };
 
 const RANK = { low: 0, medium: 1, high: 2 } as const;
 
-export function parseConfigObject(input: unknown, env: Record<string, string | undefined>): ConfigResult {
+export function parseConfigObject(
+  input: unknown,
+  env: Record<string, string | undefined>,
+): ConfigResult {
   const problems: ConfigProblem[] = [];
   const expanded = expandEnv(input ?? {}, env, problems);
   const parsed = configSchema.safeParse(expanded);
@@ -37,16 +39,23 @@ export function parseConfigObject(input: unknown, env: Record<string, string | u
   return problems.length ? { ok: false, problems } : { ok: true, config, rules: compiled };
 }
 
-export function parseConfigText(text: string, env: Record<string, string | undefined>): ConfigResult {
+export function parseConfigText(
+  text: string,
+  env: Record<string, string | undefined>,
+): ConfigResult {
   let doc: unknown;
   try {
     doc = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (err) {
-    const message = err instanceof YAMLParseError ? err.message.split('\n')[0] ?? err.message : String(err);
+    const message =
+      err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? err.message) : String(err);
     return { ok: false, problems: [{ path: '(yaml)', message }] };
   }
   if (doc !== null && doc !== undefined && (typeof doc !== 'object' || Array.isArray(doc))) {
-    return { ok: false, problems: [{ path: '(root)', message: 'the config must be a YAML mapping' }] };
+    return {
+      ok: false,
+      problems: [{ path: '(root)', message: 'the config must be a YAML mapping' }],
+    };
   }
   return parseConfigObject(doc, env);
 }

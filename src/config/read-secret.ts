@@ -7,7 +7,10 @@ export interface SecretSource {
   readFile?: (path: string) => string;
 }
 
-export function readSecret(name: string, { env, readFile = (p) => readFileSync(p, 'utf8') }: SecretSource): string | undefined {
+export function readSecret(
+  name: string,
+  { env, readFile = (p) => readFileSync(p, 'utf8') }: SecretSource,
+): string | undefined {
   const direct = env[name];
   if (direct !== undefined && direct !== '') return direct;
   const file = env[`${name}_FILE`];
@@ -16,7 +19,9 @@ export function readSecret(name: string, { env, readFile = (p) => readFileSync(p
   try {
     value = readFile(file);
   } catch (err) {
-    throw new Error(`${name}_FILE=${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw new Error(
+      `${name}_FILE=${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
   }
   value = value.replace(/\r?\n$/, '');
   return value === '' ? undefined : value;

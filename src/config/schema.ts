@@ -28,14 +28,18 @@ export const ruleSchema = z
     name: z.string().min(1).optional(),
     alert: z.string().min(1),
     matchers: z.array(z.string().min(1)).default([]),
-    trigger: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'trigger must be snake_case (a metric label)'),
+    trigger: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,62}$/, 'trigger must be snake_case (a metric label)'),
     confidence: confidenceSchema,
     autoRollback: z.boolean().default(true),
     target: targetTemplateSchema.optional(),
     script: scriptActionSchema.optional(),
     slackChannel: z.string().min(1).optional(),
   })
-  .refine((r) => !(r.target && r.script), { message: 'a rule has either target or script, not both' });
+  .refine((r) => !(r.target && r.script), {
+    message: 'a rule has either target or script, not both',
+  });
 
 export const policySchema = z.strictObject({
   /** Lowest confidence that rolls back without a human. */
@@ -51,7 +55,9 @@ export const policySchema = z.strictObject({
     })
     .prefault({}),
   allowedNamespaces: z.array(z.string().min(1)).default(['*']),
-  deniedNamespaces: z.array(z.string().min(1)).default(['kube-system', 'kube-public', 'kube-node-lease']),
+  deniedNamespaces: z
+    .array(z.string().min(1))
+    .default(['kube-system', 'kube-public', 'kube-node-lease']),
   optOutAnnotation: z.string().min(1).default('rollback-controller.io/disabled'),
 });
 
@@ -70,11 +76,15 @@ export const configSchema = z.strictObject({
       pollIntervalSeconds: z.number().positive().default(2),
     })
     .prefault({}),
-  verification: z
-    .strictObject({ windowSeconds: z.number().positive().default(900) })
-    .prefault({}),
+  verification: z.strictObject({ windowSeconds: z.number().positive().default(900) }).prefault({}),
   http: z
-    .strictObject({ bodyLimitBytes: z.number().int().positive().default(1024 * 1024) })
+    .strictObject({
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1024 * 1024),
+    })
     .prefault({}),
   slack: z
     .strictObject({

@@ -43,27 +43,50 @@ function scriptTargetKey(rule: CompiledRule, labels: Record<string, string>): st
   return `script:${rule.script?.path ?? ''}:${ns}/${name}`;
 }
 
-export function decideAlert(alert: Alert, now: number, rules: readonly CompiledRule[], policy: Policy, view: PolicyView): AlertDecision {
+export function decideAlert(
+  alert: Alert,
+  now: number,
+  rules: readonly CompiledRule[],
+  policy: Policy,
+  view: PolicyView,
+): AlertDecision {
   const alertname = alert.labels['alertname'] ?? '';
   const base = { alertname, fingerprint: alert.fingerprint, status: alert.status };
-  const done = (decision: DecisionKind, reason: string, extra: Partial<Decision> = {}, final = false, effect: Effect = { kind: 'none' }, rule?: CompiledRule): AlertDecision => {
+  const done = (
+    decision: DecisionKind,
+    reason: string,
+    extra: Partial<Decision> = {},
+    final = false,
+    effect: Effect = { kind: 'none' },
+    rule?: CompiledRule,
+  ): AlertDecision => {
     const out: AlertDecision = { decision: { ...base, ...extra, decision, reason }, final, effect };
     if (rule) out.rule = rule;
     return out;
   };
 
-  if (alert.status === 'resolved') return done('resolved', 'resolved alerts are recorded and never trigger a rollback');
+  if (alert.status === 'resolved')
+    return done('resolved', 'resolved alerts are recorded and never trigger a rollback');
 
   const key = instanceKey(alert.fingerprint, alert.startsAt);
   const earlier = view.instance(key);
   if (earlier) {
     const job = earlier.jobId ? ` (job ${earlier.jobId})` : '';
-    return done('duplicate', `this alert instance was already handled: ${earlier.decision}${job}`, earlier.jobId ? { jobId: earlier.jobId } : {});
+    return done(
+      'duplicate',
+      `this alert instance was already handled: ${earlier.decision}${job}`,
+      earlier.jobId ? { jobId: earlier.jobId } : {},
+    );
   }
 
   const rule = matchRule(rules, alert.labels);
-  if (!rule) return done('unmapped', `no rule maps alert ${JSON.stringify(alertname)} with these labels`);
-  const ruleInfo: Partial<Decision> = { rule: rule.name, trigger: rule.trigger, confidence: rule.confidence };
+  if (!rule)
+    return done('unmapped', `no rule maps alert ${JSON.stringify(alertname)} with these labels`);
+  const ruleInfo: Partial<Decision> = {
+    rule: rule.name,
+    trigger: rule.trigger,
+    confidence: rule.confidence,
+  };
 
   let targetKey: string;
   let target: WorkloadRef | undefined;
@@ -74,33 +97,69 @@ export function decideAlert(alert: Alert, now: number, rules: readonly CompiledR
     targetKey = scriptTargetKey(rule, alert.labels);
   } else {
     const resolved = resolveTarget(rule, alert.labels, policy);
-    if (!resolved.ok) return done('invalid_target', resolved.reason, ruleInfo, false, { kind: 'none' }, rule);
+    if (!resolved.ok)
+      return done('invalid_target', resolved.reason, ruleInfo, false, { kind: 'none' }, rule);
     target = resolved.target;
     targetKey = workloadKey(target);
   }
   const withTarget: Partial<Decision> = { ...ruleInfo, targetKey, ...(target ? { target } : {}) };
-  const d = (decision: DecisionKind, reason: string, final: boolean, effect: Effect = { kind: 'none' }, extra: Partial<Decision> = {}) =>
-    done(decision, reason, { ...withTarget, ...extra }, final, effect, rule);
+  const d = (
+    decision: DecisionKind,
+    reason: string,
+    final: boolean,
+    effect: Effect = { kind: 'none' },
+    extra: Partial<Decision> = {},
+  ) => done(decision, reason, { ...withTarget, ...extra }, final, effect, rule);
 
   const active = view.activeJob(targetKey);
   if (active) {
-    return d('coalesced', `attached to job ${active.id} (${active.state}) for the same target`, true, { kind: 'coalesce', jobId: active.id }, { jobId: active.id });
+    return d(
+      'coalesced',
+      `attached to job ${active.id} (${active.state}) for the same target`,
+      true,
+      { kind: 'coalesce', jobId: active.id },
+      { jobId: active.id },
+    );
   }
-  if (!rule.autoRollback) return d('notify_only', `rule ${rule.name} has autoRollback: false`, true);
+  if (!rule.autoRollback)
+    return d('notify_only', `rule ${rule.name} has autoRollback: false`, true);
   if (RANK[rule.confidence] < RANK[policy.approvalConfidence]) {
-    return d('notify_only', `confidence ${rule.confidence} is below the approval threshold (${policy.approvalConfidence})`, true);
+    return d(
+      'notify_only',
+      `confidence ${rule.confidence} is below the approval threshold (${policy.approvalConfidence})`,
+      true,
+    );
   }
-  if (view.paused) return d('paused', 'automatic rollbacks are paused by an operator (POST /resume to resume)', false);
+  if (view.paused)
+    return d(
+      'paused',
+      'automatic rollbacks are paused by an operator (POST /resume to resume)',
+      false,
+    );
 
   const last = view.lastActionAt(targetKey);
   if (last !== undefined && now - last < policy.cooldownSeconds * 1000) {
     const left = Math.ceil((policy.cooldownSeconds * 1000 - (now - last)) / 1000);
-    return d('cooldown', `target was rolled back ${Math.floor((now - last) / 1000)}s ago; cooldown ends in ${left}s`, true);
+    return d(
+      'cooldown',
+      `target was rolled back ${Math.floor((now - last) / 1000)}s ago; cooldown ends in ${left}s`,
+      true,
+    );
   }
-  if (view.circuitOpen) return d('circuit_open', 'the circuit breaker is open: too many rollbacks; an operator must resume', false);
+  if (view.circuitOpen)
+    return d(
+      'circuit_open',
+      'the circuit breaker is open: too many rollbacks; an operator must resume',
+      false,
+    );
 
   if (RANK[rule.confidence] < RANK[policy.autoRollbackConfidence]) {
-    return d('awaiting_approval', `confidence ${rule.confidence} needs an operator's approval (auto-rollback threshold: ${policy.autoRollbackConfidence})`, true, { kind: 'new_job', held: true });
+    return d(
+      'awaiting_approval',
+      `confidence ${rule.confidence} needs an operator's approval (auto-rollback threshold: ${policy.autoRollbackConfidence})`,
+      true,
+      { kind: 'new_job', held: true },
+    );
   }
   const { maxRollbacks, windowSeconds } = policy.circuitBreaker;
   const recent = view.rollbacksSince(now - windowSeconds * 1000);
@@ -108,5 +167,8 @@ export function decideAlert(alert: Alert, now: number, rules: readonly CompiledR
     const reason = `circuit breaker opened: ${recent} rollbacks in the last ${windowSeconds}s (limit ${maxRollbacks})`;
     return d('circuit_open', reason, false, { kind: 'open_circuit', reason });
   }
-  return d('queued', `confidence ${rule.confidence} meets the auto-rollback threshold`, true, { kind: 'new_job', held: false });
+  return d('queued', `confidence ${rule.confidence} meets the auto-rollback threshold`, true, {
+    kind: 'new_job',
+    held: false,
+  });
 }

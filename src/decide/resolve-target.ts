@@ -41,14 +41,26 @@ export function resolveTarget(
   if (!rule.target) return { ok: false, reason: `rule ${rule.name} has no Kubernetes target` };
   const rawKind = rule.target.kind(labels);
   const kind = KINDS[rawKind.toLowerCase()];
-  if (!kind) return { ok: false, reason: `kind ${show(rawKind)} is not Deployment, StatefulSet or DaemonSet` };
+  if (!kind)
+    return {
+      ok: false,
+      reason: `kind ${show(rawKind)} is not Deployment, StatefulSet or DaemonSet`,
+    };
   const namespace = rule.target.namespace(labels);
-  if (namespace === '') return { ok: false, reason: 'the alert has no namespace label to name the target namespace' };
+  if (namespace === '')
+    return { ok: false, reason: 'the alert has no namespace label to name the target namespace' };
   if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
-    return { ok: false, reason: `namespace ${show(namespace)} is not a valid Kubernetes namespace name` };
+    return {
+      ok: false,
+      reason: `namespace ${show(namespace)} is not a valid Kubernetes namespace name`,
+    };
   }
   const name = rule.target.name(labels);
-  if (name === '') return { ok: false, reason: 'the alert has no deployment or service label to name the workload' };
+  if (name === '')
+    return {
+      ok: false,
+      reason: 'the alert has no deployment or service label to name the workload',
+    };
   if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
     return { ok: false, reason: `name ${show(name)} is not a valid Kubernetes object name` };
   }

@@ -32,7 +32,10 @@ export function createAuth(getCreds: () => Credentials): Auth {
   const verify = (user: string, pass: string): Principal | undefined => {
     const c = getCreds();
     // Evaluate both comparisons every time so timing does not reveal which user exists.
-    const asWebhook = safeEqual(user, c.webhookUser) && c.webhookSecret !== undefined && safeEqual(pass, c.webhookSecret);
+    const asWebhook =
+      safeEqual(user, c.webhookUser) &&
+      c.webhookSecret !== undefined &&
+      safeEqual(pass, c.webhookSecret);
     const asOperator =
       c.operatorSecret !== undefined &&
       safeEqual(user, c.operatorUser ?? c.webhookUser) &&
@@ -63,7 +66,12 @@ export function createAuth(getCreds: () => Credentials): Auth {
     res.status(401).json({ error: message });
   };
 
-  const identify = (req: Request, res: Response, next: NextFunction, onPrincipal: (p: Principal) => void) => {
+  const identify = (
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    onPrincipal: (p: Principal) => void,
+  ) => {
     const c = getCreds();
     if (c.webhookSecret === undefined) {
       res.status(503).json({
@@ -89,10 +97,14 @@ export function createAuth(getCreds: () => Credentials): Auth {
       const p = verifyToken(token);
       return p ? onPrincipal(p) : deny(res, 'invalid credentials');
     }
-    const run = authenticator.authenticate('basic', { session: false }, (err: unknown, principal: Principal | false) => {
-      if (err) return next(err);
-      return principal ? onPrincipal(principal) : deny(res, 'invalid credentials');
-    }) as RequestHandler;
+    const run = authenticator.authenticate(
+      'basic',
+      { session: false },
+      (err: unknown, principal: Principal | false) => {
+        if (err) return next(err);
+        return principal ? onPrincipal(principal) : deny(res, 'invalid credentials');
+      },
+    ) as RequestHandler;
     void run(req, res, next);
   };
 
@@ -106,7 +118,10 @@ export function createAuth(getCreds: () => Credentials): Auth {
       const c = getCreds();
       if (c.operatorSecret !== undefined && p.role !== 'operator') {
         res.setHeader('WWW-Authenticate', CHALLENGE);
-        res.status(401).json({ error: 'operator credentials required (ROLLBACK_OPERATOR_USER / ROLLBACK_OPERATOR_SECRET)' });
+        res.status(401).json({
+          error:
+            'operator credentials required (ROLLBACK_OPERATOR_USER / ROLLBACK_OPERATOR_SECRET)',
+        });
         return;
       }
       res.locals['principal'] = p;

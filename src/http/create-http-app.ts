@@ -16,7 +16,13 @@ import { mountTrigger } from './routes/trigger-route.js';
 export const PREFIXES = ['/api/admin/rollback', '/rollback'] as const;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-export function createHttpApp(o: { controller: RollbackController; auth: Auth; metrics: Metrics; logger: Logger; bodyLimitBytes: number }): Express {
+export function createHttpApp(o: {
+  controller: RollbackController;
+  auth: Auth;
+  metrics: Metrics;
+  logger: Logger;
+  bodyLimitBytes: number;
+}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -35,7 +41,10 @@ export function createHttpApp(o: { controller: RollbackController; auth: Auth; m
       o.metrics.webhookRequests.inc({ route, code: String(res.statusCode) });
       if (route === 'metrics' || route === 'healthz' || route === 'readyz') return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ method: req.method, route, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      log.info(
+        { method: req.method, route, status: res.statusCode, ms: Math.round(ms * 10) / 10 },
+        'request',
+      );
     });
     next();
   });

@@ -1,6 +1,7 @@
 // One place that maps errors to status codes. Only 5xx are logged as errors; the rest are the
 // client's to fix and the message says how.
 import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
 import { ConflictError, InputError, NotFoundError, UnavailableError } from '../jobs/errors.js';
 import { JournalWriteError } from '../jobs/journal.js';
 
@@ -33,7 +34,9 @@ export function errorHandler(): ErrorRequestHandler {
     } else if (bp.type === 'entity.parse.failed') {
       status = 400;
       const proto = /__proto__/.test((err as Error).message);
-      body = { error: proto ? 'keys named __proto__ are not accepted' : 'request body is not valid JSON' };
+      body = {
+        error: proto ? 'keys named __proto__ are not accepted' : 'request body is not valid JSON',
+      };
     } else if (bp.type === 'encoding.unsupported' || bp.type === 'charset.unsupported') {
       status = 415;
       body = { error: 'unsupported content encoding or charset: send UTF-8 JSON' };
@@ -55,6 +58,6 @@ export function errorHandler(): ErrorRequestHandler {
 
 declare module 'express-serve-static-core' {
   interface Request {
-    log?: import('pino').Logger;
+    log?: Logger;
   }
 }

@@ -31,7 +31,11 @@ export interface IntakeDeps {
   newId: () => string;
 }
 
-export async function takeAlerts(payload: AlertPayload, now: number, deps: IntakeDeps): Promise<IntakeResult> {
+export async function takeAlerts(
+  payload: AlertPayload,
+  now: number,
+  deps: IntakeDeps,
+): Promise<IntakeResult> {
   const { state, policy } = deps;
   const rules = deps.rules();
   const records: JournalRecord[] = [];
@@ -67,8 +71,23 @@ export async function takeAlerts(payload: AlertPayload, now: number, deps: Intak
           t: 'job',
           job: {
             ...job,
-            coalesced: [...job.coalesced, { alertname: ad.decision.alertname, fingerprint: alert.fingerprint, startsAt: alert.startsAt, at }],
-            timeline: [...job.timeline, { at, event: 'coalesced', message: `alert ${ad.decision.alertname} (${alert.fingerprint}) attached` }],
+            coalesced: [
+              ...job.coalesced,
+              {
+                alertname: ad.decision.alertname,
+                fingerprint: alert.fingerprint,
+                startsAt: alert.startsAt,
+                at,
+              },
+            ],
+            timeline: [
+              ...job.timeline,
+              {
+                at,
+                event: 'coalesced',
+                message: `alert ${ad.decision.alertname} (${alert.fingerprint}) attached`,
+              },
+            ],
           },
         });
       }
@@ -81,7 +100,12 @@ export async function takeAlerts(payload: AlertPayload, now: number, deps: Intak
         result.recovered.push(job);
       }
     }
-    batch.push({ t: 'decision', at: now, d: ad.decision, ...(ad.final ? { key: instanceKey(alert.fingerprint, alert.startsAt) } : {}) });
+    batch.push({
+      t: 'decision',
+      at: now,
+      d: ad.decision,
+      ...(ad.final ? { key: instanceKey(alert.fingerprint, alert.startsAt) } : {}),
+    });
     commit(batch);
     result.decisions.push(ad.decision);
     result.rules.push(ad.rule);
@@ -101,18 +125,28 @@ function recoveredBy(alert: Alert, now: number, state: ControllerState): Job[] {
   const out: Job[] = [];
   for (const job of state.jobs.values()) {
     if (job.verdict !== 'pending') continue;
-    const same = job.alert.fingerprint === alert.fingerprint || job.coalesced.some((c) => c.fingerprint === alert.fingerprint);
+    const same =
+      job.alert.fingerprint === alert.fingerprint ||
+      job.coalesced.some((c) => c.fingerprint === alert.fingerprint);
     if (!same || !job.finishedAt) continue;
     const finished = Date.parse(job.finishedAt);
     const endsAt = Date.parse(alert.endsAt);
-    const resolvedAt = Number.isFinite(endsAt) && endsAt >= finished && endsAt <= now ? endsAt : now;
+    const resolvedAt =
+      Number.isFinite(endsAt) && endsAt >= finished && endsAt <= now ? endsAt : now;
     const recoverySeconds = Math.max(0, (resolvedAt - finished) / 1000);
     const at = new Date(now).toISOString();
     out.push({
       ...job,
       verdict: 'recovered',
       recoverySeconds,
-      timeline: [...job.timeline, { at, event: 'recovered', message: `alert resolved ${Math.round(recoverySeconds)}s after the rollback finished` }],
+      timeline: [
+        ...job.timeline,
+        {
+          at,
+          event: 'recovered',
+          message: `alert resolved ${Math.round(recoverySeconds)}s after the rollback finished`,
+        },
+      ],
     });
   }
   return out;

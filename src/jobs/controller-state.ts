@@ -87,12 +87,22 @@ export class ControllerState implements PolicyView {
         break;
       case 'pause':
         this.pause = record.paused
-          ? { paused: true, since: record.at, ...(record.by ? { by: record.by } : {}), ...(record.reason ? { reason: record.reason } : {}) }
+          ? {
+              paused: true,
+              since: record.at,
+              ...(record.by ? { by: record.by } : {}),
+              ...(record.reason ? { reason: record.reason } : {}),
+            }
           : { paused: false };
         break;
       case 'circuit':
         this.circuit = record.open
-          ? { open: true, since: record.at, resetAt: this.circuit.resetAt, ...(record.reason ? { reason: record.reason } : {}) }
+          ? {
+              open: true,
+              since: record.at,
+              resetAt: this.circuit.resetAt,
+              ...(record.reason ? { reason: record.reason } : {}),
+            }
           : { open: false, resetAt: record.at };
         break;
       case 'decision':
@@ -146,7 +156,8 @@ export class ControllerState implements PolicyView {
   private putJob(job: Job): void {
     this.jobs.set(job.id, job);
     if (ACTIVE_STATES.has(job.state)) this.activeByTarget.set(job.targetKey, job.id);
-    else if (this.activeByTarget.get(job.targetKey) === job.id) this.activeByTarget.delete(job.targetKey);
+    else if (this.activeByTarget.get(job.targetKey) === job.id)
+      this.activeByTarget.delete(job.targetKey);
     if (job.actedAt) {
       const at = Date.parse(job.actedAt);
       if (at > (this.lastAction.get(job.targetKey) ?? 0)) this.lastAction.set(job.targetKey, at);
@@ -163,19 +174,38 @@ export class ControllerState implements PolicyView {
   /** Drops old finished jobs and expired instance keys; returns the snapshot records to compact to. */
   snapshot(now: number, retention: { maxJobs: number; instanceMs: number }): JournalRecord[] {
     const finished = [...this.jobs.values()].filter((j) => !ACTIVE_STATES.has(j.state));
-    for (const job of finished.slice(0, Math.max(0, finished.length - retention.maxJobs))) this.removeJob(job.id);
-    for (const [key, inst] of this.instances) if (now - inst.at > retention.instanceMs) this.instances.delete(key);
+    for (const job of finished.slice(0, Math.max(0, finished.length - retention.maxJobs)))
+      this.removeJob(job.id);
+    for (const [key, inst] of this.instances)
+      if (now - inst.at > retention.instanceMs) this.instances.delete(key);
     const records: JournalRecord[] = [];
     if (this.pause.paused) {
-      records.push({ t: 'pause', at: this.pause.since ?? now, paused: true, ...(this.pause.by ? { by: this.pause.by } : {}), ...(this.pause.reason ? { reason: this.pause.reason } : {}) });
+      records.push({
+        t: 'pause',
+        at: this.pause.since ?? now,
+        paused: true,
+        ...(this.pause.by ? { by: this.pause.by } : {}),
+        ...(this.pause.reason ? { reason: this.pause.reason } : {}),
+      });
     }
     records.push({ t: 'circuit', at: this.circuit.resetAt, open: false });
     if (this.circuit.open) {
-      records.push({ t: 'circuit', at: this.circuit.since ?? now, open: true, ...(this.circuit.reason ? { reason: this.circuit.reason } : {}) });
+      records.push({
+        t: 'circuit',
+        at: this.circuit.since ?? now,
+        open: true,
+        ...(this.circuit.reason ? { reason: this.circuit.reason } : {}),
+      });
     }
     for (const job of this.jobs.values()) records.push({ t: 'job', job });
     for (const [key, inst] of this.instances) {
-      records.push({ t: 'instance', at: inst.at, key, decision: inst.decision, ...(inst.jobId ? { jobId: inst.jobId } : {}) });
+      records.push({
+        t: 'instance',
+        at: inst.at,
+        key,
+        decision: inst.decision,
+        ...(inst.jobId ? { jobId: inst.jobId } : {}),
+      });
     }
     return records;
   }
@@ -183,6 +213,7 @@ export class ControllerState implements PolicyView {
 
 /** When a job counted as a rollback for the circuit breaker: queued automatically or approved. */
 function countedAt(job: Job): number | undefined {
-  if (job.approval) return job.approval.approvedAt ? Date.parse(job.approval.approvedAt) : undefined;
+  if (job.approval)
+    return job.approval.approvedAt ? Date.parse(job.approval.approvedAt) : undefined;
   return Date.parse(job.createdAt);
 }

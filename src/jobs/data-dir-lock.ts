@@ -23,7 +23,9 @@ export function lockDataDir(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(path, 'utf8'));
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
-        throw new Error(`data directory ${dir} is in use by process ${owner}: give each controller its own ROLLBACK_DATA_DIR`);
+        throw new Error(
+          `data directory ${dir} is in use by process ${owner}: give each controller its own ROLLBACK_DATA_DIR`,
+        );
       }
       rmSync(path, { force: true });
     }

@@ -3,7 +3,13 @@
 // report progress as data; everything they report is journaled and mirrored to Slack/metrics.
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import type { ExecutionContext, ExecutionResult, Executor, JobPatch, ProgressEvent } from '../executors/executor.js';
+import type {
+  ExecutionContext,
+  ExecutionResult,
+  Executor,
+  JobPatch,
+  ProgressEvent,
+} from '../executors/executor.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ControllerState } from './controller-state.js';
 import { ConflictError, NotFoundError, UnavailableError } from './errors.js';
@@ -89,7 +95,8 @@ export class JobRunner {
   async approve(id: string, by: string): Promise<Job> {
     const job = this.o.state.jobs.get(id);
     if (!job) throw new NotFoundError(`job ${id} not found`);
-    if (job.state !== 'awaiting_approval') throw new ConflictError(`job ${id} is ${job.state}, not awaiting approval`);
+    if (job.state !== 'awaiting_approval')
+      throw new ConflictError(`job ${id} is ${job.state}, not awaiting approval`);
     const now = this.o.now();
     if (job.approval && Date.parse(job.approval.expiresAt) <= now) {
       await this.expire(job.id);
@@ -151,10 +158,18 @@ export class JobRunner {
     }
     const current = this.o.state.jobs.get(job.id);
     // The job may already have started (and pinned itself); never overwrite what execute set.
-    if (!current || current.fromRevision !== undefined || TERMINAL_STATES.has(current.state)) return;
+    if (!current || current.fromRevision !== undefined || TERMINAL_STATES.has(current.state))
+      return;
     const at = new Date(this.o.now()).toISOString();
-    const message = patch.fromRevision !== undefined ? `pinned current revision ${patch.fromRevision}` : 'nothing to pin';
-    await this.persist({ ...current, ...patch, timeline: [...current.timeline, { at, event: 'pinned', message }] }).catch(() => undefined);
+    const message =
+      patch.fromRevision !== undefined
+        ? `pinned current revision ${patch.fromRevision}`
+        : 'nothing to pin';
+    await this.persist({
+      ...current,
+      ...patch,
+      timeline: [...current.timeline, { at, event: 'pinned', message }],
+    }).catch(() => undefined);
   }
 
   private async run(id: string, mode: 'execute' | 'recover'): Promise<void> {
@@ -173,7 +188,11 @@ export class JobRunner {
     }
   }
 
-  private async runJob(initial: Job, mode: 'execute' | 'recover', ctrl: AbortController): Promise<void> {
+  private async runJob(
+    initial: Job,
+    mode: 'execute' | 'recover',
+    ctrl: AbortController,
+  ): Promise<void> {
     const id = initial.id;
     const executor = this.o.executors[initial.executor];
     const log = this.o.logger.child({ jobId: id });
@@ -185,7 +204,12 @@ export class JobRunner {
       timeline: [
         ...j.timeline,
         mode === 'recover'
-          ? { at, event: 'recovering', message: 'controller restarted while this job was running; re-checking the live state' }
+          ? {
+              at,
+              event: 'recovering',
+              message:
+                'controller restarted while this job was running; re-checking the live state',
+            }
           : { at, event: 'started', message: `started by the ${j.executor} executor` },
       ],
     }));
@@ -215,22 +239,34 @@ export class JobRunner {
     let result: ExecutionResult;
     try {
       if (!executor) {
-        result = { outcome: 'failed', reason: `the ${started.executor} executor is not configured` };
+        result = {
+          outcome: 'failed',
+          reason: `the ${started.executor} executor is not configured`,
+        };
       } else if (mode === 'recover') {
         result = executor.recover
           ? await executor.recover(started, ctx)
-          : { outcome: 'failed', reason: 'interrupted by a restart; this executor cannot resume a job' };
+          : {
+              outcome: 'failed',
+              reason: 'interrupted by a restart; this executor cannot resume a job',
+            };
       } else {
         result = await executor.execute(started, ctx);
       }
     } catch (err) {
-      result = { outcome: 'failed', reason: `executor error: ${(err as Error).message ?? String(err)}`.slice(0, 500) };
+      result = {
+        outcome: 'failed',
+        reason: `executor error: ${(err as Error).message ?? String(err)}`.slice(0, 500),
+      };
     }
 
     if (ctrl.signal.aborted && this.stopping) {
       // Hand the job back: it stays `running` in the journal and is re-checked on the next start.
       await this.mutate(id, (j) =>
-        this.addTimeline(j, { event: 'handed_back', message: 'controller shut down while the job was running; it will be re-checked on start' }),
+        this.addTimeline(j, {
+          event: 'handed_back',
+          message: 'controller shut down while the job was running; it will be re-checked on start',
+        }),
       );
       log.warn('job handed back on shutdown');
       return;
@@ -253,17 +289,32 @@ export class JobRunner {
     }));
     const labels = { trigger: job.trigger, executor: job.executor, outcome: result.outcome };
     this.o.metrics.jobs.inc(labels);
-    if (job.startedAt) this.o.metrics.jobDuration.observe(labels, Math.max(0, (now - Date.parse(job.startedAt)) / 1000));
+    if (job.startedAt)
+      this.o.metrics.jobDuration.observe(
+        labels,
+        Math.max(0, (now - Date.parse(job.startedAt)) / 1000),
+      );
     if (job.target) {
-      this.o.metrics.lastRollback.set({ namespace: job.target.namespace, workload: job.target.name, outcome: result.outcome }, now / 1000);
+      this.o.metrics.lastRollback.set(
+        { namespace: job.target.namespace, workload: job.target.name, outcome: result.outcome },
+        now / 1000,
+      );
     }
-    this.o.notifier.job(job, result.outcome === 'succeeded' ? 'finished' : result.outcome, this.channel(job));
+    this.o.notifier.job(
+      job,
+      result.outcome === 'succeeded' ? 'finished' : result.outcome,
+      this.channel(job),
+    );
     if (job.verdict === 'pending') this.armVerification(job);
     log.info({ outcome: result.outcome, reason: result.reason }, 'job finished');
   }
 
   private addTimeline(job: Job, event: ProgressEvent): Job {
-    const entry: TimelineEntry = { at: new Date(this.o.now()).toISOString(), event: event.event, message: event.message };
+    const entry: TimelineEntry = {
+      at: new Date(this.o.now()).toISOString(),
+      event: event.event,
+      message: event.message,
+    };
     if (event.data) entry.data = event.data;
     return { ...job, timeline: [...job.timeline, entry] };
   }
@@ -291,15 +342,21 @@ export class JobRunner {
         undo();
         throw err;
       }
-      this.o.logger.error({ jobId: job.id, err }, 'journal write failed; the job state is kept in memory');
+      this.o.logger.error(
+        { jobId: job.id, err },
+        'journal write failed; the job state is kept in memory',
+      );
     }
   }
 
   private armTimer(atMs: number, fn: () => Promise<void>): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      this.track(fn());
-    }, Math.max(0, atMs - this.o.now()));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(t);
+        this.track(fn());
+      },
+      Math.max(0, atMs - this.o.now()),
+    );
     t.unref();
     this.timers.add(t);
   }
@@ -317,7 +374,10 @@ export class JobRunner {
       state: 'expired',
       finishedAt: at,
       reason: 'approval expired',
-      timeline: [...job.timeline, { at, event: 'expired', message: `no approval before ${job.approval?.expiresAt ?? at}` }],
+      timeline: [
+        ...job.timeline,
+        { at, event: 'expired', message: `no approval before ${job.approval?.expiresAt ?? at}` },
+      ],
     };
     await this.persist(expired).catch(() => undefined);
     this.o.notifier.job(expired, 'expired', this.channel(expired));
@@ -326,7 +386,9 @@ export class JobRunner {
 
   private armVerification(job: Job): void {
     if (!job.finishedAt) return;
-    this.armTimer(Date.parse(job.finishedAt) + this.o.verificationWindowMs, () => this.verifyTimeout(job.id));
+    this.armTimer(Date.parse(job.finishedAt) + this.o.verificationWindowMs, () =>
+      this.verifyTimeout(job.id),
+    );
   }
 
   private async verifyTimeout(id: string): Promise<void> {
@@ -337,7 +399,14 @@ export class JobRunner {
     const updated: Job = {
       ...job,
       verdict: 'not_recovered',
-      timeline: [...job.timeline, { at, event: 'not_recovered', message: `the alert did not resolve within ${window}s of the rollback` }],
+      timeline: [
+        ...job.timeline,
+        {
+          at,
+          event: 'not_recovered',
+          message: `the alert did not resolve within ${window}s of the rollback`,
+        },
+      ],
     };
     await this.persist(updated).catch(() => undefined);
     this.o.metrics.verdicts.inc({ trigger: job.trigger, verdict: 'not_recovered' });
@@ -347,7 +416,8 @@ export class JobRunner {
   /** Called by the intake when a resolved alert closed a job's verification. */
   recovered(job: Job): void {
     this.o.metrics.verdicts.inc({ trigger: job.trigger, verdict: 'recovered' });
-    if (job.recoverySeconds !== undefined) this.o.metrics.recovery.observe({ trigger: job.trigger }, job.recoverySeconds);
+    if (job.recoverySeconds !== undefined)
+      this.o.metrics.recovery.observe({ trigger: job.trigger }, job.recoverySeconds);
     this.o.notifier.job(job, 'recovered', this.channel(job));
   }
 

@@ -24,13 +24,7 @@ export interface AlertRef {
 }
 
 export type JobState =
-  | 'awaiting_approval'
-  | 'queued'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'skipped'
-  | 'expired';
+  'awaiting_approval' | 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'expired';
 
 export type JobOutcome = 'succeeded' | 'failed' | 'skipped';
 export type Verdict = 'pending' | 'recovered' | 'not_recovered';
@@ -91,8 +85,17 @@ export interface Job {
   timeline: TimelineEntry[];
 }
 
-export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'skipped', 'expired']);
-export const ACTIVE_STATES: ReadonlySet<JobState> = new Set(['awaiting_approval', 'queued', 'running']);
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([
+  'succeeded',
+  'failed',
+  'skipped',
+  'expired',
+]);
+export const ACTIVE_STATES: ReadonlySet<JobState> = new Set([
+  'awaiting_approval',
+  'queued',
+  'running',
+]);
 
 export function workloadKey(ref: WorkloadRef): string {
   return `${ref.kind}/${ref.namespace}/${ref.name}`;

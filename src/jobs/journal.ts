@@ -25,7 +25,9 @@ interface Batch {
 
 export class JournalWriteError extends Error {
   constructor(cause: unknown) {
-    super(`journal write failed: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message ?? String(cause)}`);
+    super(
+      `journal write failed: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message ?? String(cause)}`,
+    );
     this.name = 'JournalWriteError';
   }
 }
@@ -45,7 +47,10 @@ export class Journal<R> {
   /** Supplies the snapshot to compact to; called only when nothing is pending or in flight. */
   snapshot: (() => R[]) | undefined;
 
-  constructor(dir: string, options: { fs?: JournalFs; fsync?: boolean; name?: string; compactAboveBytes?: number } = {}) {
+  constructor(
+    dir: string,
+    options: { fs?: JournalFs; fsync?: boolean; name?: string; compactAboveBytes?: number } = {},
+  ) {
     this.path = join(dir, options.name ?? 'journal.jsonl');
     this.fs = options.fs ?? nodeFs;
     this.fsync = options.fsync ?? true;

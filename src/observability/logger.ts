@@ -35,7 +35,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       hooks: {
         streamWrite(line: string): string {
           let out = line;
-          for (const s of secrets()) if (s.length >= 4 && out.includes(s)) out = out.split(s).join('[REDACTED]');
+          for (const s of secrets())
+            if (s.length >= 4 && out.includes(s)) out = out.split(s).join('[REDACTED]');
           return out;
         },
       },

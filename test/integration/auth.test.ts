@@ -1,12 +1,20 @@
 // Every authentication path against the real server.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { OPERATOR_SECRET, SECRET, basic, startTestServer, type TestServer } from '../support/server.js';
+import {
+  OPERATOR_SECRET,
+  SECRET,
+  basic,
+  startTestServer,
+  type TestServer,
+} from '../support/server.js';
 
 describe('authentication', () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ env: { ROLLBACK_OPERATOR_USER: 'oncall', ROLLBACK_OPERATOR_SECRET: OPERATOR_SECRET } });
+    s = await startTestServer({
+      env: { ROLLBACK_OPERATOR_USER: 'oncall', ROLLBACK_OPERATOR_SECRET: OPERATOR_SECRET },
+    });
   });
   after(() => s.close());
 
@@ -44,7 +52,10 @@ describe('authentication', () => {
     test(`rejects ${name} with 401, WWW-Authenticate and a JSON error`, async () => {
       const res = await fetch(`${s.url}/rollback/trigger`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(header !== undefined ? { authorization: header } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(header !== undefined ? { authorization: header } : {}),
+        },
         body: JSON.stringify({ version: '4' }),
       }).catch((e: Error) => e);
       if (res instanceof Error) {
@@ -74,17 +85,30 @@ describe('authentication', () => {
   });
 
   test('operator routes need the operator credentials when they are configured', async () => {
-    const asWebhook = await fetch(`${s.url}/rollback/pause`, { method: 'POST', headers: { authorization: basic('alertmanager', SECRET) } });
+    const asWebhook = await fetch(`${s.url}/rollback/pause`, {
+      method: 'POST',
+      headers: { authorization: basic('alertmanager', SECRET) },
+    });
     assert.equal(asWebhook.status, 401);
-    assert.match(((await asWebhook.json()) as { error: string }).error, /operator credentials required/);
-    const asOperator = await fetch(`${s.url}/rollback/pause`, { method: 'POST', headers: { authorization: basic('oncall', OPERATOR_SECRET) } });
+    assert.match(
+      ((await asWebhook.json()) as { error: string }).error,
+      /operator credentials required/,
+    );
+    const asOperator = await fetch(`${s.url}/rollback/pause`, {
+      method: 'POST',
+      headers: { authorization: basic('oncall', OPERATOR_SECRET) },
+    });
     assert.equal(asOperator.status, 200);
-    const resumed = await fetch(`${s.url}/rollback/resume`, { method: 'POST', headers: { authorization: `Bearer ${OPERATOR_SECRET}` } });
+    const resumed = await fetch(`${s.url}/rollback/resume`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OPERATOR_SECRET}` },
+    });
     assert.equal(resumed.status, 200);
   });
 
   test('health, readiness and metrics need no credentials', async () => {
-    for (const p of ['/healthz', '/readyz', '/metrics']) assert.equal((await get(p)).status, 200, p);
+    for (const p of ['/healthz', '/readyz', '/metrics'])
+      assert.equal((await get(p)).status, 200, p);
   });
 
   test('no secret in any log line', () => {
@@ -105,8 +129,14 @@ describe('no webhook secret configured', () => {
   test('protected routes answer 503 with an explanation; probes still work', async () => {
     const res = await fetch(`${s.url}/rollback/status`);
     assert.equal(res.status, 503);
-    assert.match(((await res.json()) as { error: string }).error, /ROLLBACK_WEBHOOK_SECRET is not set: set it or ROLLBACK_WEBHOOK_SECRET_FILE/);
-    const trig = await fetch(`${s.url}/rollback/trigger`, { method: 'POST', headers: { authorization: `Bearer anything` } });
+    assert.match(
+      ((await res.json()) as { error: string }).error,
+      /ROLLBACK_WEBHOOK_SECRET is not set: set it or ROLLBACK_WEBHOOK_SECRET_FILE/,
+    );
+    const trig = await fetch(`${s.url}/rollback/trigger`, {
+      method: 'POST',
+      headers: { authorization: `Bearer anything` },
+    });
     assert.equal(trig.status, 503);
     assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
   });
@@ -119,9 +149,16 @@ describe('secrets from *_FILE', () => {
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'rc-secret-'));
     writeFileSync(join(dir, 'secret'), 'from-a-file-secret\n');
-    const s = await startTestServer({ env: { ROLLBACK_WEBHOOK_SECRET: undefined, ROLLBACK_WEBHOOK_SECRET_FILE: join(dir, 'secret') } });
+    const s = await startTestServer({
+      env: {
+        ROLLBACK_WEBHOOK_SECRET: undefined,
+        ROLLBACK_WEBHOOK_SECRET_FILE: join(dir, 'secret'),
+      },
+    });
     try {
-      const ok = await fetch(`${s.url}/rollback/status`, { headers: { authorization: 'Bearer from-a-file-secret' } });
+      const ok = await fetch(`${s.url}/rollback/status`, {
+        headers: { authorization: 'Bearer from-a-file-secret' },
+      });
       assert.equal(ok.status, 200);
     } finally {
       await s.close();

@@ -38,7 +38,9 @@ policy:
 
 describe('check-config', () => {
   test('a valid file passes with exit 0 and a summary', () => {
-    const r = cli(['check-config', resolve('test/fixtures/config/full.yaml')], { SLACK_CHANNEL: '#deploys' });
+    const r = cli(['check-config', resolve('test/fixtures/config/full.yaml')], {
+      SLACK_CHANNEL: '#deploys',
+    });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /SUCCESS/);
     assert.match(r.stdout, /rules/);
@@ -47,7 +49,11 @@ describe('check-config', () => {
   test('an invalid file lists every problem by path and exits 1', () => {
     const r = cli(['check-config', file('bad.yaml', BAD)]);
     assert.equal(r.status, 1);
-    for (const path of ['rules.0.trigger', 'rules.0.confidence', 'policy.circuitBreaker.maxRollbacks']) {
+    for (const path of [
+      'rules.0.trigger',
+      'rules.0.confidence',
+      'policy.circuitBreaker.maxRollbacks',
+    ]) {
       assert.match(r.stdout, new RegExp(`^  ${path.replace(/\./g, '\\.')}: `, 'm'));
     }
   });
@@ -66,7 +72,12 @@ describe('check-config', () => {
   test('the server refuses to start on an invalid config, with the same messages', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', resolve('src/main.ts')], {
       encoding: 'utf8',
-      env: { ...process.env, ROLLBACK_CONFIG: join(dir, 'bad.yaml'), PORT: '0', ROLLBACK_DATA_DIR: join(dir, 'data') },
+      env: {
+        ...process.env,
+        ROLLBACK_CONFIG: join(dir, 'bad.yaml'),
+        PORT: '0',
+        ROLLBACK_DATA_DIR: join(dir, 'data'),
+      },
       timeout: 20_000,
     });
     assert.equal(r.status, 1);

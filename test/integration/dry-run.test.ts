@@ -15,12 +15,18 @@ describe('POST /test (dry run)', () => {
 
   async function metricsSnapshot(): Promise<string> {
     const text = await (await fetch(`${s.url}/metrics`)).text();
-    return text.split('\n').filter((l) => /^rollback_(decisions|jobs|alerts_received|notifications)/.test(l)).join('\n');
+    return text
+      .split('\n')
+      .filter((l) => /^rollback_(decisions|jobs|alerts_received|notifications)/.test(l))
+      .join('\n');
   }
 
   test('JSON short form: decision, target, revisions and image changes; nothing created', async () => {
     const before = await metricsSnapshot();
-    const r = await s.request('POST', 'test', { alert_name: 'CriticalErrorRate', labels: { namespace: 'shop', deployment: 'api' } });
+    const r = await s.request('POST', 'test', {
+      alert_name: 'CriticalErrorRate',
+      labels: { namespace: 'shop', deployment: 'api' },
+    });
     assert.equal(r.status, 200);
     assert.equal(r.body.dryRun, true);
     const [p] = r.body.plans;
@@ -32,20 +38,29 @@ describe('POST /test (dry run)', () => {
     assert.equal(p.toRevision, 6);
     assert.deepEqual(p.changes.images, [{ container: 'app', from: 'app:v7', to: 'app:v6' }]);
     assert.deepEqual((await s.request('GET', 'jobs')).body.jobs, []);
-    assert.deepEqual(exec.calls.map((c) => c.method), ['plan'], 'only plan was called: no pin, no execute');
+    assert.deepEqual(
+      exec.calls.map((c) => c.method),
+      ['plan'],
+      'only plan was called: no pin, no execute',
+    );
     assert.equal(await metricsSnapshot(), before, 'no decision, job or alert counted');
   });
 
   test('form body with label.NAME fields', async () => {
     const res = await fetch(`${s.url}/rollback/test`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${SECRET}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Bearer ${SECRET}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'alert_name=RedisConnectionFailure&label.namespace=shop&label.service=cart',
     });
     assert.equal(res.status, 200);
-    const body = (await res.json()) as { plans: Array<{ decision: string; target: { name: string } }> };
-    assert.equal(body.plans[0]!.decision, 'awaiting_approval');
-    assert.equal(body.plans[0]!.target.name, 'cart');
+    const body = (await res.json()) as {
+      plans: Array<{ decision: string; target: { name: string } }>;
+    };
+    assert.equal(body.plans[0].decision, 'awaiting_approval');
+    assert.equal(body.plans[0].target.name, 'cart');
   });
 
   test('full Alertmanager payload: per-alert plans, including state (duplicate after a real trigger)', async () => {
@@ -53,14 +68,20 @@ describe('POST /test (dry run)', () => {
     const real = await s.request('POST', 'trigger', payload([a]));
     assert.equal(real.body.decisions[0].decision, 'queued');
     const r = await s.request('POST', 'test', payload([a, firing('Unknown', 'x')]));
-    assert.deepEqual(r.body.plans.map((p: { decision: string }) => p.decision), ['duplicate', 'unmapped']);
+    assert.deepEqual(
+      r.body.plans.map((p: { decision: string }) => p.decision),
+      ['duplicate', 'unmapped'],
+    );
     const jobs = (await s.request('GET', 'jobs')).body.jobs;
     assert.equal(jobs.length, 1, 'the dry run added no job');
   });
 
   test('dry run reflects pause', async () => {
     await s.request('POST', 'pause');
-    const r = await s.request('POST', 'test', { alert_name: 'CriticalErrorRate', labels: { namespace: 'shop', deployment: 'api' } });
+    const r = await s.request('POST', 'test', {
+      alert_name: 'CriticalErrorRate',
+      labels: { namespace: 'shop', deployment: 'api' },
+    });
     assert.equal(r.body.plans[0].decision, 'paused');
     await s.request('POST', 'resume');
   });

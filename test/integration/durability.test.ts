@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -38,7 +38,10 @@ describe('restart replays the journal', () => {
     const alertB = firing('CriticalErrorRate', 'web');
     const held = firing('RedisConnectionFailure', 'cache');
     const r1 = await a.request('POST', 'trigger', payload([alertA, alertB, held]));
-    assert.deepEqual(r1.body.decisions.map((d: { decision: string }) => d.decision), ['queued', 'queued', 'awaiting_approval']);
+    assert.deepEqual(
+      r1.body.decisions.map((d: { decision: string }) => d.decision),
+      ['queued', 'queued', 'awaiting_approval'],
+    );
     await until(() => first.executed().length === 1); // api is running, web is queued behind it
     await a.request('POST', 'pause', { reason: 'investigating' });
     await a.abandon(); // the process "dies": no graceful shutdown
@@ -50,17 +53,34 @@ describe('restart replays the journal', () => {
       assert.equal(status.body.paused.paused, true, 'pause state survives restarts');
       assert.equal(status.body.paused.reason, 'investigating');
       // Paused: nothing starts, not even the interrupted job's recovery... until resume.
-      const jobs = (await b.request('GET', 'jobs')).body.jobs as Array<{ id: string; state: string; alert: { alertname: string }; targetKey: string }>;
+      const jobs = (await b.request('GET', 'jobs')).body.jobs as Array<{
+        id: string;
+        state: string;
+        alert: { alertname: string };
+        targetKey: string;
+      }>;
       assert.equal(jobs.length, 3);
       const byTarget = Object.fromEntries(jobs.map((j) => [j.targetKey, j.state]));
-      assert.deepEqual(byTarget, { 'Deployment/shop/api': 'running', 'Deployment/shop/web': 'queued', 'Deployment/shop/cache': 'awaiting_approval' });
+      assert.deepEqual(byTarget, {
+        'Deployment/shop/api': 'running',
+        'Deployment/shop/web': 'queued',
+        'Deployment/shop/cache': 'awaiting_approval',
+      });
       // Re-sent alerts are duplicates after the restart.
       const again = await b.request('POST', 'trigger', payload([alertA, alertB, held]));
-      assert.deepEqual(again.body.decisions.map((d: { decision: string }) => d.decision), ['duplicate', 'duplicate', 'duplicate']);
+      assert.deepEqual(
+        again.body.decisions.map((d: { decision: string }) => d.decision),
+        ['duplicate', 'duplicate', 'duplicate'],
+      );
       await b.request('POST', 'resume');
-      await until(async () => (await b.request('GET', 'jobs?state=succeeded')).body.jobs.length === 2);
+      await until(
+        async () => (await b.request('GET', 'jobs?state=succeeded')).body.jobs.length === 2,
+      );
       const calls = second.calls.filter((c) => c.method !== 'pin' && c.method !== 'plan');
-      assert.deepEqual(calls.map((c) => `${c.method}:${c.targetKey}`).sort(), ['execute:Deployment/shop/web', 'recover:Deployment/shop/api']);
+      assert.deepEqual(calls.map((c) => `${c.method}:${c.targetKey}`).sort(), [
+        'execute:Deployment/shop/web',
+        'recover:Deployment/shop/api',
+      ]);
       const api = jobs.find((j) => j.targetKey === 'Deployment/shop/api')!;
       const detail = (await b.request('GET', `jobs/${api.id}`)).body;
       assert.ok(detail.timeline.some((t: { event: string }) => t.event === 'recovering'));
@@ -76,12 +96,19 @@ describe('SIGKILL right after the 202', () => {
 
   function startProcess(dataDir: string, port: number): Promise<ChildProcess> {
     const p = spawn(process.execPath, ['--import', 'tsx', resolve('src/main.ts')], {
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ROLLBACK_DATA_DIR: dataDir, ROLLBACK_WEBHOOK_SECRET: SECRET, KUBECONFIG: '/nonexistent' },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        ROLLBACK_DATA_DIR: dataDir,
+        ROLLBACK_WEBHOOK_SECRET: SECRET,
+        KUBECONFIG: '/nonexistent',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new Promise((ok, fail) => {
       let out = '';
-      p.stdout!.on('data', (d: Buffer) => {
+      p.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes('"listening"')) ok(p);
       });
@@ -94,22 +121,36 @@ describe('SIGKILL right after the 202', () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     child = await startProcess(dataDir, port);
     const url = `http://127.0.0.1:${port}/api/admin/rollback`;
-    const headers = { authorization: basic('alertmanager', SECRET), 'content-type': 'application/json' };
-    const body = JSON.stringify(payload([firing('CriticalErrorRate', 'api', { fingerprint: 'kill9' }), firing('RedisConnectionFailure', 'db')]));
+    const headers = {
+      authorization: basic('alertmanager', SECRET),
+      'content-type': 'application/json',
+    };
+    const body = JSON.stringify(
+      payload([
+        firing('CriticalErrorRate', 'api', { fingerprint: 'kill9' }),
+        firing('RedisConnectionFailure', 'db'),
+      ]),
+    );
     const res = await fetch(`${url}/trigger`, { method: 'POST', headers, body });
     assert.equal(res.status, 202);
     child.kill('SIGKILL'); // no chance to flush anything after answering
     await new Promise((r) => child!.once('exit', r));
 
     child = await startProcess(dataDir, port);
-    const decided = ((await res.json()) as { decisions: Array<{ jobId: string; decision: string }> }).decisions;
+    const decided = (
+      (await res.json()) as { decisions: Array<{ jobId: string; decision: string }> }
+    ).decisions;
     for (const d of decided) {
       const job = await fetch(`${url}/jobs/${d.jobId}`, { headers });
       assert.equal(job.status, 200, `job of the ${d.decision} decision survived`);
     }
     const again = await fetch(`${url}/trigger`, { method: 'POST', headers, body });
-    const decisions = ((await again.json()) as { decisions: Array<{ decision: string }> }).decisions;
-    assert.deepEqual(decisions.map((d) => d.decision), ['duplicate', 'duplicate']);
+    const decisions = ((await again.json()) as { decisions: Array<{ decision: string }> })
+      .decisions;
+    assert.deepEqual(
+      decisions.map((d) => d.decision),
+      ['duplicate', 'duplicate'],
+    );
     child.kill('SIGTERM');
     const code = await new Promise((r) => child!.once('exit', r));
     assert.equal(code, 0, 'SIGTERM exits 0');
@@ -127,16 +168,23 @@ describe('a journal that cannot be written', () => {
         const h = await open(p, flags, 0o600);
         const write = h.write.bind(h) as (...a: unknown[]) => Promise<unknown>;
         Object.defineProperty(h, 'write', {
-          value: (...args: unknown[]) => (broken.on ? Promise.reject(Object.assign(new Error('read-only file system'), { code: 'EROFS' })) : write(...args)),
+          value: (...args: unknown[]) =>
+            broken.on
+              ? Promise.reject(Object.assign(new Error('read-only file system'), { code: 'EROFS' }))
+              : write(...args),
         });
-        return h as FileHandle;
+        return h;
       },
     };
     const exec = new RecordingExecutor();
     const s = await startTestServer({ executors: { kubernetes: exec }, journalFs: fs });
     try {
       broken.on = true;
-      const res = await s.request('POST', 'trigger', payload([firing('CriticalErrorRate', 'api', { fingerprint: 'ro1' })]));
+      const res = await s.request(
+        'POST',
+        'trigger',
+        payload([firing('CriticalErrorRate', 'api', { fingerprint: 'ro1' })]),
+      );
       assert.equal(res.status, 503);
       assert.match(res.body.error, /journal write failed: EROFS.*retry/);
       assert.deepEqual((await s.request('GET', 'jobs')).body.jobs, []);
@@ -147,9 +195,17 @@ describe('a journal that cannot be written', () => {
       assert.equal(pause.status, 503);
       assert.equal((await s.request('GET', 'status')).body.paused.paused, false);
       broken.on = false;
-      const retry = await s.request('POST', 'trigger', payload([firing('CriticalErrorRate', 'api', { fingerprint: 'ro1' })]));
+      const retry = await s.request(
+        'POST',
+        'trigger',
+        payload([firing('CriticalErrorRate', 'api', { fingerprint: 'ro1' })]),
+      );
       assert.equal(retry.status, 202);
-      assert.equal(retry.body.decisions[0].decision, 'queued', 'the retry is not a duplicate: the failed attempt left no trace');
+      assert.equal(
+        retry.body.decisions[0].decision,
+        'queued',
+        'the retry is not a duplicate: the failed attempt left no trace',
+      );
     } finally {
       await s.close();
     }

@@ -27,12 +27,24 @@ describe('/metrics', () => {
   let text = '';
   before(async () => {
     const exec = new RecordingExecutor();
-    s = await startTestServer({ executors: { kubernetes: exec }, configText: 'verification: { windowSeconds: 1 }' });
+    s = await startTestServer({
+      executors: { kubernetes: exec },
+      configText: 'verification: { windowSeconds: 1 }',
+    });
     const api = firing('CriticalErrorRate', 'api');
-    await s.request('POST', 'trigger', payload([api, firing('CriticalErrorRate', 'web'), firing('Unknown', 'x')]));
-    while ((await s.request('GET', 'jobs?state=succeeded')).body.jobs.length < 2) await new Promise((r) => setTimeout(r, 20));
+    await s.request(
+      'POST',
+      'trigger',
+      payload([api, firing('CriticalErrorRate', 'web'), firing('Unknown', 'x')]),
+    );
+    while ((await s.request('GET', 'jobs?state=succeeded')).body.jobs.length < 2)
+      await new Promise((r) => setTimeout(r, 20));
     // api's alert resolves (recovered); web's never does (not_recovered after the window).
-    await s.request('POST', 'trigger', payload([{ ...api, status: 'resolved', endsAt: new Date().toISOString() }]));
+    await s.request(
+      'POST',
+      'trigger',
+      payload([{ ...api, status: 'resolved', endsAt: new Date().toISOString() }]),
+    );
     const end = Date.now() + 5000;
     while (Date.now() < end && !/verdict="not_recovered"/.test(text)) {
       await new Promise((r) => setTimeout(r, 50));
@@ -44,7 +56,11 @@ describe('/metrics', () => {
   for (const [name, type, labels] of SPEC) {
     test(`${name} is a ${type} with labels [${labels.join(', ')}]`, () => {
       assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'));
-      const sample = text.split('\n').find((l) => l.startsWith(type === 'histogram' ? `${name}_count` : name) && !l.startsWith('#'));
+      const sample = text
+        .split('\n')
+        .find(
+          (l) => l.startsWith(type === 'histogram' ? `${name}_count` : name) && !l.startsWith('#'),
+        );
       assert.ok(sample, `${name} has a sample`);
       const found = [...sample.matchAll(/(\w+)="/g)].map((m) => m[1]).sort();
       assert.deepEqual(found, [...labels].sort());
@@ -52,13 +68,28 @@ describe('/metrics', () => {
   }
 
   test('the rollback is counted with bounded labels', () => {
-    assert.match(text, /rollback_jobs_total\{trigger="error_rate_threshold",executor="kubernetes",outcome="succeeded"\} 2/);
-    assert.match(text, /rollback_decisions_total\{trigger="none",confidence="none",decision="unmapped"\} 1/);
+    assert.match(
+      text,
+      /rollback_jobs_total\{trigger="error_rate_threshold",executor="kubernetes",outcome="succeeded"\} 2/,
+    );
+    assert.match(
+      text,
+      /rollback_decisions_total\{trigger="none",confidence="none",decision="unmapped"\} 1/,
+    );
     assert.match(text, /rollback_alert_to_action_seconds_count\{executor="kubernetes"\} 2/);
-    assert.match(text, /rollback_verdicts_total\{trigger="error_rate_threshold",verdict="recovered"\} 1/);
+    assert.match(
+      text,
+      /rollback_verdicts_total\{trigger="error_rate_threshold",verdict="recovered"\} 1/,
+    );
     assert.match(text, /rollback_recovery_seconds_count\{trigger="error_rate_threshold"\} 1/);
-    assert.match(text, /rollback_last_rollback_timestamp_seconds\{namespace="shop",workload="api",outcome="succeeded"\} \d/);
-    assert.match(text, /rollback_verdicts_total\{trigger="error_rate_threshold",verdict="not_recovered"\} 1/);
+    assert.match(
+      text,
+      /rollback_last_rollback_timestamp_seconds\{namespace="shop",workload="api",outcome="succeeded"\} \d/,
+    );
+    assert.match(
+      text,
+      /rollback_verdicts_total\{trigger="error_rate_threshold",verdict="not_recovered"\} 1/,
+    );
     assert.doesNotMatch(text, /fingerprint|fp0000|jobId/);
   });
 

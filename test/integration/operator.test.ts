@@ -17,7 +17,10 @@ describe('approval of held jobs', () => {
   let s: TestServer;
   const exec = new RecordingExecutor();
   before(async () => {
-    s = await startTestServer({ executors: { kubernetes: exec }, configText: 'policy: { approvalTtlSeconds: 1 }' });
+    s = await startTestServer({
+      executors: { kubernetes: exec },
+      configText: 'policy: { approvalTtlSeconds: 1 }',
+    });
   });
   after(() => s.close());
 
@@ -38,7 +41,10 @@ describe('approval of held jobs', () => {
     assert.equal(twice.status, 409);
     assert.match(twice.body.error, /not awaiting approval/);
     await until(async () => (await s.request('GET', `jobs/${id}`)).body.state === 'succeeded');
-    assert.deepEqual(exec.executed().filter((x) => x === id), [id]);
+    assert.deepEqual(
+      exec.executed().filter((x) => x === id),
+      [id],
+    );
   });
 
   test('a held job expires; approving it then is a 409 and it never runs', async () => {

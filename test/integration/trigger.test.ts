@@ -40,22 +40,31 @@ describe('POST /trigger decisions', () => {
   const send = async (...alerts: Array<Record<string, unknown>>) => {
     const res = await s.request('POST', 'trigger', payload(alerts));
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    return res.body.decisions as Array<{ decision: string; reason: string; jobId?: string; alertname: string; fingerprint: string; status: string }>;
+    return res.body.decisions as Array<{
+      decision: string;
+      reason: string;
+      jobId?: string;
+      alertname: string;
+      fingerprint: string;
+      status: string;
+    }>;
   };
 
   test('queued → coalesced → duplicate; the job runs once', async () => {
     const a = firing('CriticalErrorRate', 'api', { fingerprint: 'aaa1' });
     const [q] = await send(a);
-    assert.equal(q!.decision, 'queued');
-    assert.ok(q!.jobId);
-    const [c] = await send(firing('CriticalErrorRate', 'api', { fingerprint: 'aaa2', labels: { pod: 'api-2' } }));
-    assert.equal(c!.decision, 'coalesced');
-    assert.equal(c!.jobId, q!.jobId);
+    assert.equal(q.decision, 'queued');
+    assert.ok(q.jobId);
+    const [c] = await send(
+      firing('CriticalErrorRate', 'api', { fingerprint: 'aaa2', labels: { pod: 'api-2' } }),
+    );
+    assert.equal(c.decision, 'coalesced');
+    assert.equal(c.jobId, q.jobId);
     const [d] = await send(a);
-    assert.equal(d!.decision, 'duplicate');
-    assert.equal(d!.jobId, q!.jobId);
+    assert.equal(d.decision, 'duplicate');
+    assert.equal(d.jobId, q.jobId);
     await until(() => exec.executed().length === 1);
-    const job = await s.request('GET', `jobs/${q!.jobId}`);
+    const job = await s.request('GET', `jobs/${q.jobId}`);
     assert.equal(job.body.coalesced.length, 1);
     assert.equal(job.body.fromRevision, 7, 'the current revision was pinned');
   });
@@ -63,99 +72,191 @@ describe('POST /trigger decisions', () => {
   test('each alert is decided on its own status and labels, in one payload', async () => {
     const decisions = await send(
       firing('CriticalErrorRate', 'web'),
-      alert({ alertname: 'CriticalErrorRate', status: 'resolved', labels: { namespace: 'shop', deployment: 'cart' } }),
+      alert({
+        alertname: 'CriticalErrorRate',
+        status: 'resolved',
+        labels: { namespace: 'shop', deployment: 'cart' },
+      }),
       firing('RedisConnectionFailure', 'cache'),
       firing('SlowButFine', 'web2'),
       firing('ManualOnly', 'web3'),
       firing('NoSuchAlert', 'web4'),
-      alert({ alertname: 'CriticalErrorRate', labels: { namespace: 'billing', deployment: 'api' } }),
-      alert({ alertname: 'CriticalErrorRate', labels: { namespace: 'shop', deployment: 'x$(reboot)' } }),
+      alert({
+        alertname: 'CriticalErrorRate',
+        labels: { namespace: 'billing', deployment: 'api' },
+      }),
+      alert({
+        alertname: 'CriticalErrorRate',
+        labels: { namespace: 'shop', deployment: 'x$(reboot)' },
+      }),
     );
-    assert.deepEqual(decisions.map((d) => d.decision), [
-      'queued',
-      'resolved',
-      'awaiting_approval',
-      'notify_only',
-      'notify_only',
-      'unmapped',
-      'invalid_target',
-      'invalid_target',
-    ]);
-    assert.deepEqual(Object.keys(decisions[0]!).sort(), ['alertname', 'confidence', 'decision', 'fingerprint', 'jobId', 'reason', 'rule', 'status', 'target', 'targetKey', 'trigger'].sort());
-    assert.equal(decisions[1]!.status, 'resolved');
+    assert.deepEqual(
+      decisions.map((d) => d.decision),
+      [
+        'queued',
+        'resolved',
+        'awaiting_approval',
+        'notify_only',
+        'notify_only',
+        'unmapped',
+        'invalid_target',
+        'invalid_target',
+      ],
+    );
+    assert.deepEqual(
+      Object.keys(decisions[0]).sort(),
+      [
+        'alertname',
+        'confidence',
+        'decision',
+        'fingerprint',
+        'jobId',
+        'reason',
+        'rule',
+        'status',
+        'target',
+        'targetKey',
+        'trigger',
+      ].sort(),
+    );
+    assert.equal(decisions[1].status, 'resolved');
   });
 
   test('circuit breaker: the 4th rollback in the window opens it; resume closes it', async () => {
     // Two jobs exist already (api, web): two more targets reach the limit of 3, the next trips it.
     const [third] = await send(firing('CriticalErrorRate', 'svc-3'));
-    assert.equal(third!.decision, 'queued');
+    assert.equal(third.decision, 'queued');
     const [fourth] = await send(firing('CriticalErrorRate', 'svc-4'));
-    assert.equal(fourth!.decision, 'circuit_open');
-    assert.match(fourth!.reason, /circuit breaker opened: 3 rollbacks/);
+    assert.equal(fourth.decision, 'circuit_open');
+    assert.match(fourth.reason, /circuit breaker opened: 3 rollbacks/);
     const [fifth] = await send(firing('CriticalErrorRate', 'svc-5'));
-    assert.equal(fifth!.decision, 'circuit_open');
+    assert.equal(fifth.decision, 'circuit_open');
     const status = await s.request('GET', 'status');
     assert.equal(status.body.circuit.open, true);
     assert.match(await (await fetch(`${s.url}/metrics`)).text(), /^rollback_circuit_open 1$/m);
     // circuit_open is not final: the same instance is decided again after resume.
     assert.equal((await s.request('POST', 'resume')).status, 200);
-    const [again] = await send(firing('CriticalErrorRate', 'svc-4', { fingerprint: String(fourth!.fingerprint) }));
-    assert.equal(again!.decision, 'queued');
+    const [again] = await send(
+      firing('CriticalErrorRate', 'svc-4', { fingerprint: String(fourth.fingerprint) }),
+    );
+    assert.equal(again.decision, 'queued');
   });
 
   test('pause: new alerts are paused, survive as not-final, resume re-enables', async () => {
     assert.equal((await s.request('POST', 'pause', { reason: 'deploy freeze' })).status, 200);
     const a = firing('CriticalErrorRate', 'svc-p');
     const [p] = await send(a);
-    assert.equal(p!.decision, 'paused');
+    assert.equal(p.decision, 'paused');
     await s.request('POST', 'resume');
     const [q] = await send(a);
-    assert.equal(q!.decision, 'queued');
+    assert.equal(q.decision, 'queued');
   });
 
   test('cooldown after a rollback acted on the target', async () => {
     release();
-    await until(async () => (await s.request('GET', 'jobs?state=queued')).body.jobs.length === 0 && (await s.request('GET', 'jobs?state=running')).body.jobs.length === 0);
-    const [c] = await send(firing('CriticalErrorRate', 'api', { fingerprint: 'aaa9', startsAt: '2026-11-22T11:00:00Z' }));
-    assert.equal(c!.decision, 'cooldown');
-    assert.match(c!.reason, /cooldown ends in \d+s/);
+    await until(
+      async () =>
+        (await s.request('GET', 'jobs?state=queued')).body.jobs.length === 0 &&
+        (await s.request('GET', 'jobs?state=running')).body.jobs.length === 0,
+    );
+    const [c] = await send(
+      firing('CriticalErrorRate', 'api', { fingerprint: 'aaa9', startsAt: '2026-11-22T11:00:00Z' }),
+    );
+    assert.equal(c.decision, 'cooldown');
+    assert.match(c.reason, /cooldown ends in \d+s/);
   });
 });
 
 describe('POST /trigger errors change nothing', () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ executors: { kubernetes: new RecordingExecutor() }, configText: 'http: { bodyLimitBytes: 65536 }' });
+    s = await startTestServer({
+      executors: { kubernetes: new RecordingExecutor() },
+      configText: 'http: { bodyLimitBytes: 65536 }',
+    });
   });
   after(() => s.close());
 
-  const post = (body: string, contentType = 'application/json') => s.request('POST', 'trigger', body, { 'content-type': contentType });
+  const post = (body: string, contentType = 'application/json') =>
+    s.request('POST', 'trigger', body, { 'content-type': contentType });
 
   const bad: Array<[string, string, string | undefined, number, RegExp]> = [
     ['not JSON', '{"version": "4",', undefined, 400, /not valid JSON/],
-    ['wrong version', JSON.stringify(payload([firing('CriticalErrorRate', 'api')], { version: '3' })), undefined, 400, /invalid Alertmanager webhook payload/],
-    ['missing alerts', JSON.stringify({ version: '4', status: 'firing' }), undefined, 400, /invalid/],
-    ['alert without fingerprint', JSON.stringify(payload([{ status: 'firing', labels: { alertname: 'X' }, startsAt: 'now' }])), undefined, 400, /invalid/],
-    ['label value not a string', JSON.stringify(payload([{ ...firing('CriticalErrorRate', 'api'), labels: { alertname: 'CriticalErrorRate', n: 1 } }])), undefined, 400, /invalid/],
-    ['__proto__ label', `{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"CriticalErrorRate","__proto__":"x"},"startsAt":"2026-01-01T00:00:00Z","fingerprint":"f"}]}`, undefined, 400, /__proto__ are not accepted/],
+    [
+      'wrong version',
+      JSON.stringify(payload([firing('CriticalErrorRate', 'api')], { version: '3' })),
+      undefined,
+      400,
+      /invalid Alertmanager webhook payload/,
+    ],
+    [
+      'missing alerts',
+      JSON.stringify({ version: '4', status: 'firing' }),
+      undefined,
+      400,
+      /invalid/,
+    ],
+    [
+      'alert without fingerprint',
+      JSON.stringify(payload([{ status: 'firing', labels: { alertname: 'X' }, startsAt: 'now' }])),
+      undefined,
+      400,
+      /invalid/,
+    ],
+    [
+      'label value not a string',
+      JSON.stringify(
+        payload([
+          {
+            ...firing('CriticalErrorRate', 'api'),
+            labels: { alertname: 'CriticalErrorRate', n: 1 },
+          },
+        ]),
+      ),
+      undefined,
+      400,
+      /invalid/,
+    ],
+    [
+      '__proto__ label',
+      `{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"CriticalErrorRate","__proto__":"x"},"startsAt":"2026-01-01T00:00:00Z","fingerprint":"f"}]}`,
+      undefined,
+      400,
+      /__proto__ are not accepted/,
+    ],
     ['a JSON array', '[]', undefined, 400, /invalid/],
     ['form body', 'version=4', 'application/x-www-form-urlencoded', 415, /application\/json/],
     ['text body', 'hello', 'text/plain', 415, /application\/json/],
-    ['over the body limit', JSON.stringify(payload([firing('CriticalErrorRate', 'api', { labels: { big: 'x'.repeat(70_000) } })])), undefined, 413, /larger than the limit of 65536/],
+    [
+      'over the body limit',
+      JSON.stringify(
+        payload([firing('CriticalErrorRate', 'api', { labels: { big: 'x'.repeat(70_000) } })]),
+      ),
+      undefined,
+      413,
+      /larger than the limit of 65536/,
+    ],
   ];
   for (const [name, body, type, status, message] of bad) {
     test(`${name} → ${status}`, async () => {
       const res = await post(body, type);
       assert.equal(res.status, status, JSON.stringify(res.body));
       assert.match(res.body.error, message);
-      if (status === 400 && /invalid Alertmanager/.test(res.body.error)) assert.ok(Array.isArray(res.body.details) && res.body.details.length > 0);
+      if (status === 400 && /invalid Alertmanager/.test(res.body.error))
+        assert.ok(Array.isArray(res.body.details) && res.body.details.length > 0);
       const jobs = await s.request('GET', 'jobs');
       assert.deepEqual(jobs.body.jobs, []);
     });
   }
 
   test('extra unknown fields are accepted', async () => {
-    const res = await post(JSON.stringify(payload([{ ...firing('CriticalErrorRate', 'api'), newField: { a: 1 } }], { somethingNew: true })));
+    const res = await post(
+      JSON.stringify(
+        payload([{ ...firing('CriticalErrorRate', 'api'), newField: { a: 1 } }], {
+          somethingNew: true,
+        }),
+      ),
+    );
     assert.equal(res.status, 202);
   });
 
@@ -174,7 +275,11 @@ describe('answers fast whatever the rollout takes', () => {
       const times: number[] = [];
       for (let i = 0; i < 5; i++) {
         const t0 = performance.now();
-        const res = await s.request('POST', 'trigger', payload([firing('CriticalErrorRate', `svc-${i}`)]));
+        const res = await s.request(
+          'POST',
+          'trigger',
+          payload([firing('CriticalErrorRate', `svc-${i}`)]),
+        );
         times.push(performance.now() - t0);
         assert.equal(res.status, 202);
       }

@@ -25,13 +25,18 @@ export function alert(a: AlertInput): Record<string, unknown> {
   };
 }
 
-export function payload(alerts: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function payload(
+  alerts: Array<Record<string, unknown>>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const firing = alerts.some((a) => a['status'] === 'firing');
   return {
     receiver: 'rollback\\-controller',
     status: firing ? 'firing' : 'resolved',
     alerts,
-    groupLabels: { alertname: String((alerts[0]?.['labels'] as Record<string, string>)?.['alertname'] ?? '') },
+    groupLabels: {
+      alertname: String((alerts[0]?.['labels'] as Record<string, string>)?.['alertname'] ?? ''),
+    },
     commonLabels: {},
     commonAnnotations: {},
     externalURL: 'http://alertmanager.example:9093',
@@ -43,6 +48,14 @@ export function payload(alerts: Array<Record<string, unknown>>, extra: Record<st
 }
 
 /** One firing alert for a Deployment in `shop`. */
-export function firing(alertname: string, name: string, extra: Partial<AlertInput> = {}): Record<string, unknown> {
-  return alert({ alertname, ...extra, labels: { namespace: 'shop', deployment: name, ...(extra.labels ?? {}) } });
+export function firing(
+  alertname: string,
+  name: string,
+  extra: Partial<AlertInput> = {},
+): Record<string, unknown> {
+  return alert({
+    alertname,
+    ...extra,
+    labels: { namespace: 'shop', deployment: name, ...(extra.labels ?? {}) },
+  });
 }

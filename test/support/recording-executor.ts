@@ -1,6 +1,12 @@
 // An executor for tests of the queue and the API: records every call, and lets a test choose
 // the outcome, hold a job at a gate, or fail. Real executors are tested against real peers.
-import type { ExecutionContext, ExecutionResult, Executor, JobPatch, Plan } from '../../src/executors/executor.js';
+import type {
+  ExecutionContext,
+  ExecutionResult,
+  Executor,
+  JobPatch,
+  Plan,
+} from '../../src/executors/executor.js';
 import type { Job } from '../../src/jobs/job.js';
 
 export interface RecordedCall {
@@ -22,7 +28,9 @@ export class RecordingExecutor implements Executor {
   constructor(readonly name: 'kubernetes' | 'script' = 'kubernetes') {}
 
   executed(): string[] {
-    return this.calls.filter((c) => c.method === 'execute' || c.method === 'recover').map((c) => c.jobId);
+    return this.calls
+      .filter((c) => c.method === 'execute' || c.method === 'recover')
+      .map((c) => c.jobId);
   }
 
   private record(method: RecordedCall['method'], job: Job): void {
@@ -30,7 +38,9 @@ export class RecordingExecutor implements Executor {
   }
 
   async availability() {
-    return this.available ? { available: true } : { available: false, reason: 'test executor unavailable' };
+    return this.available
+      ? { available: true }
+      : { available: false, reason: 'test executor unavailable' };
   }
 
   async pin(job: Job): Promise<JobPatch> {
@@ -62,7 +72,11 @@ export class RecordingExecutor implements Executor {
 
   private async work(ctx: ExecutionContext): Promise<ExecutionResult> {
     await ctx.update({ actedAt: new Date().toISOString(), patched: true });
-    ctx.progress({ event: 'progress', message: '1/1 updated', data: { updated: 1, ready: 1, desired: 1 } });
+    ctx.progress({
+      event: 'progress',
+      message: '1/1 updated',
+      data: { updated: 1, ready: 1, desired: 1 },
+    });
     if (this.gate) {
       const aborted = new Promise<never>((_, reject) => {
         ctx.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });

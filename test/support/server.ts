@@ -15,7 +15,12 @@ export interface TestServer {
   running: RunningServer;
   logs: string[];
   /** Authenticated JSON request under /api/admin/rollback (or an absolute path starting with /). */
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
   /** Stop without cleanup, as if the process died: the data dir stays. */
   abandon(): Promise<void>;
@@ -26,7 +31,11 @@ export function basic(user: string, secret: string): string {
 }
 
 export async function startTestServer(
-  options: AppOptions & { env?: Record<string, string | undefined>; dataDir?: string; keepDataDir?: boolean } = {},
+  options: AppOptions & {
+    env?: Record<string, string | undefined>;
+    dataDir?: string;
+    keepDataDir?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rc-test-'));
   const logs: string[] = [];
@@ -42,7 +51,14 @@ export async function startTestServer(
     LOG_LEVEL: 'info',
     ...options.env,
   };
-  const running = await startServer({ port: 0, host: '127.0.0.1', logDestination: destination, fsync: true, ...options, env });
+  const running = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    logDestination: destination,
+    fsync: true,
+    ...options,
+    env,
+  });
   const url = running.url;
   const auth = basic(env['ROLLBACK_WEBHOOK_USER'] ?? 'alertmanager', SECRET);
   const request: TestServer['request'] = async (method, path, body, headers = {}) => {
@@ -54,7 +70,9 @@ export async function startTestServer(
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...headers,
       },
-      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      ...(body !== undefined
+        ? { body: typeof body === 'string' ? body : JSON.stringify(body) }
+        : {}),
     });
     const text = await res.text();
     let parsed: unknown = text;
@@ -73,7 +91,8 @@ export async function startTestServer(
     request,
     close: async () => {
       await running.close();
-      if (!options.keepDataDir && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.keepDataDir && !options.dataDir)
+        rmSync(dataDir, { recursive: true, force: true });
     },
     abandon: async () => {
       running.server.closeAllConnections();

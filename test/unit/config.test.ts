@@ -75,7 +75,13 @@ describe('config', () => {
     );
     assert.equal(r.ok, false);
     const paths = !r.ok ? r.problems.map((p) => p.path) : [];
-    for (const expected of ['rules.0.trigger', 'rules.0.confidence', 'policy.cooldownSeconds', 'policy', 'slack.channel']) {
+    for (const expected of [
+      'rules.0.trigger',
+      'rules.0.confidence',
+      'policy.cooldownSeconds',
+      'policy',
+      'slack.channel',
+    ]) {
       assert.ok(paths.includes(expected), `missing ${expected} in ${paths.join(', ')}`);
     }
   });
@@ -95,14 +101,20 @@ describe('config', () => {
     assert.equal(bad.ok, false);
     const list = parseConfigText('- a\n- b\n', {});
     assert.equal(list.ok, false);
-    assert.match(!list.ok ? list.problems[0]!.message : '', /mapping/);
+    assert.match(!list.ok ? list.problems[0].message : '', /mapping/);
   });
 
   test('a rule cannot have both a target and a script; script paths stay inside the scripts dir', () => {
-    const both = parseConfigText('rules:\n  - {alert: A, trigger: t, confidence: high, target: {}, script: {path: x.sh}}\n', {});
+    const both = parseConfigText(
+      'rules:\n  - {alert: A, trigger: t, confidence: high, target: {}, script: {path: x.sh}}\n',
+      {},
+    );
     assert.equal(both.ok, false);
-    const escape = parseConfigText('rules:\n  - {alert: A, trigger: t, confidence: high, script: {path: ../../bin/sh}}\n', {});
+    const escape = parseConfigText(
+      'rules:\n  - {alert: A, trigger: t, confidence: high, script: {path: ../../bin/sh}}\n',
+      {},
+    );
     assert.equal(escape.ok, false);
-    assert.match(!escape.ok ? escape.problems[0]!.path : '', /rules\.0\.script\.path/);
+    assert.match(!escape.ok ? escape.problems[0].path : '', /rules\.0\.script\.path/);
   });
 });

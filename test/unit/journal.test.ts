@@ -1,7 +1,7 @@
 // The journal against the real filesystem, plus a wrapper that counts fsyncs and injects faults.
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -23,7 +23,11 @@ function countingFs(state: { syncs: number; failWrites: number; partial?: boolea
       const h = await open(p, flags, 0o600);
       return new Proxy(h, {
         get(target, prop, recv) {
-          if (prop === 'datasync') return async () => { state.syncs++; return target.datasync(); };
+          if (prop === 'datasync')
+            return async () => {
+              state.syncs++;
+              return target.datasync();
+            };
           if (prop === 'write') {
             return async (buf: Buffer, off: number, len: number, pos: number) => {
               if (state.failWrites > 0) {
@@ -38,7 +42,7 @@ function countingFs(state: { syncs: number; failWrites: number; partial?: boolea
           const v = Reflect.get(target, prop, recv) as unknown;
           return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
         },
-      }) as FileHandle;
+      });
     },
   };
 }
@@ -54,7 +58,10 @@ describe('journal', () => {
     await j.close();
     const again = new Journal<{ n: number }>(dir);
     const { records } = await again.open();
-    assert.deepEqual(records.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 200 }, (_, n) => n));
+    assert.deepEqual(
+      records.map((r) => r.n).sort((a, b) => a - b),
+      Array.from({ length: 200 }, (_, n) => n),
+    );
     await again.close();
   });
 
@@ -67,14 +74,20 @@ describe('journal', () => {
     await j.append([{ n: 1 }]);
     const sizeBefore = statSync(j.path).size;
     state.failWrites = 1;
-    await assert.rejects(j.append([{ n: 2 }, { n: 3 }]), (e: Error) => e instanceof JournalWriteError && /ENOSPC/.test(e.message));
+    await assert.rejects(
+      j.append([{ n: 2 }, { n: 3 }]),
+      (e: Error) => e instanceof JournalWriteError && /ENOSPC/.test(e.message),
+    );
     assert.equal(statSync(j.path).size, sizeBefore, 'the partial write was truncated away');
     assert.match(j.lastError ?? '', /ENOSPC/);
     await j.append([{ n: 4 }]);
     assert.equal(j.lastError, undefined);
     await j.close();
     const { records, torn } = await new Journal<{ n: number }>(dir).open();
-    assert.deepEqual(records.map((r) => r.n), [1, 4]);
+    assert.deepEqual(
+      records.map((r) => r.n),
+      [1, 4],
+    );
     assert.equal(torn, 0);
   });
 
@@ -87,8 +100,20 @@ describe('journal', () => {
     const first = j.append([{ n: 1 }]);
     const second = j.append([{ n: 2 }]); // queued while the first is in flight
     const order: number[] = [];
-    const r = await Promise.allSettled([first.catch((e) => { order.push(1); throw e; }), second.catch((e) => { order.push(2); throw e; })]);
-    assert.deepEqual(r.map((x) => x.status), ['rejected', 'rejected']);
+    const r = await Promise.allSettled([
+      first.catch((e) => {
+        order.push(1);
+        throw e;
+      }),
+      second.catch((e) => {
+        order.push(2);
+        throw e;
+      }),
+    ]);
+    assert.deepEqual(
+      r.map((x) => x.status),
+      ['rejected', 'rejected'],
+    );
     assert.deepEqual(order, [2, 1], 'the later batch is undone first');
     await j.close();
   });
@@ -102,11 +127,20 @@ describe('journal', () => {
     appendFileSync(join(dir, 'journal.jsonl'), '{"n":3,"trunc');
     const again = new Journal<{ n: number }>(dir);
     const { records, torn } = await again.open();
-    assert.deepEqual(records.map((r) => r.n), [1, 2]);
+    assert.deepEqual(
+      records.map((r) => r.n),
+      [1, 2],
+    );
     assert.equal(torn, 1);
     await again.append([{ n: 4 }]);
     await again.close();
-    assert.deepEqual(readFileSync(join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { n: number }).n), [1, 2, 4]);
+    assert.deepEqual(
+      readFileSync(join(dir, 'journal.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { n: number }).n),
+      [1, 2, 4],
+    );
   });
 
   test('compaction replaces the file with the snapshot atomically', async () => {
@@ -118,7 +152,10 @@ describe('journal', () => {
     await j.append([{ n: 100 }]);
     await j.close();
     const { records } = await new Journal<{ n: number }>(dir).open();
-    assert.deepEqual(records.map((r) => r.n), [99, 100]);
+    assert.deepEqual(
+      records.map((r) => r.n),
+      [99, 100],
+    );
   });
 
   test('compacts by itself past the size threshold, at a moment nothing is in flight', async () => {

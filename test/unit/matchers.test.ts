@@ -38,7 +38,10 @@ describe('label templates', () => {
     assert.equal(t({ service: 'svc' }), 'svc');
     assert.equal(t({}), '');
     assert.equal(compileLabelTemplate('{{ labels.kind || "Deployment" }}')({}), 'Deployment');
-    assert.equal(compileLabelTemplate('team-{{labels.team}}-prod')({ team: 'pay' }), 'team-pay-prod');
+    assert.equal(
+      compileLabelTemplate('team-{{labels.team}}-prod')({ team: 'pay' }),
+      'team-pay-prod',
+    );
   });
   test('label values are data, never template syntax', () => {
     const t = compileLabelTemplate('{{ labels.name }}');

@@ -54,7 +54,8 @@ const silentLogger: ScriptLogger = { info: () => undefined, warn: () => undefine
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))}s`;
 
 /** A readable command line for plans and logs; never executed. */
-const displayArg = (arg: string): string => (/^[\w./=:@%+,-]+$/.test(arg) ? arg : JSON.stringify(arg));
+const displayArg = (arg: string): string =>
+  /^[\w./=:@%+,-]+$/.test(arg) ? arg : JSON.stringify(arg);
 
 /**
  * `deadlineMs` is the job's rollout deadline. Read as a duration; a value that can only be an
@@ -77,12 +78,16 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
   async function availability(): Promise<Availability> {
     try {
       const info = await stat(scriptsDir);
-      if (!info.isDirectory()) return { available: false, reason: `${scriptsDir} is not a directory` };
+      if (!info.isDirectory())
+        return { available: false, reason: `${scriptsDir} is not a directory` };
       await access(scriptsDir, constants.R_OK | constants.X_OK);
       return { available: true };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      return { available: false, reason: `scripts directory ${scriptsDir} is not readable (${code})` };
+      return {
+        available: false,
+        reason: `scripts directory ${scriptsDir} is not readable (${code})`,
+      };
     }
   }
 
@@ -90,7 +95,8 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
     if (!job.script) return { action: 'skip', reason: 'the job has no script' };
     const checked = await resolveScriptPath(scriptsDir, job.script.path, fs);
     if (!checked.ok) {
-      const action = checked.problem === 'outside' || checked.problem === 'invalid' ? 'skip' : 'unavailable';
+      const action =
+        checked.problem === 'outside' || checked.problem === 'invalid' ? 'skip' : 'unavailable';
       return { action, reason: checked.reason };
     }
     const { env } = buildScriptEnv(job, { baseEnv: {}, alertFile: '(alert file)', dryRun });
@@ -114,12 +120,22 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
 
     let alertFile;
     try {
-      alertFile = await writeAlertFile(serializeAlertDocument(buildAlertDocument(job, dryRun)), options.tmpDir);
+      alertFile = await writeAlertFile(
+        serializeAlertDocument(buildAlertDocument(job, dryRun)),
+        options.tmpDir,
+      );
     } catch (err) {
-      return { outcome: 'failed', reason: `could not write the alert file: ${(err as Error).message}` };
+      return {
+        outcome: 'failed',
+        reason: `could not write the alert file: ${(err as Error).message}`,
+      };
     }
     try {
-      const { env, dropped } = buildScriptEnv(job, { baseEnv: baseEnv(), alertFile: alertFile.path, dryRun });
+      const { env, dropped } = buildScriptEnv(job, {
+        baseEnv: baseEnv(),
+        alertFile: alertFile.path,
+        dryRun,
+      });
       for (const d of dropped) {
         log.warn({ jobId: job.id, label: d.label }, `label not passed as env var: ${d.reason}`);
       }
@@ -166,7 +182,8 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
       });
       await updated;
 
-      if (!run.started) return { outcome: 'failed', reason: `could not start script: ${run.error}` };
+      if (!run.started)
+        return { outcome: 'failed', reason: `could not start script: ${run.error}` };
 
       const script_result: ScriptResult = {
         exitCode: run.exitCode,
@@ -189,11 +206,16 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
       if (run.terminatedBy === 'abort') {
         return { outcome: 'failed', reason: `script was cancelled (${signals})`, fields };
       }
-      if (run.exitCode === 0) return { outcome: 'succeeded', reason: 'script exited with code 0', fields };
+      if (run.exitCode === 0)
+        return { outcome: 'succeeded', reason: 'script exited with code 0', fields };
       if (run.exitCode !== null) {
         return { outcome: 'failed', reason: `script exited with code ${run.exitCode}`, fields };
       }
-      return { outcome: 'failed', reason: `script was killed by ${run.signal ?? 'a signal'}`, fields };
+      return {
+        outcome: 'failed',
+        reason: `script was killed by ${run.signal ?? 'a signal'}`,
+        fields,
+      };
     } finally {
       await alertFile.remove().catch((err: unknown) => {
         log.warn({ jobId: job.id, err, dir: alertFile.dir }, 'could not remove the alert file');

@@ -20,8 +20,7 @@ export const nodeScriptFs: ScriptFs = {
 export type ScriptPathProblem = 'invalid' | 'outside' | 'not_found' | 'not_file' | 'not_executable';
 
 export type ScriptPathResult =
-  | { ok: true; path: string }
-  | { ok: false; problem: ScriptPathProblem; reason: string };
+  { ok: true; path: string } | { ok: false; problem: ScriptPathProblem; reason: string };
 
 const errorCode = (err: unknown): string =>
   err instanceof Error && 'code' in err ? String(err.code) : 'unknown';

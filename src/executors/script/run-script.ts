@@ -53,8 +53,7 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
     process.kill(-pgid, signal);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EPERM') return true;
-    return false;
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -112,7 +111,10 @@ export async function runScript(o: RunScriptOptions): Promise<RunScriptResult> {
   const pid = subprocess.pid;
   if (pid === undefined) {
     const result = await subprocess;
-    return { started: false, error: result.originalMessage || result.shortMessage || 'spawn failed' };
+    return {
+      started: false,
+      error: result.originalMessage || result.shortMessage || 'spawn failed',
+    };
   }
 
   const startedAt = o.now();
@@ -184,14 +186,14 @@ export async function runScript(o: RunScriptOptions): Promise<RunScriptResult> {
   // Leftover children (`cmd &`) may outlive the script and keep the pipes open: once the script
   // itself has exited, its group gets SIGTERM, then SIGKILL if anything is left after the grace.
   const cleanedUp = exited.then(async () => {
-    if (!(await groupAlive(pid))) return;
-    signalGroup(pid, 'SIGTERM');
-    await groupGone(pid, o.killGraceMs);
     if (await groupAlive(pid)) {
-      signalGroup(pid, 'SIGKILL');
-      // Delivery is immediate but death is not: report the job done once the group is gone
-      // (bounded, since an orphan nobody reaps lingers as a zombie).
-      await groupGone(pid, 1000);
+      signalGroup(pid, 'SIGTERM');
+      await groupGone(pid, o.killGraceMs);
+      if (await groupAlive(pid)) {
+        signalGroup(pid, 'SIGKILL');
+        // Delivery is immediate but death is not: finish once the group is really gone.
+        await groupGone(pid, 1000);
+      }
     }
     // A grandchild that escaped the group (setsid) could still hold the pipes: stop reading.
     later(1000, () => {

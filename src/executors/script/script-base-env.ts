@@ -2,7 +2,11 @@
 // prefix so `*_FILE` variants go too; every other ROLLBACK_* name is dropped because that
 // namespace belongs to the script contract (a stray ROLLBACK_LABEL_X from the parent would read
 // as an alert label).
-const SECRET_PREFIXES = ['ROLLBACK_WEBHOOK_SECRET', 'ROLLBACK_OPERATOR_SECRET', 'SLACK_WEBHOOK_URL'];
+const SECRET_PREFIXES = [
+  'ROLLBACK_WEBHOOK_SECRET',
+  'ROLLBACK_OPERATOR_SECRET',
+  'SLACK_WEBHOOK_URL',
+];
 const RESERVED_PREFIX = 'ROLLBACK_';
 
 export function scriptBaseEnv(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -10,7 +10,10 @@ export interface AlertFile {
   remove(): Promise<void>;
 }
 
-export async function writeAlertFile(content: string, tmpDir: string = tmpdir()): Promise<AlertFile> {
+export async function writeAlertFile(
+  content: string,
+  tmpDir: string = tmpdir(),
+): Promise<AlertFile> {
   // mkdtemp creates the directory 0700, so no other user can swap the file in between.
   const dir = await mkdtemp(join(tmpDir, 'rollback-script-'));
   const path = join(dir, 'alert.json');

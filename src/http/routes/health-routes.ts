@@ -18,7 +18,12 @@ export function mountHealth(router: Router, ctl: RollbackController, metrics: Me
       ready,
       checks: {
         journal: journalOk ? 'ok' : ctl.journal.lastError,
-        ...Object.fromEntries(Object.entries(executors).map(([k, v]) => [k, v.available ? 'available' : `unavailable: ${v.reason ?? 'unknown'}`])),
+        ...Object.fromEntries(
+          Object.entries(executors).map(([k, v]) => [
+            k,
+            v.available ? 'available' : `unavailable: ${v.reason ?? 'unknown'}`,
+          ]),
+        ),
       },
     });
   });

@@ -7,7 +7,9 @@ import type { Principal } from '../auth.js';
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
-  state: z.enum(['awaiting_approval', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'expired']).optional(),
+  state: z
+    .enum(['awaiting_approval', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'expired'])
+    .optional(),
   target: z.string().max(300).optional(),
 });
 const pauseBody = z.object({ reason: z.string().max(500).optional() }).optional();
@@ -17,14 +19,23 @@ function principal(res: { locals: Record<string, unknown> }): string {
   return (res.locals['principal'] as Principal | undefined)?.user ?? 'unknown';
 }
 
-export function mountJobRoutes(router: Router, ctl: RollbackController, json: RequestHandler, operator: RequestHandler): void {
+export function mountJobRoutes(
+  router: Router,
+  ctl: RollbackController,
+  json: RequestHandler,
+  operator: RequestHandler,
+): void {
   router.get('/status', async (_req, res) => {
     res.json(await ctl.status());
   });
   router.get('/jobs', (req, res) => {
     const q = listQuery.safeParse(req.query);
     if (!q.success) throw new InputError('invalid query', q.error.issues);
-    const filter = { limit: q.data.limit, ...(q.data.state ? { state: q.data.state } : {}), ...(q.data.target ? { target: q.data.target } : {}) };
+    const filter = {
+      limit: q.data.limit,
+      ...(q.data.state ? { state: q.data.state } : {}),
+      ...(q.data.target ? { target: q.data.target } : {}),
+    };
     res.json({ jobs: ctl.listJobs(filter) });
   });
   router.get('/jobs/:id', (req, res) => {
@@ -35,14 +46,22 @@ export function mountJobRoutes(router: Router, ctl: RollbackController, json: Re
   });
   router.post('/jobs/:id/approve', operator, async (req, res) => {
     const id = String(req.params['id']);
-    if (!JOB_ID.test(id)) throw new NotFoundError(`job ${JSON.stringify(id.slice(0, 64))} not found`);
+    if (!JOB_ID.test(id))
+      throw new NotFoundError(`job ${JSON.stringify(id.slice(0, 64))} not found`);
     const job = await ctl.approve(id, principal(res));
     res.status(202).json({ approved: true, paused: ctl.state.paused, job });
   });
-  const optionalJson: RequestHandler = (req, res, next) => (req.headers['content-length'] === '0' || !req.headers['content-type'] ? next() : json(req, res, next));
+  const optionalJson: RequestHandler = (req, res, next) =>
+    req.headers['content-length'] === '0' || !req.headers['content-type']
+      ? next()
+      : json(req, res, next);
   router.post('/pause', operator, optionalJson, async (req, res) => {
     const body = pauseBody.safeParse(req.body);
-    if (!body.success) throw new InputError('invalid pause request: {"reason": "..."} is optional', body.error.issues);
+    if (!body.success)
+      throw new InputError(
+        'invalid pause request: {"reason": "..."} is optional',
+        body.error.issues,
+      );
     res.json(await ctl.setPaused(true, principal(res), body.data?.reason));
   });
   router.post('/resume', operator, async (_req, res) => {

@@ -4,22 +4,40 @@ import { formToShortForm, parseDryRunBody } from '../../alerts/dry-run-payload.j
 import type { RollbackController } from '../../controller.js';
 import { InputError } from '../../jobs/errors.js';
 
-export function mountTest(router: Router, ctl: RollbackController, json: RequestHandler, limit: number): void {
+export function mountTest(
+  router: Router,
+  ctl: RollbackController,
+  json: RequestHandler,
+  limit: number,
+): void {
   const form = express.urlencoded({ extended: false, limit, parameterLimit: 200 });
-  router.post('/test', (req, _res, next) => {
-    if (!req.is(['application/json', 'application/x-www-form-urlencoded'])) {
-      const err = new Error('POST /test takes application/json or application/x-www-form-urlencoded') as Error & { status: number };
-      err.status = 415;
-      return next(err);
-    }
-    next();
-  }, json, form, async (req, res) => {
-    const body: unknown = req.is('application/x-www-form-urlencoded') ? formToShortForm(req.body as Record<string, unknown>) : req.body;
-    const parsed = parseDryRunBody(body, Date.now());
-    if (!parsed.ok) {
-      throw new InputError('invalid dry-run request: send {"alert_name": "...", "labels": {...}}, a form with alert_name and label.NAME fields, or an Alertmanager payload', parsed.issues);
-    }
-    const plans = await ctl.dryRun(parsed.payload);
-    res.status(200).json({ dryRun: true, plans });
-  });
+  router.post(
+    '/test',
+    (req, _res, next) => {
+      if (!req.is(['application/json', 'application/x-www-form-urlencoded'])) {
+        const err = new Error(
+          'POST /test takes application/json or application/x-www-form-urlencoded',
+        ) as Error & { status: number };
+        err.status = 415;
+        return next(err);
+      }
+      next();
+    },
+    json,
+    form,
+    async (req, res) => {
+      const body: unknown = req.is('application/x-www-form-urlencoded')
+        ? formToShortForm(req.body as Record<string, unknown>)
+        : req.body;
+      const parsed = parseDryRunBody(body, Date.now());
+      if (!parsed.ok) {
+        throw new InputError(
+          'invalid dry-run request: send {"alert_name": "...", "labels": {...}}, a form with alert_name and label.NAME fields, or an Alertmanager payload',
+          parsed.issues,
+        );
+      }
+      const plans = await ctl.dryRun(parsed.payload);
+      res.status(200).json({ dryRun: true, plans });
+    },
+  );
 }

@@ -1,23 +1,33 @@
 // POST /trigger: Alertmanager's webhook. Decides and journals, answers 202; the queue does the work.
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { payloadSchema } from '../../alerts/payload-schema.js';
 import type { RollbackController } from '../../controller.js';
 import { InputError } from '../../jobs/errors.js';
 
-export function mountTrigger(router: Router, ctl: RollbackController, json: import('express').RequestHandler): void {
-  router.post('/trigger', (req, _res, next) => {
-    if (!req.is('application/json')) {
-      const err = new Error('POST /trigger takes application/json (the Alertmanager webhook payload)') as Error & { status: number };
-      err.status = 415;
-      return next(err);
-    }
-    next();
-  }, json, async (req, res) => {
-    const parsed = payloadSchema.safeParse(req.body);
-    if (!parsed.success) {
-      throw new InputError('invalid Alertmanager webhook payload (version "4" expected)', parsed.error.issues);
-    }
-    const decisions = await ctl.trigger(parsed.data);
-    res.status(202).json({ decisions });
-  });
+export function mountTrigger(router: Router, ctl: RollbackController, json: RequestHandler): void {
+  router.post(
+    '/trigger',
+    (req, _res, next) => {
+      if (!req.is('application/json')) {
+        const err = new Error(
+          'POST /trigger takes application/json (the Alertmanager webhook payload)',
+        ) as Error & { status: number };
+        err.status = 415;
+        return next(err);
+      }
+      next();
+    },
+    json,
+    async (req, res) => {
+      const parsed = payloadSchema.safeParse(req.body);
+      if (!parsed.success) {
+        throw new InputError(
+          'invalid Alertmanager webhook payload (version "4" expected)',
+          parsed.error.issues,
+        );
+      }
+      const decisions = await ctl.trigger(parsed.data);
+      res.status(202).json({ decisions });
+    },
+  );
 }
