@@ -45,7 +45,7 @@ export async function startTestServer(
       cb();
     },
   });
-  const env = {
+  const env: Record<string, string | undefined> = {
     ROLLBACK_WEBHOOK_SECRET: SECRET,
     ROLLBACK_DATA_DIR: dataDir,
     LOG_LEVEL: 'info',

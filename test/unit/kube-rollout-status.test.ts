@@ -9,7 +9,7 @@ const w = (
   generation = 2,
 ): Workload => ({
   metadata: { name: 'x', generation },
-  spec: { template: {}, ...spec } as Workload['spec'],
+  spec: { template: {}, ...spec },
   status,
 });
 

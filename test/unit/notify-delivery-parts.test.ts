@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { BoundedOutbox } from '../../src/notify/bounded-outbox.js';
 import {
@@ -205,7 +205,7 @@ describe('decision notices', () => {
     for (const decision of NOTIFIED_DECISIONS) {
       const msg = buildDecisionMessage({ ...base, decision, reason: `reason for ${decision}` });
       const text = allText(msg);
-      assert.match(text, expected[decision]!, decision);
+      assert.match(text, expected[decision], decision);
       for (const s of [
         'CriticalErrorRate',
         'error_rate_threshold',

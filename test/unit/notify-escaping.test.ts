@@ -1,6 +1,7 @@
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import type { JobStage } from '../../src/jobs/job-notifier.js';
 import { SLACK_LIMITS } from '../../src/notify/block-kit.js';
 import { buildDecisionMessage } from '../../src/notify/build-decision-message.js';
 import { buildJobMessage } from '../../src/notify/build-job-message.js';
@@ -101,29 +102,31 @@ describe('Slack size limits', () => {
         huge,
         fc.dictionary(fc.string({ maxLength: 30 }), huge, { maxKeys: 40 }),
         fc.array(fc.record({ container: huge, from: huge, to: huge }), { maxLength: 60 }),
-        fc.constantFrom(
+        fc.constantFrom<JobStage>(
           'queued',
           'awaiting_approval',
           'started',
           'failed',
           'not_recovered',
-        ) as fc.Arbitrary<'started'>,
+        ),
         (text, labels, images, stage) => {
           const job = sampleJob({ images, reason: text });
           job.alert = { ...job.alert, alertname: text, labels, annotations: { summary: text } };
           const msg = buildJobMessage(job, stage);
           assert.ok(msg.blocks.length <= SLACK_LIMITS.blocks);
           assert.ok(msg.text.length <= SLACK_LIMITS.fallbackText);
-          for (const b of msg.blocks as any[]) {
+          for (const b of msg.blocks) {
             if (b.type === 'header') assert.ok(b.text.text.length <= SLACK_LIMITS.headerText);
-            if (b.type === 'section' && b.text)
+            if ('text' in b && b.type === 'section') {
               assert.ok(b.text.text.length <= SLACK_LIMITS.sectionText);
-            if (b.fields) {
-              assert.ok(b.fields.length <= SLACK_LIMITS.fields);
-              for (const f of b.fields)
-                assert.ok(f.text.length <= SLACK_LIMITS.fieldText && f.text.length > 0);
             }
-            if (b.elements) assert.ok(b.elements.length <= SLACK_LIMITS.contextElements);
+            if ('fields' in b) {
+              assert.ok(b.fields.length <= SLACK_LIMITS.fields);
+              for (const f of b.fields) {
+                assert.ok(f.text.length <= SLACK_LIMITS.fieldText && f.text.length > 0);
+              }
+            }
+            if ('elements' in b) assert.ok(b.elements.length <= SLACK_LIMITS.contextElements);
           }
           for (const t of mrkdwnStrings(msg)) assert.ok(!/[<>]/.test(withoutOurControls(t)), t);
         },

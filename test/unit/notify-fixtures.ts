@@ -1,5 +1,6 @@
 // A realistic job at each point of its life, for the Slack message tests.
 import type { Job } from '../../src/jobs/job.js';
+import type { SlackBlock } from '../../src/notify/block-kit.js';
 
 export const T0 = Date.parse('2025-03-04T10:00:00.000Z');
 export const iso = (offsetMs: number) => new Date(T0 + offsetMs).toISOString();
@@ -49,13 +50,13 @@ export function allText(message: { text: string; blocks: unknown[] }): string {
   return `${message.text}\n${JSON.stringify(message.blocks)}`;
 }
 
-/** Mrkdwn strings of a message (fallback text and each text object), unescaped JSON. */
-export function mrkdwnStrings(message: { text: string; blocks: any[] }): string[] {
+/** Every text string of a message: the fallback and each block's text objects. */
+export function mrkdwnStrings(message: { text: string; blocks: SlackBlock[] }): string[] {
   const out = [message.text];
   for (const b of message.blocks) {
-    if (b.text) out.push(b.text.text);
-    for (const f of b.fields ?? []) out.push(f.text);
-    for (const e of b.elements ?? []) out.push(e.text);
+    if ('text' in b) out.push(b.text.text);
+    if ('fields' in b) out.push(...b.fields.map((f) => f.text));
+    if ('elements' in b) out.push(...b.elements.map((e) => e.text));
   }
   return out;
 }

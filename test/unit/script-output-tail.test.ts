@@ -1,23 +1,60 @@
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { createOutputTail } from '../../src/executors/script/output-tail.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
 
 describe('createOutputTail', () => {
-  const cases: Array<{ name: string; max: number; chunks: string[]; text: string; last: string }> = [
-    { name: 'short output kept whole', max: 100, chunks: ['a\n', 'b\n'], text: 'a\nb\n', last: 'b' },
-    { name: 'only the last bytes are kept', max: 5, chunks: ['hello ', 'world'], text: 'world', last: 'world' },
-    { name: 'a single big chunk is cut', max: 4, chunks: ['0123456789'], text: '6789', last: '6789' },
-    { name: 'cut across many chunks', max: 6, chunks: ['ab', 'cd', 'ef', 'gh', 'ij'], text: 'efghij', last: 'efghij' },
-    { name: 'last non-empty line', max: 100, chunks: ['one\ntwo\n\n  \n'], text: 'one\ntwo\n\n  \n', last: 'two' },
-    { name: 'CRLF lines', max: 100, chunks: ['x\r\ny\r\n'], text: 'x\r\ny\r\n', last: 'y' },
-    // "é" is two bytes: keeping 3 bytes of "aéb" would start inside it; the half is dropped.
-    { name: 'no half character at the start', max: 2, chunks: ['aéb'], text: 'b', last: 'b' },
-    { name: 'four-byte character kept whole when it fits', max: 5, chunks: ['x😀y'], text: '😀y', last: '😀y' },
-    { name: 'empty', max: 10, chunks: [], text: '', last: '' },
-    { name: 'zero bytes kept', max: 0, chunks: ['abc'], text: '', last: '' },
-  ];
+  const cases: Array<{ name: string; max: number; chunks: string[]; text: string; last: string }> =
+    [
+      {
+        name: 'short output kept whole',
+        max: 100,
+        chunks: ['a\n', 'b\n'],
+        text: 'a\nb\n',
+        last: 'b',
+      },
+      {
+        name: 'only the last bytes are kept',
+        max: 5,
+        chunks: ['hello ', 'world'],
+        text: 'world',
+        last: 'world',
+      },
+      {
+        name: 'a single big chunk is cut',
+        max: 4,
+        chunks: ['0123456789'],
+        text: '6789',
+        last: '6789',
+      },
+      {
+        name: 'cut across many chunks',
+        max: 6,
+        chunks: ['ab', 'cd', 'ef', 'gh', 'ij'],
+        text: 'efghij',
+        last: 'efghij',
+      },
+      {
+        name: 'last non-empty line',
+        max: 100,
+        chunks: ['one\ntwo\n\n  \n'],
+        text: 'one\ntwo\n\n  \n',
+        last: 'two',
+      },
+      { name: 'CRLF lines', max: 100, chunks: ['x\r\ny\r\n'], text: 'x\r\ny\r\n', last: 'y' },
+      // "é" is two bytes: keeping 3 bytes of "aéb" would start inside it; the half is dropped.
+      { name: 'no half character at the start', max: 2, chunks: ['aéb'], text: 'b', last: 'b' },
+      {
+        name: 'four-byte character kept whole when it fits',
+        max: 5,
+        chunks: ['x😀y'],
+        text: '😀y',
+        last: '😀y',
+      },
+      { name: 'empty', max: 10, chunks: [], text: '', last: '' },
+      { name: 'zero bytes kept', max: 0, chunks: ['abc'], text: '', last: '' },
+    ];
   for (const c of cases) {
     test(c.name, () => {
       const tail = createOutputTail(c.max);

@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import { posix } from 'node:path';
 import { describe, test } from 'node:test';
 import {
@@ -35,11 +35,11 @@ function fakeFs(tree: Record<string, Entry>): ScriptFs {
   return {
     realpath,
     async stat(path) {
-      const entry = tree[await realpath(path)]!;
+      const entry = tree[await realpath(path)];
       return { isFile: () => entry.type === 'file', isDirectory: () => entry.type === 'dir' };
     },
     async access(path) {
-      const entry = tree[await realpath(path)]!;
+      const entry = tree[await realpath(path)];
       if (entry.type !== 'file' || !entry.exec) throw fsError('EACCES');
     },
   };
