@@ -15,7 +15,8 @@ import { createAuth, type Credentials } from './http/auth.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { lockDataDir } from './jobs/data-dir-lock.js';
 import type { ExecutorName } from './jobs/job.js';
-import { silentNotifier, type JobNotifier } from './jobs/job-notifier.js';
+import type { JobNotifier } from './jobs/job-notifier.js';
+import { createSlackNotifier } from './notify/create-slack-notifier.js';
 import type { JournalFs } from './jobs/journal.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -106,12 +107,29 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  const notifier = o.notifier?.({ metrics, logger, config, slackWebhookUrl }) ?? silentNotifier;
+  // The notifier reports what it posted onto the job's timeline; the controller exists later.
+  let controllerRef: RollbackController | undefined;
+  const notifier = o.notifier
+    ? o.notifier({ metrics, logger, config, slackWebhookUrl })
+    : createSlackNotifier({
+        webhookUrl: slackWebhookUrl,
+        channel: config.slack.channel,
+        username: config.slack.username,
+        iconEmoji: config.slack.iconEmoji,
+        namespaceChannels: config.slack.namespaceChannels,
+        progressIntervalMs: config.slack.progressIntervalSeconds * 1000,
+        retries: config.slack.retries,
+        timeoutMs: config.slack.timeoutSeconds * 1000,
+        baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
+        metrics,
+        logger: logger.child({ component: 'slack' }),
+        onSent: (jobId, entry) => controllerRef?.runner.note(jobId, entry),
+      });
   const controller = new RollbackController({
     config,
     rules,
     dataDir,
-    executors: o.executors ?? defaultExecutors(config, logger),
+    executors: o.executors ?? defaultExecutors(config, logger, env as NodeJS.ProcessEnv),
     notifier,
     metrics,
     logger,
@@ -121,6 +139,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
     ...(o.shutdownGraceMs !== undefined ? { shutdownGraceMs: o.shutdownGraceMs } : {}),
   });
+  controllerRef = controller;
   try {
     await controller.open();
   } catch (err) {

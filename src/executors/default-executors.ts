@@ -3,10 +3,24 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { ExecutorName } from '../jobs/job.js';
 import type { Executor } from './executor.js';
+import { createKubernetesExecutor } from './kubernetes/kubernetes-executor.js';
+import { createScriptExecutor } from './script/create-script-executor.js';
 
 export function defaultExecutors(
-  _config: Config,
-  _logger: Logger,
+  config: Config,
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
 ): Partial<Record<ExecutorName, Executor>> {
-  return {};
+  return {
+    kubernetes: createKubernetesExecutor({
+      optOutAnnotation: config.policy.optOutAnnotation,
+      pollIntervalMs: config.rollout.pollIntervalSeconds * 1000,
+      logger: logger.child({ component: 'kubernetes' }),
+    }),
+    script: createScriptExecutor({
+      scriptsDir: config.scriptsDir,
+      env,
+      logger: logger.child({ component: 'script' }),
+    }),
+  };
 }

@@ -413,6 +413,12 @@ export class JobRunner {
     this.o.notifier.job(updated, 'not_recovered', this.channel(updated));
   }
 
+  /** Adds a note to a job's timeline (e.g. what Slack was sent). Never throws. */
+  note(id: string, entry: { event: string; message: string }): void {
+    if (!this.o.state.jobs.has(id)) return;
+    this.mutate(id, (j) => this.addTimeline(j, entry)).catch(() => undefined);
+  }
+
   /** Called by the intake when a resolved alert closed a job's verification. */
   recovered(job: Job): void {
     this.o.metrics.verdicts.inc({ trigger: job.trigger, verdict: 'recovered' });

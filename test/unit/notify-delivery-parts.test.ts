@@ -1,4 +1,4 @@
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BoundedOutbox } from '../../src/notify/bounded-outbox.js';
 import {

@@ -1,4 +1,4 @@
-import { strict as assert } from 'node:assert';
+import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { JobStage } from '../../src/jobs/job-notifier.js';
 import { SLACK_LIMITS } from '../../src/notify/block-kit.js';

@@ -1,0 +1,107 @@
+// Progress throttling and queue overflow, end to end through the real @slack/webhook client.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { Job } from '../../src/jobs/job.js';
+import { startSlackSink, type SlackSink } from '../support/slack-sink.js';
+import { iso, sampleJob } from '../unit/notify-fixtures.js';
+import { headerOf, makeNotifier, notificationCounts } from './slack-harness.js';
+
+function withProgress(job: Job, updated: number, desired = 10): Job {
+  return {
+    ...job,
+    timeline: [
+      ...job.timeline,
+      {
+        at: iso(updated),
+        event: 'progress',
+        message: `step ${updated}`,
+        data: { updated, ready: updated - 1, desired },
+      },
+    ],
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('Slack progress throttling and overflow', () => {
+  let sink: SlackSink;
+  beforeEach(async () => {
+    sink = await startSlackSink();
+  });
+  afterEach(async () => {
+    await sink.close();
+  });
+
+  test('10 progress updates in 100 ms with a 1 s interval: at most 2 posts, the last numbers win', async () => {
+    const { notifier, metrics } = makeNotifier({ webhookUrl: sink.url, progressIntervalMs: 1000 });
+    const job = sampleJob();
+    for (let i = 1; i <= 10; i++) {
+      notifier.job(withProgress(job, i), 'progress');
+      await sleep(10);
+    }
+    await sink.waitFor(2, 3000);
+    const gap = sink.messages[1].receivedAt - sink.messages[0].receivedAt;
+    assert.ok(gap >= 850, `second progress came ${gap} ms after the first`);
+    await notifier.flush(1000);
+    assert.equal(sink.messages.length, 2);
+    assert.match(sink.messages[0].body.text ?? '', /1\/10 updated, 0\/10 ready/);
+    assert.match(sink.messages[1].body.text ?? '', /10\/10 updated, 9\/10 ready/);
+    assert.deepEqual(await notificationCounts(metrics), { sent: 2 });
+  });
+
+  test('a later stage supersedes the held progress message', async () => {
+    const { notifier } = makeNotifier({ webhookUrl: sink.url, progressIntervalMs: 60_000 });
+    const job = sampleJob();
+    notifier.job(withProgress(job, 1), 'progress');
+    notifier.job(withProgress(job, 5), 'progress');
+    notifier.job({ ...job, outcome: 'succeeded', finishedAt: iso(30_000) }, 'finished');
+    await sink.waitFor(2);
+    await notifier.flush(1000);
+    assert.deepEqual(
+      sink.messages.map((m) => headerOf(m.body)),
+      [':arrows_counterclockwise: Rollback in progress', ':white_check_mark: Rollback succeeded'],
+    );
+    assert.match(sink.messages[0].body.text ?? '', /1\/10 updated/);
+  });
+
+  test('flush sends a held progress message instead of losing it', async () => {
+    const { notifier } = makeNotifier({ webhookUrl: sink.url, progressIntervalMs: 60_000 });
+    const job = sampleJob();
+    notifier.job(withProgress(job, 1), 'progress');
+    notifier.job(withProgress(job, 7), 'progress');
+    await notifier.flush(2000);
+    assert.equal(sink.messages.length, 2);
+    assert.match(sink.messages[1].body.text ?? '', /7\/10 updated/);
+  });
+
+  test('a full queue drops progress messages first and counts them', async () => {
+    // The first post is answered slowly so the rest pile up behind it.
+    sink.respondWith((req) => (req.n === 1 ? { status: 200, hangMs: 300 } : undefined));
+    const { notifier, metrics, logs } = makeNotifier({
+      webhookUrl: sink.url,
+      maxPending: 3,
+      progressIntervalMs: 0,
+    });
+    const a = sampleJob({ id: 'job-a' });
+    notifier.job(a, 'queued');
+    await sink.waitForAttempts(1);
+    notifier.job(withProgress(sampleJob({ id: 'job-b' }), 1), 'progress');
+    notifier.job(withProgress(sampleJob({ id: 'job-c' }), 1), 'progress');
+    notifier.job(a, 'started');
+    notifier.job({ ...a, outcome: 'failed', reason: 'deadline exceeded' }, 'failed');
+    notifier.job(sampleJob({ id: 'job-d' }), 'queued');
+    await notifier.flush(3000);
+
+    assert.deepEqual(
+      sink.messages.map((m) => headerOf(m.body)),
+      [
+        ':hourglass_flowing_sand: Rollback queued',
+        ':rewind: Rollback started',
+        ':x: Rollback failed',
+        ':hourglass_flowing_sand: Rollback queued',
+      ],
+    );
+    assert.deepEqual(await notificationCounts(metrics), { sent: 4, dropped: 2 });
+    assert.equal(logs.filter((l) => l.includes('slack queue full')).length, 2);
+  });
+});
