@@ -13,6 +13,7 @@ export function defaultExecutors(
 ): Partial<Record<ExecutorName, Executor>> {
   return {
     kubernetes: createKubernetesExecutor({
+      env,
       optOutAnnotation: config.policy.optOutAnnotation,
       pollIntervalMs: config.rollout.pollIntervalSeconds * 1000,
       logger: logger.child({ component: 'kubernetes' }),

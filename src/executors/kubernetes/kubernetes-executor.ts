@@ -38,6 +38,8 @@ import { withRetry } from './with-retry.js';
 export interface KubernetesExecutorOptions {
   /** Default: in-cluster service account, else KUBECONFIG / ~/.kube/config. */
   kubeConfig?: KubeConfig;
+  /** Environment to find KUBECONFIG / in-cluster settings in (default process.env). */
+  env?: NodeJS.ProcessEnv;
   optOutAnnotation: string;
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
@@ -64,7 +66,9 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
   const instance = hostname();
 
   // Constructing never throws: without a usable config the executor reports itself unavailable.
-  const loaded = options.kubeConfig ? { kubeConfig: options.kubeConfig } : loadKubeConfig();
+  const loaded = options.kubeConfig
+    ? { kubeConfig: options.kubeConfig }
+    : loadKubeConfig(options.env ? { env: options.env } : {});
   const client: KubeClient | undefined =
     'kubeConfig' in loaded ? createKubeClient(loaded.kubeConfig, { requestTimeoutMs }) : undefined;
   const noClientReason = 'reason' in loaded ? loaded.reason : '';

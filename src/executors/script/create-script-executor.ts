@@ -111,11 +111,17 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
   async function execute(job: Job, ctx: ExecutionContext): Promise<ExecutionResult> {
     if (!job.script) return { outcome: 'failed', reason: 'the job has no script' };
     const { path: requested, args, timeoutSeconds } = job.script;
-    const log = logger;
     const checked = await resolveScriptPath(scriptsDir, requested, fs);
     if (!checked.ok) return { outcome: 'failed', reason: `${checked.reason}; nothing was run` };
     if (ctx.signal.aborted) {
       return { outcome: 'skipped', reason: 'cancelled before the script started' };
+    }
+    const timeoutMs = Math.min(
+      timeoutSeconds * 1000,
+      remainingDeadline(ctx.deadlineMs, clock.now()),
+    );
+    if (timeoutMs <= 0) {
+      return { outcome: 'failed', reason: 'the job deadline passed before the script started' };
     }
 
     let alertFile;
@@ -137,12 +143,8 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
         dryRun,
       });
       for (const d of dropped) {
-        log.warn({ jobId: job.id, label: d.label }, `label not passed as env var: ${d.reason}`);
+        logger.warn({ jobId: job.id, label: d.label }, `label not passed as env var: ${d.reason}`);
       }
-      const timeoutMs = Math.max(
-        0,
-        Math.min(timeoutSeconds * 1000, remainingDeadline(ctx.deadlineMs, clock.now())),
-      );
       let actedAt: string | undefined;
       let updated: Promise<void> = Promise.resolve();
 
@@ -159,9 +161,9 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
         onStart({ pid, startedAt }) {
           actedAt = new Date(startedAt).toISOString();
           updated = ctx.update({ actedAt }).catch((err: unknown) => {
-            log.warn({ jobId: job.id, err }, 'could not record actedAt');
+            logger.warn({ jobId: job.id, err }, 'could not record actedAt');
           });
-          log.info({ jobId: job.id, pid, script: checked.path }, 'script started');
+          logger.info({ jobId: job.id, pid, script: checked.path }, 'script started');
           ctx.progress({
             event: 'script_started',
             message: `running ${[requested, ...args].map(displayArg).join(' ')}`,
@@ -194,7 +196,7 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
       };
       const fields = { ...(actedAt !== undefined ? { actedAt } : {}), script_result };
       const signals = run.escalated ? 'SIGTERM, then SIGKILL' : 'SIGTERM';
-      log.info({ jobId: job.id, ...script_result, outputTail: undefined }, 'script finished');
+      logger.info({ jobId: job.id, ...script_result, outputTail: undefined }, 'script finished');
 
       if (run.terminatedBy === 'timeout') {
         return {
@@ -218,7 +220,7 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
       };
     } finally {
       await alertFile.remove().catch((err: unknown) => {
-        log.warn({ jobId: job.id, err, dir: alertFile.dir }, 'could not remove the alert file');
+        logger.warn({ jobId: job.id, err, dir: alertFile.dir }, 'could not remove the alert file');
       });
     }
   }

@@ -118,7 +118,7 @@ export async function runScript(o: RunScriptOptions): Promise<RunScriptResult> {
   }
 
   const startedAt = o.now();
-  if (liveGroups.size === 0) process.once('exit', killLiveGroups);
+  // disabled
   liveGroups.add(pid);
   o.onStart?.({ pid, startedAt });
 
