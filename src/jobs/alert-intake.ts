@@ -123,8 +123,9 @@ export async function takeAlerts(
 /** Succeeded jobs still waiting for this alert to resolve: the verification loop closes here. */
 function recoveredBy(alert: Alert, now: number, state: ControllerState): Job[] {
   const out: Job[] = [];
-  for (const job of state.jobs.values()) {
-    if (job.verdict !== 'pending') continue;
+  for (const id of state.awaitingVerdict) {
+    const job = state.jobs.get(id);
+    if (job?.verdict !== 'pending') continue;
     const same =
       job.alert.fingerprint === alert.fingerprint ||
       job.coalesced.some((c) => c.fingerprint === alert.fingerprint);

@@ -34,6 +34,9 @@ export class ControllerState implements PolicyView {
   private readonly instances = new Map<string, Instance>();
   private readonly activeByTarget = new Map<string, string>();
   private readonly lastAction = new Map<string, number>();
+  private readonly counts = new Map<Job['state'], number>();
+  /** Succeeded jobs waiting for their alert to resolve (the verification loop). */
+  readonly awaitingVerdict = new Set<string>();
   pause: PauseState = { paused: false };
   circuit: CircuitState = { open: false, resetAt: 0 };
 
@@ -153,7 +156,17 @@ export class ControllerState implements PolicyView {
     }
   }
 
+  /** Jobs in a state, kept as a count so the hot path never scans the job list. */
+  count(state: Job['state']): number {
+    return this.counts.get(state) ?? 0;
+  }
+
   private putJob(job: Job): void {
+    const prev = this.jobs.get(job.id);
+    if (prev) this.counts.set(prev.state, this.count(prev.state) - 1);
+    this.counts.set(job.state, this.count(job.state) + 1);
+    if (job.verdict === 'pending') this.awaitingVerdict.add(job.id);
+    else this.awaitingVerdict.delete(job.id);
     this.jobs.set(job.id, job);
     if (ACTIVE_STATES.has(job.state)) this.activeByTarget.set(job.targetKey, job.id);
     else if (this.activeByTarget.get(job.targetKey) === job.id)
@@ -168,6 +181,8 @@ export class ControllerState implements PolicyView {
     const job = this.jobs.get(id);
     if (!job) return;
     this.jobs.delete(id);
+    this.counts.set(job.state, this.count(job.state) - 1);
+    this.awaitingVerdict.delete(id);
     if (this.activeByTarget.get(job.targetKey) === id) this.activeByTarget.delete(job.targetKey);
   }
 

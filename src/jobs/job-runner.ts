@@ -42,9 +42,7 @@ export class JobRunner {
   }
 
   get depth(): number {
-    let n = 0;
-    for (const job of this.o.state.jobs.values()) if (job.state === 'queued') n++;
-    return n;
+    return this.o.state.count('queued');
   }
 
   get inProgress(): number {

@@ -181,7 +181,10 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
             data: { cause, signal },
           });
         },
-      });
+      }).catch((err: unknown) => ({
+        started: false as const,
+        error: err instanceof Error ? err.message : String(err),
+      }));
       await updated;
 
       if (!run.started)

@@ -118,7 +118,7 @@ export async function runScript(o: RunScriptOptions): Promise<RunScriptResult> {
   }
 
   const startedAt = o.now();
-  // disabled
+  if (liveGroups.size === 0) process.once('exit', killLiveGroups);
   liveGroups.add(pid);
   o.onStart?.({ pid, startedAt });
 
