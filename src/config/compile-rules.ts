@@ -58,7 +58,10 @@ export function compileRules(rules: Rule[], problems: ConfigProblem[]): Compiled
         });
       }
       out.script = rule.script;
-    } else {
+    }
+    {
+      // Script rules get the default target too: when the labels name a workload, the script
+      // job is pinned to its revisions and coalesces per workload.
       const t = rule.target ?? targetTemplateSchema.parse({});
       const compile = (field: 'kind' | 'namespace' | 'name'): LabelTemplate => {
         try {

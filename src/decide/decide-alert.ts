@@ -94,7 +94,11 @@ export function decideAlert(
     const ns = alert.labels['namespace'];
     const denied = ns !== undefined && ns !== '' ? namespaceAllowed(ns, policy) : undefined;
     if (denied) return done('invalid_target', denied, ruleInfo, false, { kind: 'none' }, rule);
-    targetKey = scriptTargetKey(rule, alert.labels);
+    const named = resolveTarget(rule, alert.labels, policy);
+    if (named.ok) target = named.target;
+    targetKey = named.ok
+      ? `script:${rule.script.path}:${workloadKey(named.target)}`
+      : scriptTargetKey(rule, alert.labels);
   } else {
     const resolved = resolveTarget(rule, alert.labels, policy);
     if (!resolved.ok)

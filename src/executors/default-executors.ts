@@ -5,23 +5,23 @@ import type { ExecutorName } from '../jobs/job.js';
 import type { Executor } from './executor.js';
 import { createKubernetesExecutor } from './kubernetes/kubernetes-executor.js';
 import { createScriptExecutor } from './script/create-script-executor.js';
+import { withWorkloadPin } from './with-workload-pin.js';
 
 export function defaultExecutors(
   config: Config,
   logger: Logger,
   env: NodeJS.ProcessEnv,
 ): Partial<Record<ExecutorName, Executor>> {
-  return {
-    kubernetes: createKubernetesExecutor({
-      env,
-      optOutAnnotation: config.policy.optOutAnnotation,
-      pollIntervalMs: config.rollout.pollIntervalSeconds * 1000,
-      logger: logger.child({ component: 'kubernetes' }),
-    }),
-    script: createScriptExecutor({
-      scriptsDir: config.scriptsDir,
-      env,
-      logger: logger.child({ component: 'script' }),
-    }),
-  };
+  const kubernetes = createKubernetesExecutor({
+    env,
+    optOutAnnotation: config.policy.optOutAnnotation,
+    pollIntervalMs: config.rollout.pollIntervalSeconds * 1000,
+    logger: logger.child({ component: 'kubernetes' }),
+  });
+  const script = createScriptExecutor({
+    scriptsDir: config.scriptsDir,
+    env,
+    logger: logger.child({ component: 'script' }),
+  });
+  return { kubernetes, script: withWorkloadPin(script, kubernetes) };
 }

@@ -291,6 +291,39 @@ describe('decideAlert: one case per decision kind', () => {
     });
   });
 
+  test('script rules: labels naming a workload give a target (pinned, one job per workload)', () => {
+    const c = setup(
+      'rules:\n  - {alert: S, trigger: t, confidence: high, script: {path: undo.sh}}\n',
+    );
+    const named = decideAlert(
+      alert({ alertname: 'S', ...shop }),
+      NOW,
+      c.rules,
+      c.config.policy,
+      view(),
+    );
+    assert.equal(named.decision.decision, 'queued');
+    assert.deepEqual(named.decision.target, { kind: 'Deployment', namespace: 'shop', name: 'api' });
+    assert.equal(named.decision.targetKey, 'script:undo.sh:Deployment/shop/api');
+    const bare = decideAlert(
+      alert({ alertname: 'S', service: 'x;y' }),
+      NOW,
+      c.rules,
+      c.config.policy,
+      view(),
+    );
+    assert.equal(bare.decision.decision, 'queued', 'a script does not need a workload');
+    assert.equal(bare.decision.target, undefined);
+    const denied = decideAlert(
+      alert({ alertname: 'S', namespace: 'kube-system' }),
+      NOW,
+      c.rules,
+      c.config.policy,
+      view(),
+    );
+    assert.equal(denied.decision.decision, 'invalid_target');
+  });
+
   test('pure: the same inputs give the same decision and the view is only read', () => {
     let reads = 0;
     const v = view({ rollbacksSince: () => (reads++, 0) });
