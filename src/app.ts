@@ -108,7 +108,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     throw new StartupError((err as Error).message);
   }
   // The notifier reports what it posted onto the job's timeline; the controller exists later.
-  let controllerRef: RollbackController | undefined;
+  const late: { controller?: RollbackController } = {};
   const notifier = o.notifier
     ? o.notifier({ metrics, logger, config, slackWebhookUrl })
     : createSlackNotifier({
@@ -123,13 +123,13 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
         metrics,
         logger: logger.child({ component: 'slack' }),
-        onSent: (jobId, entry) => controllerRef?.runner.note(jobId, entry),
+        onSent: (jobId, entry) => late.controller?.runner.note(jobId, entry),
       });
   const controller = new RollbackController({
     config,
     rules,
     dataDir,
-    executors: o.executors ?? defaultExecutors(config, logger, env as NodeJS.ProcessEnv),
+    executors: o.executors ?? defaultExecutors(config, logger, env),
     notifier,
     metrics,
     logger,
@@ -139,7 +139,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
     ...(o.shutdownGraceMs !== undefined ? { shutdownGraceMs: o.shutdownGraceMs } : {}),
   });
-  controllerRef = controller;
+  late.controller = controller;
   try {
     await controller.open();
   } catch (err) {

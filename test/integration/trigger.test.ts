@@ -289,3 +289,47 @@ describe('answers fast whatever the rollout takes', () => {
     }
   });
 });
+
+describe('request ids and the bounded queue', () => {
+  test('X-Request-Id is echoed (or generated) and bound to the log lines', async () => {
+    const s = await startTestServer({ executors: { kubernetes: new RecordingExecutor() } });
+    try {
+      const given = await s.request('GET', 'status', undefined, { 'x-request-id': 'am-retry-42' });
+      assert.equal(given.headers.get('x-request-id'), 'am-retry-42');
+      const generated = await s.request('GET', 'status', undefined, {
+        'x-request-id': 'bad id with spaces',
+      });
+      assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+      assert.ok(s.logs.some((l) => l.includes('"requestId":"am-retry-42"')));
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a full queue answers 503 (Alertmanager retries) and records nothing', async () => {
+    const exec = new RecordingExecutor();
+    exec.gate = new Promise(() => undefined);
+    const s = await startTestServer({
+      executors: { kubernetes: exec },
+      configText: 'queue: { maxPending: 2 }\npolicy: { circuitBreaker: { maxRollbacks: 100 } }',
+      shutdownGraceMs: 50,
+    });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const r = await s.request(
+          'POST',
+          'trigger',
+          payload([firing('CriticalErrorRate', `svc-${i}`)]),
+        );
+        codes.push(r.status);
+        await new Promise((res) => setTimeout(res, 30));
+      }
+      // One job runs, two wait: the queue is full from the fourth on.
+      assert.deepEqual(codes, [202, 202, 202, 503, 503]);
+      assert.equal((await s.request('GET', 'jobs')).body.jobs.length, 3);
+    } finally {
+      await s.close();
+    }
+  });
+});

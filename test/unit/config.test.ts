@@ -34,7 +34,7 @@ describe('config', () => {
   test('default targets: deployment label, else service; kind label; namespace label', () => {
     const r = parseConfigText('', {});
     assert.ok(r.ok);
-    const t = r.rules[0]!.target!;
+    const t = r.rules[0].target!;
     assert.equal(t.name({ deployment: 'api', service: 'svc' }), 'api');
     assert.equal(t.name({ service: 'svc' }), 'svc');
     assert.equal(t.kind({ kind: 'StatefulSet' }), 'StatefulSet');
