@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
 import { helmPath } from '../support/tools.js';
+import { SPEC_RULES } from '../support/spec-rules.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..', '..');
@@ -122,15 +123,6 @@ const ALLOWED: Record<string, Record<string, string[]>> = {
 };
 
 /** SPEC "Rules": the shipped defaults. */
-const SPEC_RULES = [
-  ['CriticalErrorRate', 'error_rate_threshold', 'high', true],
-  ['CriticalP95Latency', 'latency_degradation', 'high', true],
-  ['MitaSystemUnhealthy', 'health_check_failure', 'high', true],
-  ['MitaDatabaseConnectionIssues', 'database_error', 'medium', true],
-  ['TransactionProcessingFailure', 'database_error', 'medium', true],
-  ['RedisConnectionFailure', 'database_error', 'medium', true],
-  ['UserRegistrationDown', 'error_rate_threshold', 'medium', true],
-] as const;
 
 let helmHome: string;
 let helmEnv: NodeJS.ProcessEnv;

@@ -11,6 +11,7 @@ import type { JournalFs } from '../../src/jobs/journal.js';
 import { firing, payload } from '../support/alerts.js';
 import { RecordingExecutor } from '../support/recording-executor.js';
 import { SECRET, basic, startTestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -19,14 +20,6 @@ function tmp(): string {
   return d;
 }
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('restart replays the journal', () => {
   test('queued job, held job, pause and dedup keys survive a crash and run exactly once', async () => {

@@ -4,14 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { firing, payload } from '../support/alerts.js';
 import { RecordingExecutor } from '../support/recording-executor.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from '../support/until.js';
 
 describe('approval of held jobs', () => {
   let s: TestServer;

@@ -6,14 +6,7 @@ import { firing, payload } from '../support/alerts.js';
 import { RecordingExecutor } from '../support/recording-executor.js';
 import { OPERATOR_SECRET, SECRET, startTestServer, type TestServer } from '../support/server.js';
 import { startSlackSink, type SlackSink } from '../support/slack-sink.js';
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../support/until.js';
 
 const texts = (sink: SlackSink) =>
   sink.messages.map((m) => `${m.body.text ?? ''}\n${JSON.stringify(m.body.blocks ?? [])}`);

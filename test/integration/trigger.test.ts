@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { alert, firing, payload } from '../support/alerts.js';
 import { RecordingExecutor } from '../support/recording-executor.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 const CONFIG = `
 rules:
@@ -15,14 +16,6 @@ policy:
   allowedNamespaces: ["shop", "team-*"]
   circuitBreaker: { maxRollbacks: 3, windowSeconds: 600 }
 `;
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('POST /trigger decisions', () => {
   let s: TestServer;

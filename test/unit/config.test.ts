@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseConfigText } from '../../src/config/load-config.js';
-
-const SPEC_TABLE = [
-  ['CriticalErrorRate', 'error_rate_threshold', 'high', true],
-  ['CriticalP95Latency', 'latency_degradation', 'high', true],
-  ['MitaSystemUnhealthy', 'health_check_failure', 'high', true],
-  ['MitaDatabaseConnectionIssues', 'database_error', 'medium', true],
-  ['TransactionProcessingFailure', 'database_error', 'medium', true],
-  ['RedisConnectionFailure', 'database_error', 'medium', true],
-  ['UserRegistrationDown', 'error_rate_threshold', 'medium', true],
-] as const;
+import { SPEC_RULES } from '../support/spec-rules.js';
 
 describe('config', () => {
   test('no config: the seven SPEC rules and the SPEC policy defaults', () => {
@@ -18,7 +9,7 @@ describe('config', () => {
     assert.ok(r.ok);
     assert.deepEqual(
       r.rules.map((x) => [x.alert, x.trigger, x.confidence, x.autoRollback]),
-      SPEC_TABLE.map((row) => [...row]),
+      SPEC_RULES.map((row) => [...row]),
     );
     const p = r.config.policy;
     assert.equal(p.autoRollbackConfidence, 'high');
