@@ -10,6 +10,7 @@ import { formatProblems, parseConfigText, type ConfigResult } from './config/loa
 import { readSecret } from './config/read-secret.js';
 import { RollbackController } from './controller.js';
 import { defaultExecutors } from './executors/default-executors.js';
+import { highAvailabilityFromEnv } from './ha/high-availability-from-env.js';
 import type { Executor } from './executors/executor.js';
 import { createAuth, type Credentials } from './http/auth.js';
 import { createHttpApp } from './http/create-http-app.js';
@@ -100,6 +101,13 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ...(o.logDestination ? { destination: o.logDestination } : {}),
   });
   const metrics = createMetrics();
+  // High availability (ROLLBACK_LEADER_ELECTION=true): src/ha/high-availability.ts.
+  let ha: ReturnType<typeof highAvailabilityFromEnv>;
+  try {
+    ha = highAvailabilityFromEnv(env, { config, logger, ...(o.now ? { now: o.now } : {}) });
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
   const dataDir = resolve(env['ROLLBACK_DATA_DIR'] || 'data');
   let unlock: () => void;
   try {
@@ -125,11 +133,13 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         logger: logger.child({ component: 'slack' }),
         onSent: (jobId, entry) => late.controller?.runner.note(jobId, entry),
       });
+  const executors = o.executors ?? defaultExecutors(config, logger, env);
   const controller = new RollbackController({
     config,
     rules,
     dataDir,
-    executors: o.executors ?? defaultExecutors(config, logger, env),
+    executors: ha ? ha.wrapExecutors(executors) : executors,
+    ...(ha ? { leadership: ha } : {}),
     notifier,
     metrics,
     logger,
@@ -140,12 +150,14 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ...(o.shutdownGraceMs !== undefined ? { shutdownGraceMs: o.shutdownGraceMs } : {}),
   });
   late.controller = controller;
+  ha?.attach(controller);
   try {
     await controller.open();
   } catch (err) {
     unlock();
     throw err;
   }
+  ha?.start();
   if (!credentials.webhookSecret) {
     logger.warn(
       'ROLLBACK_WEBHOOK_SECRET is not set: protected routes answer 503 until it is (set it or ROLLBACK_WEBHOOK_SECRET_FILE)',
@@ -165,6 +177,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     logger,
     close: async () => {
       await controller.close();
+      await ha?.close();
       unlock();
     },
   };

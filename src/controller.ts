@@ -8,6 +8,7 @@ import type { Config } from './config/schema.js';
 import { decideAlert } from './decide/decide-alert.js';
 import type { Decision, DecisionKind } from './decide/decision.js';
 import type { Availability, Executor, Plan } from './executors/executor.js';
+import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
 import { ControllerState } from './jobs/controller-state.js';
 import { UnavailableError } from './jobs/errors.js';
@@ -33,6 +34,8 @@ export interface ControllerOptions {
   fsync?: boolean;
   /** How long SIGTERM waits for a running job before handing it back. */
   shutdownGraceMs?: number;
+  /** High availability (src/ha/): only the leader accepts, approves, pauses and runs jobs. */
+  leadership?: ReplicaLeadership;
 }
 
 export interface DryRunPlan {
@@ -108,7 +111,18 @@ export class RollbackController {
   }
 
   get isReady(): boolean {
-    return this.ready && !this.closing;
+    return this.ready && !this.closing && !this.o.leadership?.standbyReason();
+  }
+
+  /** With leader election: 'leader' or why this replica stands by (for /readyz); else undefined. */
+  get leaderCheck(): string | undefined {
+    return this.o.leadership ? (this.o.leadership.standbyReason() ?? 'leader') : undefined;
+  }
+
+  /** A follower accepts nothing: 503 makes Alertmanager retry, and the Service reaches the leader. */
+  private mustLead(): void {
+    const standby = this.o.leadership?.standbyReason();
+    if (standby) throw new UnavailableError(`this replica is not the leader: ${standby}`);
   }
 
   /** Replays the journal, compacts it, and resumes whatever was in flight. */
@@ -135,6 +149,7 @@ export class RollbackController {
 
   async trigger(payload: AlertPayload): Promise<Decision[]> {
     if (this.closing) throw new UnavailableError('the controller is shutting down');
+    this.mustLead();
     for (const a of payload.alerts) this.o.metrics.alertsReceived.inc({ status: a.status });
     if (this.runner.depth >= this.o.config.queue.maxPending) {
       throw new UnavailableError(
@@ -245,6 +260,7 @@ export class RollbackController {
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
       ready: this.isReady,
+      ...(this.o.leadership ? { leadership: this.o.leadership.status() } : {}),
       paused: this.state.pause,
       circuit: {
         ...this.state.circuit,
@@ -301,6 +317,7 @@ export class RollbackController {
   }
 
   async setPaused(paused: boolean, by: string, reason?: string): Promise<Record<string, unknown>> {
+    this.mustLead();
     const now = this.now();
     const records: JournalRecord[] = [
       { t: 'pause', at: now, paused, by, ...(reason ? { reason } : {}) },
@@ -327,7 +344,8 @@ export class RollbackController {
     return { paused: this.state.pause, circuit: this.state.circuit };
   }
 
-  approve(id: string, by: string): Promise<Job> {
+  async approve(id: string, by: string): Promise<Job> {
+    this.mustLead();
     return this.runner.approve(id, by);
   }
 

@@ -36,6 +36,9 @@ export class JobRunner {
   private readonly running = new Map<string, { ctrl: AbortController; done: Promise<void> }>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopping = false;
+  /** High availability: another replica leads; jobs it interrupted wait here for activate(). */
+  private standingBy = false;
+  private readonly handedBack = new Set<string>();
 
   constructor(private readonly o: RunnerOptions) {
     this.queue = new PQueue({ concurrency: o.concurrency, autoStart: !o.state.paused });
@@ -87,7 +90,28 @@ export class JobRunner {
   }
 
   resume(): void {
-    if (!this.stopping) this.queue.start();
+    if (!this.stopping && !this.standingBy) this.queue.start();
+  }
+
+  /**
+   * High availability: this replica does not lead (any more). Start nothing and hand the running
+   * jobs back: they stay `running` here, and their workload marks let the new leader adopt them.
+   */
+  async standby(graceMs = 5000): Promise<void> {
+    this.standingBy = true;
+    this.queue.pause();
+    for (const r of this.running.values()) r.ctrl.abort(new Error('leadership moved'));
+    await withTimeout(Promise.all([...this.running.values()].map((r) => r.done)), graceMs);
+  }
+
+  /** This replica leads: re-check the jobs it handed back, then run the queue unless paused. */
+  activate(): void {
+    this.standingBy = false;
+    for (const id of this.handedBack) {
+      if (this.o.state.jobs.get(id)?.state === 'running') this.schedule(id, 'recover');
+    }
+    this.handedBack.clear();
+    if (!this.stopping && !this.o.state.paused) this.queue.start();
   }
 
   async approve(id: string, by: string): Promise<Job> {
@@ -258,15 +282,20 @@ export class JobRunner {
       };
     }
 
-    if (ctrl.signal.aborted && this.stopping) {
-      // Hand the job back: it stays `running` in the journal and is re-checked on the next start.
+    if (ctrl.signal.aborted && (this.stopping || this.standingBy)) {
+      // Hand the job back: it stays `running` in the journal and is re-checked on the next start
+      // (or, with high availability, by whichever replica leads next).
+      const shutdown = this.stopping;
       await this.mutate(id, (j) =>
         this.addTimeline(j, {
           event: 'handed_back',
-          message: 'controller shut down while the job was running; it will be re-checked on start',
+          message: shutdown
+            ? 'controller shut down while the job was running; it will be re-checked on start'
+            : 'leadership moved to another replica while the job was running; the leader re-checks it',
         }),
       );
-      log.warn('job handed back on shutdown');
+      if (!shutdown) this.handedBack.add(id);
+      log.warn(shutdown ? 'job handed back on shutdown' : 'job handed back: no longer the leader');
       return;
     }
     await this.finish(id, result, log);

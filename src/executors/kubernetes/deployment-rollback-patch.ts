@@ -6,6 +6,7 @@ import type { PodTemplate, Workload } from './kube-types.js';
 import {
   CHANGE_CAUSE_ANNOTATION,
   LAST_ROLLBACK_ANNOTATION,
+  PENDING_ROLLBACK_ANNOTATION,
   changeCause,
   formatLastRollback,
   type LastRollback,
@@ -20,6 +21,8 @@ export const DEPLOYMENT_OWN_ANNOTATIONS: ReadonlySet<string> = new Set([
   'deployment.kubernetes.io/desired-replicas',
   'deployment.kubernetes.io/max-replicas',
   'deprecated.deployment.rollback.to',
+  // Ours: the queued/running job's intent must survive its own patch (a new leader adopts it).
+  PENDING_ROLLBACK_ANNOTATION,
 ]);
 
 export interface JsonPatchOp {

@@ -104,6 +104,8 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
     toRevision: res.toRevision,
     toName: res.to.name,
     at: new Date(clock.now()).toISOString(),
+    fingerprint: job.alert.fingerprint,
+    startsAt: job.alert.startsAt,
   });
 
   const patchFor = (

@@ -2,6 +2,8 @@
 // a restarted controller knows its patch landed, and how it refuses to undo its own rollback.
 export const LAST_ROLLBACK_ANNOTATION = 'rollback-controller.io/last-rollback';
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
+/** A queued or running job's intent (src/ha/pending-rollback.ts); the rollback patch keeps it. */
+export const PENDING_ROLLBACK_ANNOTATION = 'rollback-controller.io/pending-rollback';
 
 export interface LastRollback {
   jobId: string;
@@ -12,6 +14,9 @@ export interface LastRollback {
   /** Name of the ReplicaSet/ControllerRevision rolled back to: it keeps its name when renumbered. */
   toName?: string;
   at: string;
+  /** The alert instance (fingerprint + startsAt) this rollback answered; absent in older records. */
+  fingerprint?: string;
+  startsAt?: string;
 }
 
 export function formatLastRollback(record: LastRollback): string {
@@ -41,6 +46,8 @@ export function parseLastRollback(
       toRevision: v.toRevision,
       ...(typeof v.toName === 'string' ? { toName: v.toName } : {}),
       at: String(v.at ?? ''),
+      ...(typeof v.fingerprint === 'string' ? { fingerprint: v.fingerprint } : {}),
+      ...(typeof v.startsAt === 'string' ? { startsAt: v.startsAt } : {}),
     };
   } catch {
     return undefined;

@@ -17,6 +17,7 @@ export function mountHealth(router: Router, ctl: RollbackController, metrics: Me
     res.status(ready ? 200 : 503).json({
       ready,
       checks: {
+        ...(ctl.leaderCheck !== undefined ? { leader: ctl.leaderCheck } : {}),
         journal: journalOk ? 'ok' : ctl.journal.lastError,
         ...Object.fromEntries(
           Object.entries(executors).map(([k, v]) => [

@@ -1,0 +1,104 @@
+// What a new leader does with the pending-rollback marks it finds (pure): re-create each job it
+// does not know under the same id, with its pinned revision, and record the alert instance so a
+// re-sent notification is a duplicate; clear marks that name nothing to do.
+import { instanceKey } from '../decide/decision.js';
+import { TERMINAL_STATES, workloadKey, type Job } from '../jobs/job.js';
+import type { JournalRecord } from '../jobs/journal-record.js';
+import { ADOPTED_EVENT } from './with-cluster-intents.js';
+import type { MarkedWorkload } from './workload-marks.js';
+
+export interface AdoptionPlan {
+  /** Jobs to journal and queue, oldest first. */
+  adopt: Job[];
+  records: JournalRecord[];
+  /** Marks to remove (jobId undefined: whatever is there). */
+  clear: Array<{ ref: MarkedWorkload['ref']; jobId?: string; why: string }>;
+  /** Marks left alone, with why (for the log). */
+  ignored: Array<{ ref: MarkedWorkload['ref']; jobId: string; why: string }>;
+}
+
+export interface AdoptionView {
+  jobs: ReadonlyMap<string, Job>;
+  activeJob(targetKey: string): Job | undefined;
+}
+
+export function adoptionPlan(
+  marked: readonly MarkedWorkload[],
+  view: AdoptionView,
+  o: { now: number; identity: string },
+): AdoptionPlan {
+  const plan: AdoptionPlan = { adopt: [], records: [], clear: [], ignored: [] };
+  const at = new Date(o.now).toISOString();
+  const sorted = [...marked].sort((a, b) =>
+    (a.pending?.createdAt ?? '').localeCompare(b.pending?.createdAt ?? ''),
+  );
+  for (const { ref, pending } of sorted) {
+    if (!pending) {
+      plan.clear.push({ ref, why: 'the label has no readable pending-rollback annotation' });
+      continue;
+    }
+    const known = view.jobs.get(pending.jobId);
+    if (known) {
+      if (TERMINAL_STATES.has(known.state))
+        plan.clear.push({ ref, jobId: pending.jobId, why: `job already ${known.state} here` });
+      continue; // active here: the queue runs or re-checks it
+    }
+    const targetKey = workloadKey(ref);
+    const active = view.activeJob(targetKey);
+    if (active) {
+      plan.ignored.push({
+        ref,
+        jobId: pending.jobId,
+        why: `job ${active.id} for the same workload is already active here`,
+      });
+      continue;
+    }
+    const job: Job = {
+      id: pending.jobId,
+      targetKey,
+      executor: 'kubernetes',
+      target: ref,
+      rule: pending.rule,
+      trigger: pending.trigger,
+      confidence: pending.confidence,
+      alert: {
+        alertname: pending.alertname,
+        fingerprint: pending.fingerprint,
+        startsAt: pending.startsAt,
+        labels: pending.labels,
+        annotations: {},
+        generatorURL: '',
+        externalURL: '',
+        receivedAt: Date.parse(pending.createdAt),
+      },
+      coalesced: [],
+      state: 'queued',
+      createdAt: pending.createdAt,
+      ...(pending.fromRevision !== undefined ? { fromRevision: pending.fromRevision } : {}),
+      timeline: [
+        {
+          at: pending.createdAt,
+          event: 'queued',
+          message: `accepted by ${pending.acceptedBy || 'another replica'}`,
+        },
+        {
+          at,
+          event: ADOPTED_EVENT,
+          message: `adopted by ${o.identity} after a leader change (the workload carried the job's pending-rollback mark)`,
+        },
+      ],
+    };
+    plan.adopt.push(job);
+    plan.records.push(
+      { t: 'job', job },
+      {
+        t: 'instance',
+        at: o.now,
+        key: instanceKey(pending.fingerprint, pending.startsAt),
+        decision: 'queued',
+        jobId: job.id,
+      },
+    );
+  }
+  return plan;
+}

@@ -1,0 +1,38 @@
+// Builds HighAvailability from the environment and config, or nothing when leader election is
+// off. Throws (with a message for the operator) when it is on but cannot work.
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { loadKubeConfig } from '../executors/kubernetes/load-kube-config.js';
+import { readHaSettings } from './ha-settings.js';
+import { HighAvailability } from './high-availability.js';
+
+export function highAvailabilityFromEnv(
+  env: Record<string, string | undefined>,
+  o: { config: Config; logger: Logger; now?: () => number },
+): HighAvailability | undefined {
+  const read = readHaSettings(env);
+  if (!read.enabled) return undefined;
+  if ('problems' in read) throw new Error(`leader election: ${read.problems.join('; ')}`);
+  const loaded = loadKubeConfig({ env });
+  if ('reason' in loaded) {
+    throw new Error(`ROLLBACK_LEADER_ELECTION=true needs Kubernetes access: ${loaded.reason}`);
+  }
+  const namespaces = scanNamespaces(o.config.policy.allowedNamespaces);
+  return new HighAvailability({
+    settings: read.settings,
+    kubeConfig: loaded.kubeConfig,
+    cooldownMs: o.config.policy.cooldownSeconds * 1000,
+    ...(namespaces ? { namespaces } : {}),
+    logger: o.logger,
+    ...(o.now ? { now: o.now } : {}),
+  });
+}
+
+/**
+ * Where a new leader looks for pending jobs: the allowed namespaces when they are all literal
+ * names (so namespaced RBAC suffices), else cluster-wide.
+ */
+export function scanNamespaces(allowed: readonly string[]): string[] | undefined {
+  if (allowed.length === 0 || allowed.some((g) => g.includes('*'))) return undefined;
+  return [...new Set(allowed)];
+}

@@ -1,0 +1,223 @@
+// High availability: several replicas, exactly one acts.
+//
+// Followers are kept out of the Service by readiness (/readyz 503) rather than forwarding to the
+// leader: Alertmanager already retries 5xx and connection errors, so during a failover window a
+// notification waits and lands on whoever leads next; there is no extra hop that could
+// time out after delivering and make Alertmanager deliver twice; and the leader stays the only
+// writer of decisions, jobs and workload patches. A follower that is reached anyway (directly,
+// or in the moment before the endpoints update) answers 503 to every mutating route and starts
+// no job: its queue is on standby.
+//
+// On becoming leader the replica adopts the jobs the previous leader left pending on workloads
+// (with-cluster-intents.ts), journals them under their original ids, and only then starts its
+// queue and accepts alerts.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { abortableSleep } from '../executors/kubernetes/abort-error.js';
+import { createKubeClient } from '../executors/kubernetes/kube-client.js';
+import { ForbiddenError } from '../executors/kubernetes/kube-errors.js';
+import type { Executor } from '../executors/executor.js';
+import type { ControllerState } from '../jobs/controller-state.js';
+import type { ExecutorName, Job } from '../jobs/job.js';
+import type { JournalRecord } from '../jobs/journal-record.js';
+import { adoptionPlan } from './adoption-plan.js';
+import { createHaKubeClient } from './ha-kube-client.js';
+import type { HaSettings } from './ha-settings.js';
+import { createKubeLeaseStore } from './kube-lease-store.js';
+import { LeaseElector, type Leadership } from './lease-elector.js';
+import type { ReplicaLeadership } from './replica-leadership.js';
+import { withClusterIntents } from './with-cluster-intents.js';
+import { createWorkloadMarks, type WorkloadMarks } from './workload-marks.js';
+
+/** The parts of the controller a takeover touches. */
+export interface ControllerParts {
+  state: ControllerState;
+  journal: { append(records: JournalRecord[]): Promise<void> };
+  runner: { standby(): Promise<void>; activate(): void; enqueue(job: Job): void };
+}
+
+export interface HighAvailabilityOptions {
+  settings: HaSettings;
+  kubeConfig: KubeConfig;
+  cooldownMs: number;
+  /** Namespaces to scan for pending jobs on takeover; undefined: cluster-wide. */
+  namespaces?: readonly string[];
+  logger: Logger;
+  now?: () => number;
+  fieldManager?: string;
+  requestTimeoutMs?: number;
+}
+
+type Phase = 'follower' | 'taking_over' | 'leader';
+
+export class HighAvailability implements ReplicaLeadership {
+  readonly elector: LeaseElector;
+  readonly marks: WorkloadMarks;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private phase: Phase = 'follower';
+  private generation = 0;
+  private parts?: ControllerParts;
+  private unsubscribe?: () => void;
+  private since: number | undefined;
+  private adopted = 0;
+
+  constructor(private readonly o: HighAvailabilityOptions) {
+    this.now = o.now ?? Date.now;
+    this.log = o.logger.child({ component: 'leader-election' });
+    const requestTimeoutMs = o.requestTimeoutMs ?? 10_000;
+    const ha = createHaKubeClient(o.kubeConfig, { requestTimeoutMs });
+    this.marks = createWorkloadMarks({
+      kube: createKubeClient(o.kubeConfig, { requestTimeoutMs }),
+      ha,
+      fieldManager: o.fieldManager ?? 'rollback-controller',
+    });
+    this.elector = new LeaseElector({
+      store: createKubeLeaseStore(ha, {
+        namespace: o.settings.leaseNamespace,
+        name: o.settings.leaseName,
+      }),
+      identity: o.settings.identity,
+      leaseDurationMs: o.settings.leaseDurationMs,
+      renewDeadlineMs: o.settings.renewDeadlineMs,
+      retryPeriodMs: o.settings.retryPeriodMs,
+      now: this.now,
+      logger: this.log,
+    });
+  }
+
+  /** The Kubernetes executor, made to keep its pending jobs and idempotency on the workloads. */
+  wrapExecutors(
+    executors: Partial<Record<ExecutorName, Executor>>,
+  ): Partial<Record<ExecutorName, Executor>> {
+    const kubernetes = executors.kubernetes;
+    if (!kubernetes) return executors;
+    return {
+      ...executors,
+      kubernetes: withClusterIntents(kubernetes, {
+        marks: this.marks,
+        identity: this.o.settings.identity,
+        cooldownMs: this.o.cooldownMs,
+        leading: () => this.phase === 'leader',
+        now: this.now,
+        logger: this.log,
+      }),
+    };
+  }
+
+  /** Before the controller opens: nothing starts until this replica leads. */
+  attach(parts: ControllerParts): void {
+    this.parts = parts;
+    void parts.runner.standby();
+  }
+
+  start(): void {
+    this.unsubscribe = this.elector.onChange((l) => this.changed(l));
+    this.elector.start();
+  }
+
+  /** After the controller closed (its running job finished or handed back): release the Lease. */
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    this.generation++;
+    await this.elector.stop({ release: this.phase !== 'follower' });
+    this.phase = 'follower';
+  }
+
+  standbyReason(): string | undefined {
+    if (this.phase === 'leader') return undefined;
+    if (this.phase === 'taking_over') return 'taking over as leader (adopting pending jobs)';
+    const holder = this.elector.holder;
+    return holder ? `follower (leader is ${holder})` : 'follower (no leader elected yet)';
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      enabled: true,
+      identity: this.o.settings.identity,
+      role: this.phase,
+      leader: this.phase === 'leader' ? this.o.settings.identity : (this.elector.holder ?? null),
+      lease: this.elector.lease,
+      leaseDurationSeconds: this.o.settings.leaseDurationMs / 1000,
+      leadingSince: this.since !== undefined ? new Date(this.since).toISOString() : null,
+      adoptedJobs: this.adopted,
+    };
+  }
+
+  private changed(l: Leadership): void {
+    if (l.leading && this.phase === 'follower') {
+      void this.takeOver(++this.generation);
+    } else if (!l.leading && this.phase !== 'follower') {
+      this.generation++;
+      this.phase = 'follower';
+      this.since = undefined;
+      this.log.warn({ holder: l.holder ?? null }, 'no longer the leader: standing by');
+      void this.parts?.runner.standby();
+    }
+  }
+
+  private async takeOver(gen: number): Promise<void> {
+    const parts = this.parts;
+    if (!parts) return;
+    this.phase = 'taking_over';
+    while (gen === this.generation) {
+      try {
+        const marked = await this.marks.list(this.o.namespaces);
+        if (gen !== this.generation) return;
+        const plan = adoptionPlan(marked, parts.state, {
+          now: this.now(),
+          identity: this.o.settings.identity,
+        });
+        if (plan.records.length) {
+          const undo = parts.state.applyAll(plan.records);
+          try {
+            await parts.journal.append(plan.records);
+          } catch (err) {
+            undo();
+            throw err;
+          }
+        }
+        if (gen !== this.generation) return;
+        for (const i of plan.ignored) this.log.warn(i, 'pending-rollback mark left alone');
+        this.lead(parts);
+        for (const job of plan.adopt) {
+          this.log.warn(
+            { jobId: job.id, targetKey: job.targetKey, fromRevision: job.fromRevision },
+            'adopted a pending job from the previous leader',
+          );
+          parts.runner.enqueue(job);
+        }
+        this.adopted += plan.adopt.length;
+        for (const c of plan.clear) {
+          this.marks
+            .clear(c.ref, c.jobId)
+            .then(() => this.log.info(c, 'cleared a stale pending-rollback mark'))
+            .catch((err: Error) => this.log.warn({ ...c, err: err.message }, 'could not clear'));
+        }
+        return;
+      } catch (err) {
+        if (err instanceof ForbiddenError) {
+          // Leading without adoption beats never leading; the RBAC needs fixing either way.
+          this.log.error(
+            { err: err.message },
+            'cannot list workloads to adopt pending jobs (grant list on deployments, statefulsets and daemonsets); leading without adopting',
+          );
+          if (gen === this.generation) this.lead(parts);
+          return;
+        }
+        this.log.warn({ err: (err as Error).message }, 'taking over failed; retrying');
+        await abortableSleep(this.o.settings.retryPeriodMs);
+      }
+    }
+  }
+
+  private lead(parts: ControllerParts): void {
+    this.phase = 'leader';
+    this.since = this.now();
+    parts.runner.activate();
+    this.log.info(
+      { identity: this.o.settings.identity },
+      'leading: accepting alerts and running jobs',
+    );
+  }
+}

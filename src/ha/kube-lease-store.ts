@@ -1,0 +1,56 @@
+// LeaseStore over the API server: a coordination.k8s.io/v1 Lease read, created and replaced at
+// the resourceVersion that was read (409 = another candidate wrote first).
+import { ConflictError, NotFoundError } from '../executors/kubernetes/kube-errors.js';
+import type { HaKubeClient, WireLease } from './ha-kube-client.js';
+import { LeaseConflictError, type LeaseRecord, type LeaseStore } from './lease-store.js';
+
+export function createKubeLeaseStore(
+  client: HaKubeClient,
+  lease: { namespace: string; name: string },
+): LeaseStore {
+  const { namespace, name } = lease;
+  const toWire = (r: LeaseRecord): WireLease => ({
+    metadata: {
+      name,
+      namespace,
+      ...(r.resourceVersion ? { resourceVersion: r.resourceVersion } : {}),
+    },
+    spec: {
+      holderIdentity: r.holderIdentity,
+      leaseDurationSeconds: Math.max(1, Math.round(r.leaseDurationSeconds)),
+      leaseTransitions: r.leaseTransitions,
+      ...(r.acquireTime ? { acquireTime: r.acquireTime } : {}),
+      ...(r.renewTime ? { renewTime: r.renewTime } : {}),
+    },
+  });
+  const fromWire = (w: WireLease): LeaseRecord => ({
+    holderIdentity: w.spec?.holderIdentity ?? '',
+    leaseDurationSeconds: w.spec?.leaseDurationSeconds ?? 0,
+    leaseTransitions: w.spec?.leaseTransitions ?? 0,
+    ...(w.spec?.acquireTime ? { acquireTime: w.spec.acquireTime } : {}),
+    ...(w.spec?.renewTime ? { renewTime: w.spec.renewTime } : {}),
+    ...(w.metadata.resourceVersion ? { resourceVersion: w.metadata.resourceVersion } : {}),
+  });
+  const conflicts = async (fn: () => Promise<WireLease>): Promise<LeaseRecord> => {
+    try {
+      return fromWire(await fn());
+    } catch (err) {
+      if (err instanceof ConflictError) throw new LeaseConflictError(err.message);
+      throw err;
+    }
+  };
+  return {
+    describe: `${namespace}/${name}`,
+    async get(timeoutMs) {
+      try {
+        return fromWire(await client.readLease(namespace, name, timeoutMs));
+      } catch (err) {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      }
+    },
+    create: (r, timeoutMs) => conflicts(() => client.createLease(namespace, toWire(r), timeoutMs)),
+    replace: (r, timeoutMs) =>
+      conflicts(() => client.replaceLease(namespace, toWire(r), timeoutMs)),
+  };
+}

@@ -1,0 +1,219 @@
+// Leader election on a coordination.k8s.io/v1 Lease, the protocol client-go's leaderelection
+// package uses (@kubernetes/client-node has no helper): read the Lease; take it when it is free,
+// ours, or expired; write it back at the resourceVersion we read, so of two candidates only one
+// write wins (the other gets 409). Expiry is judged by when *we* last saw the Lease change, on
+// our own clock, never by comparing the holder's renewTime with our clock: clocks skew.
+//
+// The leader renews every retryPeriod and stops acting if it could not renew for renewDeadline.
+// renewDeadline < leaseDuration is what makes it safe: the old leader has stood down before any
+// other candidate can consider the Lease expired.
+import { pino, type Logger } from 'pino';
+import { abortableSleep } from '../executors/kubernetes/abort-error.js';
+import { LeaseConflictError, microTime, type LeaseRecord, type LeaseStore } from './lease-store.js';
+
+export interface Leadership {
+  leading: boolean;
+  /** Who holds the Lease as last observed (undefined: nobody, or not read yet). */
+  holder?: string;
+}
+
+export interface LeaseElectorOptions {
+  store: LeaseStore;
+  identity: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  now?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  logger?: Logger;
+}
+
+type Attempt =
+  | { result: 'leading'; at: number }
+  | { result: 'held'; holder: string }
+  | { result: 'failed'; error: string };
+
+export class LeaseElector {
+  readonly identity: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly log: Logger;
+  private readonly listeners = new Set<(l: Leadership) => void>();
+  private state: Leadership = { leading: false };
+  private observed?: { record: LeaseRecord; at: number };
+  private lastRenewAt = 0;
+  private loop?: Promise<void>;
+  private readonly stopper = new AbortController();
+
+  constructor(private readonly o: LeaseElectorOptions) {
+    this.identity = o.identity;
+    this.leaseDurationMs = o.leaseDurationMs ?? 15_000;
+    this.renewDeadlineMs = o.renewDeadlineMs ?? 10_000;
+    this.retryPeriodMs = o.retryPeriodMs ?? 2_000;
+    if (!(this.renewDeadlineMs < this.leaseDurationMs))
+      throw new Error('the renew deadline must be shorter than the lease duration');
+    if (!(this.retryPeriodMs < this.renewDeadlineMs))
+      throw new Error('the retry period must be shorter than the renew deadline');
+    this.now = o.now ?? Date.now;
+    this.sleep = o.sleep ?? abortableSleep;
+    this.log = o.logger ?? pino({ enabled: false });
+  }
+
+  get leading(): boolean {
+    return this.state.leading;
+  }
+
+  get holder(): string | undefined {
+    return this.state.holder;
+  }
+
+  get lease(): string {
+    return this.o.store.describe;
+  }
+
+  /** Called on every change of `leading` or of the observed holder. Returns the unsubscribe. */
+  onChange(listener: (l: Leadership) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs the election in the background until stop(). */
+  start(): void {
+    this.loop ??= (async () => {
+      while (!this.stopper.signal.aborted) {
+        await this.tick();
+        if (this.stopper.signal.aborted) break;
+        await this.sleep(this.retryPeriodMs, this.stopper.signal);
+      }
+    })();
+  }
+
+  /**
+   * Stops campaigning. With `release`, a leader hands the Lease back (empty holder) so a
+   * follower takes over at its next retry instead of waiting for the Lease to expire.
+   */
+  async stop(o: { release?: boolean } = {}): Promise<void> {
+    this.stopper.abort();
+    await this.loop;
+    if (o.release && this.state.leading && this.observed) {
+      const rec = this.observed.record;
+      try {
+        await this.o.store.replace(
+          { ...rec, holderIdentity: '', leaseDurationSeconds: 1 },
+          this.renewDeadlineMs,
+        );
+        this.log.info({ lease: this.lease }, 'released the lease');
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'could not release the lease');
+      }
+    }
+    this.set({ leading: false });
+  }
+
+  /** One round: try to acquire or renew, then step up or down. Public for tests. */
+  async tick(): Promise<Leadership> {
+    const attempt = await this.tryAcquireOrRenew();
+    const now = this.now();
+    if (attempt.result === 'leading') {
+      this.lastRenewAt = attempt.at;
+      if (!this.state.leading)
+        this.log.info({ lease: this.lease, identity: this.identity }, 'became the leader');
+      this.set({ leading: true, holder: this.identity });
+    } else if (attempt.result === 'held') {
+      if (this.state.leading)
+        this.log.warn(
+          { lease: this.lease, holder: attempt.holder },
+          'lost the lease; standing down',
+        );
+      this.set({ leading: false, holder: attempt.holder });
+    } else if (this.state.leading && now - this.lastRenewAt >= this.renewDeadlineMs) {
+      this.log.error(
+        { lease: this.lease, error: attempt.error, renewDeadlineMs: this.renewDeadlineMs },
+        'could not renew the lease before the deadline; standing down',
+      );
+      this.set({ leading: false });
+    } else {
+      this.log.debug({ lease: this.lease, error: attempt.error }, 'lease attempt failed');
+    }
+    return this.state;
+  }
+
+  private async tryAcquireOrRenew(): Promise<Attempt> {
+    // A leader's call may not outlive its renew deadline; a candidate has no such hurry.
+    const timeoutMs = this.state.leading
+      ? Math.max(100, this.lastRenewAt + this.renewDeadlineMs - this.now())
+      : this.renewDeadlineMs;
+    const at = this.now();
+    const mine: Omit<LeaseRecord, 'leaseTransitions'> = {
+      holderIdentity: this.identity,
+      leaseDurationSeconds: this.leaseDurationMs / 1000,
+      acquireTime: microTime(at),
+      renewTime: microTime(at),
+    };
+    let current: LeaseRecord | undefined;
+    try {
+      current = await this.o.store.get(timeoutMs);
+      if (!current) {
+        this.remember(await this.o.store.create({ ...mine, leaseTransitions: 0 }, timeoutMs), at);
+        return { result: 'leading', at };
+      }
+    } catch (err) {
+      return { result: 'failed', error: describe(err) };
+    }
+    if (!this.observed || !sameRecord(this.observed.record, current)) this.remember(current, at);
+    const holder = current.holderIdentity;
+    const ours = holder === this.identity;
+    const expiresAt =
+      (this.observed?.at ?? at) + Math.max(1, current.leaseDurationSeconds || 0) * 1000;
+    if (holder && !ours && expiresAt > at) return { result: 'held', holder };
+    try {
+      const next: LeaseRecord = {
+        ...mine,
+        ...(ours && current.acquireTime ? { acquireTime: current.acquireTime } : {}),
+        leaseTransitions: (current.leaseTransitions || 0) + (ours ? 0 : 1),
+        ...(current.resourceVersion ? { resourceVersion: current.resourceVersion } : {}),
+      };
+      this.remember(await this.o.store.replace(next, timeoutMs), at);
+      if (!ours)
+        this.log.info({ lease: this.lease, previous: holder || null }, 'took over the lease');
+      return { result: 'leading', at };
+    } catch (err) {
+      return { result: 'failed', error: describe(err) };
+    }
+  }
+
+  private remember(record: LeaseRecord, at: number): void {
+    this.observed = { record, at };
+  }
+
+  private set(next: Leadership): void {
+    const changed = next.leading !== this.state.leading || next.holder !== this.state.holder;
+    this.state = next;
+    if (!changed) return;
+    for (const l of this.listeners) {
+      try {
+        l(next);
+      } catch (err) {
+        this.log.error({ err }, 'leadership listener failed');
+      }
+    }
+  }
+}
+
+function sameRecord(a: LeaseRecord, b: LeaseRecord): boolean {
+  return (
+    a.holderIdentity === b.holderIdentity &&
+    a.renewTime === b.renewTime &&
+    a.acquireTime === b.acquireTime &&
+    a.leaseTransitions === b.leaseTransitions &&
+    a.resourceVersion === b.resourceVersion
+  );
+}
+
+function describe(err: unknown): string {
+  if (err instanceof LeaseConflictError) return `lost the race: ${err.message}`;
+  return (err as Error)?.message ?? String(err);
+}

@@ -1,0 +1,90 @@
+// The job intent a leader leaves on a workload while a rollback job for it is queued or running:
+// a label (so a new leader finds every such workload with one label-selector list) and an
+// annotation with what it needs to re-create the job under the same id. Cleared when the job
+// finishes. The annotation is kept through the Deployment rollback patch, which otherwise
+// replaces the whole annotation map (see DEPLOYMENT_OWN_ANNOTATIONS).
+import { PENDING_ROLLBACK_ANNOTATION } from '../executors/kubernetes/last-rollback.js';
+import type { Job } from '../jobs/job.js';
+
+export { PENDING_ROLLBACK_ANNOTATION };
+export const PENDING_ROLLBACK_LABEL = PENDING_ROLLBACK_ANNOTATION;
+export const PENDING_ROLLBACK_SELECTOR = `${PENDING_ROLLBACK_LABEL}=true`;
+
+export interface PendingRollback {
+  jobId: string;
+  alertname: string;
+  fingerprint: string;
+  startsAt: string;
+  labels: Record<string, string>;
+  rule: string;
+  trigger: string;
+  confidence: Job['confidence'];
+  /** The pinned (bad) revision, when it was known: the new leader keeps the pin. */
+  fromRevision?: number;
+  createdAt: string;
+  /** Identity of the replica that accepted the alert. */
+  acceptedBy: string;
+}
+
+export function pendingFor(job: Job, acceptedBy: string, fromRevision?: number): PendingRollback {
+  const from = fromRevision ?? job.fromRevision;
+  return {
+    jobId: job.id,
+    alertname: job.alert.alertname,
+    fingerprint: job.alert.fingerprint,
+    startsAt: job.alert.startsAt,
+    labels: job.alert.labels,
+    rule: job.rule,
+    trigger: job.trigger,
+    confidence: job.confidence,
+    ...(from !== undefined ? { fromRevision: from } : {}),
+    createdAt: job.createdAt,
+    acceptedBy,
+  };
+}
+
+const CONFIDENCES: ReadonlySet<string> = new Set(['high', 'medium', 'low']);
+
+/** The intent on a workload, or undefined when absent or unreadable. */
+export function parsePending(
+  annotations: Record<string, string> | undefined,
+): PendingRollback | undefined {
+  const raw = annotations?.[PENDING_ROLLBACK_ANNOTATION];
+  if (!raw) return undefined;
+  let v: Partial<PendingRollback>;
+  try {
+    v = JSON.parse(raw) as Partial<PendingRollback>;
+  } catch {
+    return undefined;
+  }
+  if (
+    typeof v.jobId !== 'string' ||
+    !v.jobId ||
+    typeof v.fingerprint !== 'string' ||
+    typeof v.startsAt !== 'string' ||
+    typeof v.rule !== 'string' ||
+    typeof v.trigger !== 'string' ||
+    !CONFIDENCES.has(String(v.confidence)) ||
+    typeof v.createdAt !== 'string' ||
+    !Number.isFinite(Date.parse(v.createdAt))
+  ) {
+    return undefined;
+  }
+  const labels: Record<string, string> = {};
+  if (v.labels && typeof v.labels === 'object') {
+    for (const [k, val] of Object.entries(v.labels)) if (typeof val === 'string') labels[k] = val;
+  }
+  return {
+    jobId: v.jobId,
+    alertname: String(v.alertname ?? ''),
+    fingerprint: v.fingerprint,
+    startsAt: v.startsAt,
+    labels,
+    rule: v.rule,
+    trigger: v.trigger,
+    confidence: v.confidence as Job['confidence'],
+    ...(typeof v.fromRevision === 'number' ? { fromRevision: v.fromRevision } : {}),
+    createdAt: v.createdAt,
+    acceptedBy: String(v.acceptedBy ?? ''),
+  };
+}

@@ -1,0 +1,115 @@
+// Writes, clears and finds the pending-rollback marks on workloads (pending-rollback.ts).
+// Clearing is compare-and-delete: a JSON patch that first tests the annotation still holds the
+// value we read, so a mark another job wrote meanwhile is never removed by mistake.
+import type { WorkloadKind } from '../config/schema.js';
+import type { KubeClient } from '../executors/kubernetes/kube-client.js';
+import { InvalidError, NotFoundError } from '../executors/kubernetes/kube-errors.js';
+import type { Workload } from '../executors/kubernetes/kube-types.js';
+import type { WorkloadRef } from '../jobs/job.js';
+import type { HaKubeClient } from './ha-kube-client.js';
+import {
+  PENDING_ROLLBACK_ANNOTATION,
+  PENDING_ROLLBACK_LABEL,
+  PENDING_ROLLBACK_SELECTOR,
+  parsePending,
+  type PendingRollback,
+} from './pending-rollback.js';
+
+const KINDS: WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+
+export interface MarkedWorkload {
+  ref: WorkloadRef;
+  /** Undefined when the label is there but the annotation is missing or unreadable. */
+  pending?: PendingRollback;
+}
+
+export interface WorkloadMarks {
+  read(ref: WorkloadRef, signal?: AbortSignal): Promise<Workload>;
+  mark(ref: WorkloadRef, pending: PendingRollback, signal?: AbortSignal): Promise<void>;
+  /** Removes the mark if it still names `jobId`; true when it did (or there was none). */
+  clear(ref: WorkloadRef, jobId: string | undefined, signal?: AbortSignal): Promise<boolean>;
+  /** Every marked workload, cluster-wide or in the given namespaces. */
+  list(namespaces?: readonly string[]): Promise<MarkedWorkload[]>;
+}
+
+export function createWorkloadMarks(o: {
+  kube: KubeClient;
+  ha: HaKubeClient;
+  fieldManager: string;
+}): WorkloadMarks {
+  const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+  return {
+    read: (ref, signal) => o.kube.readWorkload(ref, signal),
+
+    async mark(ref, pending, signal) {
+      const patch = {
+        metadata: {
+          labels: { [PENDING_ROLLBACK_LABEL]: 'true' },
+          annotations: { [PENDING_ROLLBACK_ANNOTATION]: JSON.stringify(pending) },
+        },
+      };
+      await o.kube.patchWorkload(ref, patch, 'strategic', {
+        dryRun: false,
+        fieldManager: o.fieldManager,
+        ...(signal ? { signal } : {}),
+      });
+    },
+
+    async clear(ref, jobId, signal) {
+      let workload: Workload;
+      try {
+        workload = await o.kube.readWorkload(ref, signal);
+      } catch (err) {
+        if (err instanceof NotFoundError) return true;
+        throw err;
+      }
+      const labels = workload.metadata.labels ?? {};
+      const annotations = workload.metadata.annotations ?? {};
+      const raw = annotations[PENDING_ROLLBACK_ANNOTATION];
+      const hasLabel = PENDING_ROLLBACK_LABEL in labels;
+      if (raw === undefined && !hasLabel) return true;
+      if (raw !== undefined && jobId !== undefined && parsePending(annotations)?.jobId !== jobId)
+        return false;
+      const ops: Array<{ op: string; path: string; value?: unknown }> = [];
+      if (raw !== undefined) {
+        const path = `/metadata/annotations/${escape(PENDING_ROLLBACK_ANNOTATION)}`;
+        ops.push({ op: 'test', path, value: raw }, { op: 'remove', path });
+      }
+      if (hasLabel)
+        ops.push({ op: 'remove', path: `/metadata/labels/${escape(PENDING_ROLLBACK_LABEL)}` });
+      try {
+        await o.kube.patchWorkload(ref, ops, 'json', {
+          dryRun: false,
+          fieldManager: o.fieldManager,
+          ...(signal ? { signal } : {}),
+        });
+      } catch (err) {
+        // 422: the test op failed (another job's mark replaced ours) or it was already removed.
+        if (err instanceof InvalidError || err instanceof NotFoundError) return false;
+        throw err;
+      }
+      return true;
+    },
+
+    async list(namespaces) {
+      const scopes: Array<string | undefined> = namespaces?.length ? [...namespaces] : [undefined];
+      const out: MarkedWorkload[] = [];
+      for (const kind of KINDS) {
+        for (const ns of scopes) {
+          for (const w of await o.ha.listWorkloads(kind, ns, PENDING_ROLLBACK_SELECTOR)) {
+            const pending = parsePending(w.metadata.annotations);
+            out.push({
+              ref: {
+                kind,
+                namespace: w.metadata.namespace ?? ns ?? '',
+                name: w.metadata.name ?? '',
+              },
+              ...(pending ? { pending } : {}),
+            });
+          }
+        }
+      }
+      return out;
+    },
+  };
+}

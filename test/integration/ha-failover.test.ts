@@ -1,0 +1,266 @@
+// Two controller processes against one fake API server with leader election on: only the leader
+// is ready and acts; when it is SIGKILLed mid-queue the follower takes over the Lease, adopts the
+// pending jobs from the workloads' marks, and finishes them: nothing lost, nothing doubled.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { firing, payload } from '../support/alerts.js';
+import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
+import { basic, SECRET } from '../support/server.js';
+import { until } from '../support/until.js';
+
+const NS = 'shop';
+const NAMES = ['api', 'web', 'cart'];
+const PENDING = 'rollback-controller.io/pending-rollback';
+const LAST = 'rollback-controller.io/last-rollback';
+
+interface Replica {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((ok) => server.close(() => ok()));
+  return port;
+}
+
+const auth = { authorization: basic('alertmanager', SECRET) };
+
+async function call(
+  r: Replica,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const full = path.startsWith('/') ? `${r.url}${path}` : `${r.url}/api/admin/rollback/${path}`;
+  const res = await fetch(full, {
+    method,
+    headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Rollback PATCHes (not dry runs, not the pending marks) sent for a Deployment. */
+function templatePatches(fake: FakeKube, name: string) {
+  return fake.requests.filter(
+    (r) =>
+      r.method === 'PATCH' &&
+      r.path === `/apis/apps/v1/namespaces/${NS}/deployments/${name}` &&
+      r.query['dryRun'] === undefined &&
+      JSON.stringify(r.body ?? '').includes('/spec/template'),
+  );
+}
+
+/** `kubectl rollout status` would say done. */
+function rolledOut(d: any): boolean {
+  const s = d.status ?? {};
+  return (
+    s.observedGeneration >= d.metadata.generation &&
+    s.updatedReplicas === d.spec.replicas &&
+    s.replicas === s.updatedReplicas &&
+    s.availableReplicas === s.updatedReplicas
+  );
+}
+
+describe('high availability: two processes, one Lease', () => {
+  let fake: FakeKube;
+  let dir: string;
+  const replicas: Replica[] = [];
+  let passed = false;
+
+  async function startReplica(name: string): Promise<Replica> {
+    const port = await freePort();
+    const output: string[] = [];
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve('src/main.ts')], {
+      env: {
+        ...process.env,
+        KUBERNETES_SERVICE_HOST: '',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        ROLLBACK_WEBHOOK_SECRET: SECRET,
+        ROLLBACK_DATA_DIR: join(dir, `data-${name}`),
+        ROLLBACK_CONFIG: join(dir, 'config.yaml'),
+        KUBECONFIG: fake.kubeconfigPath,
+        ROLLBACK_LEADER_ELECTION: 'true',
+        POD_NAME: name,
+        POD_NAMESPACE: 'rollback-system',
+        ROLLBACK_LEASE_DURATION_SECONDS: '3',
+        ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '2',
+        ROLLBACK_LEASE_RETRY_PERIOD_SECONDS: '0.25',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
+    const r: Replica = { name, url: `http://127.0.0.1:${port}`, child, output, exited };
+    await new Promise<void>((ok, fail) => {
+      const onData = (d: Buffer) => {
+        output.push(d.toString());
+        if (d.toString().includes('"listening"')) ok();
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
+      void exited.then((code) => fail(new Error(`${name} exited ${code}: ${output.join('')}`)));
+    });
+    replicas.push(r);
+    return r;
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rc-ha-'));
+    writeFileSync(
+      join(dir, 'config.yaml'),
+      [
+        'rollout: { pollIntervalSeconds: 0.05, deadlineSeconds: 60 }',
+        'policy: { circuitBreaker: { maxRollbacks: 10, windowSeconds: 600 } }',
+      ].join('\n'),
+    );
+    // Each rollout step takes 200 ms: a rollback takes about a second to finish.
+    fake = await startFakeKube({ rolloutStepMs: 200 });
+    for (const name of NAMES) await fake.createDeployment(NS, name, { image: `${name}:v1` });
+    await fake.settle();
+    for (const name of NAMES) await fake.setImage('Deployment', NS, name, `${name}:v2`);
+    await fake.settle();
+  });
+
+  after(async () => {
+    if (!passed) {
+      // What each replica logged, to tell a slow failover from a wrong one.
+      for (const r of replicas) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
+    }
+    for (const r of replicas) r.child.kill('SIGKILL');
+    await Promise.all(replicas.map((r) => r.exited));
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the leader is killed mid-queue; the follower adopts and finishes every job once', async () => {
+    const [one, two] = await Promise.all([startReplica('a'), startReplica('b')]);
+    let leader: Replica | undefined;
+    await until(
+      async () => {
+        for (const r of [one, two]) if ((await fetch(`${r.url}/readyz`)).status === 200) leader = r;
+        return leader !== undefined;
+      },
+      10_000,
+      'a leader is elected',
+    );
+    const follower = leader === one ? two : one;
+    const lease = fake.get('Lease', 'rollback-system', 'rollback-controller');
+    assert.equal(lease.spec.holderIdentity, leader!.name);
+
+    // The follower is out of the Service and acts on nothing.
+    const notReady = await fetch(`${follower.url}/readyz`);
+    assert.equal(notReady.status, 503);
+    assert.deepEqual(
+      ((await notReady.json()) as { checks: { leader: string } }).checks.leader,
+      `follower (leader is ${leader!.name})`,
+    );
+    // The alerts started after the v2 deploys (a revision newer than its alert is not undone).
+    const startsAt = new Date(Date.now() + 1000).toISOString();
+    const alerts = payload(NAMES.map((n) => firing('CriticalErrorRate', n, { startsAt })));
+    const refused = await call(follower, 'POST', 'trigger', alerts);
+    assert.equal(refused.status, 503);
+    assert.match(refused.body.error, /not the leader/);
+    assert.deepEqual((await call(follower, 'GET', 'jobs')).body.jobs, []);
+
+    const accepted = await call(leader!, 'POST', 'trigger', alerts);
+    assert.equal(accepted.status, 202);
+    const decisions = accepted.body.decisions as Array<{ decision: string; jobId: string }>;
+    assert.deepEqual(
+      decisions.map((d) => d.decision),
+      ['queued', 'queued', 'queued'],
+    );
+
+    // Kill the leader once the first rollback is applied and rolling out, the others queued.
+    await until(
+      () =>
+        NAMES.some((n) => templatePatches(fake, n).length > 0) &&
+        NAMES.every((n) => fake.get('Deployment', NS, n).metadata.labels?.[PENDING] === 'true'),
+      10_000,
+      'first rollback patched and every job marked on its workload',
+    );
+    leader!.child.kill('SIGKILL');
+    await leader!.exited;
+    const patchedBeforeKill = NAMES.filter((n) => templatePatches(fake, n).length > 0);
+    assert.equal(patchedBeforeKill.length, 1, 'the other two jobs were still queued');
+    const first = patchedBeforeKill[0];
+    assert.equal(rolledOut(fake.get('Deployment', NS, String(first))), false, 'killed mid-rollout');
+
+    await until(
+      async () => (await fetch(`${follower.url}/readyz`)).status === 200,
+      10_000,
+      'the follower takes over',
+    );
+    assert.equal(
+      fake.get('Lease', 'rollback-system', 'rollback-controller').spec.holderIdentity,
+      follower.name,
+    );
+    await until(
+      async () =>
+        (await call(follower, 'GET', 'jobs?state=succeeded')).body.jobs.length === NAMES.length,
+      15_000,
+      'every job succeeds on the new leader',
+    );
+
+    const jobs = (await call(follower, 'GET', 'jobs')).body.jobs as Array<{
+      id: string;
+      targetKey: string;
+      fromRevision: number;
+      timeline: Array<{ event: string }>;
+    }>;
+    assert.deepEqual(
+      jobs.map((j) => j.id).sort(),
+      decisions.map((d) => d.jobId).sort(),
+      'the same jobs, under the ids the dead leader answered with',
+    );
+    for (const job of jobs) {
+      assert.ok(
+        job.timeline.some((t) => t.event === 'adopted'),
+        `${job.id} was adopted`,
+      );
+      assert.equal(job.fromRevision, 2, 'the pinned revision came along');
+    }
+    for (const name of NAMES) {
+      const d = fake.get('Deployment', NS, name);
+      assert.equal(d.spec.template.spec.containers[0].image, `${name}:v1`, `${name} is on v1`);
+      assert.equal(templatePatches(fake, name).length, 1, `${name} was rolled back exactly once`);
+      assert.equal(d.metadata.labels?.[PENDING], undefined, `${name}: pending label cleared`);
+      assert.equal(d.metadata.annotations?.[PENDING], undefined, `${name}: intent cleared`);
+      const last = JSON.parse(d.metadata.annotations[LAST]);
+      assert.ok(decisions.some((x) => x.jobId === last.jobId));
+    }
+    const status = (await call(follower, 'GET', 'status')).body;
+    assert.equal(status.leadership.role, 'leader');
+    assert.equal(status.leadership.adoptedJobs, 3);
+
+    // Alertmanager re-sends the same alerts to the new leader: nothing is rolled back again.
+    const again = await call(follower, 'POST', 'trigger', alerts);
+    assert.equal(again.status, 202);
+    assert.deepEqual(
+      again.body.decisions.map((d: { decision: string }) => d.decision),
+      ['duplicate', 'duplicate', 'duplicate'],
+    );
+
+    // SIGTERM: a clean stop hands the Lease back instead of letting it expire.
+    follower.child.kill('SIGTERM');
+    assert.equal(await follower.exited, 0);
+    assert.equal(
+      fake.get('Lease', 'rollback-system', 'rollback-controller').spec.holderIdentity,
+      '',
+    );
+    for (const name of NAMES) assert.equal(templatePatches(fake, name).length, 1);
+    passed = true;
+  });
+});

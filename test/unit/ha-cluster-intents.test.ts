@@ -1,0 +1,361 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import type {
+  ExecutionContext,
+  ExecutionResult,
+  Executor,
+  JobPatch,
+} from '../../src/executors/executor.js';
+import type { Workload } from '../../src/executors/kubernetes/kube-types.js';
+import { LAST_ROLLBACK_ANNOTATION } from '../../src/executors/kubernetes/last-rollback.js';
+import { adoptionPlan } from '../../src/ha/adoption-plan.js';
+import { scanNamespaces } from '../../src/ha/high-availability-from-env.js';
+import { readHaSettings } from '../../src/ha/ha-settings.js';
+import {
+  PENDING_ROLLBACK_ANNOTATION,
+  parsePending,
+  pendingFor,
+  type PendingRollback,
+} from '../../src/ha/pending-rollback.js';
+import { ADOPTED_EVENT, withClusterIntents } from '../../src/ha/with-cluster-intents.js';
+import type { MarkedWorkload, WorkloadMarks } from '../../src/ha/workload-marks.js';
+import type { Job, WorkloadRef } from '../../src/jobs/job.js';
+
+const NOW = Date.parse('2026-11-22T10:30:00.000Z');
+const REF: WorkloadRef = { kind: 'Deployment', namespace: 'shop', name: 'api' };
+
+function job(overrides: Partial<Job> = {}): Job {
+  return {
+    id: 'job-1',
+    targetKey: 'Deployment/shop/api',
+    executor: 'kubernetes',
+    target: REF,
+    rule: 'CriticalErrorRate',
+    trigger: 'error_rate_threshold',
+    confidence: 'high',
+    alert: {
+      alertname: 'CriticalErrorRate',
+      fingerprint: 'fp-1',
+      startsAt: '2026-11-22T10:20:00.000Z',
+      labels: { alertname: 'CriticalErrorRate', deployment: 'api' },
+      annotations: {},
+      generatorURL: '',
+      externalURL: '',
+      receivedAt: NOW - 60_000,
+    },
+    coalesced: [],
+    state: 'queued',
+    createdAt: '2026-11-22T10:29:00.000Z',
+    fromRevision: 2,
+    timeline: [],
+    ...overrides,
+  };
+}
+
+/** Marks on one workload, in memory, recording what was written and cleared. */
+function memoryMarks(annotations: Record<string, string> = {}) {
+  const w = { metadata: { name: 'api', namespace: 'shop', annotations: { ...annotations } } };
+  const log: string[] = [];
+  const marks: WorkloadMarks = {
+    read: async () => structuredClone(w) as Workload,
+    mark: async (_ref, pending) => {
+      log.push(`mark ${pending.jobId}`);
+      w.metadata.annotations[PENDING_ROLLBACK_ANNOTATION] = JSON.stringify(pending);
+    },
+    clear: async (_ref, jobId) => {
+      log.push(`clear ${jobId}`);
+      delete w.metadata.annotations[PENDING_ROLLBACK_ANNOTATION];
+      return true;
+    },
+    list: async () => [],
+  };
+  return { marks, log, workload: w };
+}
+
+function recordingExecutor(result: ExecutionResult = { outcome: 'succeeded', reason: 'done' }) {
+  const calls: string[] = [];
+  const executor: Executor = {
+    name: 'kubernetes',
+    availability: async () => ({ available: true }),
+    plan: async () => ({ action: 'rollback', reason: 'would roll back' }),
+    pin: async (j) => {
+      calls.push(`pin ${j.id}`);
+      return { fromRevision: 2, toRevision: 1 } satisfies JobPatch;
+    },
+    execute: async (j) => {
+      calls.push(`execute ${j.id}`);
+      return result;
+    },
+    recover: async (j) => {
+      calls.push(`recover ${j.id}`);
+      return result;
+    },
+  };
+  return { executor, calls };
+}
+
+function ctx(signal = new AbortController().signal): ExecutionContext {
+  return { signal, progress: () => {}, update: async () => {}, deadlineMs: 60_000 };
+}
+
+function wrap(inner: Executor, marks: WorkloadMarks, leading = () => true) {
+  return withClusterIntents(inner, {
+    marks,
+    identity: 'replica-a',
+    cooldownMs: 30 * 60_000,
+    leading,
+    now: () => NOW,
+    logger: pino({ enabled: false }),
+  });
+}
+
+const lastRollback = (o: Record<string, unknown>) => ({
+  [LAST_ROLLBACK_ANNOTATION]: JSON.stringify({
+    jobId: 'old-job',
+    alert: 'CriticalErrorRate',
+    trigger: 'error_rate_threshold',
+    fromRevision: 4,
+    toRevision: 3,
+    at: '2026-11-22T10:10:00.000Z',
+    ...o,
+  }),
+});
+
+describe('withClusterIntents', () => {
+  test('pin marks the workload with the job and its pinned revision; the end clears it', async () => {
+    const { marks, log, workload } = memoryMarks();
+    const inner = recordingExecutor();
+    const ex = wrap(inner.executor, marks);
+    const j = job();
+    delete j.fromRevision; // pinned by pin() itself
+    assert.deepEqual(await ex.pin!(j), { fromRevision: 2, toRevision: 1 });
+    const pending = parsePending(workload.metadata.annotations);
+    assert.equal(pending?.jobId, 'job-1');
+    assert.equal(pending?.fromRevision, 2);
+    assert.equal(pending?.acceptedBy, 'replica-a');
+    const result = await ex.execute(j, ctx());
+    assert.equal(result.outcome, 'succeeded');
+    assert.deepEqual(log, ['mark job-1', 'clear job-1']);
+    assert.deepEqual(inner.calls, ['pin job-1', 'execute job-1']);
+    assert.equal(workload.metadata.annotations[PENDING_ROLLBACK_ANNOTATION], undefined);
+  });
+
+  test('a job held for approval is not marked at pin time, but is when it runs', async () => {
+    const { marks, log } = memoryMarks();
+    const ex = wrap(recordingExecutor().executor, marks);
+    await ex.pin!(job({ state: 'awaiting_approval' }));
+    assert.deepEqual(log, []);
+    await ex.execute(job(), ctx());
+    assert.deepEqual(log, ['mark job-1', 'clear job-1']);
+  });
+
+  test("another job's rollback inside the cooldown skips the job (a new leader with an empty journal)", async () => {
+    const { marks, log } = memoryMarks(lastRollback({ fingerprint: 'fp-other' }));
+    const inner = recordingExecutor();
+    const result = await wrap(inner.executor, marks).execute(job(), ctx());
+    assert.equal(result.outcome, 'skipped');
+    assert.match(result.reason, /^cooldown \(from the workload's last-rollback annotation\)/);
+    assert.match(result.reason, /old-job/);
+    assert.deepEqual(inner.calls, [], 'the executor never ran');
+    assert.deepEqual(log, ['clear job-1']);
+  });
+
+  test('the same alert instance already rolled back by another job is a duplicate, cooldown or not', async () => {
+    const { marks } = memoryMarks(
+      lastRollback({
+        fingerprint: 'fp-1',
+        startsAt: '2026-11-22T10:20:00.000Z',
+        at: '2026-11-21T00:00:00.000Z',
+      }),
+    );
+    const inner = recordingExecutor();
+    const result = await wrap(inner.executor, marks).execute(job(), ctx());
+    assert.equal(result.outcome, 'skipped');
+    assert.match(
+      result.reason,
+      /^duplicate: job old-job already rolled back for this alert instance/,
+    );
+    assert.deepEqual(inner.calls, []);
+  });
+
+  test('an old rollback outside the cooldown does not stop the job', async () => {
+    const { marks } = memoryMarks(lastRollback({ at: '2026-11-22T09:00:00.000Z' }));
+    const inner = recordingExecutor();
+    assert.equal((await wrap(inner.executor, marks).execute(job(), ctx())).outcome, 'succeeded');
+    assert.deepEqual(inner.calls, ['execute job-1']);
+  });
+
+  test('an adopted job, or one whose own record is on the workload, only follows (recover)', async () => {
+    const adopted = job({ timeline: [{ at: 'x', event: ADOPTED_EVENT, message: 'adopted' }] });
+    const a = recordingExecutor();
+    await wrap(a.executor, memoryMarks().marks).execute(adopted, ctx());
+    assert.deepEqual(a.calls, ['recover job-1']);
+
+    const b = recordingExecutor();
+    const own = memoryMarks(lastRollback({ jobId: 'job-1', at: new Date(NOW).toISOString() }));
+    const result = await wrap(b.executor, own.marks).execute(job(), ctx());
+    assert.equal(result.outcome, 'succeeded', 'its own recent rollback is no cooldown');
+    assert.deepEqual(b.calls, ['recover job-1']);
+  });
+
+  test('a job cut short because leadership moved keeps its mark for the new leader', async () => {
+    const { marks, log, workload } = memoryMarks();
+    let leading = true;
+    const inner = recordingExecutor();
+    inner.executor.execute = async () => {
+      leading = false;
+      return { outcome: 'failed', reason: 'interrupted' };
+    };
+    await wrap(inner.executor, marks, () => leading).execute(job(), ctx());
+    assert.deepEqual(log, ['mark job-1']);
+    assert.equal(parsePending(workload.metadata.annotations)?.jobId, 'job-1');
+
+    const aborted = new AbortController();
+    const inner2 = recordingExecutor();
+    inner2.executor.execute = async () => {
+      aborted.abort();
+      throw Object.assign(new Error('interrupted by shutdown'), { name: 'AbortError' });
+    };
+    const second = memoryMarks();
+    await assert.rejects(wrap(inner2.executor, second.marks).execute(job(), ctx(aborted.signal)));
+    assert.deepEqual(second.log, ['mark job-1'], 'handed back: not cleared');
+  });
+});
+
+describe('adoptionPlan', () => {
+  const pending = (id: string, createdAt: string): PendingRollback => ({
+    ...pendingFor(job({ id, createdAt }), 'replica-a'),
+  });
+  const none = { jobs: new Map<string, Job>(), activeJob: () => undefined };
+
+  test('re-creates unknown jobs under their ids, pinned, oldest first, with their alert instance', () => {
+    const marked: MarkedWorkload[] = [
+      { ref: { ...REF, name: 'web' }, pending: pending('j2', '2026-11-22T10:29:02.000Z') },
+      { ref: REF, pending: pending('j1', '2026-11-22T10:29:01.000Z') },
+    ];
+    const plan = adoptionPlan(marked, none, { now: NOW, identity: 'replica-b' });
+    assert.deepEqual(
+      plan.adopt.map((j) => [j.id, j.targetKey, j.state, j.fromRevision]),
+      [
+        ['j1', 'Deployment/shop/api', 'queued', 2],
+        ['j2', 'Deployment/shop/web', 'queued', 2],
+      ],
+    );
+    assert.equal(plan.adopt[0]?.timeline.at(-1)?.event, ADOPTED_EVENT);
+    assert.match(plan.adopt[0]?.timeline.at(-1)?.message ?? '', /replica-b/);
+    assert.deepEqual(
+      plan.records.filter((r) => r.t === 'instance'),
+      [
+        {
+          t: 'instance',
+          at: NOW,
+          key: 'fp-1@2026-11-22T10:20:00.000Z',
+          decision: 'queued',
+          jobId: 'j1',
+        },
+        {
+          t: 'instance',
+          at: NOW,
+          key: 'fp-1@2026-11-22T10:20:00.000Z',
+          decision: 'queued',
+          jobId: 'j2',
+        },
+      ],
+    );
+  });
+
+  test('known jobs are left to the queue; finished ones and unreadable marks are cleared', () => {
+    const jobs = new Map<string, Job>([
+      ['active', job({ id: 'active', state: 'running' })],
+      ['done', job({ id: 'done', state: 'succeeded' })],
+    ]);
+    const view = { jobs, activeJob: () => undefined };
+    const marked: MarkedWorkload[] = [
+      { ref: REF, pending: pending('active', '2026-11-22T10:29:00.000Z') },
+      { ref: { ...REF, name: 'web' }, pending: pending('done', '2026-11-22T10:29:00.000Z') },
+      { ref: { ...REF, name: 'cart' } },
+    ];
+    const plan = adoptionPlan(marked, view, { now: NOW, identity: 'b' });
+    assert.deepEqual(plan.adopt, []);
+    assert.deepEqual(
+      plan.clear.map((c) => [c.ref.name, c.jobId]),
+      [
+        ['cart', undefined],
+        ['web', 'done'],
+      ],
+    );
+  });
+
+  test('a workload with another active job here is not adopted twice', () => {
+    const other = job({ id: 'mine', state: 'queued' });
+    const view = { jobs: new Map([['mine', other]]), activeJob: () => other };
+    const plan = adoptionPlan(
+      [{ ref: REF, pending: pending('theirs', '2026-11-22T10:29:00.000Z') }],
+      view,
+      {
+        now: NOW,
+        identity: 'b',
+      },
+    );
+    assert.deepEqual(plan.adopt, []);
+    assert.match(plan.ignored[0]?.why ?? '', /job mine/);
+  });
+});
+
+describe('pending-rollback annotation', () => {
+  test('round-trips, and refuses what it cannot re-create a job from', () => {
+    const p = pendingFor(job(), 'replica-a');
+    assert.deepEqual(parsePending({ [PENDING_ROLLBACK_ANNOTATION]: JSON.stringify(p) }), p);
+    assert.equal(parsePending({ [PENDING_ROLLBACK_ANNOTATION]: '{not json' }), undefined);
+    assert.equal(
+      parsePending({ [PENDING_ROLLBACK_ANNOTATION]: JSON.stringify({ ...p, confidence: 'huge' }) }),
+      undefined,
+    );
+    assert.equal(parsePending({}), undefined);
+  });
+});
+
+describe('HA settings', () => {
+  test('off unless ROLLBACK_LEADER_ELECTION=true; defaults from the downward API names', () => {
+    assert.deepEqual(readHaSettings({}), { enabled: false });
+    assert.deepEqual(
+      readHaSettings({ ROLLBACK_LEADER_ELECTION: 'true', POD_NAME: 'rc-0', POD_NAMESPACE: 'ops' }),
+      {
+        enabled: true,
+        settings: {
+          identity: 'rc-0',
+          leaseNamespace: 'ops',
+          leaseName: 'rollback-controller',
+          leaseDurationMs: 15_000,
+          renewDeadlineMs: 10_000,
+          retryPeriodMs: 2_000,
+        },
+      },
+    );
+    const fallback = readHaSettings({ ROLLBACK_LEADER_ELECTION: 'true' }, 42);
+    assert.ok('settings' in fallback && fallback.settings.identity.endsWith('-42'));
+    assert.equal('settings' in fallback && fallback.settings.leaseNamespace, 'default');
+  });
+
+  test('rejects timings that would let two replicas act at once', () => {
+    const r = readHaSettings({
+      ROLLBACK_LEADER_ELECTION: 'true',
+      ROLLBACK_LEASE_DURATION_SECONDS: '5',
+      ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '5',
+    });
+    assert.ok('problems' in r);
+    assert.match(r.problems[0] ?? '', /RENEW_DEADLINE.*shorter than.*LEASE_DURATION/);
+    const bad = readHaSettings({
+      ROLLBACK_LEADER_ELECTION: 'true',
+      ROLLBACK_LEASE_DURATION_SECONDS: '2.5',
+    });
+    assert.ok('problems' in bad && /whole number/.test(bad.problems[0] ?? ''));
+  });
+
+  test('scans the allowed namespaces when they are literal, else cluster-wide', () => {
+    assert.deepEqual(scanNamespaces(['shop', 'payments']), ['shop', 'payments']);
+    assert.equal(scanNamespaces(['*']), undefined);
+    assert.equal(scanNamespaces(['team-*', 'shop']), undefined);
+  });
+});
