@@ -8,7 +8,7 @@ import type { Policy } from '../config/schema.js';
 import { decideAlert } from '../decide/decide-alert.js';
 import { instanceKey, type Decision } from '../decide/decision.js';
 import type { ControllerState } from './controller-state.js';
-import type { Job } from './job.js';
+import { ACTIVE_STATES, type Job } from './job.js';
 import type { JournalRecord } from './journal-record.js';
 import { alertRef, newJob } from './new-job.js';
 
@@ -97,7 +97,7 @@ export async function takeAlerts(
     } else if (alert.status === 'resolved') {
       for (const job of recoveredBy(alert, now, state)) {
         batch.push({ t: 'job', job });
-        result.recovered.push(job);
+        if (job.verdict === 'recovered') result.recovered.push(job);
       }
     }
     batch.push({
@@ -120,35 +120,50 @@ export async function takeAlerts(
   return result;
 }
 
-/** Succeeded jobs still waiting for this alert to resolve: the verification loop closes here. */
+/**
+ * The verification loop closes on the *triggering* alert's resolved notification (an attached
+ * alert resolving says nothing about the one that started the job). A succeeded job waiting for
+ * it becomes `recovered`; a job still queued or running records the resolution so it becomes
+ * `recovered` the moment it succeeds instead of waiting out the window.
+ */
 function recoveredBy(alert: Alert, now: number, state: ControllerState): Job[] {
   const out: Job[] = [];
-  for (const id of state.awaitingVerdict) {
-    const job = state.jobs.get(id);
-    if (job?.verdict !== 'pending') continue;
-    const same =
-      job.alert.fingerprint === alert.fingerprint ||
-      job.coalesced.some((c) => c.fingerprint === alert.fingerprint);
-    if (!same || !job.finishedAt) continue;
-    const finished = Date.parse(job.finishedAt);
-    const endsAt = Date.parse(alert.endsAt);
-    const resolvedAt =
-      Number.isFinite(endsAt) && endsAt >= finished && endsAt <= now ? endsAt : now;
-    const recoverySeconds = Math.max(0, (resolvedAt - finished) / 1000);
-    const at = new Date(now).toISOString();
-    out.push({
-      ...job,
-      verdict: 'recovered',
-      recoverySeconds,
-      timeline: [
-        ...job.timeline,
-        {
-          at,
-          event: 'recovered',
-          message: `alert resolved ${Math.round(recoverySeconds)}s after the rollback finished`,
-        },
-      ],
-    });
+  const endsAt = Date.parse(alert.endsAt);
+  const at = new Date(now).toISOString();
+  for (const job of state.jobsForAlert(alert.fingerprint)) {
+    if (job.alert.startsAt !== alert.startsAt) continue;
+    if (job.verdict === 'pending' && job.finishedAt) {
+      const finished = Date.parse(job.finishedAt);
+      const resolvedAt =
+        Number.isFinite(endsAt) && endsAt >= finished && endsAt <= now ? endsAt : now;
+      const recoverySeconds = Math.max(0, (resolvedAt - finished) / 1000);
+      out.push({
+        ...job,
+        verdict: 'recovered',
+        recoverySeconds,
+        timeline: [
+          ...job.timeline,
+          {
+            at,
+            event: 'recovered',
+            message: `alert resolved ${Math.round(recoverySeconds)}s after the rollback finished`,
+          },
+        ],
+      });
+    } else if (ACTIVE_STATES.has(job.state) && !job.alertResolvedAt) {
+      out.push({
+        ...job,
+        alertResolvedAt: at,
+        timeline: [
+          ...job.timeline,
+          {
+            at,
+            event: 'alert_resolved',
+            message: `the triggering alert resolved while the job was ${job.state}`,
+          },
+        ],
+      });
+    }
   }
   return out;
 }

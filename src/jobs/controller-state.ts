@@ -37,6 +37,8 @@ export class ControllerState implements PolicyView {
   private readonly counts = new Map<Job['state'], number>();
   /** Succeeded jobs waiting for their alert to resolve (the verification loop). */
   readonly awaitingVerdict = new Set<string>();
+  /** Job ids by their triggering alert's fingerprint: where a resolved notification lands. */
+  private readonly byFingerprint = new Map<string, Set<string>>();
   pause: PauseState = { paused: false };
   circuit: CircuitState = { open: false, resetAt: 0 };
 
@@ -156,6 +158,16 @@ export class ControllerState implements PolicyView {
     }
   }
 
+  /** Jobs triggered by the alert with this fingerprint. */
+  jobsForAlert(fingerprint: string): Job[] {
+    const out: Job[] = [];
+    for (const id of this.byFingerprint.get(fingerprint) ?? []) {
+      const job = this.jobs.get(id);
+      if (job) out.push(job);
+    }
+    return out;
+  }
+
   /** Jobs in a state, kept as a count so the hot path never scans the job list. */
   count(state: Job['state']): number {
     return this.counts.get(state) ?? 0;
@@ -165,6 +177,10 @@ export class ControllerState implements PolicyView {
     const prev = this.jobs.get(job.id);
     if (prev) this.counts.set(prev.state, this.count(prev.state) - 1);
     this.counts.set(job.state, this.count(job.state) + 1);
+    const fp = job.alert.fingerprint;
+    const ids = this.byFingerprint.get(fp) ?? new Set<string>();
+    ids.add(job.id);
+    this.byFingerprint.set(fp, ids);
     if (job.verdict === 'pending') this.awaitingVerdict.add(job.id);
     else this.awaitingVerdict.delete(job.id);
     this.jobs.set(job.id, job);
@@ -183,6 +199,9 @@ export class ControllerState implements PolicyView {
     this.jobs.delete(id);
     this.counts.set(job.state, this.count(job.state) - 1);
     this.awaitingVerdict.delete(id);
+    const ids = this.byFingerprint.get(job.alert.fingerprint);
+    ids?.delete(id);
+    if (ids?.size === 0) this.byFingerprint.delete(job.alert.fingerprint);
     if (this.activeByTarget.get(job.targetKey) === id) this.activeByTarget.delete(job.targetKey);
   }
 

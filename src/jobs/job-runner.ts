@@ -311,7 +311,11 @@ export class JobRunner {
       outcome: result.outcome,
       reason: result.reason,
       finishedAt: at,
-      ...(result.outcome === 'succeeded' ? { verdict: 'pending' as const } : {}),
+      ...(result.outcome === 'succeeded'
+        ? running.alertResolvedAt
+          ? { verdict: 'recovered' as const, recoverySeconds: 0 }
+          : { verdict: 'pending' as const }
+        : {}),
       timeline: [...running.timeline, { at, event: result.outcome, message: result.reason }],
     }));
     const labels = { trigger: job.trigger, executor: job.executor, outcome: result.outcome };
@@ -333,6 +337,7 @@ export class JobRunner {
       this.channel(job),
     );
     if (job.verdict === 'pending') this.armVerification(job);
+    if (job.verdict === 'recovered') this.recovered(job);
     log.info({ outcome: result.outcome, reason: result.reason }, 'job finished');
   }
 

@@ -81,6 +81,8 @@ export interface Job {
   approval?: { expiresAt: string; approvedAt?: string; approvedBy?: string };
   script_result?: ScriptResult;
   verdict?: Verdict;
+  /** The triggering alert resolved before the job finished (verification closes at once). */
+  alertResolvedAt?: string;
   recoverySeconds?: number;
   timeline: TimelineEntry[];
 }
