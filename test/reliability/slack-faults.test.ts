@@ -1,0 +1,125 @@
+// Slack down (answering 500) or hanging never delays a rollback: with the shipped Slack settings
+// (5 s timeout, 3 retries) jobs against the fake cluster finish as fast as with Slack healthy.
+// Everything said to Slack, the logs, responses and /metrics are also scanned for the secrets.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { firing, payload } from '../support/alerts.js';
+import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
+import { SECRET, startTestServer, type TestServer } from '../support/server.js';
+import { startSlackSink, type SinkResponse, type SlackSink } from '../support/slack-sink.js';
+import { deployedTwice, image, jobIn, startsNow } from './support/cluster.js';
+import { Figures, quantile } from './support/figures.js';
+import { LeakWatch } from './support/leaks.js';
+
+const figures = new Figures('slack-faults');
+const NS = 'shop';
+const JOBS_PER_PHASE = 3;
+/** A rollback on the fake cluster takes well under this; one Slack timeout (5 s) would not fit. */
+const ON_TIME_MS = 3000;
+
+describe('Slack down or hanging', () => {
+  let fake: FakeKube;
+  const watch = new LeakWatch();
+  const secrets: Record<string, string> = { webhookSecret: SECRET };
+
+  before(async () => {
+    fake = await startFakeKube({ rolloutStepMs: 10 });
+  });
+  after(async () => {
+    await fake.close();
+  });
+
+  /**
+   * A fresh controller and Slack sink answering with `answer`; rolls back fresh workloads one
+   * after another and checks each finished on time. `then` runs before the sink closes.
+   */
+  async function phase(
+    name: string,
+    answer: () => SinkResponse | undefined,
+    then?: (sink: SlackSink) => Promise<void>,
+  ): Promise<void> {
+    const sink = await startSlackSink();
+    secrets[`slackUrl(${name})`] = sink.url;
+    secrets[`slackToken(${name})`] = sink.token;
+    sink.respondWith(answer);
+    let s: TestServer | undefined;
+    try {
+      const server = await startTestServer({
+        env: { KUBECONFIG: fake.kubeconfigPath, SLACK_WEBHOOK_URL: sink.url },
+        configText: [
+          'rollout: { pollIntervalSeconds: 0.05 }',
+          'policy: { circuitBreaker: { maxRollbacks: 100 } }',
+        ].join('\n'),
+      });
+      s = server;
+      const times: number[] = [];
+      for (let i = 0; i < JOBS_PER_PHASE; i++) {
+        const target = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${i}`;
+        await deployedTwice(fake, NS, target);
+        const t0 = performance.now();
+        const r = await server.request(
+          'POST',
+          'trigger',
+          payload([firing('CriticalErrorRate', target, { startsAt: startsNow() })]),
+        );
+        const ackMs = performance.now() - t0;
+        watch.add(`${name}: trigger response`, r.body);
+        assert.equal(r.status, 202);
+        assert.ok(ackMs < 1000, `202 within 1 s (${ackMs.toFixed(0)} ms)`);
+        const id = r.body.decisions[0].jobId as string;
+        const job = await jobIn(server.request, id, ['succeeded', 'failed'], 15_000);
+        watch.add(`${name}: job`, job);
+        assert.equal(job.state, 'succeeded', job.reason);
+        assert.equal(image(fake, NS, target), `${NS}/${target}:v1`);
+        times.push(performance.now() - t0);
+      }
+      figures.add(name, 'alert → succeeded p50', quantile(times, 0.5), 'ms');
+      figures.add(name, 'alert → succeeded max', Math.max(...times), 'ms');
+      for (const t of times) assert.ok(t < ON_TIME_MS, `rollback finished in ${t.toFixed(0)} ms`);
+      await sink.waitForAttempts(1, 5000); // Slack was really in the path
+      if (then) await then(sink);
+      figures.add(
+        name,
+        'Slack posts attempted / delivered',
+        `${sink.attempts.length} / ${sink.messages.length}`,
+      );
+      watch.add(`${name}: metrics`, await (await fetch(`${server.url}/metrics`)).text());
+      watch.add(`${name}: status`, (await server.request('GET', 'status')).body);
+      for (const a of sink.attempts) watch.add(`${name}: slack body`, a.body);
+    } finally {
+      await sink.close(); // first: hung posts end, so the server's Slack flush does not wait
+      await s?.close();
+      for (const l of s?.logs ?? []) watch.add(`${name}: log`, l);
+    }
+  }
+
+  test('baseline: Slack healthy', async () => {
+    await phase(
+      'Slack healthy',
+      () => undefined,
+      (sink) => sink.waitFor(JOBS_PER_PHASE * 2, 5000),
+    );
+  });
+
+  test('Slack answering 500: rollbacks on time; queued messages delivered once it recovers', async () => {
+    await phase(
+      'Slack 500',
+      () => ({ status: 500, body: 'internal_error' }),
+      async (sink) => {
+        assert.equal(sink.messages.length, 0, 'nothing got through while Slack was down');
+        sink.respondWith(() => undefined);
+        await sink.waitFor(1, 10_000); // retried with backoff
+      },
+    );
+  });
+
+  test('Slack hanging: rollbacks on time', async () => {
+    await phase('Slack hanging', () => ({ status: 200, hangMs: Infinity }));
+  });
+
+  test('no secret in Slack messages, logs, responses, status or metrics', () => {
+    assert.ok(watch.size > 50, `enough material scanned (${watch.size})`);
+    figures.add('leak scan', 'texts scanned', watch.size);
+    assert.deepEqual(watch.find(secrets), []);
+  });
+});
