@@ -34,7 +34,7 @@ export interface ExecutionContext {
   signal: AbortSignal;
   /** Record a timeline entry (and notify Slack). Never throws. */
   progress(event: ProgressEvent): void;
-  /** Persist fields on the job; resolves once durable. Call with `{ patched: true }` right after patching. */
+  /** Record fields on the job (journaled; kept in memory even if the journal is failing). Call with `{ patched: true }` right after patching. */
   update(patch: JobPatch): Promise<void>;
   /** Rollout deadline for this job. */
   deadlineMs: number;

@@ -64,33 +64,16 @@ export async function takeAlerts(
       batch.push({ t: 'job', job });
       result.created.push(job);
     } else if (effect.kind === 'coalesce') {
-      const job = state.jobs.get(effect.jobId);
-      if (job) {
-        const at = new Date(now).toISOString();
-        batch.push({
-          t: 'job',
-          job: {
-            ...job,
-            coalesced: [
-              ...job.coalesced,
-              {
-                alertname: ad.decision.alertname,
-                fingerprint: alert.fingerprint,
-                startsAt: alert.startsAt,
-                at,
-              },
-            ],
-            timeline: [
-              ...job.timeline,
-              {
-                at,
-                event: 'coalesced',
-                message: `alert ${ad.decision.alertname} (${alert.fingerprint}) attached`,
-              },
-            ],
-          },
-        });
-      }
+      batch.push({
+        t: 'coalesce',
+        at: now,
+        jobId: effect.jobId,
+        alert: {
+          alertname: ad.decision.alertname,
+          fingerprint: alert.fingerprint,
+          startsAt: alert.startsAt,
+        },
+      });
     } else if (effect.kind === 'open_circuit') {
       batch.push({ t: 'circuit', at: now, open: true, reason: effect.reason });
       result.circuitOpened = effect.reason;

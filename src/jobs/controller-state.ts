@@ -29,6 +29,8 @@ interface Instance {
 
 export type Undo = () => void;
 
+const MAX_COALESCED = 100;
+
 export class ControllerState implements PolicyView {
   readonly jobs = new Map<string, Job>();
   private readonly instances = new Map<string, Instance>();
@@ -90,6 +92,14 @@ export class ControllerState implements PolicyView {
       case 'job':
         this.putJob(record.job);
         break;
+      case 'coalesce': {
+        const job = this.jobs.get(record.jobId);
+        if (!job) break;
+        const entry = { ...record.alert, at: new Date(record.at).toISOString() };
+        // Bounded: the decision log keeps every alert; the job keeps the latest ones.
+        this.putJob({ ...job, coalesced: [...job.coalesced, entry].slice(-MAX_COALESCED) });
+        break;
+      }
       case 'pause':
         this.pause = record.paused
           ? {
@@ -140,11 +150,13 @@ export class ControllerState implements PolicyView {
         const prev = this.instances.get(key);
         return () => (prev ? this.instances.set(key, prev) : this.instances.delete(key));
       }
-      case 'job': {
-        const prev = this.jobs.get(record.job.id);
+      case 'job':
+      case 'coalesce': {
+        const id = record.t === 'job' ? record.job.id : record.jobId;
+        const prev = this.jobs.get(id);
         return () => {
           if (prev) this.putJob(prev);
-          else this.removeJob(record.job.id);
+          else this.removeJob(id);
         };
       }
       case 'pause': {

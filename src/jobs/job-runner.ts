@@ -250,7 +250,10 @@ export class JobRunner {
       update: async (patch: JobPatch) => {
         const before = this.o.state.jobs.get(id);
         const firstAction = patch.actedAt !== undefined && before?.actedAt === undefined;
-        const j = await this.mutate(id, (cur) => ({ ...cur, ...patch }), true);
+        // Not strict: once a patch is applied the rollout must be followed even if the journal
+        // cannot record it now; after a crash, recovery finds the job's own last-rollback
+        // annotation on the workload and only follows, so nothing is applied twice.
+        const j = await this.mutate(id, (cur) => ({ ...cur, ...patch }));
         if (firstAction && patch.actedAt) {
           const seconds = (Date.parse(patch.actedAt) - j.alert.receivedAt) / 1000;
           if (seconds >= 0) this.o.metrics.alertToAction.observe({ executor: j.executor }, seconds);

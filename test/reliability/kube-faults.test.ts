@@ -163,6 +163,32 @@ describe('Kubernetes API faults during real rollbacks', () => {
     assert.equal(job.patched, true);
   });
 
+  test('a patch that lands after the retry already re-patched: refused by its resourceVersion precondition', async () => {
+    await deployedTwice(fake, NS, 'late');
+    const path = /\/deployments\/late$/;
+    proxy.onResponse = (r) => {
+      if (r.method === 'PATCH' && r.dryRun && path.test(r.path)) {
+        // The real PATCH reaches the API server long after the client gave up and the retry
+        // re-read the workload and patched it again.
+        proxy.onResponse = undefined;
+        fake.injectFault({ method: 'PATCH', path, delayMs: REQUEST_TIMEOUT_MS * 3, times: 1 });
+      }
+    };
+    const t0 = performance.now();
+    const { jobId } = await fire('late');
+    await succeeded('PATCH landed after the retry', 'late', jobId, t0);
+    await until(
+      () =>
+        attempts('late') >= 2 &&
+        proxy.log.filter(
+          (r) => r.method === 'PATCH' && !r.dryRun && path.test(r.path) && r.status === 422,
+        ).length === 1,
+      10_000,
+      'the late PATCH answered',
+    );
+    assert.equal(proxy.appliedPatches('late'), 1, 'the late duplicate was refused, not applied');
+  });
+
   test('every connection dropped for a while mid-rollout: the rollout is followed to the end', async () => {
     await deployedTwice(fake, NS, 'drop');
     fake.stickRollouts('Deployment', NS, 'drop', true);

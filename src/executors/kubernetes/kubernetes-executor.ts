@@ -22,6 +22,7 @@ import { deploymentRollbackPatch } from './deployment-rollback-patch.js';
 import { followRollout } from './follow-rollout.js';
 import { createKubeClient, type KubeClient, type PatchType } from './kube-client.js';
 import {
+  ConflictError,
   ForbiddenError,
   InvalidError,
   NotFoundError,
@@ -108,26 +109,35 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
     startsAt: job.alert.startsAt,
   });
 
+  /**
+   * The kubectl-equivalent patch plus a precondition on the resourceVersion that was read: a
+   * request that timed out on our side but reaches the API server after a retry (or after a
+   * deploy) then fails instead of applying a second time.
+   */
   const patchFor = (
     ref: WorkloadRef,
     snap: Snapshot,
     res: RollbackResolution,
     record: LastRollback,
   ): { body: unknown; type: PatchType } => {
+    const resourceVersion = snap.workload.metadata.resourceVersion;
     if (ref.kind === 'Deployment') {
-      return {
-        type: 'json',
-        body: deploymentRollbackPatch(
-          snap.workload,
-          {
-            template: res.to.template,
-            ...(res.to.annotations ? { annotations: res.to.annotations } : {}),
-          },
-          record,
-        ),
-      };
+      const ops = deploymentRollbackPatch(
+        snap.workload,
+        {
+          template: res.to.template,
+          ...(res.to.annotations ? { annotations: res.to.annotations } : {}),
+        },
+        record,
+      );
+      const guard = resourceVersion
+        ? [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }]
+        : [];
+      return { type: 'json', body: [...guard, ...ops] };
     }
-    return { type: 'strategic', body: controllerRevisionPatch(res.to.data ?? {}, record) };
+    const body = controllerRevisionPatch(res.to.data ?? {}, record);
+    if (resourceVersion) body['metadata'] = { ...(body['metadata'] as object), resourceVersion };
+    return { type: 'strategic', body };
   };
 
   const dryRun = async (
@@ -189,11 +199,21 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
         res = again;
       }
       const patch = patchFor(ref, snap, res, record);
-      await (client as KubeClient).patchWorkload(ref, patch.body, patch.type, {
-        dryRun: false,
-        fieldManager: controllerName,
-        signal,
-      });
+      try {
+        await (client as KubeClient).patchWorkload(ref, patch.body, patch.type, {
+          dryRun: false,
+          fieldManager: controllerName,
+          signal,
+        });
+      } catch (err) {
+        // A failed resourceVersion precondition (409, or 422 from the JSON patch test op) means
+        // the workload changed since we read it, maybe by our own earlier, late request: re-read
+        // and decide again rather than fail.
+        if (err instanceof InvalidError && /resourceVersion|test/i.test(err.message)) {
+          throw new ConflictError(err.message, err.status);
+        }
+        throw err;
+      }
       return { applied: true as const, snap, res, record };
     }, signal);
   };
