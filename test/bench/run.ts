@@ -1,0 +1,215 @@
+// `npm run bench`: builds the controller, measures it in its own process on this machine and
+// prints one markdown table (figure, target, measured, pass/miss) plus the machine.
+//
+//   npm run bench                     the whole run (about two minutes)
+//   npm run bench -- --duration=5     shorter webhook loads
+//   npm run bench -- --profile        also CPU-profile the controller in each section and print
+//                                     what dominates (profiles kept for Chrome DevTools)
+//   npm run bench -- --no-build       use dist/ as it is
+//   npm run bench -- --node-flags=--max-old-space-size=128
+//                                     extra node flags for every controller process
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { measureAlertToPatch } from './alert-to-patch.js';
+import { MAIN } from './controller-process.js';
+import { summarizeProfile } from './profile-summary.js';
+import { machine, markdownTable, mb, ms, percentile, rate, type Row } from './report.js';
+import { measureStartup } from './startup.js';
+import { runStorm } from './storm.js';
+import { measureWebhook } from './webhook-load.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string) =>
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const durationS = Number(option('duration') ?? 10);
+const latencySamples = Number(option('samples') ?? 200);
+/** The fake cluster's rollout step during the storm: see the note printed with the table. */
+const STORM_STEP_MS = 50;
+
+const log = (line: string) => process.stdout.write(`… ${line}\n`);
+
+const profileRoot = flag('profile') ? mkdtempSync(join(tmpdir(), 'rc-bench-profiles-')) : '';
+const nodeFlags = (option('node-flags') ?? '').split(' ').filter(Boolean);
+/** Node flags for the controller of one section: `--node-flags`, plus a CPU profile if asked. */
+const profiled = (name: string): string[] => {
+  if (!profileRoot) return nodeFlags;
+  const dir = join(profileRoot, name);
+  mkdirSync(dir, { recursive: true });
+  return [...nodeFlags, '--cpu-prof', `--cpu-prof-dir=${dir}`];
+};
+
+function build(): void {
+  if (flag('no-build')) return;
+  log('npm run build');
+  const root = resolve(import.meta.dirname, '../..');
+  const r = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) {
+    // tsc still emits on type errors; a half-edited tree elsewhere should not stop the bench.
+    if (!existsSync(MAIN)) throw new Error(`build failed:\n${r.stdout}${r.stderr}`);
+    log(`build reported errors, measuring what it emitted:\n${r.stdout.slice(0, 800)}`);
+  }
+}
+
+function printProfiles(): void {
+  if (!profileRoot) return;
+  console.log(`\n## Controller CPU profiles (${profileRoot})\n`);
+  for (const section of readdirSync(profileRoot).sort()) {
+    for (const file of readdirSync(join(profileRoot, section))) {
+      const s = summarizeProfile(join(profileRoot, section, file), 8);
+      const busy = s.totalMs - s.idleMs;
+      console.log(
+        `### ${section}: ${(busy / 1000).toFixed(1)} s busy of ${(s.totalMs / 1000).toFixed(1)} s`,
+      );
+      const pct = (x: number) => `${((100 * x) / busy).toFixed(0)}%`;
+      console.log(`by package: ${s.packages.map((p) => `${p.name} ${pct(p.ms)}`).join(', ')}`);
+      for (const f of s.functions) console.log(`  ${pct(f.ms).padStart(4)}  ${f.name}  ${f.where}`);
+      console.log('');
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  build();
+  const rows: Row[] = [];
+
+  log('start-up to ready, 5 spawns; idle RSS after 2 s');
+  const startup = await measureStartup(5, 2000, profiled('startup'));
+
+  const web = await measureWebhook(durationS, profiled, log);
+
+  log(`alert-to-patch latency, ${latencySamples} alerts one at a time, fake cluster on loopback`);
+  const latency = await measureAlertToPatch(latencySamples, profiled('alert-to-patch'));
+
+  log('storm: 10,000 alerts over 100 workloads');
+  const storm = await runStorm(STORM_STEP_MS, profiled('storm'));
+
+  const { bare, unique, repeat, dryRun } = web;
+  const vsBare = (r: { rps: number }) => `${(bare.rps / r.rps).toFixed(1)}× below bare`;
+  const bad = (r: { bad: number }) => (r.bad ? `, ${r.bad} not 2xx/errors` : '');
+  rows.push(
+    {
+      figure: 'bare node:http 202 (same machine, same body)',
+      target: '—',
+      measured: `${rate(bare.rps)}, p50 ${ms(bare.p50)}, p99 ${ms(bare.p99)}`,
+    },
+    {
+      figure: '/trigger throughput, unique alerts (5/req, 50 conn, fsync)',
+      target: '≥ 2,000 req/s',
+      measured: `${rate(unique.rps)} (${vsBare(unique)}${bad(unique)})`,
+      pass: unique.rps >= 2000 && unique.bad === 0,
+    },
+    {
+      figure: '/trigger latency, unique alerts',
+      target: 'p99 ≤ 50 ms',
+      measured: `p50 ${ms(unique.p50)}, p99 ${ms(unique.p99)}`,
+      pass: unique.p99 <= 50,
+    },
+    {
+      figure: '/trigger throughput, repeated alerts (duplicate path)',
+      target: '≥ 2,000 req/s',
+      measured: `${rate(repeat.rps)} (${vsBare(repeat)}${bad(repeat)})`,
+      pass: repeat.rps >= 2000 && repeat.bad === 0,
+    },
+    {
+      figure: '/trigger latency, repeated alerts',
+      target: 'p99 ≤ 50 ms',
+      measured: `p50 ${ms(repeat.p50)}, p99 ${ms(repeat.p99)}`,
+      pass: repeat.p99 <= 50,
+    },
+    {
+      figure: '/test dry run, no cluster (50 conn)',
+      target: '—',
+      measured: `${rate(dryRun.rps)}, p50 ${ms(dryRun.p50)}, p99 ${ms(dryRun.p99)}${bad(dryRun)}`,
+    },
+  );
+  const l50 = percentile(latency.samples, 50);
+  const l99 = percentile(latency.samples, 99);
+  const latencyOk = latency.failures.length === 0 && latency.samples.length >= latencySamples;
+  rows.push(
+    {
+      figure: `alert-to-patch p50 (${latency.samples.length} samples)`,
+      target: '≤ 20 ms',
+      measured: ms(l50),
+      pass: latencyOk && l50 <= 20,
+    },
+    {
+      figure: 'alert-to-patch p99',
+      target: '≤ 100 ms',
+      measured: `${ms(l99)} (max ${ms(Math.max(...latency.samples))})`,
+      pass: latencyOk && l99 <= 100,
+    },
+  );
+  const d = storm.decisions;
+  rows.push(
+    {
+      figure: 'storm wall time (10,000 alerts, 100 workloads → all jobs done)',
+      target: '≤ 10 s',
+      measured:
+        `${(storm.wallMs / 1000).toFixed(1)} s (202s after ${(storm.ingestMs / 1000).toFixed(1)} s; ` +
+        `CPU: controller ${(storm.controllerCpuMs / 1000).toFixed(1)} s, ` +
+        `load generator + fake ${(storm.harnessCpuMs / 1000).toFixed(1)} s)`,
+      pass: storm.wallMs <= 10_000 && storm.non202 === 0,
+    },
+    {
+      figure: 'storm rollbacks',
+      target: 'exactly 100',
+      measured:
+        `${storm.patches} patches on ${storm.workloadsRolledBack} workloads, ` +
+        `${storm.succeededJobs} succeeded, ${storm.backOnV1} back on v1`,
+      pass:
+        storm.patches === 100 &&
+        storm.workloadsRolledBack === 100 &&
+        storm.succeededJobs === 100 &&
+        storm.backOnV1 === 100,
+    },
+    {
+      figure: 'storm peak RSS of the controller',
+      target: '≤ 200 MB',
+      measured: mb(storm.peakRssBytes),
+      pass: storm.peakRssBytes <= 200 * 1024 ** 2,
+    },
+    {
+      figure: 'start-up to ready (spawn → /readyz 200, median of 5)',
+      target: '< 1 s',
+      measured: `${ms(percentile(startup.startupsMs, 50))} (max ${ms(Math.max(...startup.startupsMs))})`,
+      pass: percentile(startup.startupsMs, 50) < 1000,
+    },
+    {
+      figure: 'idle RSS (default config, no cluster)',
+      target: '< 80 MB',
+      measured: mb(startup.idleRssBytes),
+      pass: startup.idleRssBytes < 80 * 1024 ** 2,
+    },
+  );
+
+  console.log(`\n## Rollback Controller bench\n`);
+  console.log(`Machine: ${machine()}\n`);
+  console.log(markdownTable(rows));
+  console.log(`
+Notes
+- Controller: \`node ${[...nodeFlags, 'dist/main.js'].join(' ')}\` in its own process, logs at info to a file, journal fsync on,
+  fresh data dir per run; autocannon ${durationS} s runs at 50 connections.
+- /trigger rule has autoRollback: false, so alerts are decided notify_only (no queue, no
+  cluster). Unique: every alert has a fresh fingerprint (decision + dedup key journaled; journal
+  ${mb(unique.journalBytes)} after the run, controller peak RSS ${mb(unique.peakRssBytes)}).
+  Repeated: one body over and over, every alert after the first is a duplicate.
+- Alert-to-patch: one Deployment, a new bad image deployed before each alert, the next alert
+  only after the previous job finished; timed from sending the POST to the fake API server
+  receiving the template PATCH.${latency.failures.length ? ` Failures: ${latency.failures.join('; ')}` : ''}
+- Storm: 1,000 notifications × 10 alerts over 20 connections, each of the 100 Deployments in its
+  own namespace; queue concurrency 16, rollout poll 50 ms, circuit breaker raised; the fake
+  cluster (same process as the load generator) steps rollouts every ${STORM_STEP_MS} ms.
+  Decisions: ${Object.entries(d)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(
+      ', ',
+    )}${storm.non202 ? `; ${storm.non202} answers were not 202` : ''}; journal ${mb(storm.journalBytes)} after it.
+- Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  printProfiles();
+}
+
+await main();
