@@ -169,6 +169,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     metrics,
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
+    ...(ha ? { leadership: ha } : {}),
   });
   return {
     http,

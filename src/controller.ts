@@ -34,7 +34,10 @@ export interface ControllerOptions {
   fsync?: boolean;
   /** How long SIGTERM waits for a running job before handing it back. */
   shutdownGraceMs?: number;
-  /** High availability (src/ha/): only the leader accepts, approves, pauses and runs jobs. */
+  /**
+   * High availability (src/ha/): only the leader accepts, approves, pauses and runs jobs;
+   * followers forward API requests to it (src/http/forward-to-leader.ts).
+   */
   leadership?: ReplicaLeadership;
 }
 
@@ -110,19 +113,27 @@ export class RollbackController {
     });
   }
 
+  /**
+   * Followers are ready too: they forward to the leader, and a replica that is never Ready would
+   * stall the controller's own rolling updates and block node drains under a PodDisruptionBudget.
+   */
   get isReady(): boolean {
-    return this.ready && !this.closing && !this.o.leadership?.standbyReason();
+    return this.ready && !this.closing;
   }
 
-  /** With leader election: 'leader' or why this replica stands by (for /readyz); else undefined. */
+  /** With leader election: "leader", "follower (forwarding to b)", ... (for /readyz). */
   get leaderCheck(): string | undefined {
-    return this.o.leadership ? (this.o.leadership.standbyReason() ?? 'leader') : undefined;
+    return this.o.leadership?.describe();
   }
 
-  /** A follower accepts nothing: 503 makes Alertmanager retry, and the Service reaches the leader. */
+  /**
+   * The last guard: requests reach a follower's controller only when they could not be forwarded
+   * (leadership moved mid-request, or a new leader is still adopting). It never acts; 503 makes
+   * Alertmanager retry.
+   */
   private mustLead(): void {
     const standby = this.o.leadership?.standbyReason();
-    if (standby) throw new UnavailableError(`this replica is not the leader: ${standby}`);
+    if (standby) throw new UnavailableError(`this replica cannot act now: ${standby}`);
   }
 
   /** Replays the journal, compacts it, and resumes whatever was in flight. */

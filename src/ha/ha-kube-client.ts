@@ -17,7 +17,12 @@ import type { Workload } from '../executors/kubernetes/kube-types.js';
 import { toKubeError } from '../executors/kubernetes/kube-errors.js';
 
 export interface WireLease {
-  metadata: { name: string; namespace?: string; resourceVersion?: string };
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+  };
   spec?: {
     holderIdentity?: string;
     leaseDurationSeconds?: number;

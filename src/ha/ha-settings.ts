@@ -1,10 +1,12 @@
 // High-availability settings from the environment. Off by default: a single replica needs no
-// Kubernetes access to accept alerts. In a pod, POD_NAME and POD_NAMESPACE come from the
+// Kubernetes access to accept alerts. In a pod, POD_NAME, POD_NAMESPACE and POD_IP come from the
 // downward API.
 import { hostname } from 'node:os';
 
 export interface HaSettings {
   identity: string;
+  /** Where followers reach this replica's API when it leads (published on the Lease). */
+  advertiseUrl: string;
   leaseNamespace: string;
   leaseName: string;
   leaseDurationMs: number;
@@ -46,11 +48,13 @@ export function readHaSettings(
     problems.push(
       'ROLLBACK_LEASE_RETRY_PERIOD_SECONDS: must be shorter than ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS',
     );
+  const advertise = advertiseUrl(env, problems);
   if (problems.length) return { enabled: true, problems };
   return {
     enabled: true,
     settings: {
       identity: env['POD_NAME'] || `${hostname()}-${pid}`,
+      advertiseUrl: advertise,
       leaseNamespace: env['POD_NAMESPACE'] || 'default',
       leaseName: env['ROLLBACK_LEASE_NAME'] || 'rollback-controller',
       leaseDurationMs,
@@ -58,4 +62,31 @@ export function readHaSettings(
       retryPeriodMs,
     },
   };
+}
+
+/**
+ * ROLLBACK_ADVERTISE_URL, else http://POD_IP:PORT (the pod's own address: a Service name would
+ * reach any replica, a follower included), else http://<hostname>:PORT.
+ */
+function advertiseUrl(env: Record<string, string | undefined>, problems: string[]): string {
+  const port = env['PORT'] || '8080';
+  const given = env['ROLLBACK_ADVERTISE_URL']?.trim();
+  if (given) {
+    let url: URL | undefined;
+    try {
+      url = new URL(given);
+    } catch {
+      // reported below
+    }
+    if (!url || url.protocol !== 'http:' || url.pathname !== '/' || url.search || url.username) {
+      problems.push(
+        'ROLLBACK_ADVERTISE_URL: must be an http:// URL with only a host and port, e.g. http://10.0.0.7:8080',
+      );
+      return '';
+    }
+    return url.origin;
+  }
+  const ip = env['POD_IP']?.trim();
+  if (ip) return `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+  return `http://${hostname()}:${port}`;
 }

@@ -1,12 +1,14 @@
 // High availability: several replicas, exactly one acts.
 //
-// Followers are kept out of the Service by readiness (/readyz 503) rather than forwarding to the
-// leader: Alertmanager already retries 5xx and connection errors, so during a failover window a
-// notification waits and lands on whoever leads next; there is no extra hop that could
-// time out after delivering and make Alertmanager deliver twice; and the leader stays the only
-// writer of decisions, jobs and workload patches. A follower that is reached anyway (directly,
-// or in the moment before the endpoints update) answers 503 to every mutating route and starts
-// no job: its queue is on standby.
+// Every replica is Ready and in the Service; followers forward each authenticated API request to
+// the leader at the URL it publishes on the Lease (src/http/forward-to-leader.ts). Readiness-based
+// exclusion would keep followers never Ready, which stalls the controller's own rolling updates
+// and makes a PodDisruptionBudget block draining the leader's node. The leader stays the only
+// writer of decisions, jobs and workload patches. A failed forward (no leader yet, the leader
+// just died) answers 503 and Alertmanager retries; a forward that timed out after the leader
+// recorded it is answered `duplicate` on the retry (fingerprint + startsAt), never acted on twice.
+// A follower's own controller refuses to decide, approve or pause (standbyReason) and its queue is
+// on standby, so it can never act even if a request were served locally.
 //
 // On becoming leader the replica adopts the jobs the previous leader left pending on workloads
 // (with-cluster-intents.ts), journals them under their original ids, and only then starts its
@@ -25,7 +27,7 @@ import { createHaKubeClient } from './ha-kube-client.js';
 import type { HaSettings } from './ha-settings.js';
 import { createKubeLeaseStore } from './kube-lease-store.js';
 import { LeaseElector, type Leadership } from './lease-elector.js';
-import type { ReplicaLeadership } from './replica-leadership.js';
+import type { LeaderRoute, ReplicaLeadership } from './replica-leadership.js';
 import { withClusterIntents } from './with-cluster-intents.js';
 import { createWorkloadMarks, type WorkloadMarks } from './workload-marks.js';
 
@@ -78,6 +80,7 @@ export class HighAvailability implements ReplicaLeadership {
         name: o.settings.leaseName,
       }),
       identity: o.settings.identity,
+      advertiseUrl: o.settings.advertiseUrl,
       leaseDurationMs: o.settings.leaseDurationMs,
       renewDeadlineMs: o.settings.renewDeadlineMs,
       retryPeriodMs: o.settings.retryPeriodMs,
@@ -124,11 +127,39 @@ export class HighAvailability implements ReplicaLeadership {
     this.phase = 'follower';
   }
 
+  get identity(): string {
+    return this.o.settings.identity;
+  }
+
   standbyReason(): string | undefined {
     if (this.phase === 'leader') return undefined;
     if (this.phase === 'taking_over') return 'taking over as leader (adopting pending jobs)';
     const holder = this.elector.holder;
     return holder ? `follower (leader is ${holder})` : 'follower (no leader elected yet)';
+  }
+
+  route(): LeaderRoute {
+    if (this.phase !== 'follower') return { to: 'self' };
+    const holder = this.elector.holder;
+    const url = this.elector.holderUrl;
+    if (!holder) return { to: 'nobody', reason: 'no leader elected yet' };
+    // Our own name on the Lease while we stand by: we are stepping down or not yet stepped up.
+    if (holder === this.o.settings.identity)
+      return { to: 'nobody', reason: 'leadership is changing' };
+    if (!url)
+      return {
+        to: 'nobody',
+        reason: `the leader ${holder} publishes no URL on the Lease (an older version?)`,
+      };
+    return { to: 'leader', holder, url };
+  }
+
+  describe(): string {
+    if (this.phase === 'leader') return 'leader';
+    const r = this.route();
+    if (r.to === 'leader') return `follower (forwarding to ${r.holder})`;
+    if (r.to === 'nobody') return `follower (${r.reason})`;
+    return this.standbyReason() ?? 'leader';
   }
 
   status(): Record<string, unknown> {
@@ -137,6 +168,8 @@ export class HighAvailability implements ReplicaLeadership {
       identity: this.o.settings.identity,
       role: this.phase,
       leader: this.phase === 'leader' ? this.o.settings.identity : (this.elector.holder ?? null),
+      leaderUrl:
+        this.phase === 'leader' ? this.o.settings.advertiseUrl : (this.elector.holderUrl ?? null),
       lease: this.elector.lease,
       leaseDurationSeconds: this.o.settings.leaseDurationMs / 1000,
       leadingSince: this.since !== undefined ? new Date(this.since).toISOString() : null,

@@ -2,7 +2,12 @@
 // the resourceVersion that was read (409 = another candidate wrote first).
 import { ConflictError, NotFoundError } from '../executors/kubernetes/kube-errors.js';
 import type { HaKubeClient, WireLease } from './ha-kube-client.js';
-import { LeaseConflictError, type LeaseRecord, type LeaseStore } from './lease-store.js';
+import {
+  LEADER_URL_ANNOTATION,
+  LeaseConflictError,
+  type LeaseRecord,
+  type LeaseStore,
+} from './lease-store.js';
 
 export function createKubeLeaseStore(
   client: HaKubeClient,
@@ -14,6 +19,7 @@ export function createKubeLeaseStore(
       name,
       namespace,
       ...(r.resourceVersion ? { resourceVersion: r.resourceVersion } : {}),
+      ...(r.leaderUrl ? { annotations: { [LEADER_URL_ANNOTATION]: r.leaderUrl } } : {}),
     },
     spec: {
       holderIdentity: r.holderIdentity,
@@ -30,6 +36,9 @@ export function createKubeLeaseStore(
     ...(w.spec?.acquireTime ? { acquireTime: w.spec.acquireTime } : {}),
     ...(w.spec?.renewTime ? { renewTime: w.spec.renewTime } : {}),
     ...(w.metadata.resourceVersion ? { resourceVersion: w.metadata.resourceVersion } : {}),
+    ...(w.metadata.annotations?.[LEADER_URL_ANNOTATION]
+      ? { leaderUrl: w.metadata.annotations[LEADER_URL_ANNOTATION] }
+      : {}),
   });
   const conflicts = async (fn: () => Promise<WireLease>): Promise<LeaseRecord> => {
     try {

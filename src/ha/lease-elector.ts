@@ -7,6 +7,9 @@
 // The leader renews every retryPeriod and stops acting if it could not renew for renewDeadline.
 // renewDeadline < leaseDuration is what makes it safe: the old leader has stood down before any
 // other candidate can consider the Lease expired.
+//
+// The holder also publishes where it serves its API (the leader-url annotation, written on every
+// acquire and renew), so followers can forward requests to it without any other discovery.
 import { pino, type Logger } from 'pino';
 import { abortableSleep } from '../executors/kubernetes/abort-error.js';
 import { LeaseConflictError, microTime, type LeaseRecord, type LeaseStore } from './lease-store.js';
@@ -15,11 +18,15 @@ export interface Leadership {
   leading: boolean;
   /** Who holds the Lease as last observed (undefined: nobody, or not read yet). */
   holder?: string;
+  /** Where the holder serves its API, as it published it (undefined: not published). */
+  holderUrl?: string;
 }
 
 export interface LeaseElectorOptions {
   store: LeaseStore;
   identity: string;
+  /** Where this replica serves its API; published on the Lease while it leads. */
+  advertiseUrl?: string;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
@@ -30,7 +37,7 @@ export interface LeaseElectorOptions {
 
 type Attempt =
   | { result: 'leading'; at: number }
-  | { result: 'held'; holder: string }
+  | { result: 'held'; holder: string; url: string | undefined }
   | { result: 'failed'; error: string };
 
 export class LeaseElector {
@@ -70,11 +77,15 @@ export class LeaseElector {
     return this.state.holder;
   }
 
+  get holderUrl(): string | undefined {
+    return this.state.holderUrl;
+  }
+
   get lease(): string {
     return this.o.store.describe;
   }
 
-  /** Called on every change of `leading` or of the observed holder. Returns the unsubscribe. */
+  /** Called when `leading`, the observed holder or its URL changes. Returns the unsubscribe. */
   onChange(listener: (l: Leadership) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -101,10 +112,10 @@ export class LeaseElector {
     if (o.release && this.state.leading && this.observed) {
       const rec = this.observed.record;
       try {
-        await this.o.store.replace(
-          { ...rec, holderIdentity: '', leaseDurationSeconds: 1 },
-          this.renewDeadlineMs,
-        );
+        // Nobody leads: followers must not keep forwarding to this replica's URL.
+        const released: LeaseRecord = { ...rec, holderIdentity: '', leaseDurationSeconds: 1 };
+        delete released.leaderUrl;
+        await this.o.store.replace(released, this.renewDeadlineMs);
         this.log.info({ lease: this.lease }, 'released the lease');
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'could not release the lease');
@@ -121,14 +132,22 @@ export class LeaseElector {
       this.lastRenewAt = attempt.at;
       if (!this.state.leading)
         this.log.info({ lease: this.lease, identity: this.identity }, 'became the leader');
-      this.set({ leading: true, holder: this.identity });
+      this.set({
+        leading: true,
+        holder: this.identity,
+        ...(this.o.advertiseUrl ? { holderUrl: this.o.advertiseUrl } : {}),
+      });
     } else if (attempt.result === 'held') {
       if (this.state.leading)
         this.log.warn(
           { lease: this.lease, holder: attempt.holder },
           'lost the lease; standing down',
         );
-      this.set({ leading: false, holder: attempt.holder });
+      this.set({
+        leading: false,
+        holder: attempt.holder,
+        ...(attempt.url ? { holderUrl: attempt.url } : {}),
+      });
     } else if (this.state.leading && now - this.lastRenewAt >= this.renewDeadlineMs) {
       this.log.error(
         { lease: this.lease, error: attempt.error, renewDeadlineMs: this.renewDeadlineMs },
@@ -152,6 +171,7 @@ export class LeaseElector {
       leaseDurationSeconds: this.leaseDurationMs / 1000,
       acquireTime: microTime(at),
       renewTime: microTime(at),
+      ...(this.o.advertiseUrl ? { leaderUrl: this.o.advertiseUrl } : {}),
     };
     let current: LeaseRecord | undefined;
     try {
@@ -168,7 +188,8 @@ export class LeaseElector {
     const ours = holder === this.identity;
     const expiresAt =
       (this.observed?.at ?? at) + Math.max(1, current.leaseDurationSeconds || 0) * 1000;
-    if (holder && !ours && expiresAt > at) return { result: 'held', holder };
+    if (holder && !ours && expiresAt > at)
+      return { result: 'held', holder, url: current.leaderUrl };
     try {
       const next: LeaseRecord = {
         ...mine,
@@ -190,7 +211,10 @@ export class LeaseElector {
   }
 
   private set(next: Leadership): void {
-    const changed = next.leading !== this.state.leading || next.holder !== this.state.holder;
+    const changed =
+      next.leading !== this.state.leading ||
+      next.holder !== this.state.holder ||
+      next.holderUrl !== this.state.holderUrl;
     this.state = next;
     if (!changed) return;
     for (const l of this.listeners) {
@@ -209,7 +233,8 @@ function sameRecord(a: LeaseRecord, b: LeaseRecord): boolean {
     a.renewTime === b.renewTime &&
     a.acquireTime === b.acquireTime &&
     a.leaseTransitions === b.leaseTransitions &&
-    a.resourceVersion === b.resourceVersion
+    a.resourceVersion === b.resourceVersion &&
+    a.leaderUrl === b.leaderUrl
   );
 }
 

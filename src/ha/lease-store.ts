@@ -11,7 +11,12 @@ export interface LeaseRecord {
   leaseTransitions: number;
   /** Optimistic concurrency: a replace with a stale one fails with LeaseConflictError. */
   resourceVersion?: string;
+  /** Where the holder serves its API (LEADER_URL_ANNOTATION): followers forward there. */
+  leaderUrl?: string;
 }
+
+/** The Lease annotation in which the leader publishes where followers reach it. */
+export const LEADER_URL_ANNOTATION = 'rollback-controller.io/leader-url';
 
 /** Someone else wrote the Lease between our read and our write: we lost that race. */
 export class LeaseConflictError extends Error {

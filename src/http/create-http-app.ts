@@ -1,12 +1,14 @@
-// The express app: request ids and logging, metrics per request, the routes under both prefixes,
-// then one error handler.
+// The express app: request ids and logging, metrics per request, the routes under both prefixes
+// (on a follower: authenticated, then forwarded to the leader), then one error handler.
 import { randomUUID } from 'node:crypto';
 import express, { Router, type Express } from 'express';
 import type { Logger } from 'pino';
 import type { RollbackController } from '../controller.js';
+import type { ReplicaLeadership } from '../ha/replica-leadership.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Auth } from './auth.js';
 import { errorHandler } from './error-handler.js';
+import { forwardToLeader } from './forward-to-leader.js';
 import { labelRoute } from './route-label.js';
 import { mountHealth } from './routes/health-routes.js';
 import { mountJobRoutes } from './routes/job-routes.js';
@@ -15,6 +17,8 @@ import { mountTrigger } from './routes/trigger-route.js';
 
 export const PREFIXES = ['/api/admin/rollback', '/rollback'] as const;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** route-label.ts names of the routes that need operator credentials. */
+const OPERATOR_ROUTES: ReadonlySet<string> = new Set(['approve', 'pause', 'resume']);
 
 export function createHttpApp(o: {
   controller: RollbackController;
@@ -22,6 +26,9 @@ export function createHttpApp(o: {
   metrics: Metrics;
   logger: Logger;
   bodyLimitBytes: number;
+  /** With leader election: API requests go to the leader unless this replica leads. */
+  leadership?: ReplicaLeadership;
+  forwardTimeoutMs?: number;
 }): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -61,6 +68,21 @@ export function createHttpApp(o: {
   });
   const api = Router();
   api.use(labelRoute(), o.auth.any);
+  const leadership = o.leadership;
+  if (leadership) {
+    // Operator routes are checked here too, so a follower forwards only what the leader accepts.
+    api.use((req, res, next) =>
+      OPERATOR_ROUTES.has(String(res.locals['route'])) ? o.auth.operator(req, res, next) : next(),
+    );
+    api.use(
+      forwardToLeader({
+        route: () => leadership.route(),
+        identity: leadership.identity,
+        bodyLimitBytes: o.bodyLimitBytes,
+        ...(o.forwardTimeoutMs !== undefined ? { timeoutMs: o.forwardTimeoutMs } : {}),
+      }),
+    );
+  }
   mountTrigger(api, o.controller, json);
   mountTest(api, o.controller, json, o.bodyLimitBytes);
   mountJobRoutes(api, o.controller, json, o.auth.operator);

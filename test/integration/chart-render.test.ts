@@ -45,6 +45,7 @@ interface Probe {
 interface EnvVar {
   name: string;
   value?: string;
+  valueFrom?: { fieldRef?: { fieldPath: string } };
 }
 interface Container {
   name: string;
@@ -167,6 +168,20 @@ function one<T extends K8sObject>(objects: K8sObject[], kind: string, name?: str
 
 function env(container: Container, name: string): string | undefined {
   return container.env.find((e) => e.name === name)?.value;
+}
+
+/** The downward-API field an env var is taken from. */
+function fieldRef(container: Container, name: string): string | undefined {
+  return container.env.find((e) => e.name === name)?.valueFrom?.fieldRef?.fieldPath;
+}
+
+/** Leader election is wired: the flag, a Lease per release, and who and where the pod is. */
+function assertLeaderElectionEnv(c: Container): void {
+  assert.equal(env(c, 'ROLLBACK_LEADER_ELECTION'), 'true');
+  assert.equal(env(c, 'ROLLBACK_LEASE_NAME'), 'rc-rollback-controller');
+  assert.equal(fieldRef(c, 'POD_NAME'), 'metadata.name');
+  assert.equal(fieldRef(c, 'POD_NAMESPACE'), 'metadata.namespace');
+  assert.equal(fieldRef(c, 'POD_IP'), 'status.podIP', 'the leader publishes http://POD_IP:PORT');
 }
 
 /** Every RBAC rule stays inside ALLOWED: no wildcard, no extra verb, resource or group. */
@@ -321,8 +336,6 @@ describe('helm template with the default values', () => {
       'ConfigMap',
       'Deployment',
       'Role',
-      'Role',
-      'RoleBinding',
       'RoleBinding',
       'Secret',
       'Service',
@@ -341,6 +354,8 @@ describe('helm template with the default values', () => {
       '/etc/rollback-controller/secrets/slack-webhook-url',
     );
     assert.equal(env(c, 'ROLLBACK_OPERATOR_SECRET_FILE'), undefined, 'operator creds are optional');
+    assert.equal(env(c, 'ROLLBACK_LEADER_ELECTION'), undefined, 'one replica elects no leader');
+    assert.equal(fieldRef(c, 'POD_IP'), undefined);
     const pod = deployment.spec.template.spec;
     const data = pod.volumes.find((v) => v.name === 'data');
     assert.ok(data?.emptyDir, 'journal on an emptyDir without persistence');
@@ -375,7 +390,9 @@ describe('helm template with the default values', () => {
     const roles = all<Role>(objects, 'Role');
     assertLeastPrivilege(roles);
     const verbs = granted(roles);
+    assert.ok(!verbs.has('coordination.k8s.io/leases'), 'no Lease access without leader election');
     for (const [group, resources] of Object.entries(ALLOWED)) {
+      if (group === 'coordination.k8s.io') continue;
       for (const [resource, needed] of Object.entries(resources)) {
         assert.deepEqual(
           [...(verbs.get(`${group}/${resource}`) ?? [])].sort(),
@@ -460,6 +477,28 @@ describe('helm template with every option enabled', () => {
       pdb.spec.selector.matchLabels,
       one<Workload>(objects, 'StatefulSet').spec.selector.matchLabels,
     );
+  });
+
+  test('two replicas elect a leader: env from the downward API, Lease and workload verbs', () => {
+    const c = one<Workload>(objects, 'StatefulSet').spec.template.spec.containers[0];
+    assertLeaderElectionEnv(c);
+    const leaseRole = one<Role>(objects, 'Role', 'rc-rollback-controller-leader-election');
+    assert.equal(leaseRole.metadata.namespace, 'ops', 'the release namespace');
+    assert.deepEqual([...(granted([leaseRole]).get('coordination.k8s.io/leases') ?? [])].sort(), [
+      'create',
+      'get',
+      'update',
+    ]);
+    for (const rule of leaseRole.rules.filter((r) => !r.verbs.includes('create')))
+      assert.deepEqual(rule.resourceNames, ['rc-rollback-controller'], 'only its own Lease');
+    const binding = one<Binding>(objects, 'RoleBinding', 'rc-rollback-controller-leader-election');
+    assert.equal(binding.roleRef.name, leaseRole.metadata.name);
+    // Adopting a dead leader's jobs lists marked workloads and patches the marks away.
+    const workloadVerbs = granted([one<Role>(objects, 'ClusterRole')]);
+    for (const kind of ['deployments', 'statefulsets', 'daemonsets']) {
+      const verbs = workloadVerbs.get(`apps/${kind}`) ?? new Set();
+      for (const verb of ['get', 'list', 'patch']) assert.ok(verbs.has(verb), `${verb} ${kind}`);
+    }
   });
 
   test('cluster-wide RBAC stays least privilege; the Lease Role stays in its namespace', () => {
@@ -569,6 +608,15 @@ describe('helm template with individual settings', () => {
     assert.deepEqual(bindings.map((b) => b.metadata.namespace).sort(), ['payments', 'shop']);
     for (const b of bindings) assert.equal(b.subjects[0].namespace, 'ops');
     assertLeastPrivilege(all<Role>(objects, 'Role'));
+  });
+
+  test('leaderElection.enabled elects a leader with a single replica, without a PDB', async () => {
+    const objects = await template('ops', '--set', 'leaderElection.enabled=true');
+    const deployment = one<Workload>(objects, 'Deployment');
+    assert.equal(deployment.spec.replicas, 1);
+    assertLeaderElectionEnv(deployment.spec.template.spec.containers[0]);
+    one<Role>(objects, 'Role', 'rc-rollback-controller-leader-election');
+    assert.equal(all(objects, 'PodDisruptionBudget').length, 0);
   });
 
   test('the dashboard label is configurable and Slack can be turned off', async () => {

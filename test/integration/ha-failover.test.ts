@@ -1,10 +1,12 @@
-// Two controller processes against one fake API server with leader election on: only the leader
-// is ready and acts; when it is SIGKILLed mid-queue the follower takes over the Lease, adopts the
-// pending jobs from the workloads' marks, and finishes them: nothing lost, nothing doubled.
+// Two controller processes against one fake API server with leader election on: both are Ready,
+// the follower forwards the alerts it receives to the leader (the URL on the Lease), and only the
+// leader decides and acts; when it is SIGKILLed mid-queue the follower takes over the Lease,
+// adopts the pending jobs from the workloads' marks, and finishes them: nothing lost, nothing
+// doubled.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,6 +19,7 @@ const NS = 'shop';
 const NAMES = ['api', 'web', 'cart'];
 const PENDING = 'rollback-controller.io/pending-rollback';
 const LAST = 'rollback-controller.io/last-rollback';
+const LEADER_URL = 'rollback-controller.io/leader-url';
 
 interface Replica {
   name: string;
@@ -41,14 +44,30 @@ async function call(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: any; headers: Headers }> {
   const full = path.startsWith('/') ? `${r.url}${path}` : `${r.url}/api/admin/rollback/${path}`;
   const res = await fetch(full, {
     method,
     headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: await res.json(), headers: res.headers };
+}
+
+async function readyz(r: Replica): Promise<{ status: number; leader: string }> {
+  const res = await fetch(`${r.url}/readyz`);
+  const body = (await res.json()) as { checks: { leader: string } };
+  return { status: res.status, leader: body.checks.leader };
+}
+
+/** Job records in a replica's own journal (what it decided itself). */
+function journaledJobs(dir: string, r: Replica): string[] {
+  return readFileSync(join(dir, `data-${r.name}`, 'journal.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { t: string; job?: { id: string } })
+    .filter((rec) => rec.t === 'job')
+    .map((rec) => rec.job?.id ?? '');
 }
 
 /** Rollback PATCHes (not dry runs, not the pending marks) sent for a Deployment. */
@@ -96,6 +115,9 @@ describe('high availability: two processes, one Lease', () => {
         ROLLBACK_LEADER_ELECTION: 'true',
         POD_NAME: name,
         POD_NAMESPACE: 'rollback-system',
+        // Where followers forward to: http://POD_IP:PORT, published on the Lease.
+        POD_IP: '127.0.0.1',
+        ROLLBACK_ADVERTISE_URL: '',
         ROLLBACK_LEASE_DURATION_SECONDS: '3',
         ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '2',
         ROLLBACK_LEASE_RETRY_PERIOD_SECONDS: '0.25',
@@ -150,7 +172,7 @@ describe('high availability: two processes, one Lease', () => {
     let leader: Replica | undefined;
     await until(
       async () => {
-        for (const r of [one, two]) if ((await fetch(`${r.url}/readyz`)).status === 200) leader = r;
+        for (const r of [one, two]) if ((await readyz(r)).leader === 'leader') leader = r;
         return leader !== undefined;
       },
       10_000,
@@ -159,29 +181,41 @@ describe('high availability: two processes, one Lease', () => {
     const follower = leader === one ? two : one;
     const lease = fake.get('Lease', 'rollback-system', 'rollback-controller');
     assert.equal(lease.spec.holderIdentity, leader!.name);
-
-    // The follower is out of the Service and acts on nothing.
-    const notReady = await fetch(`${follower.url}/readyz`);
-    assert.equal(notReady.status, 503);
-    assert.deepEqual(
-      ((await notReady.json()) as { checks: { leader: string } }).checks.leader,
-      `follower (leader is ${leader!.name})`,
+    assert.equal(
+      lease.metadata.annotations?.[LEADER_URL],
+      leader!.url,
+      'the leader publishes its URL',
     );
+
+    // Both replicas are Ready (rollouts and PodDisruptionBudgets work); the follower forwards.
+    await until(
+      async () => (await readyz(follower)).leader === `follower (forwarding to ${leader!.name})`,
+      5000,
+      'the follower knows where the leader is',
+    );
+    assert.equal((await readyz(follower)).status, 200);
+    assert.equal((await readyz(leader!)).status, 200);
+
+    // Alertmanager reaches the follower through the Service; the leader decides.
     // The alerts started after the v2 deploys (a revision newer than its alert is not undone).
     const startsAt = new Date(Date.now() + 1000).toISOString();
     const alerts = payload(NAMES.map((n) => firing('CriticalErrorRate', n, { startsAt })));
-    const refused = await call(follower, 'POST', 'trigger', alerts);
-    assert.equal(refused.status, 503);
-    assert.match(refused.body.error, /not the leader/);
-    assert.deepEqual((await call(follower, 'GET', 'jobs')).body.jobs, []);
-
-    const accepted = await call(leader!, 'POST', 'trigger', alerts);
+    const accepted = await call(follower, 'POST', 'trigger', alerts);
     assert.equal(accepted.status, 202);
+    assert.equal(accepted.headers.get('x-rollback-forwarded-to'), leader!.name);
     const decisions = accepted.body.decisions as Array<{ decision: string; jobId: string }>;
     assert.deepEqual(
       decisions.map((d) => d.decision),
       ['queued', 'queued', 'queued'],
     );
+    const forwardedJobs = (await call(follower, 'GET', 'jobs')).body.jobs as Array<{ id: string }>;
+    assert.deepEqual(
+      forwardedJobs.map((j) => j.id).sort(),
+      decisions.map((d) => d.jobId).sort(),
+      "the follower's /jobs is the leader's",
+    );
+    assert.deepEqual(journaledJobs(dir, follower), [], 'the follower decided nothing itself');
+    assert.deepEqual(journaledJobs(dir, leader!).sort(), decisions.map((d) => d.jobId).sort());
 
     // Kill the leader once the first rollback is applied and rolling out, the others queued.
     await until(
@@ -193,15 +227,26 @@ describe('high availability: two processes, one Lease', () => {
     );
     leader!.child.kill('SIGKILL');
     await leader!.exited;
+    // Until the Lease expires the follower still forwards to the dead leader: a 503 that
+    // Alertmanager retries, never a local decision.
+    const meanwhile = await call(follower, 'POST', 'trigger', alerts);
+    assert.equal(meanwhile.status, 503);
+    assert.match(meanwhile.body.error, /could not reach the leader .*; retry/);
     const patchedBeforeKill = NAMES.filter((n) => templatePatches(fake, n).length > 0);
     assert.equal(patchedBeforeKill.length, 1, 'the other two jobs were still queued');
     const first = patchedBeforeKill[0];
     assert.equal(rolledOut(fake.get('Deployment', NS, String(first))), false, 'killed mid-rollout');
 
     await until(
-      async () => (await fetch(`${follower.url}/readyz`)).status === 200,
+      async () => (await readyz(follower)).leader === 'leader',
       10_000,
       'the follower takes over',
+    );
+    assert.equal(
+      fake.get('Lease', 'rollback-system', 'rollback-controller').metadata.annotations?.[
+        LEADER_URL
+      ],
+      follower.url,
     );
     assert.equal(
       fake.get('Lease', 'rollback-system', 'rollback-controller').spec.holderIdentity,
@@ -256,10 +301,9 @@ describe('high availability: two processes, one Lease', () => {
     // SIGTERM: a clean stop hands the Lease back instead of letting it expire.
     follower.child.kill('SIGTERM');
     assert.equal(await follower.exited, 0);
-    assert.equal(
-      fake.get('Lease', 'rollback-system', 'rollback-controller').spec.holderIdentity,
-      '',
-    );
+    const released = fake.get('Lease', 'rollback-system', 'rollback-controller');
+    assert.equal(released.spec.holderIdentity, '');
+    assert.equal(released.metadata.annotations?.[LEADER_URL], undefined, 'no URL to forward to');
     for (const name of NAMES) assert.equal(templatePatches(fake, name).length, 1);
     passed = true;
   });

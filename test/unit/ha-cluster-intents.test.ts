@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { pino } from 'pino';
 import type {
   ExecutionContext,
@@ -320,11 +321,17 @@ describe('HA settings', () => {
   test('off unless ROLLBACK_LEADER_ELECTION=true; defaults from the downward API names', () => {
     assert.deepEqual(readHaSettings({}), { enabled: false });
     assert.deepEqual(
-      readHaSettings({ ROLLBACK_LEADER_ELECTION: 'true', POD_NAME: 'rc-0', POD_NAMESPACE: 'ops' }),
+      readHaSettings({
+        ROLLBACK_LEADER_ELECTION: 'true',
+        POD_NAME: 'rc-0',
+        POD_NAMESPACE: 'ops',
+        POD_IP: '10.0.0.7',
+      }),
       {
         enabled: true,
         settings: {
           identity: 'rc-0',
+          advertiseUrl: 'http://10.0.0.7:8080',
           leaseNamespace: 'ops',
           leaseName: 'rollback-controller',
           leaseDurationMs: 15_000,
@@ -336,6 +343,25 @@ describe('HA settings', () => {
     const fallback = readHaSettings({ ROLLBACK_LEADER_ELECTION: 'true' }, 42);
     assert.ok('settings' in fallback && fallback.settings.identity.endsWith('-42'));
     assert.equal('settings' in fallback && fallback.settings.leaseNamespace, 'default');
+  });
+
+  test('the URL a leader publishes: ROLLBACK_ADVERTISE_URL, else POD_IP:PORT, else the hostname', () => {
+    const url = (env: Record<string, string>) => {
+      const r = readHaSettings({ ROLLBACK_LEADER_ELECTION: 'true', ...env });
+      return 'settings' in r ? r.settings.advertiseUrl : r;
+    };
+    assert.equal(url({ POD_IP: '10.0.0.7', PORT: '9090' }), 'http://10.0.0.7:9090');
+    assert.equal(url({ POD_IP: 'fd00::7' }), 'http://[fd00::7]:8080');
+    assert.equal(
+      url({ POD_IP: '10.0.0.7', ROLLBACK_ADVERTISE_URL: 'http://rc-0.rc.ops.svc:8080/' }),
+      'http://rc-0.rc.ops.svc:8080',
+    );
+    assert.equal(url({ PORT: '8081' }), `http://${hostname()}:8081`);
+    for (const bad of ['https://rc:8443', 'http://rc:8080/api', 'not a url']) {
+      const r = url({ ROLLBACK_ADVERTISE_URL: bad });
+      assert.ok(typeof r === 'object' && 'problems' in r, bad);
+      assert.match(r.problems[0] ?? '', /ROLLBACK_ADVERTISE_URL: must be an http:\/\/ URL/);
+    }
   });
 
   test('rejects timings that would let two replicas act at once', () => {

@@ -49,8 +49,13 @@ function setup(store = new MemoryLeaseStore()) {
   const clock = { t: Date.parse('2026-11-22T10:00:00.000Z') };
   const start = clock.t;
   const at = (seconds: number) => (clock.t = start + seconds * 1000);
-  const elector = (identity: string) => {
-    const e = new LeaseElector({ store, identity, now: () => clock.t });
+  const elector = (identity: string, advertiseUrl?: string) => {
+    const e = new LeaseElector({
+      store,
+      identity,
+      now: () => clock.t,
+      ...(advertiseUrl ? { advertiseUrl } : {}),
+    });
     const changes: Leadership[] = [];
     e.onChange((l) => changes.push(l));
     return { e, changes };
@@ -177,6 +182,50 @@ describe('LeaseElector', () => {
     assert.equal(a.e.leading, false);
     at(2);
     assert.deepEqual(await b.e.tick(), { leading: true, holder: 'b' });
+  });
+
+  test('the leader publishes its URL on acquire and renew; followers learn it; release clears it', async () => {
+    const { store, at, elector } = setup();
+    const a = elector('a', 'http://10.0.0.1:8080');
+    const b = elector('b', 'http://10.0.0.2:8080');
+    assert.deepEqual(await a.e.tick(), {
+      leading: true,
+      holder: 'a',
+      holderUrl: 'http://10.0.0.1:8080',
+    });
+    assert.equal(store.record?.leaderUrl, 'http://10.0.0.1:8080');
+    at(1);
+    assert.deepEqual(await b.e.tick(), {
+      leading: false,
+      holder: 'a',
+      holderUrl: 'http://10.0.0.1:8080',
+    });
+    assert.equal(b.e.holderUrl, 'http://10.0.0.1:8080');
+    // Someone rewrote the Lease without the annotation: the next renewal puts it back.
+    if (store.record) delete store.record.leaderUrl;
+    at(2);
+    await a.e.tick();
+    assert.equal(store.record?.leaderUrl, 'http://10.0.0.1:8080', 'kept on renew');
+    await a.e.stop({ release: true });
+    assert.equal(store.record?.holderIdentity, '');
+    assert.equal(store.record?.leaderUrl, undefined, 'nobody to forward to');
+    at(3);
+    assert.deepEqual(await b.e.tick(), {
+      leading: true,
+      holder: 'b',
+      holderUrl: 'http://10.0.0.2:8080',
+    });
+    assert.equal(store.record?.leaderUrl, 'http://10.0.0.2:8080', "the new leader's URL");
+  });
+
+  test('a holder that publishes no URL is followed without one (an older version)', async () => {
+    const { at, elector } = setup();
+    const old = elector('old');
+    const b = elector('b', 'http://10.0.0.2:8080');
+    await old.e.tick();
+    at(1);
+    assert.deepEqual(await b.e.tick(), { leading: false, holder: 'old' });
+    assert.equal(b.e.holderUrl, undefined);
   });
 
   test('refuses timings where the old leader could still act after the Lease expired', () => {

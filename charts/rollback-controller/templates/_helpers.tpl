@@ -54,6 +54,11 @@ app.kubernetes.io/part-of: rollback-controller
 {{- end }}
 {{- end }}
 
+{{/* "true" when the replicas elect a leader: more than one replica, or leaderElection.enabled. */}}
+{{- define "rollback-controller.leaderElection" -}}
+{{- if or .Values.leaderElection.enabled (gt (int .Values.replicaCount) 1) }}true{{ end }}
+{{- end }}
+
 {{/* Namespaces the workload Roles are created in (list as JSON, for fromJsonArray). */}}
 {{- define "rollback-controller.rbacNamespaces" -}}
 {{- if .Values.rbac.namespaces }}

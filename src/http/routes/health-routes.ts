@@ -8,8 +8,10 @@ export function mountHealth(router: Router, ctl: RollbackController, metrics: Me
   router.get('/healthz', route('healthz'), (_req, res) => {
     res.json({ status: 'ok' });
   });
-  // Ready = able to accept and durably record alerts. A missing cluster is reported, not fatal:
-  // dropping out of the Service would make Alertmanager lose notifications.
+  // Ready = able to accept and durably record alerts, or (a follower under leader election) to
+  // forward them to the leader. Leadership is reported, not a condition: a follower that is never
+  // Ready stalls the controller's own rollouts and a PodDisruptionBudget. A missing cluster is
+  // reported, not fatal: dropping out of the Service would make Alertmanager lose notifications.
   router.get('/readyz', route('readyz'), async (_req, res) => {
     const executors = await ctl.executorStatus();
     const journalOk = ctl.journal.lastError === undefined;

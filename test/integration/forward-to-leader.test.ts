@@ -1,0 +1,374 @@
+// A follower's HTTP app (the real createHttpApp, auth and controller) in front of a plain
+// node:http server standing in for the leader: what is forwarded, what is answered here, and
+// how every failure becomes a 503 Alertmanager retries.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import {
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type Server,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfigFromEnv } from '../../src/app.js';
+import { RollbackController } from '../../src/controller.js';
+import type { LeaderRoute, ReplicaLeadership } from '../../src/ha/replica-leadership.js';
+import { createAuth } from '../../src/http/auth.js';
+import { createHttpApp } from '../../src/http/create-http-app.js';
+import { silentNotifier } from '../../src/jobs/job-notifier.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { firing, payload } from '../support/alerts.js';
+import { basic, OPERATOR_SECRET, SECRET } from '../support/server.js';
+
+const LIMIT = 1024 * 1024;
+const WEBHOOK = basic('alertmanager', SECRET);
+const OPERATOR = basic('oncall', OPERATOR_SECRET);
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  complete: boolean;
+}
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((ok) => server.close(() => ok()));
+}
+
+/** A request with node:http, so the body can be streamed in chunks without a Content-Length. */
+function send(
+  url: string,
+  o: { method?: string; headers?: OutgoingHttpHeaders; body?: Buffer; chunks?: Buffer[] } = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; text: string; json: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: o.method ?? 'GET', headers: o.headers ?? {} }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(parts).toString();
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
+    // The follower may answer 413 and stop reading while we still write.
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err),
+    );
+    if (o.chunks) for (const c of o.chunks) req.write(c);
+    req.end(o.body);
+  });
+}
+
+/** A JSON document of exactly `size` bytes. */
+function jsonOfSize(size: number): Buffer {
+  const frame = '{"pad":""}';
+  return Buffer.from(`{"pad":"${'x'.repeat(size - frame.length)}"}`);
+}
+
+describe('forwarding from a follower to the leader', () => {
+  let dir: string;
+  let leader: Server;
+  let leaderUrl: string;
+  let follower: Server;
+  let followerUrl: string;
+  let controller: RollbackController;
+  let deadUrl: string;
+  const seen: Seen[] = [];
+  let hang = false;
+  let route: LeaderRoute;
+  let standby: string | undefined;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rc-forward-'));
+    leader = createServer((req, res) => {
+      const entry: Seen = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.alloc(0),
+        complete: false,
+      };
+      seen.push(entry);
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => {
+        entry.body = Buffer.concat(parts);
+        entry.complete = true;
+        if (hang) return;
+        res.writeHead(202, {
+          'content-type': 'application/json',
+          'x-leader-said': 'yes',
+          'x-request-id': String(req.headers['x-request-id']),
+        });
+        res.end(JSON.stringify({ bytes: entry.body.length, sha256: sha256(entry.body) }));
+      });
+    });
+    leaderUrl = await listen(leader);
+    // A port nobody listens on any more.
+    const gone = createServer();
+    deadUrl = await listen(gone);
+    await close(gone);
+
+    const { config, rules } = loadConfigFromEnv({});
+    const logger = pino({ enabled: false });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const leadership: ReplicaLeadership = {
+      identity: 'follower-1',
+      route: () => route,
+      standbyReason: () => standby,
+      describe: () => (route.to === 'leader' ? `follower (forwarding to ${route.holder})` : 'x'),
+      status: () => ({ enabled: true }),
+    };
+    controller = new RollbackController({
+      config,
+      rules,
+      dataDir: join(dir, 'data'),
+      executors: {},
+      notifier: silentNotifier,
+      metrics,
+      logger,
+      leadership,
+    });
+    await controller.open();
+    const app = createHttpApp({
+      controller,
+      auth: createAuth(() => ({
+        webhookUser: 'alertmanager',
+        webhookSecret: SECRET,
+        operatorUser: 'oncall',
+        operatorSecret: OPERATOR_SECRET,
+      })),
+      metrics,
+      logger,
+      bodyLimitBytes: LIMIT,
+      leadership,
+      forwardTimeoutMs: 300,
+    });
+    follower = createServer(app);
+    followerUrl = await listen(follower);
+  });
+
+  beforeEach(() => {
+    seen.length = 0;
+    hang = false;
+    route = { to: 'leader', holder: 'leader-0', url: leaderUrl };
+    standby = 'follower (leader is leader-0)';
+  });
+
+  after(async () => {
+    await close(follower);
+    await close(leader);
+    await controller.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("relays the leader's status, headers and body; sends method, path, query and headers", async () => {
+    const body = Buffer.from(JSON.stringify(payload([firing('CriticalErrorRate', 'api')])));
+    const res = await send(`${followerUrl}/api/admin/rollback/trigger`, {
+      method: 'POST',
+      headers: {
+        authorization: WEBHOOK,
+        'content-type': 'application/json',
+        'x-request-id': 'req-123',
+        'x-forwarded-for': '10.1.2.3',
+      },
+      body,
+    });
+    assert.equal(res.status, 202);
+    assert.equal(res.headers['x-leader-said'], 'yes');
+    assert.equal(res.headers['x-rollback-forwarded-to'], 'leader-0');
+    assert.equal(res.headers['x-request-id'], 'req-123');
+    assert.deepEqual(res.json, { bytes: body.length, sha256: sha256(body) });
+
+    assert.equal(seen.length, 1);
+    const [got] = seen;
+    assert.equal(got?.method, 'POST');
+    assert.equal(got?.url, '/api/admin/rollback/trigger');
+    assert.equal(got?.headers.authorization, WEBHOOK, 'the leader authenticates it again');
+    assert.equal(got?.headers['content-type'], 'application/json');
+    assert.equal(got?.headers['x-request-id'], 'req-123');
+    assert.equal(got?.headers['x-forwarded-for'], '10.1.2.3, 127.0.0.1');
+    assert.equal(got?.headers['x-rollback-forwarded-by'], 'follower-1');
+
+    const jobs = await send(`${followerUrl}/rollback/jobs?limit=5&state=queued`, {
+      headers: { authorization: WEBHOOK },
+    });
+    assert.equal(jobs.status, 202, "the leader's status, whatever it is");
+    assert.equal(seen[1]?.method, 'GET');
+    assert.equal(seen[1]?.url, '/rollback/jobs?limit=5&state=queued');
+  });
+
+  test('probes and metrics are answered by the follower itself', async () => {
+    const ready = await send(`${followerUrl}/readyz`);
+    assert.equal(ready.status, 200, 'a follower is Ready');
+    assert.equal(ready.json.checks.leader, 'follower (forwarding to leader-0)');
+    assert.equal((await send(`${followerUrl}/healthz`)).status, 200);
+    const metrics = await send(`${followerUrl}/metrics`);
+    assert.equal(metrics.status, 200);
+    assert.match(metrics.text, /rollback_webhook_requests_total/);
+    assert.equal(seen.length, 0);
+  });
+
+  test('never forwards without valid credentials (operator routes need the operator)', async () => {
+    const url = `${followerUrl}/api/admin/rollback/trigger`;
+    const json = { 'content-type': 'application/json' };
+    const none = await send(url, { method: 'POST', headers: json, body: Buffer.from('{}') });
+    assert.equal(none.status, 401);
+    assert.ok(none.headers['www-authenticate']);
+    const wrong = await send(url, {
+      method: 'POST',
+      headers: { ...json, authorization: basic('alertmanager', 'not-the-secret') },
+      body: Buffer.from('{}'),
+    });
+    assert.equal(wrong.status, 401);
+    const webhookPause = await send(`${followerUrl}/rollback/pause`, {
+      method: 'POST',
+      headers: { authorization: WEBHOOK },
+    });
+    assert.equal(webhookPause.status, 401);
+    assert.match(webhookPause.json.error, /operator credentials required/);
+    assert.equal(seen.length, 0, 'nothing reached the leader');
+
+    const operatorPause = await send(`${followerUrl}/rollback/pause`, {
+      method: 'POST',
+      headers: { authorization: OPERATOR },
+    });
+    assert.equal(operatorPause.status, 202);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]?.url, '/rollback/pause');
+  });
+
+  test('a request that was already forwarded is never forwarded again', async () => {
+    const res = await send(`${followerUrl}/api/admin/rollback/status`, {
+      headers: { authorization: WEBHOOK, 'x-rollback-forwarded-by': 'follower-2' },
+    });
+    assert.equal(res.status, 503);
+    assert.match(res.json.error, /^leader changed; retry/);
+    assert.equal(seen.length, 0);
+  });
+
+  test('no leader known yet: 503, retry', async () => {
+    route = { to: 'nobody', reason: 'no leader elected yet' };
+    const res = await send(`${followerUrl}/api/admin/rollback/status`, {
+      headers: { authorization: WEBHOOK },
+    });
+    assert.equal(res.status, 503);
+    assert.equal(res.json.error, 'no leader elected yet; retry');
+    const ready = await send(`${followerUrl}/readyz`);
+    assert.equal(ready.status, 200, 'still Ready while the election runs');
+  });
+
+  test('a dead leader is a 503 that names it', async () => {
+    route = { to: 'leader', holder: 'leader-0', url: deadUrl };
+    const res = await send(`${followerUrl}/api/admin/rollback/trigger`, {
+      method: 'POST',
+      headers: { authorization: WEBHOOK, 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(payload([firing('CriticalErrorRate', 'api')]))),
+    });
+    assert.equal(res.status, 503);
+    assert.match(res.json.error, /could not reach the leader leader-0 at .*ECONNREFUSED; retry/);
+  });
+
+  test('a leader that does not answer in time is a 503 (the request may have landed)', async () => {
+    hang = true;
+    const started = Date.now();
+    const res = await send(`${followerUrl}/api/admin/rollback/trigger`, {
+      method: 'POST',
+      headers: { authorization: WEBHOOK, 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(payload([firing('CriticalErrorRate', 'api')]))),
+    });
+    const took = Date.now() - started;
+    assert.equal(res.status, 503);
+    assert.match(res.json.error, /did not answer within 0\.3 s; retry.*duplicate/);
+    assert.ok(took >= 290 && took < 2000, `answered after ${took} ms`);
+    assert.equal(seen[0]?.complete, true, 'the leader did receive it');
+  });
+
+  test('a body at the limit goes through intact, with or without Content-Length', async () => {
+    const body = jsonOfSize(LIMIT);
+    const url = `${followerUrl}/api/admin/rollback/trigger`;
+    const headers = { authorization: WEBHOOK, 'content-type': 'application/json' };
+    const sized = await send(url, { method: 'POST', headers, body });
+    assert.equal(sized.status, 202);
+    assert.deepEqual(sized.json, { bytes: LIMIT, sha256: sha256(body) });
+    const chunks = [body.subarray(0, 1000), body.subarray(1000, 700_000), body.subarray(700_000)];
+    const streamed = await send(url, { method: 'POST', headers, chunks });
+    assert.equal(streamed.status, 202);
+    assert.deepEqual(streamed.json, { bytes: LIMIT, sha256: sha256(body) });
+    assert.equal(seen[1]?.headers['content-length'], undefined, 'streamed, not buffered');
+  });
+
+  test('a body over the limit is a 413 here, whether declared or streamed', async () => {
+    const body = jsonOfSize(LIMIT + 1);
+    const url = `${followerUrl}/api/admin/rollback/trigger`;
+    const headers = { authorization: WEBHOOK, 'content-type': 'application/json' };
+    const declared = await send(url, { method: 'POST', headers, body });
+    assert.equal(declared.status, 413);
+    assert.equal(declared.json.error, `request body is larger than the limit of ${LIMIT} bytes`);
+    assert.equal(seen.length, 0, 'a declared oversize body never leaves the follower');
+
+    const streamed = await send(url, {
+      method: 'POST',
+      headers,
+      chunks: [body.subarray(0, LIMIT / 2), body.subarray(LIMIT / 2)],
+    });
+    assert.equal(streamed.status, 413);
+    assert.equal(
+      seen.filter((s) => s.complete).length,
+      0,
+      'the leader never got a whole oversize request',
+    );
+  });
+
+  test('a replica that leads serves locally, but acts only once it may', async () => {
+    route = { to: 'self' };
+    standby = 'taking over as leader (adopting pending jobs)';
+    const alerts = Buffer.from(JSON.stringify(payload([firing('CriticalErrorRate', 'api')])));
+    const headers = {
+      authorization: WEBHOOK,
+      'content-type': 'application/json',
+      'x-rollback-forwarded-by': 'follower-2',
+    };
+    const early = await send(`${followerUrl}/api/admin/rollback/trigger`, {
+      method: 'POST',
+      headers,
+      body: alerts,
+    });
+    assert.equal(early.status, 503);
+    assert.match(early.json.error, /cannot act now: taking over as leader.*retry/);
+    const pause = await send(`${followerUrl}/rollback/pause`, {
+      method: 'POST',
+      headers: { authorization: OPERATOR },
+    });
+    assert.equal(pause.status, 503, 'no pause while not leading');
+    assert.equal(controller.state.jobs.size, 0);
+    assert.equal(controller.state.paused, false);
+
+    standby = undefined;
+    const status = await send(`${followerUrl}/rollback/status`, { headers });
+    assert.equal(status.status, 200, 'a forwarded request is served by the leader');
+    assert.equal(status.headers['x-rollback-forwarded-to'], undefined);
+    assert.equal(status.json.ready, true);
+    assert.equal(seen.length, 0);
+  });
+});
