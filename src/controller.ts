@@ -198,7 +198,10 @@ export class RollbackController {
         );
       }
     });
-    if (result.circuitOpened) this.o.metrics.circuitOpen.set(1);
+    if (result.circuitOpened) {
+      this.o.metrics.circuitOpen.set(1);
+      this.o.leadership?.controllerStateChanged?.();
+    }
     for (const job of result.created) this.runner.accepted(job);
     for (const job of result.recovered) this.runner.recovered(job);
     this.runner.updateGauges();
@@ -335,6 +338,19 @@ export class RollbackController {
     ];
     // Resume also closes the circuit breaker and restarts its window.
     if (!paused) records.push({ t: 'circuit', at: now, open: false });
+    await this.applyKillSwitch(records);
+    this.o.logger.warn(
+      { by, reason, paused },
+      paused ? 'automatic rollbacks paused' : 'automatic rollbacks resumed',
+    );
+    return { paused: this.state.pause, circuit: this.state.circuit };
+  }
+
+  /**
+   * Journals pause and circuit records, then lets the queue, the metrics and (with leader
+   * election) the Lease follow. Also how a new leader takes over its predecessor's kill switch.
+   */
+  async applyKillSwitch(records: JournalRecord[]): Promise<void> {
     const undo = this.state.applyAll(records);
     try {
       await this.journal.append(records);
@@ -342,17 +358,11 @@ export class RollbackController {
       undo();
       throw err;
     }
-    this.o.metrics.paused.set(paused ? 1 : 0);
-    if (paused) this.runner.pause();
-    else {
-      this.o.metrics.circuitOpen.set(0);
-      this.runner.resume();
-    }
-    this.o.logger.warn(
-      { by, reason, paused },
-      paused ? 'automatic rollbacks paused' : 'automatic rollbacks resumed',
-    );
-    return { paused: this.state.pause, circuit: this.state.circuit };
+    this.o.metrics.paused.set(this.state.paused ? 1 : 0);
+    this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
+    if (this.state.paused) this.runner.pause();
+    else this.runner.resume();
+    this.o.leadership?.controllerStateChanged?.();
   }
 
   async approve(id: string, by: string): Promise<Job> {

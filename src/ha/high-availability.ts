@@ -10,6 +10,10 @@
 // A follower's own controller refuses to decide, approve or pause (standbyReason) and its queue is
 // on standby, so it can never act even if a request were served locally.
 //
+// The kill switch (pause) and the circuit breaker live in each replica's journal; the leader
+// mirrors them on the Lease (controller-state-annotation.ts) and a new leader takes them over
+// first, so an operator's pause survives the leader's death.
+//
 // On becoming leader the replica adopts the jobs the previous leader left pending on workloads
 // (with-cluster-intents.ts), journals them under their original ids, and only then starts its
 // queue and accepts alerts.
@@ -23,6 +27,11 @@ import type { ControllerState } from '../jobs/controller-state.js';
 import type { ExecutorName, Job } from '../jobs/job.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
 import { adoptionPlan } from './adoption-plan.js';
+import {
+  adoptionRecords,
+  controllerStateOf,
+  parseControllerState,
+} from './controller-state-annotation.js';
 import { createHaKubeClient } from './ha-kube-client.js';
 import type { HaSettings } from './ha-settings.js';
 import { createKubeLeaseStore } from './kube-lease-store.js';
@@ -36,6 +45,8 @@ export interface ControllerParts {
   state: ControllerState;
   journal: { append(records: JournalRecord[]): Promise<void> };
   runner: { standby(): Promise<void>; activate(): void; enqueue(job: Job): void };
+  /** Journals pause/circuit records and lets the queue and metrics follow. */
+  applyKillSwitch(records: JournalRecord[]): Promise<void>;
 }
 
 export interface HighAvailabilityOptions {
@@ -81,6 +92,11 @@ export class HighAvailability implements ReplicaLeadership {
       }),
       identity: o.settings.identity,
       advertiseUrl: o.settings.advertiseUrl,
+      // Only once leading: while taking over, the predecessor's value stays until adopted.
+      controllerState: () =>
+        this.phase === 'leader' && this.parts
+          ? JSON.stringify(controllerStateOf(this.parts.state))
+          : undefined,
       leaseDurationMs: o.settings.leaseDurationMs,
       renewDeadlineMs: o.settings.renewDeadlineMs,
       retryPeriodMs: o.settings.retryPeriodMs,
@@ -162,6 +178,10 @@ export class HighAvailability implements ReplicaLeadership {
     return this.standbyReason() ?? 'leader';
   }
 
+  controllerStateChanged(): void {
+    if (this.phase === 'leader') this.elector.renewNow();
+  }
+
   status(): Record<string, unknown> {
     return {
       enabled: true,
@@ -195,6 +215,8 @@ export class HighAvailability implements ReplicaLeadership {
     this.phase = 'taking_over';
     while (gen === this.generation) {
       try {
+        await this.adoptControllerState(parts);
+        if (gen !== this.generation) return;
         const marked = await this.marks.list(this.o.namespaces);
         if (gen !== this.generation) return;
         const plan = adoptionPlan(marked, parts.state, {
@@ -244,10 +266,32 @@ export class HighAvailability implements ReplicaLeadership {
     }
   }
 
+  /** Before anything runs: take over the pause and circuit state the previous leader published. */
+  private async adoptControllerState(parts: ControllerParts): Promise<void> {
+    const parsed = parseControllerState(this.elector.controllerState);
+    if (!parsed) return;
+    if ('problem' in parsed) {
+      this.log.error(
+        { problem: parsed.problem, raw: this.elector.controllerState },
+        "the controller-state annotation on the lease is unreadable; keeping this replica's own pause and circuit state",
+      );
+      return;
+    }
+    const records = adoptionRecords(parts.state, parsed.state);
+    if (!records.length) return;
+    await parts.applyKillSwitch(records);
+    this.log.warn(
+      { cluster: parsed.state, paused: parts.state.paused, circuitOpen: parts.state.circuitOpen },
+      'took over the pause and circuit-breaker state published by the previous leader',
+    );
+  }
+
   private lead(parts: ControllerParts): void {
     this.phase = 'leader';
     this.since = this.now();
     parts.runner.activate();
+    // Publish this replica's state (possibly its own, later than the Lease's) right away.
+    this.elector.renewNow();
     this.log.info(
       { identity: this.o.settings.identity },
       'leading: accepting alerts and running jobs',

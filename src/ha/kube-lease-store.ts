@@ -2,6 +2,7 @@
 // the resourceVersion that was read (409 = another candidate wrote first).
 import { ConflictError, NotFoundError } from '../executors/kubernetes/kube-errors.js';
 import type { HaKubeClient, WireLease } from './ha-kube-client.js';
+import { CONTROLLER_STATE_ANNOTATION } from './controller-state-annotation.js';
 import {
   LEADER_URL_ANNOTATION,
   LeaseConflictError,
@@ -14,21 +15,27 @@ export function createKubeLeaseStore(
   lease: { namespace: string; name: string },
 ): LeaseStore {
   const { namespace, name } = lease;
-  const toWire = (r: LeaseRecord): WireLease => ({
-    metadata: {
-      name,
-      namespace,
-      ...(r.resourceVersion ? { resourceVersion: r.resourceVersion } : {}),
-      ...(r.leaderUrl ? { annotations: { [LEADER_URL_ANNOTATION]: r.leaderUrl } } : {}),
-    },
-    spec: {
-      holderIdentity: r.holderIdentity,
-      leaseDurationSeconds: Math.max(1, Math.round(r.leaseDurationSeconds)),
-      leaseTransitions: r.leaseTransitions,
-      ...(r.acquireTime ? { acquireTime: r.acquireTime } : {}),
-      ...(r.renewTime ? { renewTime: r.renewTime } : {}),
-    },
-  });
+  const toWire = (r: LeaseRecord): WireLease => {
+    const annotations: Record<string, string> = {
+      ...(r.leaderUrl ? { [LEADER_URL_ANNOTATION]: r.leaderUrl } : {}),
+      ...(r.controllerState ? { [CONTROLLER_STATE_ANNOTATION]: r.controllerState } : {}),
+    };
+    return {
+      metadata: {
+        name,
+        namespace,
+        ...(r.resourceVersion ? { resourceVersion: r.resourceVersion } : {}),
+        ...(Object.keys(annotations).length ? { annotations } : {}),
+      },
+      spec: {
+        holderIdentity: r.holderIdentity,
+        leaseDurationSeconds: Math.max(1, Math.round(r.leaseDurationSeconds)),
+        leaseTransitions: r.leaseTransitions,
+        ...(r.acquireTime ? { acquireTime: r.acquireTime } : {}),
+        ...(r.renewTime ? { renewTime: r.renewTime } : {}),
+      },
+    };
+  };
   const fromWire = (w: WireLease): LeaseRecord => ({
     holderIdentity: w.spec?.holderIdentity ?? '',
     leaseDurationSeconds: w.spec?.leaseDurationSeconds ?? 0,
@@ -38,6 +45,9 @@ export function createKubeLeaseStore(
     ...(w.metadata.resourceVersion ? { resourceVersion: w.metadata.resourceVersion } : {}),
     ...(w.metadata.annotations?.[LEADER_URL_ANNOTATION]
       ? { leaderUrl: w.metadata.annotations[LEADER_URL_ANNOTATION] }
+      : {}),
+    ...(w.metadata.annotations?.[CONTROLLER_STATE_ANNOTATION]
+      ? { controllerState: w.metadata.annotations[CONTROLLER_STATE_ANNOTATION] }
       : {}),
   });
   const conflicts = async (fn: () => Promise<WireLease>): Promise<LeaseRecord> => {

@@ -9,7 +9,10 @@
 // other candidate can consider the Lease expired.
 //
 // The holder also publishes where it serves its API (the leader-url annotation, written on every
-// acquire and renew), so followers can forward requests to it without any other discovery.
+// acquire and renew), so followers can forward requests to it without any other discovery. It
+// also carries the controller state (pause, circuit breaker) the leader publishes: every write
+// puts the latest value, so a write that failed is retried by the next renewal; while this
+// replica has nothing to publish (it is still taking over) the value on the Lease is kept.
 import { pino, type Logger } from 'pino';
 import { abortableSleep } from '../executors/kubernetes/abort-error.js';
 import { LeaseConflictError, microTime, type LeaseRecord, type LeaseStore } from './lease-store.js';
@@ -27,6 +30,8 @@ export interface LeaseElectorOptions {
   identity: string;
   /** Where this replica serves its API; published on the Lease while it leads. */
   advertiseUrl?: string;
+  /** What to publish in the controller-state annotation; undefined: keep what is there. */
+  controllerState?: () => string | undefined;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
@@ -54,6 +59,11 @@ export class LeaseElector {
   private lastRenewAt = 0;
   private loop?: Promise<void>;
   private readonly stopper = new AbortController();
+  private wake: AbortController | undefined;
+  private hurry = false;
+  /** The controller state the current attempt tries to publish, and failed writes of it. */
+  private wanted: string | undefined;
+  private unpublished = 0;
 
   constructor(private readonly o: LeaseElectorOptions) {
     this.identity = o.identity;
@@ -85,6 +95,11 @@ export class LeaseElector {
     return this.o.store.describe;
   }
 
+  /** The controller-state annotation on the Lease as last read or written. */
+  get controllerState(): string | undefined {
+    return this.observed?.record.controllerState;
+  }
+
   /** Called when `leading`, the observed holder or its URL changes. Returns the unsubscribe. */
   onChange(listener: (l: Leadership) => void): () => void {
     this.listeners.add(listener);
@@ -95,11 +110,24 @@ export class LeaseElector {
   start(): void {
     this.loop ??= (async () => {
       while (!this.stopper.signal.aborted) {
+        this.hurry = false;
         await this.tick();
         if (this.stopper.signal.aborted) break;
-        await this.sleep(this.retryPeriodMs, this.stopper.signal);
+        if (this.hurry) continue;
+        this.wake = new AbortController();
+        await this.sleep(
+          this.retryPeriodMs,
+          AbortSignal.any([this.stopper.signal, this.wake.signal]),
+        );
+        this.wake = undefined;
       }
     })();
+  }
+
+  /** Write the Lease now rather than at the next renewal: what it publishes changed. */
+  renewNow(): void {
+    this.hurry = true;
+    this.wake?.abort();
   }
 
   /**
@@ -115,6 +143,9 @@ export class LeaseElector {
         // Nobody leads: followers must not keep forwarding to this replica's URL.
         const released: LeaseRecord = { ...rec, holderIdentity: '', leaseDurationSeconds: 1 };
         delete released.leaderUrl;
+        // The next leader takes the kill switch over from here.
+        const state = this.o.controllerState?.();
+        if (state !== undefined) released.controllerState = state;
         await this.o.store.replace(released, this.renewDeadlineMs);
         this.log.info({ lease: this.lease }, 'released the lease');
       } catch (err) {
@@ -128,6 +159,7 @@ export class LeaseElector {
   async tick(): Promise<Leadership> {
     const attempt = await this.tryAcquireOrRenew();
     const now = this.now();
+    this.notePublished(attempt);
     if (attempt.result === 'leading') {
       this.lastRenewAt = attempt.at;
       if (!this.state.leading)
@@ -166,6 +198,7 @@ export class LeaseElector {
       ? Math.max(100, this.lastRenewAt + this.renewDeadlineMs - this.now())
       : this.renewDeadlineMs;
     const at = this.now();
+    const wanted = (this.wanted = this.o.controllerState?.());
     const mine: Omit<LeaseRecord, 'leaseTransitions'> = {
       holderIdentity: this.identity,
       leaseDurationSeconds: this.leaseDurationMs / 1000,
@@ -177,7 +210,8 @@ export class LeaseElector {
     try {
       current = await this.o.store.get(timeoutMs);
       if (!current) {
-        this.remember(await this.o.store.create({ ...mine, leaseTransitions: 0 }, timeoutMs), at);
+        const fresh = { ...mine, ...(wanted ? { controllerState: wanted } : {}) };
+        this.remember(await this.o.store.create({ ...fresh, leaseTransitions: 0 }, timeoutMs), at);
         return { result: 'leading', at };
       }
     } catch (err) {
@@ -191,8 +225,10 @@ export class LeaseElector {
     if (holder && !ours && expiresAt > at)
       return { result: 'held', holder, url: current.leaderUrl };
     try {
+      const state = wanted ?? current.controllerState;
       const next: LeaseRecord = {
         ...mine,
+        ...(state ? { controllerState: state } : {}),
         ...(ours && current.acquireTime ? { acquireTime: current.acquireTime } : {}),
         leaseTransitions: (current.leaseTransitions || 0) + (ours ? 0 : 1),
         ...(current.resourceVersion ? { resourceVersion: current.resourceVersion } : {}),
@@ -203,6 +239,30 @@ export class LeaseElector {
       return { result: 'leading', at };
     } catch (err) {
       return { result: 'failed', error: describe(err) };
+    }
+  }
+
+  /** A leader logs when the state it publishes did not reach the Lease, and when it did again. */
+  private notePublished(attempt: Attempt): void {
+    const wanted = this.wanted;
+    if (attempt.result === 'leading') {
+      if (this.unpublished > 0 && this.controllerState === wanted)
+        this.log.info(
+          { lease: this.lease, failedWrites: this.unpublished },
+          'controller state (pause, circuit breaker) published on the lease',
+        );
+      this.unpublished = 0;
+    } else if (
+      attempt.result === 'failed' &&
+      this.state.leading &&
+      wanted !== undefined &&
+      wanted !== this.controllerState
+    ) {
+      this.unpublished++;
+      this.log[this.unpublished === 1 ? 'warn' : 'debug'](
+        { lease: this.lease, error: attempt.error, failedWrites: this.unpublished },
+        'could not publish the controller state (pause, circuit breaker) on the lease; retrying at the next renewal',
+      );
     }
   }
 
@@ -234,7 +294,8 @@ function sameRecord(a: LeaseRecord, b: LeaseRecord): boolean {
     a.acquireTime === b.acquireTime &&
     a.leaseTransitions === b.leaseTransitions &&
     a.resourceVersion === b.resourceVersion &&
-    a.leaderUrl === b.leaderUrl
+    a.leaderUrl === b.leaderUrl &&
+    a.controllerState === b.controllerState
   );
 }
 

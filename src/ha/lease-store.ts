@@ -13,6 +13,8 @@ export interface LeaseRecord {
   resourceVersion?: string;
   /** Where the holder serves its API (LEADER_URL_ANNOTATION): followers forward there. */
   leaderUrl?: string;
+  /** The kill switch and circuit breaker as JSON (controller-state-annotation.ts). */
+  controllerState?: string;
 }
 
 /** The Lease annotation in which the leader publishes where followers reach it. */

@@ -23,4 +23,6 @@ export interface ReplicaLeadership {
   /** One line for /readyz: "leader", "follower (forwarding to b)", ... */
   describe(): string;
   status(): Record<string, unknown>;
+  /** The pause or circuit state changed here: the leader publishes it for its successors. */
+  controllerStateChanged?(): void;
 }
