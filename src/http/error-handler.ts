@@ -2,7 +2,13 @@
 // client's to fix and the message says how.
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { ConflictError, InputError, NotFoundError, UnavailableError } from '../jobs/errors.js';
+import {
+  ConflictError,
+  InputError,
+  NotFoundError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+} from '../jobs/errors.js';
 import { JournalWriteError } from '../jobs/journal.js';
 
 interface BodyParserError {
@@ -19,6 +25,9 @@ export function errorHandler(): ErrorRequestHandler {
     if (err instanceof InputError) {
       status = 400;
       body = { error: err.message, ...(err.details ? { details: err.details } : {}) };
+    } else if (err instanceof UnsupportedMediaTypeError) {
+      status = 415;
+      body = { error: err.message };
     } else if (err instanceof NotFoundError) {
       status = 404;
       body = { error: err.message };

@@ -18,3 +18,7 @@ export class ConflictError extends Error {
 export class UnavailableError extends Error {
   override name = 'UnavailableError';
 }
+/** The request body's content type is not one the route accepts (415). */
+export class UnsupportedMediaTypeError extends Error {
+  override name = 'UnsupportedMediaTypeError';
+}

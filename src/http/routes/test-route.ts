@@ -1,6 +1,7 @@
 // POST /test: the dry run. Same decision path as /trigger, no journal, no queue, no Slack.
 import express, { type RequestHandler, type Router } from 'express';
 import { formToShortForm, parseDryRunBody } from '../../alerts/dry-run-payload.js';
+import { requireContentType } from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
 import { InputError } from '../../jobs/errors.js';
 
@@ -13,16 +14,10 @@ export function mountTest(
   const form = express.urlencoded({ extended: false, limit, parameterLimit: 200 });
   router.post(
     '/test',
-    (req, _res, next) => {
-      if (!req.is(['application/json', 'application/x-www-form-urlencoded'])) {
-        const err = new Error(
-          'POST /test takes application/json or application/x-www-form-urlencoded',
-        ) as Error & { status: number };
-        err.status = 415;
-        return next(err);
-      }
-      next();
-    },
+    requireContentType(
+      ['application/json', 'application/x-www-form-urlencoded'],
+      'POST /test takes application/json or application/x-www-form-urlencoded',
+    ),
     json,
     form,
     async (req, res) => {

@@ -1,22 +1,17 @@
 // POST /trigger: Alertmanager's webhook. Decides and journals, answers 202; the queue does the work.
 import type { RequestHandler, Router } from 'express';
 import { payloadSchema } from '../../alerts/payload-schema.js';
+import { requireContentType } from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
 import { InputError } from '../../jobs/errors.js';
 
 export function mountTrigger(router: Router, ctl: RollbackController, json: RequestHandler): void {
   router.post(
     '/trigger',
-    (req, _res, next) => {
-      if (!req.is('application/json')) {
-        const err = new Error(
-          'POST /trigger takes application/json (the Alertmanager webhook payload)',
-        ) as Error & { status: number };
-        err.status = 415;
-        return next(err);
-      }
-      next();
-    },
+    requireContentType(
+      ['application/json'],
+      'POST /trigger takes application/json (the Alertmanager webhook payload)',
+    ),
     json,
     async (req, res) => {
       const parsed = payloadSchema.safeParse(req.body);
