@@ -141,6 +141,24 @@ describe('high availability: two processes, one Lease', () => {
     return r;
   }
 
+  /** Starts two replicas and waits until one of them leads. */
+  async function electedPair(
+    a: string,
+    b: string,
+  ): Promise<{ leader: Replica; follower: Replica }> {
+    const pair = await Promise.all([startReplica(a), startReplica(b)]);
+    let leader: Replica | undefined;
+    await until(
+      async () => {
+        for (const r of pair) if ((await readyz(r)).leader === 'leader') leader = r;
+        return leader !== undefined;
+      },
+      10_000,
+      'a leader is elected',
+    );
+    return { leader: leader!, follower: leader === pair[0] ? pair[1] : pair[0] };
+  }
+
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rc-ha-'));
     writeFileSync(
@@ -170,33 +188,23 @@ describe('high availability: two processes, one Lease', () => {
   });
 
   test('the leader is killed mid-queue; the follower adopts and finishes every job once', async () => {
-    const [one, two] = await Promise.all([startReplica('a'), startReplica('b')]);
-    let leader: Replica | undefined;
-    await until(
-      async () => {
-        for (const r of [one, two]) if ((await readyz(r)).leader === 'leader') leader = r;
-        return leader !== undefined;
-      },
-      10_000,
-      'a leader is elected',
-    );
-    const follower = leader === one ? two : one;
+    const { leader, follower } = await electedPair('a', 'b');
     const lease = fake.get('Lease', 'rollback-system', 'rollback-controller');
-    assert.equal(lease.spec.holderIdentity, leader!.name);
+    assert.equal(lease.spec.holderIdentity, leader.name);
     assert.equal(
       lease.metadata.annotations?.[LEADER_URL],
-      leader!.url,
+      leader.url,
       'the leader publishes its URL',
     );
 
     // Both replicas are Ready (rollouts and PodDisruptionBudgets work); the follower forwards.
     await until(
-      async () => (await readyz(follower)).leader === `follower (forwarding to ${leader!.name})`,
+      async () => (await readyz(follower)).leader === `follower (forwarding to ${leader.name})`,
       5000,
       'the follower knows where the leader is',
     );
     assert.equal((await readyz(follower)).status, 200);
-    assert.equal((await readyz(leader!)).status, 200);
+    assert.equal((await readyz(leader)).status, 200);
 
     // Alertmanager reaches the follower through the Service; the leader decides.
     // The alerts started after the v2 deploys (a revision newer than its alert is not undone).
@@ -204,7 +212,7 @@ describe('high availability: two processes, one Lease', () => {
     const alerts = payload(NAMES.map((n) => firing('CriticalErrorRate', n, { startsAt })));
     const accepted = await call(follower, 'POST', 'trigger', alerts);
     assert.equal(accepted.status, 202);
-    assert.equal(accepted.headers.get('x-rollback-forwarded-to'), leader!.name);
+    assert.equal(accepted.headers.get('x-rollback-forwarded-to'), leader.name);
     const decisions = accepted.body.decisions as Array<{ decision: string; jobId: string }>;
     assert.deepEqual(
       decisions.map((d) => d.decision),
@@ -217,7 +225,7 @@ describe('high availability: two processes, one Lease', () => {
       "the follower's /jobs is the leader's",
     );
     assert.deepEqual(journaledJobs(dir, follower), [], 'the follower decided nothing itself');
-    assert.deepEqual(journaledJobs(dir, leader!).sort(), decisions.map((d) => d.jobId).sort());
+    assert.deepEqual(journaledJobs(dir, leader).sort(), decisions.map((d) => d.jobId).sort());
 
     // Kill the leader once the first rollback is applied and rolling out, the others queued.
     await until(
@@ -227,8 +235,8 @@ describe('high availability: two processes, one Lease', () => {
       10_000,
       'first rollback patched and every job marked on its workload',
     );
-    leader!.child.kill('SIGKILL');
-    await leader!.exited;
+    leader.child.kill('SIGKILL');
+    await leader.exited;
     // Until the Lease expires the follower still forwards to the dead leader: a 503 that
     // Alertmanager retries, never a local decision.
     const meanwhile = await call(follower, 'POST', 'trigger', alerts);
@@ -316,19 +324,9 @@ describe('high availability: two processes, one Lease', () => {
       const raw = lease().metadata.annotations?.[CONTROLLER_STATE];
       return raw ? (JSON.parse(raw) as { paused: boolean; pauseReason?: string }) : undefined;
     };
-    const [one, two] = await Promise.all([startReplica('c'), startReplica('d')]);
-    let leader: Replica | undefined;
+    const { leader, follower } = await electedPair('c', 'd');
     await until(
-      async () => {
-        for (const r of [one, two]) if ((await readyz(r)).leader === 'leader') leader = r;
-        return leader !== undefined;
-      },
-      10_000,
-      'a leader is elected',
-    );
-    const follower = leader === one ? two : one;
-    await until(
-      async () => (await readyz(follower)).leader === `follower (forwarding to ${leader!.name})`,
+      async () => (await readyz(follower)).leader === `follower (forwarding to ${leader.name})`,
       5000,
       'the follower knows where the leader is',
     );
@@ -336,13 +334,13 @@ describe('high availability: two processes, one Lease', () => {
     // 3 a.m.: the operator's pause lands on the follower and is forwarded to the leader.
     const paused = await call(follower, 'POST', 'pause', { reason: 'night incident' });
     assert.equal(paused.status, 200);
-    assert.equal(paused.headers.get('x-rollback-forwarded-to'), leader!.name);
+    assert.equal(paused.headers.get('x-rollback-forwarded-to'), leader.name);
     assert.equal(paused.body.paused.paused, true);
     await until(() => published()?.paused === true, 5000, 'the pause is published on the Lease');
     assert.equal(published()?.pauseReason, 'night incident');
 
-    leader!.child.kill('SIGKILL');
-    await leader!.exited;
+    leader.child.kill('SIGKILL');
+    await leader.exited;
     await until(
       async () => (await readyz(follower)).leader === 'leader',
       10_000,
