@@ -129,6 +129,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         retries: config.slack.retries,
         timeoutMs: config.slack.timeoutSeconds * 1000,
         baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
+        cluster: config.cluster.name,
         metrics,
         logger: logger.child({ component: 'slack' }),
         onSent: (jobId, entry) => late.controller?.runner.note(jobId, entry),
@@ -206,7 +207,7 @@ export async function startServer(
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
-  app.logger.info({ url }, 'listening');
+  app.logger.info({ url, cluster: app.controller.clusterName ?? null }, 'listening');
   let closing: Promise<void> | undefined;
   return {
     app,

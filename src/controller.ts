@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AlertPayload } from './alerts/payload-schema.js';
 import type { CompiledRule } from './config/compile-rules.js';
 import type { Config } from './config/schema.js';
+import { clusterDecision } from './decide/cluster-decision.js';
 import { decideAlert } from './decide/decide-alert.js';
 import type { Decision, DecisionKind } from './decide/decision.js';
 import type { Availability, Executor, Plan } from './executors/executor.js';
@@ -121,6 +122,11 @@ export class RollbackController {
     return this.ready && !this.closing;
   }
 
+  /** The cluster this controller serves (config `cluster.name` / ROLLBACK_CLUSTER_NAME), if set. */
+  get clusterName(): string | undefined {
+    return this.o.config.cluster.name;
+  }
+
   /** With leader election: "leader", "follower (forwarding to b)", ... (for /readyz). */
   get leaderCheck(): string | undefined {
     return this.o.leadership?.describe();
@@ -172,6 +178,7 @@ export class RollbackController {
       append: (records) => this.journal.append(records),
       rules: () => this.o.rules,
       policy: this.o.config.policy,
+      cluster: this.o.config.cluster,
       newId: this.newId,
     });
     result.decisions.forEach((d, i) => {
@@ -213,7 +220,9 @@ export class RollbackController {
     const now = this.now();
     return Promise.all(
       payload.alerts.map(async (alert) => {
-        const ad = decideAlert(alert, now, this.o.rules, this.o.config.policy, this.state);
+        const ad =
+          clusterDecision(alert, this.o.config.cluster) ??
+          decideAlert(alert, now, this.o.rules, this.o.config.policy, this.state);
         const d = ad.decision;
         const plan: DryRunPlan = { alertname: d.alertname, decision: d.decision, reason: d.reason };
         if (d.rule) plan.rule = d.rule;
@@ -275,6 +284,11 @@ export class RollbackController {
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
       ready: this.isReady,
       ...(this.o.leadership ? { leadership: this.o.leadership.status() } : {}),
+      cluster: {
+        name: this.o.config.cluster.name ?? null,
+        label: this.o.config.cluster.label,
+        requireLabel: this.o.config.cluster.requireLabel,
+      },
       paused: this.state.pause,
       circuit: {
         ...this.state.circuit,

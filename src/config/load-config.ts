@@ -1,6 +1,7 @@
 // Config from YAML text (or none): ${ENV} expansion, one zod schema, compiled rules. Returns every
 // problem with its path instead of stopping at the first, like `amtool check-config`.
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { clusterIdentity } from './cluster-identity.js';
 import { compileRules, type CompiledRule, type ConfigProblem } from './compile-rules.js';
 import { DEFAULT_RULES } from './default-rules.js';
 import { expandEnv } from './expand-env.js';
@@ -28,7 +29,7 @@ export function parseConfigObject(
   }
   const raw = parsed.data;
   const rules = raw.rules ?? configSchema.shape.rules.unwrap().parse(DEFAULT_RULES);
-  const config: Config = { ...raw, rules };
+  const config: Config = { ...raw, rules, cluster: clusterIdentity(raw.cluster, env, problems) };
   if (RANK[config.policy.approvalConfidence] > RANK[config.policy.autoRollbackConfidence]) {
     problems.push({
       path: 'policy.approvalConfidence',

@@ -61,8 +61,34 @@ export const policySchema = z.strictObject({
   optOutAnnotation: z.string().min(1).default('rollback-controller.io/disabled'),
 });
 
+/** Prometheus label names; `__` names are reserved for Prometheus itself. */
+const LABEL_NAME = /^(?!__)[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Which cluster this controller serves. Free text as alert labels are, but one printable word:
+ * a stray space or an empty value would silently never match the alerts' label.
+ */
+export const clusterNameSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[^\s\p{C}]+$/u, 'must be one word without spaces or control characters');
+
+export const clusterSchema = z.strictObject({
+  /** ROLLBACK_CLUSTER_NAME, when set, wins over this (see src/config/cluster-identity.ts). */
+  name: clusterNameSchema.optional(),
+  /** The alert label that names the cluster an alert is about. */
+  label: z
+    .string()
+    .regex(LABEL_NAME, 'must be a Prometheus label name (letters, digits, _; not starting __)')
+    .default('cluster'),
+  /** Refuse alerts that carry no cluster label at all (otherwise they are taken as ours). */
+  requireLabel: z.boolean().default(false),
+});
+
 export const configSchema = z.strictObject({
   rules: z.array(ruleSchema).optional(),
+  cluster: clusterSchema.prefault({}),
   policy: policySchema.prefault({}),
   queue: z
     .strictObject({
@@ -111,6 +137,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type RawConfig = z.output<typeof configSchema>;
 export type Rule = z.output<typeof ruleSchema>;
 export type Policy = z.output<typeof policySchema>;
+export type ClusterConfig = z.output<typeof clusterSchema>;
 export type TargetTemplate = z.output<typeof targetTemplateSchema>;
 export type ScriptAction = z.output<typeof scriptActionSchema>;
 /** Config after defaults: rules always present. */

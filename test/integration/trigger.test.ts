@@ -180,7 +180,7 @@ describe('POST /trigger errors change nothing', () => {
       JSON.stringify(payload([firing('CriticalErrorRate', 'api')], { version: '3' })),
       undefined,
       400,
-      /invalid Alertmanager webhook payload/,
+      /unsupported payload version "3": send the Alertmanager webhook payload \(version "4"\) or the Grafana/,
     ],
     [
       'missing alerts',
@@ -235,7 +235,7 @@ describe('POST /trigger errors change nothing', () => {
       const res = await post(body, type);
       assert.equal(res.status, status, JSON.stringify(res.body));
       assert.match(res.body.error, message);
-      if (status === 400 && /invalid Alertmanager/.test(res.body.error))
+      if (status === 400 && /invalid Alertmanager|unsupported payload/.test(res.body.error))
         assert.ok(Array.isArray(res.body.details) && res.body.details.length > 0);
       const jobs = await s.request('GET', 'jobs');
       assert.deepEqual(jobs.body.jobs, []);

@@ -27,12 +27,13 @@ export function mountTest(
       const parsed = parseDryRunBody(body, Date.now());
       if (!parsed.ok) {
         throw new InputError(
-          'invalid dry-run request: send {"alert_name": "...", "labels": {...}}, a form with alert_name and label.NAME fields, or an Alertmanager payload',
+          parsed.error ??
+            'invalid dry-run request: send {"alert_name": "...", "labels": {...}}, a form with alert_name and label.NAME fields, or an Alertmanager or Grafana webhook payload',
           parsed.issues,
         );
       }
       const plans = await ctl.dryRun(parsed.payload);
-      res.status(200).json({ dryRun: true, plans });
+      res.status(200).json({ dryRun: true, cluster: ctl.clusterName ?? null, plans });
     },
   );
 }
