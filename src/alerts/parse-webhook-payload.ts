@@ -6,8 +6,7 @@ import { grafanaPayloadSchema } from './grafana-payload-schema.js';
 import { payloadSchema, type AlertPayload } from './payload-schema.js';
 
 export type WebhookParse =
-  | { ok: true; payload: AlertPayload; sender: 'alertmanager' | 'grafana' }
-  | { ok: false; error: string; issues: z.core.$ZodIssue[] };
+  { ok: true; payload: AlertPayload } | { ok: false; error: string; issues: z.core.$ZodIssue[] };
 
 const EXPECTED =
   'send the Alertmanager webhook payload (version "4") or the Grafana webhook contact point\'s default payload (version "1")';
@@ -28,7 +27,7 @@ export function parseWebhookPayload(body: unknown): WebhookParse {
   if (version.data.version === '4') {
     const parsed = payloadSchema.safeParse(body);
     return parsed.success
-      ? { ok: true, payload: parsed.data, sender: 'alertmanager' }
+      ? { ok: true, payload: parsed.data }
       : {
           ok: false,
           error: 'invalid Alertmanager webhook payload (version "4")',
@@ -37,7 +36,7 @@ export function parseWebhookPayload(body: unknown): WebhookParse {
   }
   const parsed = grafanaPayloadSchema.safeParse(body);
   return parsed.success
-    ? { ok: true, payload: parsed.data, sender: 'grafana' }
+    ? { ok: true, payload: parsed.data }
     : {
         ok: false,
         error:
