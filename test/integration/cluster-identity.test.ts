@@ -59,7 +59,7 @@ describe('cluster identity in the running controller', () => {
     );
     await until(
       () => sink.messages.some((m) => /no automatic rollback/.test(m.body.text ?? '')),
-      5000,
+      10_000,
       'the notify_only message',
     );
     await until(() => sink.messages.some((m) => /Rollback started/.test(m.body.text ?? '')));
