@@ -33,9 +33,12 @@ function walk(a: unknown, b: unknown, path: string, out: FieldChange[], inContai
     }
     return;
   }
-  if (isObject(a) && isObject(b)) {
-    for (const k of union(Object.keys(a), Object.keys(b))) {
-      walk(a[k], b[k], join(path, k), out, inContainer);
+  if ((isObject(a) || a === undefined) && (isObject(b) || b === undefined)) {
+    // Down to the leaves, also into a map added or removed as a whole.
+    const x = a ?? {};
+    const y = b ?? {};
+    for (const k of union(Object.keys(x), Object.keys(y))) {
+      walk(x[k], y[k], join(path, k), out, inContainer);
     }
     return;
   }
