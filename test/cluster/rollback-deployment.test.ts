@@ -5,6 +5,7 @@
 // older than policy.maxRevisionAgeSeconds. The audit log is the judge of what was written.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { InvalidError, isPatchNotApplicable } from '../../src/executors/kubernetes/kube-errors.js';
 import { rolloutStatus } from '../../src/executors/kubernetes/rollout-status.js';
 import type { Workload } from '../../src/executors/kubernetes/kube-types.js';
 import { alert, payload } from '../support/alerts.js';
@@ -242,6 +243,33 @@ describe('Deployment rollbacks on the real control plane (issue 12)', () => {
     } finally {
       await held.close();
     }
+  });
+
+  test('422s are told apart by their Status causes: a failed JSON patch test vs a validation error', async () => {
+    const ns = 'rb-statuses';
+    await cluster.createNamespace(ns);
+    await cluster.createWorkload('Deployment', ns, 'test-web', { image: 'test-web:v1' });
+    const path = `/apis/apps/v1/namespaces/${ns}/deployments/test-web`;
+    const json = 'application/json-patch+json';
+    const stale = await cluster.http.call(
+      'PATCH',
+      path,
+      [{ op: 'test', path: '/metadata/resourceVersion', value: '1' }],
+      json,
+    );
+    const invalid = await cluster.http.call(
+      'PATCH',
+      path,
+      [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: '' }],
+      json,
+    );
+    const asError = (r: { status: number; body: any }) =>
+      new InvalidError(r.body.message, r.status, r.body.reason, r.body.details?.causes ?? []);
+    assert.equal(stale.status, 422, JSON.stringify(stale.body));
+    assert.equal(invalid.status, 422, JSON.stringify(invalid.body));
+    assert.equal(isPatchNotApplicable(asError(stale)), true, JSON.stringify(stale.body));
+    assert.equal(isPatchNotApplicable(asError(invalid)), false, JSON.stringify(invalid.body));
+    assert.match(invalid.body.message, /test-web/, 'the message names a "test-" object');
   });
 
   test('policy.maxRevisionAgeSeconds: a revision current for longer is not blamed (job and dry run)', async () => {
