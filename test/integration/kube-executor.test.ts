@@ -192,6 +192,48 @@ describe('skips', () => {
     assert.equal(image(fake.get('Deployment', ref.namespace, ref.name)), 'registry.example/web:v3');
   });
 
+  test('moved on: a manual undo after the alert started brings back a reused ReplicaSet → skipped', async () => {
+    const ref = await deployedTwice();
+    const startsAt = new Date().toISOString();
+    // Server times have 1 s resolution: the undo lands in a later second than the alert start.
+    const later = Date.parse(startsAt) + 1000;
+    while (Date.now() <= later) await new Promise((r) => setTimeout(r, 20));
+    const url = `${fake.url}/apis/apps/v1/namespaces/${ref.namespace}/deployments/${ref.name}?fieldManager=kubectl-rollout`;
+    const undo = await fetch(url, {
+      method: 'PATCH',
+      headers: {
+        'content-type': 'application/strategic-merge-patch+json',
+        authorization: `Bearer ${fakeKubeToken}`,
+      },
+      body: JSON.stringify({
+        spec: {
+          template: { spec: { containers: [{ name: 'web', image: 'registry.example/web:v1' }] } },
+        },
+      }),
+    });
+    assert.equal(undo.status, 200, await undo.text());
+    await fake.settle();
+    const v1 = fake
+      .list('ReplicaSet', ref.namespace)
+      .find((rs) => rs.spec.template.spec.containers[0].image === 'registry.example/web:v1');
+    assert.equal(v1.metadata.annotations['deployment.kubernetes.io/revision'], '3');
+    assert.ok(
+      Date.parse(v1.metadata.creationTimestamp) < Date.parse(startsAt),
+      'created before the alert',
+    );
+
+    const base = makeJob(ref);
+    const job = await pinned(executor, { ...base, alert: { ...base.alert, startsAt } });
+    assert.equal(job.fromRevision, 3);
+    const result = await executor.execute(job, makeContext().ctx);
+    assert.equal(result.outcome, 'skipped');
+    assert.match(
+      result.reason,
+      /^workload moved on: revision 3 became current at \S+, after the alert started at \S+ \(ReplicaSet \S+ reused; pod template last written by kubectl-rollout at \S+\)$/,
+    );
+    assert.equal(image(fake.get('Deployment', ref.namespace, ref.name)), 'registry.example/web:v1');
+  });
+
   test('opt-out annotation', async () => {
     const ref = await deployedTwice({ annotations: { 'rollback-controller.io/disabled': 'true' } });
     const result = await executor.execute(await pinned(executor, makeJob(ref)), makeContext().ctx);
