@@ -66,9 +66,18 @@ export class ControllerState implements PolicyView {
   }
 
   rollbacksSince(sinceMs: number): number {
+    return this.countSince(sinceMs, false);
+  }
+
+  actedSince(sinceMs: number): number {
+    return this.countSince(sinceMs, true);
+  }
+
+  private countSince(sinceMs: number, actedOnly: boolean): number {
     const from = Math.max(sinceMs, this.circuit.resetAt);
     let n = 0;
     for (const job of this.jobs.values()) {
+      if (actedOnly && !job.actedAt) continue;
       const at = countedAt(job);
       if (at !== undefined && at >= from) n++;
     }

@@ -82,6 +82,50 @@ describe('circuit breaker counts only rollbacks that acted', () => {
     }
   });
 
+  test('a burst: three still pending hold the fourth back without opening the circuit', async () => {
+    const exec = new SkippingExecutor();
+    let release: () => void = () => undefined;
+    exec.gate = new Promise<void>((r) => (release = r));
+    class GatedSkip extends SkippingExecutor {
+      override async execute(): Promise<ExecutionResult> {
+        await exec.gate;
+        return super.execute();
+      }
+    }
+    const s = await startTestServer({
+      configText: CONFIG,
+      executors: { kubernetes: new GatedSkip() },
+    });
+    try {
+      const ids: string[] = [];
+      for (const service of ['svc-1', 'svc-2', 'svc-3']) {
+        const d = await decide(s, service);
+        assert.equal(d.decision, 'queued');
+        ids.push(d.jobId!);
+      }
+      const fourth = await s.request(
+        'POST',
+        'trigger',
+        payload([firing('CriticalErrorRate', 'svc-4', { fingerprint: 'fp-burst-4' })]),
+      );
+      assert.equal(fourth.body.decisions[0].decision, 'circuit_open');
+      assert.match(fourth.body.decisions[0].reason, /not acted yet/);
+      assert.equal((await s.request('GET', 'status')).body.circuit.open, false);
+      release();
+      for (const id of ids) assert.equal((await finished(s, id)).outcome, 'skipped');
+      // Re-sent by Alertmanager: decided again, and nothing that acted is in the way now.
+      const again = await s.request(
+        'POST',
+        'trigger',
+        payload([firing('CriticalErrorRate', 'svc-4', { fingerprint: 'fp-burst-4' })]),
+      );
+      assert.equal(again.body.decisions[0].decision, 'queued');
+    } finally {
+      release();
+      await s.close();
+    }
+  });
+
   test('three that acted do open it', async () => {
     const s = await startTestServer({
       configText: CONFIG,
@@ -93,7 +137,26 @@ describe('circuit breaker counts only rollbacks that acted', () => {
         assert.equal(d.decision, 'queued');
         assert.ok((await finished(s, d.jobId!)).actedAt);
       }
-      assert.equal((await decide(s, 'svc-4')).decision, 'circuit_open');
+      const fourth = await s.request(
+        'POST',
+        'trigger',
+        payload([firing('CriticalErrorRate', 'svc-4', { fingerprint: 'fp-acted-4' })]),
+      );
+      assert.equal(fourth.body.decisions[0].decision, 'circuit_open');
+      assert.match(
+        fourth.body.decisions[0].reason,
+        /^circuit breaker opened: 3 rollbacks in the last 600s/,
+      );
+      assert.equal((await s.request('GET', 'status')).body.circuit.open, true);
+      assert.match(await (await fetch(`${s.url}/metrics`)).text(), /^rollback_circuit_open 1$/m);
+      // circuit_open is not final: the same instance is decided again after resume.
+      assert.equal((await s.request('POST', 'resume')).status, 200);
+      const again = await s.request(
+        'POST',
+        'trigger',
+        payload([firing('CriticalErrorRate', 'svc-4', { fingerprint: 'fp-acted-4' })]),
+      );
+      assert.equal(again.body.decisions[0].decision, 'queued');
     } finally {
       await s.close();
     }
