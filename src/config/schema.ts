@@ -59,6 +59,11 @@ export const policySchema = z.strictObject({
     .array(z.string().min(1))
     .default(['kube-system', 'kube-public', 'kube-node-lease']),
   optOutAnnotation: z.string().min(1).default('rollback-controller.io/disabled'),
+  /**
+   * Only blame a recent change: a revision current for longer than this when the alert started is
+   * not rolled back. 0 = no limit.
+   */
+  maxRevisionAgeSeconds: z.number().int().nonnegative().default(86_400),
 });
 
 /** Prometheus label names; `__` names are reserved for Prometheus itself. */

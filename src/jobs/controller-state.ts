@@ -66,9 +66,18 @@ export class ControllerState implements PolicyView {
   }
 
   rollbacksSince(sinceMs: number): number {
+    return this.countSince(sinceMs, false);
+  }
+
+  actedSince(sinceMs: number): number {
+    return this.countSince(sinceMs, true);
+  }
+
+  private countSince(sinceMs: number, actedOnly: boolean): number {
     const from = Math.max(sinceMs, this.circuit.resetAt);
     let n = 0;
     for (const job of this.jobs.values()) {
+      if (actedOnly && !job.actedAt) continue;
       const at = countedAt(job);
       if (at !== undefined && at >= from) n++;
     }
@@ -257,8 +266,16 @@ export class ControllerState implements PolicyView {
   }
 }
 
-/** When a job counted as a rollback for the circuit breaker: queued automatically or approved. */
+/**
+ * When a job counts as a rollback for the circuit breaker (SPEC, Policy: only rollbacks that
+ * acted, a patch applied or a script started). A job that may still act (queued, running, or
+ * approved) counts from when it was let through, so a burst of alerts cannot slip past the breaker
+ * before any of them acts; once it ends without acting (skipped, failed before acting, expired)
+ * it no longer counts.
+ */
 function countedAt(job: Job): number | undefined {
+  if (job.actedAt) return Date.parse(job.actedAt);
+  if (job.state !== 'queued' && job.state !== 'running') return undefined;
   if (job.approval)
     return job.approval.approvedAt ? Date.parse(job.approval.approvedAt) : undefined;
   return Date.parse(job.createdAt);

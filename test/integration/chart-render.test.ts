@@ -315,6 +315,7 @@ describe('helm lint', () => {
     const output = result.stdout + result.stderr;
     assert.match(output, /\/replicaCount/);
     assert.match(output, /\/config\/rules\/0\/confidence/);
+    assert.match(output, /\/config\/policy\/maxRevisionAgeSeconds/);
   });
 
   test('rejects an unknown top-level key (a typo would otherwise be ignored)', async () => {
@@ -591,6 +592,7 @@ describe('helm template with every option enabled', () => {
       ['CriticalErrorRate', 'CheckoutLatencyHigh', 'LegacyBatchBroken'],
     );
     assert.equal(config.policy.cooldownSeconds, 900);
+    assert.equal(config.policy.maxRevisionAgeSeconds, 3600);
     assert.deepEqual(config.policy.allowedNamespaces, ['shop', 'payments']);
   });
 });

@@ -34,6 +34,7 @@ const BAD = `rules:
     matchers: ['severity']
 policy:
   circuitBreaker: { maxRollbacks: 0 }
+  maxRevisionAgeSeconds: -1
 `;
 
 describe('check-config', () => {
@@ -53,6 +54,7 @@ describe('check-config', () => {
       'rules.0.trigger',
       'rules.0.confidence',
       'policy.circuitBreaker.maxRollbacks',
+      'policy.maxRevisionAgeSeconds',
     ]) {
       assert.match(r.stdout, new RegExp(`^  ${path.replace(/\./g, '\\.')}: `, 'm'));
     }

@@ -2,7 +2,7 @@
 // the job's own deadline), against the fake API server.
 import { after, before, describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
+import { fakeKubeToken, startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { executorFor, makeContext, makeJob, pinned } from './kube-executor-helpers.js';
 import type { Executor } from '../../src/executors/executor.js';
 import type { WorkloadRef } from '../../src/jobs/job.js';
@@ -81,6 +81,37 @@ for (const kind of ['StatefulSet', 'DaemonSet'] as const) {
             e.involvedObject?.name === ref.name && e.reason === 'RollbackTriggered',
         ),
       );
+    });
+
+    test('updateStrategy OnDelete: the plan says so; patched, then succeeded with that note', async () => {
+      const ref = await deployedTwice();
+      const plural = kind === 'StatefulSet' ? 'statefulsets' : 'daemonsets';
+      const res = await fetch(
+        `${fake.url}/apis/apps/v1/namespaces/${ref.namespace}/${plural}/${ref.name}`,
+        {
+          method: 'PATCH',
+          headers: {
+            'content-type': 'application/merge-patch+json',
+            authorization: `Bearer ${fakeKubeToken}`,
+          },
+          body: JSON.stringify({
+            spec: { updateStrategy: { type: 'OnDelete', rollingUpdate: null } },
+          }),
+        },
+      );
+      assert.equal(res.status, 200, await res.text());
+      await fake.settle();
+      const job = await pinned(executor, makeJob(ref));
+      const plan = await executor.plan(job);
+      assert.equal(plan.action, 'rollback', plan.reason);
+      assert.match(plan.reason, new RegExp(`the ${kind} uses updateStrategy OnDelete`));
+      const result = await executor.execute(job, makeContext().ctx);
+      assert.equal(result.outcome, 'succeeded', result.reason);
+      assert.match(
+        result.reason,
+        /updateStrategy OnDelete: the template is patched, and pods change only when they are deleted/,
+      );
+      assert.equal(image(fake.get(kind, ref.namespace, ref.name)), v1);
     });
 
     test('moved on after pinning → skipped', async () => {
