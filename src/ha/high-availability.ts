@@ -88,7 +88,13 @@ export class HighAvailability implements ReplicaLeadership {
   private adopted = 0;
   private readonly ha: ReturnType<typeof createHaKubeClient>;
   /** The last leader address checked, and the verdict. */
-  private checked?: { holder: string; url: string; signature?: string; at: number; check?: LeaderCheck };
+  private checked?: {
+    holder: string;
+    url: string;
+    signature?: string;
+    at: number;
+    check?: LeaderCheck;
+  };
 
   constructor(private readonly o: HighAvailabilityOptions) {
     this.now = o.now ?? Date.now;

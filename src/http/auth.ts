@@ -9,11 +9,7 @@
 // make rollbacks happen, so they take the operator's only; pause is the safe direction and takes
 // either.
 import type { Request, RequestHandler, Response } from 'express';
-import {
-  createForwardVerifier,
-  FORWARD_SIGNATURE_HEADER,
-  sha256Hex,
-} from './forward-signature.js';
+import { createForwardVerifier, FORWARD_SIGNATURE_HEADER, sha256Hex } from './forward-signature.js';
 import { replicaKey, type ReplicaKey } from './replica-key.js';
 import { safeEqual } from './safe-equal.js';
 
@@ -88,9 +84,7 @@ export function createAuth(creds: Credentials, o: { now?: () => number } = {}): 
   };
 
   /** The caller, or undefined after answering for it. */
-  const identify: (
-    ...a: Parameters<RequestHandler>
-  ) => Principal | undefined = (req, res) => {
+  const identify: (...a: Parameters<RequestHandler>) => Principal | undefined = (req, res) => {
     if (creds.webhookSecret === undefined || !verifyForward) {
       res.status(503).json({
         error:

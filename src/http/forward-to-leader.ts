@@ -15,7 +15,11 @@
 // record (a forward that timed out after delivery) is answered `duplicate` (fingerprint +
 // startsAt), so it is never acted on twice. A request that already was forwarded is never
 // forwarded again: leadership moved between two replicas' views, and a retry sorts it out.
-import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import {
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import type { LeaderRoute } from '../ha/replica-leadership.js';

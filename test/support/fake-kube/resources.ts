@@ -92,6 +92,17 @@ export const resourceTypes: ResourceType[] = [
     namespaced: true,
     shortNames: ['ev'],
   },
+  // Only as records: the HA tests create a replica's Pod with its address (status included, since
+  // no kubelet here would fill it in); nothing schedules or runs them.
+  {
+    group: '',
+    version: 'v1',
+    name: 'pods',
+    singularName: 'pod',
+    kind: 'Pod',
+    namespaced: true,
+    shortNames: ['po'],
+  },
   {
     group: 'coordination.k8s.io',
     version: 'v1',
