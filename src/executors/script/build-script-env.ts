@@ -24,12 +24,16 @@ export function labelEnvName(label: string): string {
 /** Kubernetes-style names never contain NUL; alert label values might, and execve cannot pass them. */
 const hasNul = (value: string): boolean => value.includes('\0');
 
+/**
+ * The workload the script acts on: only the job's target, which the policy validated (a real
+ * Kubernetes name, an allowed namespace). Without one these are empty: labels that did not
+ * validate never pose as a target (they are still there, raw, as ROLLBACK_LABEL_*).
+ */
 export function scriptTarget(job: Job): { kind: string; namespace: string; name: string } {
-  const labels = job.alert.labels;
   return {
-    kind: job.target?.kind ?? (labels.kind || 'Deployment'),
-    namespace: job.target?.namespace ?? labels.namespace ?? '',
-    name: job.target?.name ?? (labels.deployment || labels.service || ''),
+    kind: job.target?.kind ?? '',
+    namespace: job.target?.namespace ?? '',
+    name: job.target?.name ?? '',
   };
 }
 
