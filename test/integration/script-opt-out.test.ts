@@ -80,9 +80,9 @@ describe('script jobs and the workload they name', () => {
         .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
     );
     assert.equal(env['ROLLBACK_TARGET'], '');
-    assert.equal(env['ROLLBACK_NAMESPACE'], '');
+    assert.equal(env['ROLLBACK_NAMESPACE'], 'shop', 'a valid, allowed namespace is kept');
     assert.equal(env['ROLLBACK_LABEL_DEPLOYMENT'], hostile, 'still there, named as a raw label');
     const doc = JSON.parse(readFileSync(join(out, 'alert.json'), 'utf8'));
-    assert.deepEqual(doc.target, { kind: '', namespace: '', name: '' });
+    assert.deepEqual(doc.target, { kind: '', namespace: 'shop', name: '' });
   });
 });

@@ -85,7 +85,7 @@ describe('buildScriptEnv', () => {
     {
       name: 'unvalidated labels',
       labels: { alertname: 'A', namespace: 'prod', deployment: 'api', service: 'svc' },
-      expected: ['', '', ''],
+      expected: ['', 'prod', ''],
     },
     {
       name: 'hostile labels',
@@ -98,6 +98,11 @@ describe('buildScriptEnv', () => {
       expected: ['', '', ''],
     },
     { name: 'nothing known', labels: { alertname: 'A' }, expected: ['', '', ''] },
+    {
+      name: 'a namespace label that is no namespace',
+      labels: { alertname: 'A', namespace: 'Prod ' },
+      expected: ['', '', ''],
+    },
   ];
   for (const c of targets) {
     test(`target: ${c.name}`, () => {
