@@ -317,6 +317,7 @@ describe('helm lint', () => {
     const output = result.stdout + result.stderr;
     assert.match(output, /\/replicaCount/);
     assert.match(output, /\/config\/rules\/0\/confidence/);
+    assert.match(output, /\/config\/policy\/deniedNamespaces\/0/);
   });
 
   test('rejects an unknown top-level key (a typo would otherwise be ignored)', async () => {
