@@ -101,10 +101,16 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ...(o.logDestination ? { destination: o.logDestination } : {}),
   });
   const metrics = createMetrics();
+  const auth = createAuth(credentials);
   // High availability (ROLLBACK_LEADER_ELECTION=true): src/ha/high-availability.ts.
   let ha: ReturnType<typeof highAvailabilityFromEnv>;
   try {
-    ha = highAvailabilityFromEnv(env, { config, logger, ...(o.now ? { now: o.now } : {}) });
+    ha = highAvailabilityFromEnv(env, {
+      config,
+      logger,
+      ...(auth.key ? { key: auth.key } : {}),
+      ...(o.now ? { now: o.now } : {}),
+    });
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
@@ -163,10 +169,14 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     logger.warn(
       'ROLLBACK_WEBHOOK_SECRET is not set: protected routes answer 503 until it is (set it or ROLLBACK_WEBHOOK_SECRET_FILE)',
     );
+  } else if (!credentials.operatorSecret) {
+    logger.warn(
+      'ROLLBACK_OPERATOR_SECRET is not set: approve and resume answer 503 until it is (set it or ROLLBACK_OPERATOR_SECRET_FILE); pause works with either credential',
+    );
   }
   const http = createHttpApp({
     controller,
-    auth: createAuth(() => credentials),
+    auth,
     metrics,
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,

@@ -1,6 +1,7 @@
 // The one source of configuration types. Every default lives here so `check-config`, the
 // server and the chart's values all agree.
 import { z } from 'zod';
+import { namespaceGlobSchema } from './namespace-glob.js';
 
 export const confidenceSchema = z.enum(['low', 'medium', 'high']);
 export type Confidence = z.infer<typeof confidenceSchema>;
@@ -54,9 +55,9 @@ export const policySchema = z.strictObject({
       windowSeconds: z.number().positive().default(600),
     })
     .prefault({}),
-  allowedNamespaces: z.array(z.string().min(1)).default(['*']),
+  allowedNamespaces: z.array(namespaceGlobSchema).default(['*']),
   deniedNamespaces: z
-    .array(z.string().min(1))
+    .array(namespaceGlobSchema)
     .default(['kube-system', 'kube-public', 'kube-node-lease']),
   optOutAnnotation: z.string().min(1).default('rollback-controller.io/disabled'),
   /**

@@ -66,6 +66,51 @@ describe('check-config', () => {
     assert.match(r.stdout, /slack\.channel: environment variable NOT_SET_ANYWHERE is not set/);
   });
 
+  test('namespace globs no namespace can match fail (a deny list that never denies fails open)', () => {
+    const r = cli([
+      'check-config',
+      file(
+        'globs.yaml',
+        [
+          'policy:',
+          "  deniedNamespaces: ['Kube-System', 'prod ', '-tmp', 'kube-*']",
+          "  allowedNamespaces: ['team-*', 'shop_2']",
+        ].join('\n'),
+      ),
+    ]);
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(
+      r.stdout,
+      /^ {2}policy\.deniedNamespaces\.0: "Kube-System" can never match.*lower case/m,
+    );
+    assert.match(r.stdout, /^ {2}policy\.deniedNamespaces\.1: "prod " can never match/m);
+    assert.match(r.stdout, /^ {2}policy\.deniedNamespaces\.2: "-tmp" can never match/m);
+    assert.match(r.stdout, /^ {2}policy\.allowedNamespaces\.1: "shop_2" can never match/m);
+    assert.doesNotMatch(r.stdout, /deniedNamespaces\.3|allowedNamespaces\.0/);
+  });
+
+  test('a matcher regex with nested quantifiers passes with a warning that names it', () => {
+    const r = cli([
+      'check-config',
+      file(
+        'nested.yaml',
+        [
+          'rules:',
+          '  - alert: CriticalErrorRate',
+          '    trigger: error_rate_threshold',
+          '    confidence: high',
+          '    matchers: [\'severity="critical"\', \'service=~"(a+)+b"\']',
+        ].join('\n'),
+      ),
+    ]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /SUCCESS/);
+    assert.match(
+      r.stdout,
+      /^Warnings:\n {2}rules\.0\.matchers\.1: nested quantifier in "\(a\+\)\+b"/m,
+    );
+  });
+
   test('an unreadable file and a missing argument are errors', () => {
     assert.equal(cli(['check-config', join(dir, 'missing.yaml')]).status, 1);
     assert.equal(cli(['check-config']).status, 2);

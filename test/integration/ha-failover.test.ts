@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { firing, payload } from '../support/alerts.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
-import { basic, SECRET } from '../support/server.js';
+import { basic, OPERATOR_SECRET, SECRET } from '../support/server.js';
 import { until } from '../support/until.js';
 
 const NS = 'shop';
@@ -50,7 +50,11 @@ async function call(
   const full = path.startsWith('/') ? `${r.url}${path}` : `${r.url}/api/admin/rollback/${path}`;
   const res = await fetch(full, {
     method,
-    headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      // Resume is a human's: the operator's credentials (pause takes Alertmanager's too).
+      authorization: path === 'resume' ? basic('operator', OPERATOR_SECRET) : auth.authorization,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   return { status: res.status, body: await res.json(), headers: res.headers };
@@ -101,6 +105,18 @@ describe('high availability: two processes, one Lease', () => {
   let passed = 0;
 
   async function startReplica(name: string): Promise<Replica> {
+    // The replica's Pod, as the API server reports it: followers forward only to the holder's own
+    // pod address.
+    const pod = await fetch(`${fake.url}/api/v1/namespaces/rollback-system/pods`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        metadata: { name },
+        spec: { containers: [{ name: 'controller', image: 'rollback-controller' }] },
+        status: { phase: 'Running', podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] },
+      }),
+    });
+    assert.equal(pod.status, 201, await pod.text());
     const port = await freePort();
     const output: string[] = [];
     const child = spawn(process.execPath, ['--import', 'tsx', resolve('src/main.ts')], {
@@ -111,6 +127,7 @@ describe('high availability: two processes, one Lease', () => {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'info',
         ROLLBACK_WEBHOOK_SECRET: SECRET,
+        ROLLBACK_OPERATOR_SECRET: OPERATOR_SECRET,
         ROLLBACK_DATA_DIR: join(dir, `data-${name}`),
         ROLLBACK_CONFIG: join(dir, 'config.yaml'),
         KUBECONFIG: fake.kubeconfigPath,
@@ -199,7 +216,10 @@ describe('high availability: two processes, one Lease', () => {
 
     // Both replicas are Ready (rollouts and PodDisruptionBudgets work); the follower forwards.
     await until(
-      async () => (await readyz(follower)).leader === `follower (forwarding to ${leader.name})`,
+      async () =>
+        (await readyz(follower)).leader === 'follower' &&
+        (await call(follower, 'GET', 'status')).headers.get('x-rollback-forwarded-to') ===
+          leader.name,
       5000,
       'the follower knows where the leader is',
     );
@@ -326,7 +346,10 @@ describe('high availability: two processes, one Lease', () => {
     };
     const { leader, follower } = await electedPair('c', 'd');
     await until(
-      async () => (await readyz(follower)).leader === `follower (forwarding to ${leader.name})`,
+      async () =>
+        (await readyz(follower)).leader === 'follower' &&
+        (await call(follower, 'GET', 'status')).headers.get('x-rollback-forwarded-to') ===
+          leader.name,
       5000,
       'the follower knows where the leader is',
     );

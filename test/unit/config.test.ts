@@ -36,13 +36,13 @@ describe('config', () => {
 
   test('${ENV} references expand inside values only; $${ escapes', () => {
     const r = parseConfigText(
-      'slack:\n  channel: "${CHANNEL}"\n  username: "$${NOT_EXPANDED}"\npolicy:\n  allowedNamespaces: ["${NS}"]\n',
-      { CHANNEL: '#deploys', NS: 'shop: [injected]' },
+      'slack:\n  channel: "${CHANNEL}"\n  username: "$${NOT_EXPANDED}"\n  iconEmoji: "${EMOJI}"\n',
+      { CHANNEL: '#deploys', EMOJI: ':x: [injected]' },
     );
     assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
     assert.equal(r.config.slack.channel, '#deploys');
     assert.equal(r.config.slack.username, '${NOT_EXPANDED}');
-    assert.deepEqual(r.config.policy.allowedNamespaces, ['shop: [injected]']);
+    assert.equal(r.config.slack.iconEmoji, ':x: [injected]');
   });
 
   test('every problem is listed with its path', () => {

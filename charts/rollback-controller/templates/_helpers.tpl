@@ -94,19 +94,31 @@ workload template back, and record an Event on it.
 {{- end }}
 
 {{/*
-The webhook secret: the value given, else the one already in the cluster (so upgrades keep it),
-else a new random one.
+A chart-managed secret value: the one given, else the one already in the cluster (helm `lookup`,
+so upgrades keep it), else a new random one. Called with (list $ valueGiven key).
 */}}
-{{- define "rollback-controller.webhookSecret" -}}
-{{- if .Values.secret.webhookSecret }}
-{{- .Values.secret.webhookSecret }}
+{{- define "rollback-controller.keptSecret" -}}
+{{- $root := index . 0 }}
+{{- $given := index . 1 }}
+{{- $key := index . 2 }}
+{{- if $given }}
+{{- $given }}
 {{- else }}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "rollback-controller.fullname" .) }}
-{{- $key := .Values.secret.keys.webhookSecret }}
+{{- $existing := lookup "v1" "Secret" $root.Release.Namespace (include "rollback-controller.fullname" $root) }}
 {{- if and $existing $existing.data (hasKey $existing.data $key) }}
 {{- index $existing.data $key | b64dec }}
 {{- else }}
 {{- randAlphaNum 40 }}
 {{- end }}
 {{- end }}
+{{- end }}
+
+{{/* The webhook secret (Alertmanager's credential). */}}
+{{- define "rollback-controller.webhookSecret" -}}
+{{- include "rollback-controller.keptSecret" (list . .Values.secret.webhookSecret .Values.secret.keys.webhookSecret) }}
+{{- end }}
+
+{{/* The operator secret (a human's credential for approve and resume). */}}
+{{- define "rollback-controller.operatorSecret" -}}
+{{- include "rollback-controller.keptSecret" (list . .Values.secret.operatorSecret .Values.secret.keys.operatorSecret) }}
 {{- end }}

@@ -12,20 +12,20 @@ export function mountHealth(router: Router, ctl: RollbackController, metrics: Me
   // forward them to the leader. Leadership is reported, not a condition: a follower that is never
   // Ready stalls the controller's own rollouts and a PodDisruptionBudget. A missing cluster is
   // reported, not fatal: dropping out of the Service would make Alertmanager lose notifications.
+  // Unauthenticated, so terse: fixed words only, no replica names, no error text (those are on the
+  // authenticated GET /status).
   router.get('/readyz', route('readyz'), async (_req, res) => {
     const executors = await ctl.executorStatus();
     const journalOk = ctl.journal.lastError === undefined;
     const ready = ctl.isReady && journalOk;
+    const leader = ctl.leaderCheck;
     res.status(ready ? 200 : 503).json({
       ready,
       checks: {
-        ...(ctl.leaderCheck !== undefined ? { leader: ctl.leaderCheck } : {}),
-        journal: journalOk ? 'ok' : ctl.journal.lastError,
+        ...(leader !== undefined ? { leader: leader === 'leader' ? 'leader' : 'follower' } : {}),
+        journal: journalOk ? 'ok' : 'failing',
         ...Object.fromEntries(
-          Object.entries(executors).map(([k, v]) => [
-            k,
-            v.available ? 'available' : `unavailable: ${v.reason ?? 'unknown'}`,
-          ]),
+          Object.entries(executors).map(([k, v]) => [k, v.available ? 'available' : 'unavailable']),
         ),
       },
     });

@@ -1,6 +1,7 @@
 // POST /test: the dry run. Same decision path as /trigger, no journal, no queue, no Slack.
 import express, { type RequestHandler, type Router } from 'express';
 import { formToShortForm, parseDryRunBody } from '../../alerts/dry-run-payload.js';
+import { checkForwardedBody } from '../auth.js';
 import { requireContentType } from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
 import { InputError } from '../../jobs/errors.js';
@@ -11,7 +12,12 @@ export function mountTest(
   json: RequestHandler,
   limit: number,
 ): void {
-  const form = express.urlencoded({ extended: false, limit, parameterLimit: 200 });
+  const form = express.urlencoded({
+    extended: false,
+    limit,
+    parameterLimit: 200,
+    verify: checkForwardedBody,
+  });
   router.post(
     '/test',
     requireContentType(
