@@ -13,6 +13,7 @@ import { defaultExecutors } from './executors/default-executors.js';
 import { highAvailabilityFromEnv } from './ha/high-availability-from-env.js';
 import type { Executor } from './executors/executor.js';
 import { createAuth, type Credentials } from './http/auth.js';
+import { authSummary } from './http/auth-summary.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { lockDataDir } from './jobs/data-dir-lock.js';
 import type { ExecutorName } from './jobs/job.js';
@@ -166,6 +167,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   const http = createHttpApp({
     controller,
     auth: createAuth(() => credentials),
+    authSummary: () => authSummary(credentials),
     metrics,
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,

@@ -46,7 +46,8 @@ export interface DryRunPlan {
   rule?: string;
   trigger?: string;
   confidence?: string;
-  decision: DecisionKind;
+  /** `executor_unavailable` (dry run only): `/trigger` would queue a job that cannot run. */
+  decision: DecisionKind | 'executor_unavailable';
   reason: string;
   target?: Decision['target'];
   script?: { path: string; args: string[] };
@@ -238,7 +239,7 @@ export class RollbackController {
             reason: `the ${job.executor} executor is not configured`,
             serverDryRun: false,
           };
-          return plan;
+          return unavailablePlan(plan, job.executor);
         }
         const p = await executor.plan(job);
         if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
@@ -249,7 +250,7 @@ export class RollbackController {
           reason: p.reason,
           serverDryRun: p.serverDryRun ?? false,
         };
-        return plan;
+        return p.action === 'unavailable' ? unavailablePlan(plan, job.executor) : plan;
       }),
     );
   }
@@ -376,4 +377,15 @@ export class RollbackController {
     await this.o.notifier.flush(3000);
     await this.journal.close();
   }
+}
+
+/** A dry run never claims `queued` for a job its executor could not run (SPEC, POST /test). */
+function unavailablePlan(plan: DryRunPlan, executor: string): DryRunPlan {
+  if (plan.decision !== 'queued') return plan;
+  const why = plan.execution?.reason ?? 'unknown';
+  return {
+    ...plan,
+    decision: 'executor_unavailable',
+    reason: `${plan.reason}; but the ${executor} executor is unavailable (${why}), so the job would fail`,
+  };
 }

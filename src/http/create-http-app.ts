@@ -7,6 +7,7 @@ import type { RollbackController } from '../controller.js';
 import type { ReplicaLeadership } from '../ha/replica-leadership.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Auth } from './auth.js';
+import type { AuthSummary } from './auth-summary.js';
 import { errorHandler } from './error-handler.js';
 import { forwardToLeader } from './forward-to-leader.js';
 import { labelRoute } from './route-label.js';
@@ -23,6 +24,8 @@ const OPERATOR_ROUTES: ReadonlySet<string> = new Set(['approve', 'pause', 'resum
 export function createHttpApp(o: {
   controller: RollbackController;
   auth: Auth;
+  /** Which secrets are configured, for /readyz and /status. */
+  authSummary?: () => AuthSummary;
   metrics: Metrics;
   logger: Logger;
   bodyLimitBytes: number;
@@ -85,10 +88,10 @@ export function createHttpApp(o: {
   }
   mountTrigger(api, o.controller, json);
   mountTest(api, o.controller, json, o.bodyLimitBytes);
-  mountJobRoutes(api, o.controller, json, o.auth.operator);
+  mountJobRoutes(api, o.controller, json, o.auth.operator, o.authSummary);
 
   const health = Router();
-  mountHealth(health, o.controller, o.metrics);
+  mountHealth(health, o.controller, o.metrics, o.authSummary);
   app.use(health);
   for (const prefix of PREFIXES) app.use(prefix, api);
   app.use((_req, res) => {

@@ -219,6 +219,13 @@ describe('POST /trigger errors change nothing', () => {
     ],
     ['a JSON array', '[]', undefined, 400, /invalid/],
     ['form body', 'version=4', 'application/x-www-form-urlencoded', 415, /application\/json/],
+    [
+      'JSON sent as a form (curl -d without -H)',
+      JSON.stringify(payload([firing('CriticalErrorRate', 'api')])),
+      'application/x-www-form-urlencoded',
+      415,
+      /set the header 'content-type: application\/json'/,
+    ],
     ['text body', 'hello', 'text/plain', 415, /application\/json/],
     [
       'over the body limit',
@@ -241,6 +248,15 @@ describe('POST /trigger errors change nothing', () => {
       assert.deepEqual(jobs.body.jobs, []);
     });
   }
+
+  test('GET /trigger → 405 saying POST, with Allow: POST', async () => {
+    for (const method of ['GET', 'PUT']) {
+      const res = await s.request(method, 'trigger');
+      assert.equal(res.status, 405);
+      assert.equal(res.headers.get('allow'), 'POST');
+      assert.match(res.body.error, /\/trigger .*takes POST only/);
+    }
+  });
 
   test('extra unknown fields are accepted', async () => {
     const res = await post(

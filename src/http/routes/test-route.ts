@@ -1,9 +1,14 @@
 // POST /test: the dry run. Same decision path as /trigger, no journal, no queue, no Slack.
 import express, { type RequestHandler, type Router } from 'express';
 import { formToShortForm, parseDryRunBody } from '../../alerts/dry-run-payload.js';
-import { requireContentType } from '../require-content-type.js';
+import {
+  looksLikeJson,
+  onlyPost,
+  requireContentType,
+  SET_JSON_HEADER,
+} from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
-import { InputError } from '../../jobs/errors.js';
+import { InputError, UnsupportedMediaTypeError } from '../../jobs/errors.js';
 
 export function mountTest(
   router: Router,
@@ -11,7 +16,18 @@ export function mountTest(
   json: RequestHandler,
   limit: number,
 ): void {
-  const form = express.urlencoded({ extended: false, limit, parameterLimit: 200 });
+  const form = express.urlencoded({
+    extended: false,
+    limit,
+    parameterLimit: 200,
+    // `curl -d '{...}'` sends JSON as a form; parsed as one it would be a confusing 400.
+    verify: (_req, _res, buf) => {
+      if (looksLikeJson(buf))
+        throw new UnsupportedMediaTypeError(
+          `POST /test got a JSON body sent as a form (application/x-www-form-urlencoded): ${SET_JSON_HEADER}`,
+        );
+    },
+  });
   router.post(
     '/test',
     requireContentType(
@@ -35,4 +51,5 @@ export function mountTest(
       res.status(200).json({ dryRun: true, plans });
     },
   );
+  router.all('/test', onlyPost('/test (the dry run)'));
 }

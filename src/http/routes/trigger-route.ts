@@ -1,7 +1,7 @@
 // POST /trigger: Alertmanager's webhook. Decides and journals, answers 202; the queue does the work.
 import type { RequestHandler, Router } from 'express';
 import { payloadSchema } from '../../alerts/payload-schema.js';
-import { requireContentType } from '../require-content-type.js';
+import { onlyPost, requireContentType } from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
 import { InputError } from '../../jobs/errors.js';
 
@@ -25,4 +25,5 @@ export function mountTrigger(router: Router, ctl: RollbackController, json: Requ
       res.status(202).json({ decisions });
     },
   );
+  router.all('/trigger', onlyPost('/trigger (the Alertmanager webhook)'));
 }
