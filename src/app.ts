@@ -20,7 +20,8 @@ import type { ExecutorName } from './jobs/job.js';
 import type { JobNotifier } from './jobs/job-notifier.js';
 import { createSlackNotifier } from './notify/create-slack-notifier.js';
 import type { JournalFs } from './jobs/journal.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
+import { startupSummary } from './observability/startup-summary.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 
 export interface AppOptions {
@@ -44,6 +45,8 @@ export interface AppOptions {
 
 export interface App {
   http: Express;
+  /** What the start-up line reports besides the address (see startupSummary). */
+  startup: () => Promise<Record<string, unknown>>;
   controller: RollbackController;
   metrics: Metrics;
   logger: Logger;
@@ -96,9 +99,20 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   const secrets = [credentials.webhookSecret, credentials.operatorSecret, slackWebhookUrl].filter(
     (s): s is string => !!s,
   );
+  let logFormat: LogFormat;
+  try {
+    logFormat = logFormatFromEnv(
+      env['LOG_FORMAT'],
+      !o.logDestination && process.stdout.isTTY === true,
+    );
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
   const logger = createLogger({
     level: env['LOG_LEVEL'] ?? 'info',
     secrets: () => secrets,
+    format: logFormat,
+    color: !o.logDestination && process.stdout.isTTY === true,
     ...(o.logDestination ? { destination: o.logDestination } : {}),
   });
   const metrics = createMetrics();
@@ -131,7 +145,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         timeoutMs: config.slack.timeoutSeconds * 1000,
         baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
         metrics,
-        logger: logger.child({ component: 'slack' }),
+        logger, // the notifier binds its own component: binding it here too duplicated the key
         onSent: (jobId, entry) => late.controller?.runner.note(jobId, entry),
       });
   const executors = o.executors ?? defaultExecutors(config, logger, env);
@@ -159,11 +173,20 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     throw err;
   }
   ha?.start();
-  if (!credentials.webhookSecret) {
-    logger.warn(
-      'ROLLBACK_WEBHOOK_SECRET is not set: protected routes answer 503 until it is (set it or ROLLBACK_WEBHOOK_SECRET_FILE)',
-    );
-  }
+  const startup = async () => {
+    const haStatus = ha?.status();
+    return startupSummary({
+      executors: await controller.executorStatus(),
+      rules,
+      slackEnabled: notifier.enabled,
+      ha: haStatus ? { lease: String(haStatus['lease']), identity: ha?.identity ?? '' } : undefined,
+      dataDir,
+      // Cluster identity (config cluster.name / ROLLBACK_CLUSTER_NAME) fills this in.
+      clusterName: env['ROLLBACK_CLUSTER_NAME'] || undefined,
+      auth: authSummary(credentials),
+      logFormat,
+    });
+  };
   const http = createHttpApp({
     controller,
     auth: createAuth(() => credentials),
@@ -175,6 +198,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   });
   return {
     http,
+    startup,
     controller,
     metrics,
     logger,
@@ -207,8 +231,16 @@ export async function startServer(
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
-  app.logger.info({ url }, 'listening');
+  // `address` is what the socket is bound to; `url` is how this machine reaches it.
+  const address = `http://${host}:${addr.port}`;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${addr.port}`;
+  const summary = await app.startup();
+  app.logger.info({ ...summary, address, url }, 'listening');
+  if (!String(summary['webhookSecret']).startsWith('set')) {
+    app.logger.warn(
+      'ROLLBACK_WEBHOOK_SECRET is not set: protected routes answer 503 until it is (set it or ROLLBACK_WEBHOOK_SECRET_FILE)',
+    );
+  }
   let closing: Promise<void> | undefined;
   return {
     app,
