@@ -134,6 +134,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       dedupRetentionHours: z.number().positive().default(168),
       maxJobs: z.number().int().positive().default(5000),
+      /**
+       * Compact once the journal is this large (or twice the last snapshot, if that is larger).
+       * Sized with the chart's memory limit: README "Journal and restart memory".
+       */
+      compactAboveMiB: z.number().positive().max(4096).default(32),
     })
     .prefault({}),
   scriptsDir: z.string().default('rollback-scripts'),

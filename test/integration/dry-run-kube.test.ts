@@ -6,6 +6,7 @@ import { payload, firing } from '../support/alerts.js';
 import { fakeKubeToken, startFakeKube } from '../support/fake-kube/index.js';
 import type { FakeKube } from '../support/fake-kube/types.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { until } from '../support/until.js';
 
 describe('dry run with a cluster', () => {
   let fake: FakeKube;
@@ -149,7 +150,12 @@ describe('no cluster', () => {
         labels: { namespace: 'shop', deployment: 'api' },
       });
       assert.equal(plan.status, 200);
-      assert.equal(plan.body.plans[0].decision, 'queued');
+      // Not `queued`: /trigger would queue a job that cannot run, and the plan says so.
+      assert.equal(plan.body.plans[0].decision, 'executor_unavailable');
+      assert.match(
+        plan.body.plans[0].reason,
+        /kubernetes executor is unavailable \(.*KUBECONFIG.*\), so the job would fail/,
+      );
       assert.equal(plan.body.plans[0].execution.action, 'unavailable');
       const trig = await s.request('POST', 'trigger', {
         version: '4',
@@ -165,12 +171,14 @@ describe('no cluster', () => {
       });
       const id = trig.body.decisions[0].jobId;
       let job: any;
-      for (let i = 0; i < 100; i++) {
-        job = (await s.request('GET', `jobs/${id}`)).body;
-        if (job.state === 'failed') break;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      assert.equal(job.state, 'failed');
+      await until(
+        async () => {
+          job = (await s.request('GET', `jobs/${id}`)).body;
+          return job.state === 'failed';
+        },
+        10_000,
+        'the job fails',
+      );
       assert.match(job.reason, /KUBECONFIG names no existing file|no Kubernetes config/);
     } finally {
       await s.close();

@@ -2,7 +2,7 @@
 // queue does the work.
 import type { RequestHandler, Router } from 'express';
 import { parseWebhookPayload } from '../../alerts/parse-webhook-payload.js';
-import { requireContentType } from '../require-content-type.js';
+import { onlyPost, requireContentType } from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
 import { InputError } from '../../jobs/errors.js';
 
@@ -21,4 +21,5 @@ export function mountTrigger(router: Router, ctl: RollbackController, json: Requ
       res.status(202).json({ decisions });
     },
   );
+  router.all('/trigger', onlyPost('/trigger (the Alertmanager webhook)'));
 }
