@@ -78,7 +78,9 @@ export function kubeHttp(server: string, ca: string, token: string): KubeHttp {
         ended = true;
         onEnd(error);
       };
-      const req = request(options('GET', full, {}), (res) => {
+      // Its own connection: a stopped watch destroys it, and a pooled keep-alive socket left by it
+      // made the next request on the pool answer 400.
+      const req = request({ ...options('GET', full, {}), agent: false }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           end(new Error(`watch ${path}: HTTP ${res.statusCode}`));
