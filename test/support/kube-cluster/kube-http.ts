@@ -78,9 +78,7 @@ export function kubeHttp(server: string, ca: string, token: string): KubeHttp {
         ended = true;
         onEnd(error);
       };
-      // Its own connection: a stopped watch destroys it, and a pooled keep-alive socket left by it
-      // made the next request on the pool answer 400.
-      const req = request({ ...options('GET', full, {}), agent: false }, (res) => {
+      const req = request(options('GET', full, {}), (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           end(new Error(`watch ${path}: HTTP ${res.statusCode}`));
