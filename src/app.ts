@@ -13,13 +13,15 @@ import { defaultExecutors } from './executors/default-executors.js';
 import { highAvailabilityFromEnv } from './ha/high-availability-from-env.js';
 import type { Executor } from './executors/executor.js';
 import { createAuth, type Credentials } from './http/auth.js';
+import { authSummary } from './http/auth-summary.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { lockDataDir } from './jobs/data-dir-lock.js';
 import type { ExecutorName } from './jobs/job.js';
 import type { JobNotifier } from './jobs/job-notifier.js';
 import { createSlackNotifier } from './notify/create-slack-notifier.js';
 import type { JournalFs } from './jobs/journal.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
+import { startupSummary } from './observability/startup-summary.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 
 export interface AppOptions {
@@ -43,6 +45,8 @@ export interface AppOptions {
 
 export interface App {
   http: Express;
+  /** What the start-up line reports besides the address (see startupSummary). */
+  startup: () => Promise<Record<string, unknown>>;
   controller: RollbackController;
   metrics: Metrics;
   logger: Logger;
@@ -95,9 +99,20 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   const secrets = [credentials.webhookSecret, credentials.operatorSecret, slackWebhookUrl].filter(
     (s): s is string => !!s,
   );
+  let logFormat: LogFormat;
+  try {
+    logFormat = logFormatFromEnv(
+      env['LOG_FORMAT'],
+      !o.logDestination && process.stdout.isTTY === true,
+    );
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
   const logger = createLogger({
     level: env['LOG_LEVEL'] ?? 'info',
     secrets: () => secrets,
+    format: logFormat,
+    color: !o.logDestination && process.stdout.isTTY === true,
     ...(o.logDestination ? { destination: o.logDestination } : {}),
   });
   const metrics = createMetrics();
@@ -135,8 +150,9 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         retries: config.slack.retries,
         timeoutMs: config.slack.timeoutSeconds * 1000,
         baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
+        cluster: config.cluster.name,
         metrics,
-        logger: logger.child({ component: 'slack' }),
+        logger, // the notifier binds its own component: binding it here too duplicated the key
         onSent: (jobId, entry) => late.controller?.runner.note(jobId, entry),
       });
   const executors = o.executors ?? defaultExecutors(config, logger, env);
@@ -173,9 +189,23 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       'ROLLBACK_OPERATOR_SECRET is not set: approve and resume answer 503 until it is (set it or ROLLBACK_OPERATOR_SECRET_FILE); pause works with either credential',
     );
   }
+  const startup = async () => {
+    const haStatus = ha?.status();
+    return startupSummary({
+      executors: await controller.executorStatus(),
+      rules,
+      slackEnabled: notifier.enabled,
+      ha: haStatus ? { lease: String(haStatus['lease']), identity: ha?.identity ?? '' } : undefined,
+      dataDir,
+      clusterName: controller.clusterName,
+      auth: authSummary(credentials),
+      logFormat,
+    });
+  };
   const http = createHttpApp({
     controller,
     auth,
+    authSummary: () => authSummary(credentials),
     metrics,
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
@@ -183,6 +213,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   });
   return {
     http,
+    startup,
     controller,
     metrics,
     logger,
@@ -215,8 +246,11 @@ export async function startServer(
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
-  app.logger.info({ url }, 'listening');
+  // `address` is what the socket is bound to; `url` is how this machine reaches it.
+  const address = `http://${host}:${addr.port}`;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${addr.port}`;
+  const summary = await app.startup();
+  app.logger.info({ ...summary, address, url }, 'listening');
   let closing: Promise<void> | undefined;
   return {
     app,

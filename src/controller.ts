@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AlertPayload } from './alerts/payload-schema.js';
 import type { CompiledRule } from './config/compile-rules.js';
 import type { Config } from './config/schema.js';
+import { clusterDecision } from './decide/cluster-decision.js';
 import { decideAlert } from './decide/decide-alert.js';
 import type { Decision, DecisionKind } from './decide/decision.js';
 import type { Availability, Executor, Plan } from './executors/executor.js';
@@ -46,7 +47,8 @@ export interface DryRunPlan {
   rule?: string;
   trigger?: string;
   confidence?: string;
-  decision: DecisionKind;
+  /** `executor_unavailable` (dry run only): `/trigger` would queue a job that cannot run. */
+  decision: DecisionKind | 'executor_unavailable';
   reason: string;
   target?: Decision['target'];
   script?: { path: string; args: string[] };
@@ -55,6 +57,9 @@ export interface DryRunPlan {
   changes?: Plan['changes'];
   execution?: { action: Plan['action']; reason: string; serverDryRun: boolean };
 }
+
+/** Prune while replaying every this many records. */
+const REPLAY_PRUNE_EVERY = 10_000;
 
 /** Decisions that are worth a message in the deployment channel on their own. */
 const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set([
@@ -96,6 +101,7 @@ export class RollbackController {
     this.journal = new Journal<JournalRecord>(o.dataDir, {
       ...(o.journalFs ? { fs: o.journalFs } : {}),
       ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
+      compactAboveBytes: o.config.journal.compactAboveMiB * 1024 * 1024,
     });
     const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
     this.runner = new JobRunner({
@@ -121,6 +127,11 @@ export class RollbackController {
     return this.ready && !this.closing;
   }
 
+  /** The cluster this controller serves (config `cluster.name` / ROLLBACK_CLUSTER_NAME), if set. */
+  get clusterName(): string | undefined {
+    return this.o.config.cluster.name;
+  }
+
   /** With leader election: "leader", "follower (forwarding to b)", ... (for /readyz). */
   get leaderCheck(): string | undefined {
     return this.o.leadership?.describe();
@@ -138,14 +149,30 @@ export class RollbackController {
 
   /** Replays the journal, compacts it, and resumes whatever was in flight. */
   async open(): Promise<void> {
-    const { records, torn } = await this.journal.open();
-    for (const r of records) this.state.apply(r);
-    if (torn) this.o.logger.warn({ torn }, 'journal had a torn tail (crash mid-write); it was cut');
     const retention = {
       maxJobs: this.o.config.journal.maxJobs,
       instanceMs: this.o.config.journal.dedupRetentionHours * 3600_000,
     };
+    // Records are applied as they stream in; pruning on the way keeps replay memory at the
+    // state's size even for a journal full of jobs and alerts that retention drops anyway.
+    let sincePrune = 0;
+    const { count, torn } = await this.journal.open((r) => {
+      this.state.apply(r);
+      if (++sincePrune < REPLAY_PRUNE_EVERY) return;
+      sincePrune = 0;
+      this.state.prune(this.now(), retention);
+    });
+    if (torn) this.o.logger.warn({ torn }, 'journal had a torn tail (crash mid-write); it was cut');
     await this.journal.compact(this.state.snapshot(this.now(), retention));
+    if (this.journal.lastSnapshotBytes > this.journal.compactAboveBytes) {
+      this.o.logger.warn(
+        {
+          snapshotBytes: this.journal.lastSnapshotBytes,
+          compactAboveBytes: this.journal.compactAboveBytes,
+        },
+        'the journal snapshot alone is above journal.compactAboveMiB: compaction now waits for twice the snapshot; lower journal.dedupRetentionHours or journal.maxJobs, or raise the threshold with the memory limit',
+      );
+    }
     this.journal.snapshot = () => this.state.snapshot(this.now(), retention);
     this.o.metrics.paused.set(this.state.paused ? 1 : 0);
     this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
@@ -153,7 +180,7 @@ export class RollbackController {
     this.runner.start();
     this.ready = true;
     this.o.logger.info(
-      { replayed: records.length, jobs: this.state.jobs.size },
+      { replayed: count, jobs: this.state.jobs.size, instances: this.state.instanceCount },
       'journal replayed',
     );
   }
@@ -172,6 +199,7 @@ export class RollbackController {
       append: (records) => this.journal.append(records),
       rules: () => this.o.rules,
       policy: this.o.config.policy,
+      cluster: this.o.config.cluster,
       newId: this.newId,
     });
     result.decisions.forEach((d, i) => {
@@ -213,7 +241,9 @@ export class RollbackController {
     const now = this.now();
     return Promise.all(
       payload.alerts.map(async (alert) => {
-        const ad = decideAlert(alert, now, this.o.rules, this.o.config.policy, this.state);
+        const ad =
+          clusterDecision(alert, this.o.config.cluster) ??
+          decideAlert(alert, now, this.o.rules, this.o.config.policy, this.state);
         const d = ad.decision;
         const plan: DryRunPlan = { alertname: d.alertname, decision: d.decision, reason: d.reason };
         if (d.rule) plan.rule = d.rule;
@@ -238,7 +268,7 @@ export class RollbackController {
             reason: `the ${job.executor} executor is not configured`,
             serverDryRun: false,
           };
-          return plan;
+          return unavailablePlan(plan, job.executor);
         }
         const p = await executor.plan(job);
         if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
@@ -249,7 +279,7 @@ export class RollbackController {
           reason: p.reason,
           serverDryRun: p.serverDryRun ?? false,
         };
-        return plan;
+        return p.action === 'unavailable' ? unavailablePlan(plan, job.executor) : plan;
       }),
     );
   }
@@ -275,6 +305,11 @@ export class RollbackController {
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
       ready: this.isReady,
       ...(this.o.leadership ? { leadership: this.o.leadership.status() } : {}),
+      cluster: {
+        name: this.o.config.cluster.name ?? null,
+        label: this.o.config.cluster.label,
+        requireLabel: this.o.config.cluster.requireLabel,
+      },
       paused: this.state.pause,
       circuit: {
         ...this.state.circuit,
@@ -376,4 +411,15 @@ export class RollbackController {
     await this.o.notifier.flush(3000);
     await this.journal.close();
   }
+}
+
+/** A dry run never claims `queued` for a job its executor could not run (SPEC, POST /test). */
+function unavailablePlan(plan: DryRunPlan, executor: string): DryRunPlan {
+  if (plan.decision !== 'queued') return plan;
+  const why = plan.execution?.reason ?? 'unknown';
+  return {
+    ...plan,
+    decision: 'executor_unavailable',
+    reason: `${plan.reason}; but the ${executor} executor is unavailable (${why}), so the job would fail`,
+  };
 }

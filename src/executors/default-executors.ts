@@ -18,6 +18,7 @@ export function defaultExecutors(
   const kubernetes = createKubernetesExecutor({
     env,
     optOutAnnotation: config.policy.optOutAnnotation,
+    maxRevisionAgeSeconds: config.policy.maxRevisionAgeSeconds,
     pollIntervalMs: config.rollout.pollIntervalSeconds * 1000,
     logger: logger.child({ component: 'kubernetes' }),
   });

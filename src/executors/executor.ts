@@ -2,6 +2,15 @@
 // journaling and metrics; an executor owns one kind of action and reports progress as data.
 import type { ImageChange, Job, JobOutcome, ScriptResult } from '../jobs/job.js';
 
+/** A changed pod-template field other than an image (SPEC `POST /test`: `changes.fields`). */
+export interface FieldChange {
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  /** Absent where only the name may be shown (env values, args) or the field is absent. */
+  from?: unknown;
+  to?: unknown;
+}
+
 export interface Availability {
   available: boolean;
   reason?: string;
@@ -14,7 +23,7 @@ export interface Plan {
   reason: string;
   fromRevision?: number;
   toRevision?: number;
-  changes?: { images: ImageChange[] };
+  changes?: { images: ImageChange[]; fields: FieldChange[] };
   /** True when the API server accepted the patch with dryRun=All. */
   serverDryRun?: boolean;
 }
@@ -27,7 +36,10 @@ export interface ProgressEvent {
 
 /** Partial job fields an executor sets as it goes (recorded on the job and journaled). */
 export type JobPatch = Partial<
-  Pick<Job, 'fromRevision' | 'toRevision' | 'images' | 'patched' | 'actedAt' | 'script_result'>
+  Pick<
+    Job,
+    'fromRevision' | 'toRevision' | 'images' | 'patched' | 'rollout' | 'actedAt' | 'script_result'
+  >
 >;
 
 export interface ExecutionContext {

@@ -7,6 +7,7 @@ import type { RollbackController } from '../controller.js';
 import type { ReplicaLeadership } from '../ha/replica-leadership.js';
 import type { Metrics } from '../observability/metrics.js';
 import { checkForwardedBody, type Auth } from './auth.js';
+import type { AuthSummary } from './auth-summary.js';
 import { errorHandler } from './error-handler.js';
 import { forwardToLeader } from './forward-to-leader.js';
 import { operatorRequestGuard } from './operator-request-guard.js';
@@ -25,6 +26,8 @@ const OPERATOR_ONLY: ReadonlySet<string> = new Set(['approve', 'resume']);
 export function createHttpApp(o: {
   controller: RollbackController;
   auth: Auth;
+  /** Which secrets are configured, for /readyz and /status. */
+  authSummary?: () => AuthSummary;
   metrics: Metrics;
   logger: Logger;
   bodyLimitBytes: number;
@@ -95,10 +98,10 @@ export function createHttpApp(o: {
   }
   mountTrigger(api, o.controller, json);
   mountTest(api, o.controller, json, o.bodyLimitBytes);
-  mountJobRoutes(api, o.controller, json);
+  mountJobRoutes(api, o.controller, json, o.authSummary);
 
   const health = Router();
-  mountHealth(health, o.controller, o.metrics);
+  mountHealth(health, o.controller, o.metrics, o.authSummary);
   app.use(health);
   for (const prefix of PREFIXES) app.use(prefix, api);
   app.use((_req, res) => {

@@ -341,7 +341,10 @@ export class JobRunner {
     );
     if (job.verdict === 'pending') this.armVerification(job);
     if (job.verdict === 'recovered') this.recovered(job);
-    log.info({ outcome: result.outcome, reason: result.reason }, 'job finished');
+    // A failed rollback needs a human (error); a skipped one is worth a look (warn).
+    const level =
+      result.outcome === 'failed' ? 'error' : result.outcome === 'skipped' ? 'warn' : 'info';
+    log[level]({ outcome: result.outcome, reason: result.reason }, 'job finished');
   }
 
   private addTimeline(job: Job, event: ProgressEvent): Job {

@@ -317,6 +317,7 @@ describe('helm lint', () => {
     const output = result.stdout + result.stderr;
     assert.match(output, /\/replicaCount/);
     assert.match(output, /\/config\/rules\/0\/confidence/);
+    assert.match(output, /\/config\/policy\/maxRevisionAgeSeconds/);
     assert.match(output, /\/config\/policy\/deniedNamespaces\/0/);
   });
 
@@ -612,6 +613,7 @@ describe('helm template with every option enabled', () => {
       ['CriticalErrorRate', 'CheckoutLatencyHigh', 'LegacyBatchBroken'],
     );
     assert.equal(config.policy.cooldownSeconds, 900);
+    assert.equal(config.policy.maxRevisionAgeSeconds, 3600);
     assert.deepEqual(config.policy.allowedNamespaces, ['shop', 'payments']);
   });
 });
@@ -717,6 +719,30 @@ describe('helm template with individual settings', () => {
     assert.match(notes, /allowed: +\*/);
     const scoped = await helm(['install', 'rc', chart, '--dry-run=client', '--namespace', 'ops']);
     assert.doesNotMatch(scoped.stdout, /WARNING: RBAC is cluster-wide/);
+  });
+
+  test('the V8 heap is derived from the memory limit (NODE_OPTIONS)', async () => {
+    const heap = async (...set: string[]) => {
+      const objects = await template('ops', ...set.flatMap((v) => ['--set', v]));
+      return env(
+        one<Workload>(objects, 'Deployment').spec.template.spec.containers[0],
+        'NODE_OPTIONS',
+      );
+    };
+    // 60% of the limit, in MiB, whatever unit the limit is written in.
+    assert.equal(await heap(), '--max-old-space-size=153');
+    assert.equal(await heap('resources.limits.memory=1Gi'), '--max-old-space-size=614');
+    assert.equal(await heap('resources.limits.memory=512M'), '--max-old-space-size=292');
+    assert.equal(await heap('resources.limits.memory=268435456'), '--max-old-space-size=153');
+    assert.equal(
+      await heap('resources.limits.memory=1Gi', 'nodeHeapPercentOfLimit=75'),
+      '--max-old-space-size=768',
+    );
+    assert.equal(await heap('nodeHeapPercentOfLimit=0'), undefined, "0 keeps Node's default");
+    assert.equal(await heap('resources.limits=null'), undefined, "no limit keeps Node's default");
+    const bad = await helm(['template', 'rc', chart, '--set', 'resources.limits.memory=lots']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /resources\.limits\.memory "lots" is not a memory quantity/);
   });
 
   test('a given webhook secret is used as is', async () => {

@@ -66,14 +66,16 @@ async function readyz(r: Replica): Promise<{ status: number; leader: string }> {
   return { status: res.status, leader: body.checks.leader };
 }
 
-/** Job records in a replica's own journal (what it decided itself). */
+/** Ids of the jobs in a replica's own journal (what it decided itself), each once: a job has a
+ * record per state change, and how many it has by now depends on how far the queue got. */
 function journaledJobs(dir: string, r: Replica): string[] {
-  return readFileSync(join(dir, `data-${r.name}`, 'journal.jsonl'), 'utf8')
+  const ids = readFileSync(join(dir, `data-${r.name}`, 'journal.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { t: string; job?: { id: string } })
     .filter((rec) => rec.t === 'job')
     .map((rec) => rec.job?.id ?? '');
+  return [...new Set(ids)];
 }
 
 /** Rollback PATCHes (not dry runs, not the pending marks) sent for a Deployment. */
@@ -104,7 +106,8 @@ describe('high availability: two processes, one Lease', () => {
   const replicas: Replica[] = [];
   let passed = 0;
 
-  async function startReplica(name: string): Promise<Replica> {
+  /** Each test elects on its own Lease, so one test's leftover leader cannot hold up the next. */
+  async function startReplica(name: string, leaseName: string): Promise<Replica> {
     // The replica's Pod, as the API server reports it: followers forward only to the holder's own
     // pod address.
     const pod = await fetch(`${fake.url}/api/v1/namespaces/rollback-system/pods`, {
@@ -132,6 +135,7 @@ describe('high availability: two processes, one Lease', () => {
         ROLLBACK_CONFIG: join(dir, 'config.yaml'),
         KUBECONFIG: fake.kubeconfigPath,
         ROLLBACK_LEADER_ELECTION: 'true',
+        ROLLBACK_LEASE_NAME: leaseName,
         POD_NAME: name,
         POD_NAMESPACE: 'rollback-system',
         // Where followers forward to: http://POD_IP:PORT, published on the Lease.
@@ -162,8 +166,9 @@ describe('high availability: two processes, one Lease', () => {
   async function electedPair(
     a: string,
     b: string,
+    leaseName: string,
   ): Promise<{ leader: Replica; follower: Replica }> {
-    const pair = await Promise.all([startReplica(a), startReplica(b)]);
+    const pair = await Promise.all([startReplica(a, leaseName), startReplica(b, leaseName)]);
     let leader: Replica | undefined;
     await until(
       async () => {
@@ -205,8 +210,8 @@ describe('high availability: two processes, one Lease', () => {
   });
 
   test('the leader is killed mid-queue; the follower adopts and finishes every job once', async () => {
-    const { leader, follower } = await electedPair('a', 'b');
-    const lease = fake.get('Lease', 'rollback-system', 'rollback-controller');
+    const { leader, follower } = await electedPair('a', 'b', 'failover');
+    const lease = fake.get('Lease', 'rollback-system', 'failover');
     assert.equal(lease.spec.holderIdentity, leader.name);
     assert.equal(
       lease.metadata.annotations?.[LEADER_URL],
@@ -225,6 +230,10 @@ describe('high availability: two processes, one Lease', () => {
     );
     assert.equal((await readyz(follower)).status, 200);
     assert.equal((await readyz(leader)).status, 200);
+
+    // The rollouts the rollbacks start hold until the test lets them go, so the first job is
+    // still following its rollout, and the others still queued, whenever the leader dies.
+    for (const name of NAMES) fake.stickRollouts('Deployment', NS, name, true);
 
     // Alertmanager reaches the follower through the Service; the leader decides.
     // The alerts started after the v2 deploys (a revision newer than its alert is not undone).
@@ -255,9 +264,12 @@ describe('high availability: two processes, one Lease', () => {
       10_000,
       'first rollback patched and every job marked on its workload',
     );
+    // The Lease refuses writes until the test has seen the follower's answer in between, so the
+    // follower cannot take over early however slowly this machine runs.
+    fake.injectFault({ method: 'PUT', path: /\/leases\/failover$/, status: 500, times: Infinity });
     leader.child.kill('SIGKILL');
     await leader.exited;
-    // Until the Lease expires the follower still forwards to the dead leader: a 503 that
+    // Until it holds the Lease the follower still forwards to the dead leader: a 503 that
     // Alertmanager retries, never a local decision.
     const meanwhile = await call(follower, 'POST', 'trigger', alerts);
     assert.equal(meanwhile.status, 503);
@@ -266,6 +278,8 @@ describe('high availability: two processes, one Lease', () => {
     assert.equal(patchedBeforeKill.length, 1, 'the other two jobs were still queued');
     const first = patchedBeforeKill[0];
     assert.equal(rolledOut(fake.get('Deployment', NS, String(first))), false, 'killed mid-rollout');
+    fake.clearFaults();
+    for (const name of NAMES) fake.stickRollouts('Deployment', NS, name, false);
 
     await until(
       async () => (await readyz(follower)).leader === 'leader',
@@ -273,13 +287,11 @@ describe('high availability: two processes, one Lease', () => {
       'the follower takes over',
     );
     assert.equal(
-      fake.get('Lease', 'rollback-system', 'rollback-controller').metadata.annotations?.[
-        LEADER_URL
-      ],
+      fake.get('Lease', 'rollback-system', 'failover').metadata.annotations?.[LEADER_URL],
       follower.url,
     );
     assert.equal(
-      fake.get('Lease', 'rollback-system', 'rollback-controller').spec.holderIdentity,
+      fake.get('Lease', 'rollback-system', 'failover').spec.holderIdentity,
       follower.name,
     );
     await until(
@@ -331,7 +343,7 @@ describe('high availability: two processes, one Lease', () => {
     // SIGTERM: a clean stop hands the Lease back instead of letting it expire.
     follower.child.kill('SIGTERM');
     assert.equal(await follower.exited, 0);
-    const released = fake.get('Lease', 'rollback-system', 'rollback-controller');
+    const released = fake.get('Lease', 'rollback-system', 'failover');
     assert.equal(released.spec.holderIdentity, '');
     assert.equal(released.metadata.annotations?.[LEADER_URL], undefined, 'no URL to forward to');
     for (const name of NAMES) assert.equal(templatePatches(fake, name).length, 1);
@@ -339,12 +351,12 @@ describe('high availability: two processes, one Lease', () => {
   });
 
   test("an operator's pause outlives the leader it was sent to", async () => {
-    const lease = () => fake.get('Lease', 'rollback-system', 'rollback-controller');
+    const lease = () => fake.get('Lease', 'rollback-system', 'pause');
     const published = () => {
       const raw = lease().metadata.annotations?.[CONTROLLER_STATE];
       return raw ? (JSON.parse(raw) as { paused: boolean; pauseReason?: string }) : undefined;
     };
-    const { leader, follower } = await electedPair('c', 'd');
+    const { leader, follower } = await electedPair('c', 'd', 'pause');
     await until(
       async () =>
         (await readyz(follower)).leader === 'follower' &&

@@ -35,6 +35,8 @@ export async function startTestServer(
     env?: Record<string, string | undefined>;
     dataDir?: string;
     keepDataDir?: boolean;
+    /** Bind address (default 127.0.0.1). */
+    host?: string;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rc-test-'));

@@ -17,6 +17,7 @@ describe('config', () => {
     assert.equal(p.cooldownSeconds, 1800);
     assert.deepEqual(p.circuitBreaker, { maxRollbacks: 3, windowSeconds: 600 });
     assert.equal(p.optOutAnnotation, 'rollback-controller.io/disabled');
+    assert.equal(p.maxRevisionAgeSeconds, 86_400);
     assert.equal(r.config.rollout.deadlineSeconds, 600);
     assert.equal(r.config.verification.windowSeconds, 900);
     assert.equal(r.config.http.bodyLimitBytes, 1024 * 1024);

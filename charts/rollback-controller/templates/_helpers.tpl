@@ -122,3 +122,22 @@ so upgrades keep it), else a new random one. Called with (list $ valueGiven key)
 {{- define "rollback-controller.operatorSecret" -}}
 {{- include "rollback-controller.keptSecret" (list . .Values.secret.operatorSecret .Values.secret.keys.operatorSecret) }}
 {{- end }}
+
+{{/*
+The V8 heap in MiB: nodeHeapPercentOfLimit of resources.limits.memory (a Kubernetes quantity:
+plain bytes or k/M/G/T, Ki/Mi/Gi/Ti). Empty when there is no limit or the percentage is 0.
+*/}}
+{{- define "rollback-controller.heapMiB" -}}
+{{- $limit := toString (dig "limits" "memory" "" (.Values.resources | default dict)) -}}
+{{- $percent := .Values.nodeHeapPercentOfLimit | default 0 | float64 -}}
+{{- if and $limit (gt $percent 0.0) -}}
+{{- $digits := regexFind "^[0-9]+(\\.[0-9]+)?" $limit -}}
+{{- $unit := trimPrefix $digits $limit -}}
+{{- $factors := dict "" 1.0 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 -}}
+{{- if or (not $digits) (not (hasKey $factors $unit)) -}}
+{{- fail (printf "resources.limits.memory %q is not a memory quantity: use bytes or a k, M, G, Ki, Mi or Gi suffix (e.g. 256Mi)" $limit) -}}
+{{- end -}}
+{{- $mib := divf (mulf (float64 $digits) (get $factors $unit)) 1048576.0 -}}
+{{- mulf $mib (divf $percent 100.0) | floor | int -}}
+{{- end -}}
+{{- end -}}

@@ -5,6 +5,7 @@
 // back to the Deployment's own revision annotation), so the target is the newest revision older
 // than what is actually running, not merely the second-highest number.
 import type { Workload, ReplicaSet, RevisionEntry, RevisionHistory } from './kube-types.js';
+import { mainResourceChangedAt } from './became-current.js';
 import { templatesEqual } from './templates-equal.js';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -26,6 +27,7 @@ export function findDeploymentRevisions(
       name: rs.metadata.name ?? '',
       template: rs.spec?.template ?? {},
       ...(rs.metadata.creationTimestamp ? { createdAt: rs.metadata.creationTimestamp } : {}),
+      ...changedAt(rs.metadata.managedFields),
       previousRevisions: parseHistory(rs.metadata.annotations?.[REVISION_HISTORY_ANNOTATION]),
       ...(rs.metadata.annotations ? { annotations: rs.metadata.annotations } : {}),
     });
@@ -46,6 +48,11 @@ export function findDeploymentRevisions(
     ...(previous ? { previous } : {}),
     entries,
   };
+}
+
+function changedAt(entries: ReplicaSet['metadata']['managedFields']): { changedAt?: string } {
+  const at = mainResourceChangedAt(entries);
+  return at ? { changedAt: at } : {};
 }
 
 function parseRevision(value: string | undefined): number | undefined {

@@ -17,6 +17,7 @@ import type {
   Plan,
 } from '../executor.js';
 import { abortError, abortableSleep } from './abort-error.js';
+import { becameCurrent } from './became-current.js';
 import { controllerRevisionPatch } from './controller-revision-patch.js';
 import { deploymentRollbackPatch } from './deployment-rollback-patch.js';
 import { followRollout } from './follow-rollout.js';
@@ -28,12 +29,16 @@ import {
   NotFoundError,
   KubeApiError,
   TransientError,
+  isPatchNotApplicable,
 } from './kube-errors.js';
+import type { Workload } from './kube-types.js';
 import { parseLastRollback, type LastRollback } from './last-rollback.js';
 import { loadKubeConfig } from './load-kube-config.js';
 import { readSnapshot, type Snapshot } from './read-snapshot.js';
 import { resolveRollback, type Resolution } from './resolve-rollback.js';
 import { rollbackEvent } from './rollback-event.js';
+import { onDeleteNote, type OurRollout } from './rollout-status.js';
+import { templateChanges } from './template-changes.js';
 import { withRetry } from './with-retry.js';
 
 export interface KubernetesExecutorOptions {
@@ -42,6 +47,8 @@ export interface KubernetesExecutorOptions {
   /** Environment to find KUBECONFIG / in-cluster settings in (default process.env). */
   env?: NodeJS.ProcessEnv;
   optOutAnnotation: string;
+  /** policy.maxRevisionAgeSeconds (default 86400; 0 = no limit). */
+  maxRevisionAgeSeconds?: number;
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
   retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
@@ -95,6 +102,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
       history: snap.history,
       job,
       optOutAnnotation: options.optOutAnnotation,
+      maxRevisionAgeSeconds: options.maxRevisionAgeSeconds ?? 86_400,
     });
 
   const recordFor = (job: Job, res: RollbackResolution): LastRollback => ({
@@ -178,7 +186,14 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
     first: { snap: Snapshot; res: RollbackResolution },
     signal: AbortSignal,
   ): Promise<
-    | { applied: true; snap: Snapshot; res: RollbackResolution; record: LastRollback }
+    | {
+        applied: true;
+        snap: Snapshot;
+        res: RollbackResolution;
+        record: LastRollback;
+        /** The object as the API server answered our patch (or found it carrying our record). */
+        patched: Workload;
+      }
     | { applied: false; reason: string; res: Resolution }
   > => {
     let { snap, res } = first;
@@ -188,7 +203,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
       if (attempt > 1) {
         snap = await readSnapshot(client as KubeClient, ref, signal);
         if (parseLastRollback(snap.workload.metadata.annotations)?.jobId === job.id) {
-          return { applied: true as const, snap, res, record };
+          return { applied: true as const, snap, res, record, patched: snap.workload };
         }
         const again = resolve(job, snap);
         if (again.action !== 'rollback')
@@ -199,31 +214,81 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
         res = again;
       }
       const patch = patchFor(ref, snap, res, record);
+      let patched: Workload;
       try {
-        await (client as KubeClient).patchWorkload(ref, patch.body, patch.type, {
+        patched = await (client as KubeClient).patchWorkload(ref, patch.body, patch.type, {
           dryRun: false,
           fieldManager: controllerName,
           signal,
         });
       } catch (err) {
-        // A failed resourceVersion precondition (409, or 422 from the JSON patch test op) means
-        // the workload changed since we read it, maybe by our own earlier, late request: re-read
-        // and decide again rather than fail.
-        if (err instanceof InvalidError && /resourceVersion|test/i.test(err.message)) {
-          throw new ConflictError(err.message, err.status);
+        // A failed resourceVersion precondition (409, or a JSON patch the server could not apply,
+        // told apart from a validation error by the Status causes) means the workload changed
+        // since we read it, maybe by our own earlier, late request: re-read and decide again.
+        if (isPatchNotApplicable(err)) {
+          throw new ConflictError((err as KubeApiError).message, (err as KubeApiError).status);
         }
         throw err;
       }
-      return { applied: true as const, snap, res, record };
+      return { applied: true as const, snap, res, record, patched };
     }, signal);
   };
 
-  const follow = (job: Job, ref: WorkloadRef, ctx: ExecutionContext, startedAt: number) =>
+  /** What the API server recorded of our patch on `patched` (see OurRollout). */
+  const ourRollout = (patched: Workload, before?: Workload): NonNullable<Job['rollout']> => {
+    const entry = patched.metadata.managedFields?.find(
+      (e) => e.manager === controllerName && !e.subresource && e.time,
+    );
+    const progressing = before?.status?.conditions?.find((c) => c.type === 'Progressing');
+    return {
+      ...(patched.metadata.generation !== undefined
+        ? { generation: patched.metadata.generation }
+        : {}),
+      ...(entry?.time ? { patchedAt: entry.time } : {}),
+      ...(progressing
+        ? {
+            before: {
+              ...(progressing.reason ? { reason: progressing.reason } : {}),
+              ...(progressing.lastUpdateTime ? { lastUpdateTime: progressing.lastUpdateTime } : {}),
+              ...(progressing.lastTransitionTime
+                ? { lastTransitionTime: progressing.lastTransitionTime }
+                : {}),
+            },
+          }
+        : {}),
+    };
+  };
+
+  /** For a job whose patch landed earlier: its own record, else what the workload shows now. */
+  const recordedRollout = async (
+    job: Job,
+    ref: WorkloadRef,
+    signal: AbortSignal,
+    workload?: Workload,
+  ): Promise<OurRollout> => {
+    if (job.rollout) return job.rollout;
+    try {
+      const now = workload ?? (await retry(() => (client as KubeClient).readWorkload(ref, signal)));
+      // The current generation is at least ours (waits longer, never less).
+      return ourRollout(now);
+    } catch {
+      return {};
+    }
+  };
+
+  const follow = (
+    job: Job,
+    ref: WorkloadRef,
+    ctx: ExecutionContext,
+    startedAt: number,
+    ours: OurRollout,
+  ) =>
     followRollout({
       client: client as KubeClient,
       ref,
       ctx,
       startedAt,
+      ours,
       pollIntervalMs,
       clock,
       sleep,
@@ -247,7 +312,8 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
         event: 'note',
         message: 'patch already applied for this job; following the rollout',
       });
-      return follow(job, ref, ctx, job.actedAt ? Date.parse(job.actedAt) : clock.now());
+      const ours = await recordedRollout(job, ref, ctx.signal);
+      return follow(job, ref, ctx, job.actedAt ? Date.parse(job.actedAt) : clock.now(), ours);
     }
 
     let snap: Snapshot;
@@ -298,6 +364,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
     const actedAt = clock.now();
     const fields: JobPatch = {
       patched: true,
+      rollout: ourRollout(applied.patched, applied.snap.workload),
       actedAt: new Date(actedAt).toISOString(),
       fromRevision: applied.res.fromRevision,
       toRevision: applied.res.toRevision,
@@ -314,7 +381,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
       },
     });
     await emitEvent(ref, applied.snap, applied.record, ctx);
-    const result = await follow(job, ref, ctx, actedAt);
+    const result = await follow(job, ref, ctx, actedAt, fields.rollout ?? {});
     return { ...result, fields };
   };
 
@@ -379,15 +446,17 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
       try {
         const snap = await snapshot(ref);
         const current = snap.history.current;
-        if (current?.createdAt && Date.parse(current.createdAt) > Date.parse(job.alert.startsAt)) {
+        const since = current ? becameCurrent(ref.kind, snap.workload, current) : undefined;
+        if (since?.at === undefined || Date.parse(since.at) > Date.parse(job.alert.startsAt)) {
           log.warn(
             {
               jobId: job.id,
               revision: snap.history.currentRevision,
-              createdAt: current.createdAt,
+              becameCurrent: since?.at,
+              evidence: since?.evidence,
               alertStartsAt: job.alert.startsAt,
             },
-            'current revision is newer than the alert; pinned anyway, execution will decide',
+            'current revision may be newer than the alert; pinned anyway, execution will decide',
           );
         }
         const previous = snap.history.previous;
@@ -417,8 +486,17 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
         const base = {
           fromRevision: res.fromRevision,
           toRevision: res.toRevision,
-          changes: { images: res.images },
+          changes: {
+            images: res.images,
+            fields: templateChanges(snap.workload.spec.template, res.to.template),
+          },
         };
+        const strategy =
+          ref.kind === 'Deployment' ? undefined : snap.workload.spec.updateStrategy?.type;
+        const reason =
+          strategy && strategy !== 'RollingUpdate'
+            ? `${res.reason} (${onDeleteNote(ref.kind, strategy)})`
+            : res.reason;
         try {
           await dryRun(ref, patchFor(ref, snap, res, recordFor(job, res)));
         } catch (err) {
@@ -429,14 +507,14 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
           ) {
             return {
               action: 'rollback',
-              reason: `${res.reason}, but the API server rejected the patch in a dry run: ${(err as Error).message}`,
+              reason: `${reason}, but the API server rejected the patch in a dry run: ${(err as Error).message}`,
               ...base,
               serverDryRun: false,
             };
           }
           throw err;
         }
-        return { action: 'rollback', reason: res.reason, ...base, serverDryRun: true };
+        return { action: 'rollback', reason, ...base, serverDryRun: true };
       } catch (err) {
         return planFailure(ref, err);
       }
@@ -483,7 +561,8 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
           message: 'patch was applied before the restart; following the rollout',
         });
         const startedAt = Date.parse(fields.actedAt ?? job.actedAt ?? '') || clock.now();
-        const result = await follow(job, ref, ctx, startedAt);
+        const ours = await recordedRollout(job, ref, ctx.signal, workload);
+        const result = await follow(job, ref, ctx, startedAt, ours);
         return { ...result, fields };
       }
       // Not applied: execute() re-checks the pinned revision and skips if the workload moved on.

@@ -2,9 +2,15 @@
 import type { Router } from 'express';
 import type { RollbackController } from '../../controller.js';
 import type { Metrics } from '../../observability/metrics.js';
+import type { AuthSummary } from '../auth-summary.js';
 import { route } from '../route-label.js';
 
-export function mountHealth(router: Router, ctl: RollbackController, metrics: Metrics): void {
+export function mountHealth(
+  router: Router,
+  ctl: RollbackController,
+  metrics: Metrics,
+  auth?: () => AuthSummary,
+): void {
   router.get('/healthz', route('healthz'), (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -24,6 +30,8 @@ export function mountHealth(router: Router, ctl: RollbackController, metrics: Me
       checks: {
         ...(leader !== undefined ? { leader: leader === 'leader' ? 'leader' : 'follower' } : {}),
         journal: journalOk ? 'ok' : 'failing',
+        // Reported, not a condition: the pod must stay up for an operator to see why.
+        ...(auth ? { webhookSecret: auth().webhookSecret } : {}),
         ...Object.fromEntries(
           Object.entries(executors).map(([k, v]) => [k, v.available ? 'available' : 'unavailable']),
         ),

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { RollbackController } from '../../controller.js';
 import { InputError, NotFoundError } from '../../jobs/errors.js';
 import type { Principal } from '../auth.js';
+import type { AuthSummary } from '../auth-summary.js';
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
@@ -24,9 +25,10 @@ export function mountJobRoutes(
   router: Router,
   ctl: RollbackController,
   json: RequestHandler,
+  auth?: () => AuthSummary,
 ): void {
   router.get('/status', async (_req, res) => {
-    res.json(await ctl.status());
+    res.json({ ...(await ctl.status()), ...(auth ? { auth: auth() } : {}) });
   });
   router.get('/jobs', (req, res) => {
     const q = listQuery.safeParse(req.query);
