@@ -91,6 +91,8 @@ describe('forwarding from a follower to the leader', () => {
   let leaderUrl: string;
   let follower: Server;
   let followerUrl: string;
+  let impatient: Server;
+  let impatientUrl: string;
   let controller: RollbackController;
   let deadUrl: string;
   const seen: Seen[] = [];
@@ -150,22 +152,27 @@ describe('forwarding from a follower to the leader', () => {
       leadership,
     });
     await controller.open();
-    const app = createHttpApp({
-      controller,
-      auth: createAuth(() => ({
-        webhookUser: 'alertmanager',
-        webhookSecret: SECRET,
-        operatorUser: 'oncall',
-        operatorSecret: OPERATOR_SECRET,
-      })),
-      metrics,
-      logger,
-      bodyLimitBytes: LIMIT,
-      leadership,
-      forwardTimeoutMs: 300,
-    });
-    follower = createServer(app);
+    const followerApp = (forwardTimeoutMs?: number) =>
+      createHttpApp({
+        controller,
+        auth: createAuth(() => ({
+          webhookUser: 'alertmanager',
+          webhookSecret: SECRET,
+          operatorUser: 'oncall',
+          operatorSecret: OPERATOR_SECRET,
+        })),
+        metrics,
+        logger,
+        bodyLimitBytes: LIMIT,
+        leadership,
+        ...(forwardTimeoutMs !== undefined ? { forwardTimeoutMs } : {}),
+      });
+    // The production forward timeout, so a busy machine relaying 1 MiB never hits it; the short
+    // one only where the leader never answers, so it fires the same on any machine.
+    follower = createServer(followerApp());
     followerUrl = await listen(follower);
+    impatient = createServer(followerApp(300));
+    impatientUrl = await listen(impatient);
   });
 
   beforeEach(() => {
@@ -176,6 +183,7 @@ describe('forwarding from a follower to the leader', () => {
   });
 
   after(async () => {
+    await close(impatient);
     await close(follower);
     await close(leader);
     await controller.close();
@@ -292,7 +300,7 @@ describe('forwarding from a follower to the leader', () => {
   test('a leader that does not answer in time is a 503 (the request may have landed)', async () => {
     hang = true;
     const started = Date.now();
-    const res = await send(`${followerUrl}/api/admin/rollback/trigger`, {
+    const res = await send(`${impatientUrl}/api/admin/rollback/trigger`, {
       method: 'POST',
       headers: { authorization: WEBHOOK, 'content-type': 'application/json' },
       body: Buffer.from(JSON.stringify(payload([firing('CriticalErrorRate', 'api')]))),
@@ -300,7 +308,9 @@ describe('forwarding from a follower to the leader', () => {
     const took = Date.now() - started;
     assert.equal(res.status, 503);
     assert.match(res.json.error, /did not answer within 0\.3 s; retry.*duplicate/);
-    assert.ok(took >= 290 && took < 2000, `answered after ${took} ms`);
+    // The leader never answers: the 503 can only come from the 0.3 s timeout (no upper bound:
+    // how late a busy machine fires it is not the behaviour under test).
+    assert.ok(took >= 290, `answered after ${took} ms`);
     assert.equal(seen[0]?.complete, true, 'the leader did receive it');
   });
 

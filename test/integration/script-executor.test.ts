@@ -400,7 +400,6 @@ describe('script executor: failures', () => {
     assert.equal(result.outcome, 'failed');
     assert.equal(result.reason, 'script was cancelled (SIGTERM)');
     assert.equal(result.fields?.script_result?.signal, 'SIGTERM');
-    assert.ok((result.fields?.script_result?.durationMs ?? 0) >= 250, 'stopped by the abort');
   });
 
   test('a script whose interpreter is missing fails to start, with the reason', async () => {
