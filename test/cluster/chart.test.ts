@@ -16,10 +16,9 @@ import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/inde
 import { chartCrdFiles } from '../support/kube-cluster/binaries.js';
 import { helmPath } from '../support/tools.js';
 import {
-  alertFor,
+  alertAndWait,
   deployedTwice,
   imageOf,
-  jobIn,
   startController,
   type RunningController,
 } from './support.js';
@@ -182,15 +181,7 @@ describe('the chart on the real control plane', () => {
     // One rollback of each kind in the namespace the chart's RBAC covers.
     for (const kind of kinds) {
       const name = kind.toLowerCase();
-      const ok = await controller.call('POST', 'trigger', alertFor(kind, 'apps', name));
-      assert.equal(ok.status, 202, JSON.stringify(ok.body));
-      assert.equal(ok.body.decisions[0].decision, 'queued', JSON.stringify(ok.body));
-      const job = await jobIn(
-        controller.call,
-        ok.body.decisions[0].jobId,
-        ['succeeded', 'failed', 'skipped'],
-        180_000,
-      );
+      const job = await alertAndWait(controller, kind, 'apps', name);
       assert.equal(
         job.state,
         'succeeded',
@@ -209,16 +200,7 @@ describe('the chart on the real control plane', () => {
       'no request of the controller was denied',
     );
 
-    const no = await controller.call('POST', 'trigger', alertFor('Deployment', 'elsewhere', 'api'));
-    assert.equal(no.status, 202, JSON.stringify(no.body));
-    const d = no.body.decisions[0];
-    assert.equal(d.decision, 'queued', JSON.stringify(d));
-    const refused = await jobIn(
-      controller.call,
-      d.jobId,
-      ['succeeded', 'failed', 'skipped'],
-      180_000,
-    );
+    const refused = await alertAndWait(controller, 'Deployment', 'elsewhere', 'api');
     assert.equal(refused.state, 'failed', JSON.stringify(refused));
     assert.match(refused.reason, /forbidden/i);
     assert.match(refused.reason, /elsewhere/);
