@@ -1,8 +1,8 @@
 // The production executors, built from config. Tests pass their own.
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { ExecutorName } from '../jobs/job.js';
-import type { Executor } from './executor.js';
+import type { ExecutorName } from '../model/job.js';
+import type { Executor } from '../model/executor.js';
 import { createKubernetesExecutor } from './kubernetes/kubernetes-executor.js';
 import { createScriptExecutor } from './script/create-script-executor.js';
 import { withWorkloadPin } from './with-workload-pin.js';

@@ -2,8 +2,8 @@
 // the revision current at alert time and the one before it reach the script as
 // ROLLBACK_FROM_REVISION / ROLLBACK_TO_REVISION, so `kubectl rollout undo --to-revision` stays
 // pinned even when a script does the undo.
-import type { Job } from '../jobs/job.js';
-import type { Executor, JobPatch } from './executor.js';
+import type { Job } from '../model/job.js';
+import type { Executor, JobPatch } from '../model/executor.js';
 
 export function withWorkloadPin(script: Executor, kubernetes: Executor): Executor {
   return {

@@ -1,8 +1,8 @@
 // What a new leader does with the pending-rollback marks it finds (pure): re-create each job it
 // does not know under the same id, with its pinned revision, and record the alert instance so a
 // re-sent notification is a duplicate; clear marks that name nothing to do.
-import { instanceKey } from '../decide/decision.js';
-import { TERMINAL_STATES, workloadKey, type Job } from '../jobs/job.js';
+import { instanceKey } from '../model/decision.js';
+import { TERMINAL_STATES, workloadKey, type Job } from '../model/job.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
 import { ADOPTED_EVENT } from './with-cluster-intents.js';
 import type { MarkedWorkload } from './workload-marks.js';

@@ -13,8 +13,8 @@ import {
   type V1Lease,
 } from '@kubernetes/client-node';
 import type { WorkloadKind } from '../config/schema.js';
-import type { Workload } from '../executors/kubernetes/kube-types.js';
-import { toKubeError } from '../executors/kubernetes/kube-errors.js';
+import type { Workload } from '../kube/kube-types.js';
+import { toKubeError } from '../kube/kube-errors.js';
 
 export interface WireLease {
   metadata: {

@@ -2,7 +2,7 @@
 // off. Throws (with a message for the operator) when it is on but cannot work.
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { loadKubeConfig } from '../executors/kubernetes/load-kube-config.js';
+import { loadKubeConfig } from '../kube/load-kube-config.js';
 import { readHaSettings } from './ha-settings.js';
 import { HighAvailability } from './high-availability.js';
 

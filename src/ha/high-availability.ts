@@ -19,12 +19,12 @@
 // queue and accepts alerts.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { abortableSleep } from '../executors/kubernetes/abort-error.js';
-import { createKubeClient } from '../executors/kubernetes/kube-client.js';
-import { ForbiddenError } from '../executors/kubernetes/kube-errors.js';
-import type { Executor } from '../executors/executor.js';
+import { abortableSleep } from '../kube/abort-error.js';
+import { createKubeClient } from '../kube/kube-client.js';
+import { ForbiddenError } from '../kube/kube-errors.js';
+import type { Executor } from '../model/executor.js';
 import type { ControllerState } from '../jobs/controller-state.js';
-import type { ExecutorName, Job } from '../jobs/job.js';
+import type { ExecutorName, Job } from '../model/job.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
 import { adoptionPlan } from './adoption-plan.js';
 import {

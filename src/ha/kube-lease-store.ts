@@ -1,6 +1,6 @@
 // LeaseStore over the API server: a coordination.k8s.io/v1 Lease read, created and replaced at
 // the resourceVersion that was read (409 = another candidate wrote first).
-import { ConflictError, NotFoundError } from '../executors/kubernetes/kube-errors.js';
+import { ConflictError, NotFoundError } from '../kube/kube-errors.js';
 import type { HaKubeClient, WireLease } from './ha-kube-client.js';
 import { CONTROLLER_STATE_ANNOTATION } from './controller-state-annotation.js';
 import {

@@ -9,12 +9,12 @@
 //   rollout (the executor's recover path), so an adopted job never patches twice.
 // A job cut short because leadership moved keeps its mark: the new leader owns it now.
 import type { Logger } from 'pino';
-import { abortableSleep } from '../executors/kubernetes/abort-error.js';
-import type { Workload } from '../executors/kubernetes/kube-types.js';
-import { parseLastRollback, type LastRollback } from '../executors/kubernetes/last-rollback.js';
-import { withRetry } from '../executors/kubernetes/with-retry.js';
-import type { ExecutionContext, ExecutionResult, Executor } from '../executors/executor.js';
-import type { Job, WorkloadRef } from '../jobs/job.js';
+import { abortableSleep } from '../kube/abort-error.js';
+import type { Workload } from '../kube/kube-types.js';
+import { parseLastRollback, type LastRollback } from '../kube/last-rollback.js';
+import { withRetry } from '../kube/with-retry.js';
+import type { ExecutionContext, ExecutionResult, Executor } from '../model/executor.js';
+import type { Job, WorkloadRef } from '../model/job.js';
 import { parsePending, pendingFor } from './pending-rollback.js';
 import type { WorkloadMarks } from './workload-marks.js';
 

@@ -2,10 +2,10 @@
 // Clearing is compare-and-delete: a JSON patch that first tests the annotation still holds the
 // value we read, so a mark another job wrote meanwhile is never removed by mistake.
 import type { WorkloadKind } from '../config/schema.js';
-import type { KubeClient } from '../executors/kubernetes/kube-client.js';
-import { InvalidError, NotFoundError } from '../executors/kubernetes/kube-errors.js';
-import type { Workload } from '../executors/kubernetes/kube-types.js';
-import type { WorkloadRef } from '../jobs/job.js';
+import type { KubeClient } from '../kube/kube-client.js';
+import { InvalidError, NotFoundError } from '../kube/kube-errors.js';
+import type { Workload } from '../kube/kube-types.js';
+import type { WorkloadRef } from '../model/job.js';
 import type { HaKubeClient } from './ha-kube-client.js';
 import {
   PENDING_ROLLBACK_ANNOTATION,

@@ -1,6 +1,6 @@
 // 415 before any body is read when the request's content type is not one the route takes.
 import type { RequestHandler } from 'express';
-import { UnsupportedMediaTypeError } from '../jobs/errors.js';
+import { UnsupportedMediaTypeError } from '../model/errors.js';
 
 export function requireContentType(types: string[], message: string): RequestHandler {
   return (req, _res, next) => {

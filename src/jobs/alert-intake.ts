@@ -6,9 +6,9 @@ import type { Alert, AlertPayload } from '../alerts/payload-schema.js';
 import type { CompiledRule } from '../config/compile-rules.js';
 import type { Policy } from '../config/schema.js';
 import { decideAlert } from '../decide/decide-alert.js';
-import { instanceKey, type Decision } from '../decide/decision.js';
+import { instanceKey, type Decision } from '../model/decision.js';
 import type { ControllerState } from './controller-state.js';
-import { ACTIVE_STATES, type Job } from './job.js';
+import { ACTIVE_STATES, type Job } from '../model/job.js';
 import type { JournalRecord } from './journal-record.js';
 import { alertRef, newJob } from './new-job.js';
 

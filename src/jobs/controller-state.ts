@@ -2,8 +2,8 @@
 // circuit state. It is the PolicyView the pure decision reads, and every mutation returns the
 // journal records to persist plus an undo for when persisting fails.
 import type { PolicyView } from '../decide/decide-alert.js';
-import type { DecisionKind } from '../decide/decision.js';
-import { ACTIVE_STATES, type Job } from './job.js';
+import type { DecisionKind } from '../model/decision.js';
+import { ACTIVE_STATES, type Job } from '../model/job.js';
 import type { JournalRecord } from './journal-record.js';
 
 export interface PauseState {

@@ -9,12 +9,12 @@ import type {
   Executor,
   JobPatch,
   ProgressEvent,
-} from '../executors/executor.js';
+} from '../model/executor.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { ControllerState } from './controller-state.js';
-import { ConflictError, NotFoundError, UnavailableError } from './errors.js';
-import { TERMINAL_STATES, type ExecutorName, type Job, type TimelineEntry } from './job.js';
-import type { JobNotifier } from './job-notifier.js';
+import { ConflictError, NotFoundError, UnavailableError } from '../model/errors.js';
+import { TERMINAL_STATES, type ExecutorName, type Job, type TimelineEntry } from '../model/job.js';
+import type { JobNotifier } from '../model/job-notifier.js';
 import type { JournalRecord } from './journal-record.js';
 
 export interface RunnerOptions {

@@ -1,8 +1,8 @@
 // Builds a Job from a decision. Pure: the id and the time are inputs.
 import type { Alert } from '../alerts/payload-schema.js';
 import type { CompiledRule } from '../config/compile-rules.js';
-import type { Decision } from '../decide/decision.js';
-import type { AlertRef, Job } from './job.js';
+import type { Decision } from '../model/decision.js';
+import type { AlertRef, Job } from '../model/job.js';
 
 export function alertRef(alert: Alert, externalURL: string, receivedAt: number): AlertRef {
   return {

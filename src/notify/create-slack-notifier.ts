@@ -6,8 +6,8 @@
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
-import type { Job } from '../jobs/job.js';
-import type { DecisionNotice, JobNotifier, JobStage } from '../jobs/job-notifier.js';
+import type { Job } from '../model/job.js';
+import type { DecisionNotice, JobNotifier, JobStage } from '../model/job-notifier.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SlackMessage } from './block-kit.js';
 import { BoundedOutbox } from './bounded-outbox.js';

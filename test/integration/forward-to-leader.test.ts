@@ -21,7 +21,7 @@ import { RollbackController } from '../../src/controller.js';
 import type { LeaderRoute, ReplicaLeadership } from '../../src/ha/replica-leadership.js';
 import { createAuth } from '../../src/http/auth.js';
 import { createHttpApp } from '../../src/http/create-http-app.js';
-import { silentNotifier } from '../../src/jobs/job-notifier.js';
+import { silentNotifier } from '../../src/model/job-notifier.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { firing, payload } from '../support/alerts.js';
 import { basic, OPERATOR_SECRET, SECRET } from '../support/server.js';

@@ -1,13 +1,13 @@
 // Shared set-up for the Kubernetes executor integration tests: a job, a recording execution
 // context and an executor pointed at a fake API server with test-sized timings.
 import { KubeConfig } from '@kubernetes/client-node';
-import type { ExecutionContext, JobPatch, ProgressEvent } from '../../src/executors/executor.js';
-import type { Executor } from '../../src/executors/executor.js';
+import type { ExecutionContext, JobPatch, ProgressEvent } from '../../src/model/executor.js';
+import type { Executor } from '../../src/model/executor.js';
 import {
   createKubernetesExecutor,
   type KubernetesExecutorOptions,
 } from '../../src/executors/kubernetes/kubernetes-executor.js';
-import type { Job, WorkloadRef } from '../../src/jobs/job.js';
+import type { Job, WorkloadRef } from '../../src/model/job.js';
 
 let counter = 0;
 

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { executorFor, makeContext, makeJob, pinned } from './kube-executor-helpers.js';
-import type { Executor } from '../../src/executors/executor.js';
-import type { WorkloadRef } from '../../src/jobs/job.js';
+import type { Executor } from '../../src/model/executor.js';
+import type { WorkloadRef } from '../../src/model/job.js';
 
 let fake: FakeKube;
 let executor: Executor;

@@ -26,8 +26,8 @@ import {
   createScriptExecutor,
   type ScriptExecutorOptions,
 } from '../../src/executors/script/create-script-executor.js';
-import type { ExecutionContext, JobPatch, ProgressEvent } from '../../src/executors/executor.js';
-import type { Job } from '../../src/jobs/job.js';
+import type { ExecutionContext, JobPatch, ProgressEvent } from '../../src/model/executor.js';
+import type { Job } from '../../src/model/job.js';
 import { scriptJob } from '../fixtures/scripts/script-job.js';
 
 const fixtures = resolve(import.meta.dirname, '..', 'fixtures', 'scripts');

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createScriptExecutor } from '../../src/executors/script/create-script-executor.js';
-import type { ExecutionContext } from '../../src/executors/executor.js';
-import type { Job } from '../../src/jobs/job.js';
+import type { ExecutionContext } from '../../src/model/executor.js';
+import type { Job } from '../../src/model/job.js';
 import { scriptJob } from '../fixtures/scripts/script-job.js';
 
 const repoScripts = resolve(import.meta.dirname, '..', '..', 'rollback-scripts');

@@ -7,9 +7,9 @@ import type {
   ExecutionResult,
   Executor,
   JobPatch,
-} from '../../src/executors/executor.js';
-import type { Workload } from '../../src/executors/kubernetes/kube-types.js';
-import { LAST_ROLLBACK_ANNOTATION } from '../../src/executors/kubernetes/last-rollback.js';
+} from '../../src/model/executor.js';
+import type { Workload } from '../../src/kube/kube-types.js';
+import { LAST_ROLLBACK_ANNOTATION } from '../../src/kube/last-rollback.js';
 import { adoptionPlan } from '../../src/ha/adoption-plan.js';
 import { scanNamespaces } from '../../src/ha/high-availability-from-env.js';
 import { readHaSettings } from '../../src/ha/ha-settings.js';
@@ -21,7 +21,7 @@ import {
 } from '../../src/ha/pending-rollback.js';
 import { ADOPTED_EVENT, withClusterIntents } from '../../src/ha/with-cluster-intents.js';
 import type { MarkedWorkload, WorkloadMarks } from '../../src/ha/workload-marks.js';
-import type { Job, WorkloadRef } from '../../src/jobs/job.js';
+import type { Job, WorkloadRef } from '../../src/model/job.js';
 
 const NOW = Date.parse('2026-11-22T10:30:00.000Z');
 const REF: WorkloadRef = { kind: 'Deployment', namespace: 'shop', name: 'api' };

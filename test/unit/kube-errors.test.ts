@@ -9,9 +9,9 @@ import {
   NotFoundError,
   TransientError,
   toKubeError,
-} from '../../src/executors/kubernetes/kube-errors.js';
-import { withRetry } from '../../src/executors/kubernetes/with-retry.js';
-import { loadKubeConfig, NO_KUBE_CONFIG } from '../../src/executors/kubernetes/load-kube-config.js';
+} from '../../src/kube/kube-errors.js';
+import { withRetry } from '../../src/kube/with-retry.js';
+import { loadKubeConfig, NO_KUBE_CONFIG } from '../../src/kube/load-kube-config.js';
 
 const status = (code: number, message: string) =>
   new ApiException(code, 'x', JSON.stringify({ kind: 'Status', code, message }), {});

@@ -1,5 +1,5 @@
 // A realistic job at each point of its life, for the Slack message tests.
-import type { Job } from '../../src/jobs/job.js';
+import type { Job } from '../../src/model/job.js';
 import type { SlackBlock } from '../../src/notify/block-kit.js';
 
 export const T0 = Date.parse('2025-03-04T10:00:00.000Z');

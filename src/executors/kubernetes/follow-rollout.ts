@@ -1,11 +1,11 @@
 // Polls a patched workload until `kubectl rollout status` would say done or failed, or the job's
 // deadline passes. Read errors while following are noted and retried until the deadline: the
 // patch is applied, so giving up on one failed GET would misreport the rollout.
-import type { ExecutionContext, ExecutionResult } from '../executor.js';
-import type { WorkloadRef } from '../../jobs/job.js';
-import type { KubeClient } from './kube-client.js';
+import type { ExecutionContext, ExecutionResult } from '../../model/executor.js';
+import type { WorkloadRef } from '../../model/job.js';
+import type { KubeClient } from '../../kube/kube-client.js';
 import { rolloutStatus, type RolloutStatus } from './rollout-status.js';
-import { abortError } from './abort-error.js';
+import { abortError } from '../../kube/abort-error.js';
 
 export interface FollowOptions {
   client: KubeClient;

@@ -7,7 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import type { Job, WorkloadRef } from '../../jobs/job.js';
+import type { Job, WorkloadRef } from '../../model/job.js';
 import type {
   Availability,
   ExecutionContext,
@@ -15,12 +15,12 @@ import type {
   Executor,
   JobPatch,
   Plan,
-} from '../executor.js';
-import { abortError, abortableSleep } from './abort-error.js';
+} from '../../model/executor.js';
+import { abortError, abortableSleep } from '../../kube/abort-error.js';
 import { controllerRevisionPatch } from './controller-revision-patch.js';
 import { deploymentRollbackPatch } from './deployment-rollback-patch.js';
 import { followRollout } from './follow-rollout.js';
-import { createKubeClient, type KubeClient, type PatchType } from './kube-client.js';
+import { createKubeClient, type KubeClient, type PatchType } from '../../kube/kube-client.js';
 import {
   ConflictError,
   ForbiddenError,
@@ -28,13 +28,13 @@ import {
   NotFoundError,
   KubeApiError,
   TransientError,
-} from './kube-errors.js';
-import { parseLastRollback, type LastRollback } from './last-rollback.js';
-import { loadKubeConfig } from './load-kube-config.js';
+} from '../../kube/kube-errors.js';
+import { parseLastRollback, type LastRollback } from '../../kube/last-rollback.js';
+import { loadKubeConfig } from '../../kube/load-kube-config.js';
 import { readSnapshot, type Snapshot } from './read-snapshot.js';
 import { resolveRollback, type Resolution } from './resolve-rollback.js';
 import { rollbackEvent } from './rollback-event.js';
-import { withRetry } from './with-retry.js';
+import { withRetry } from '../../kube/with-retry.js';
 
 export interface KubernetesExecutorOptions {
   /** Default: in-cluster service account, else KUBECONFIG / ~/.kube/config. */

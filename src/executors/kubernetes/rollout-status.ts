@@ -1,7 +1,7 @@
 // Rollout progress by the rules of `kubectl rollout status` for each kind (kubectl's
 // polymorphichelpers status viewers), so "succeeded" here means what it means to an operator
 // watching kubectl. Messages are ours.
-import type { Workload, WorkloadKind } from './kube-types.js';
+import type { Workload, WorkloadKind } from '../../kube/kube-types.js';
 
 export interface RolloutStatus {
   done: boolean;

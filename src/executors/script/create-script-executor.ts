@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Job } from '../../jobs/job.js';
+import type { Job } from '../../model/job.js';
 import type {
   Availability,
   ExecutionContext,
@@ -12,7 +12,7 @@ import type {
   Executor,
   Plan,
   ScriptResult,
-} from '../executor.js';
+} from '../../model/executor.js';
 import { buildAlertDocument, serializeAlertDocument } from './build-alert-document.js';
 import { buildScriptEnv } from './build-script-env.js';
 import { resolveScriptPath, type ScriptFs, nodeScriptFs } from './resolve-script-path.js';

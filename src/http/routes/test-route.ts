@@ -3,7 +3,7 @@ import express, { type RequestHandler, type Router } from 'express';
 import { formToShortForm, parseDryRunBody } from '../../alerts/dry-run-payload.js';
 import { requireContentType } from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
-import { InputError } from '../../jobs/errors.js';
+import { InputError } from '../../model/errors.js';
 
 export function mountTest(
   router: Router,

@@ -3,7 +3,7 @@ import type { RequestHandler, Router } from 'express';
 import { payloadSchema } from '../../alerts/payload-schema.js';
 import { requireContentType } from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
-import { InputError } from '../../jobs/errors.js';
+import { InputError } from '../../model/errors.js';
 
 export function mountTrigger(router: Router, ctl: RollbackController, json: RequestHandler): void {
   router.post(

@@ -1,6 +1,6 @@
 // The seam between the queue and the things that actually roll back. The queue owns ordering,
 // journaling and metrics; an executor owns one kind of action and reports progress as data.
-import type { ImageChange, Job, JobOutcome, ScriptResult } from '../jobs/job.js';
+import type { ImageChange, Job, JobOutcome, ScriptResult } from './job.js';
 
 export interface Availability {
   available: boolean;
