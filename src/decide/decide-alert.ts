@@ -3,7 +3,7 @@
 import type { Alert } from '../alerts/payload-schema.js';
 import type { CompiledRule } from '../config/compile-rules.js';
 import type { Confidence, Policy } from '../config/schema.js';
-import { workloadKey, type WorkloadRef } from '../model/job.js';
+import { workloadKey, type WorkloadRef } from '../model/workload-ref.js';
 import { instanceKey, type Decision, type DecisionKind } from '../model/decision.js';
 import { matchRule } from './match-rule.js';
 import { namespaceAllowed, resolveTarget } from './resolve-target.js';

@@ -2,7 +2,8 @@
 // does not know under the same id, with its pinned revision, and record the alert instance so a
 // re-sent notification is a duplicate; clear marks that name nothing to do.
 import { instanceKey } from '../model/decision.js';
-import { TERMINAL_STATES, workloadKey, type Job } from '../model/job.js';
+import { TERMINAL_STATES, type Job } from '../model/job.js';
+import { workloadKey } from '../model/workload-ref.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
 import { ADOPTED_EVENT } from './with-cluster-intents.js';
 import type { MarkedWorkload } from './workload-marks.js';

@@ -14,7 +14,8 @@ import type { Workload } from '../kube/kube-types.js';
 import { parseLastRollback, type LastRollback } from '../kube/last-rollback.js';
 import { withRetry } from '../kube/with-retry.js';
 import type { ExecutionContext, ExecutionResult, Executor } from '../model/executor.js';
-import type { Job, WorkloadRef } from '../model/job.js';
+import type { Job } from '../model/job.js';
+import type { WorkloadRef } from '../model/workload-ref.js';
 import { parsePending, pendingFor } from './pending-rollback.js';
 import type { WorkloadMarks } from './workload-marks.js';
 

@@ -5,7 +5,7 @@ import type { WorkloadKind } from '../config/schema.js';
 import type { KubeClient } from '../kube/kube-client.js';
 import { InvalidError, NotFoundError } from '../kube/kube-errors.js';
 import type { Workload } from '../kube/kube-types.js';
-import type { WorkloadRef } from '../model/job.js';
+import type { WorkloadRef } from '../model/workload-ref.js';
 import type { HaKubeClient } from './ha-kube-client.js';
 import {
   PENDING_ROLLBACK_ANNOTATION,

@@ -1,6 +1,7 @@
 // What the queue needs from a notifier (Slack today). Fire-and-forget: never awaited on the
 // rollback path, never throws.
-import type { WorkloadRef, Job } from './job.js';
+import type { Job } from './job.js';
+import type { WorkloadRef } from './workload-ref.js';
 
 export type JobStage =
   | 'queued'

@@ -1,14 +1,9 @@
 // The job model shared by the queue, the executors, the journal, Slack and the HTTP API.
 // Jobs are plain JSON so the journal can store and replay them as they are.
-import type { Confidence, ScriptAction, WorkloadKind } from '../config/schema.js';
+import type { Confidence, ScriptAction } from '../config/schema.js';
+import type { WorkloadRef } from './workload-ref.js';
 
 export type ExecutorName = 'kubernetes' | 'script';
-
-export interface WorkloadRef {
-  kind: WorkloadKind;
-  namespace: string;
-  name: string;
-}
 
 /** The alert instance that created (or joined) a job; only what the job needs to act and explain. */
 export interface AlertRef {
@@ -98,7 +93,3 @@ export const ACTIVE_STATES: ReadonlySet<JobState> = new Set([
   'queued',
   'running',
 ]);
-
-export function workloadKey(ref: WorkloadRef): string {
-  return `${ref.kind}/${ref.namespace}/${ref.name}`;
-}

@@ -7,7 +7,8 @@ import {
   createKubernetesExecutor,
   type KubernetesExecutorOptions,
 } from '../../src/executors/kubernetes/kubernetes-executor.js';
-import type { Job, WorkloadRef } from '../../src/model/job.js';
+import type { Job } from '../../src/model/job.js';
+import type { WorkloadRef } from '../../src/model/workload-ref.js';
 
 let counter = 0;
 

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { executorFor, makeContext, makeJob, pinned } from './kube-executor-helpers.js';
 import type { Executor } from '../../src/model/executor.js';
-import type { WorkloadRef } from '../../src/model/job.js';
+import type { WorkloadRef } from '../../src/model/workload-ref.js';
 
 let fake: FakeKube;
 let executor: Executor;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fakeKubeToken, startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { executorFor, makeContext, makeJob, pinned } from './kube-executor-helpers.js';
 import type { Executor } from '../../src/model/executor.js';
-import type { WorkloadRef } from '../../src/model/job.js';
+import type { WorkloadRef } from '../../src/model/workload-ref.js';
 
 const LAST = 'rollback-controller.io/last-rollback';
 let fake: FakeKube;

@@ -21,7 +21,8 @@ import {
 } from '../../src/ha/pending-rollback.js';
 import { ADOPTED_EVENT, withClusterIntents } from '../../src/ha/with-cluster-intents.js';
 import type { MarkedWorkload, WorkloadMarks } from '../../src/ha/workload-marks.js';
-import type { Job, WorkloadRef } from '../../src/model/job.js';
+import type { Job } from '../../src/model/job.js';
+import type { WorkloadRef } from '../../src/model/workload-ref.js';
 
 const NOW = Date.parse('2026-11-22T10:30:00.000Z');
 const REF: WorkloadRef = { kind: 'Deployment', namespace: 'shop', name: 'api' };

@@ -2,7 +2,7 @@
 // deadline passes. Read errors while following are noted and retried until the deadline: the
 // patch is applied, so giving up on one failed GET would misreport the rollout.
 import type { ExecutionContext, ExecutionResult } from '../../model/executor.js';
-import type { WorkloadRef } from '../../model/job.js';
+import type { WorkloadRef } from '../../model/workload-ref.js';
 import type { KubeClient } from '../../kube/kube-client.js';
 import { rolloutStatus, type RolloutStatus } from './rollout-status.js';
 import { abortError } from '../../kube/abort-error.js';

@@ -7,7 +7,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import type { Job, WorkloadRef } from '../../model/job.js';
+import type { Job } from '../../model/job.js';
+import type { WorkloadRef } from '../../model/workload-ref.js';
 import type {
   Availability,
   ExecutionContext,
