@@ -1,5 +1,6 @@
 // Composition root: reads env and config, creates every part and passes dependencies in.
-// Nothing else in src/ reads process.env.
+// The environment comes in as `env` (default process.env) and is passed down: below this file,
+// process.env is read only as the default of an `env` option.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -115,8 +116,6 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  // The notifier reports what it posted onto the job's timeline; the controller exists later.
-  const late: { controller?: RollbackController } = {};
   const notifier = o.notifier
     ? o.notifier({ metrics, logger, config, slackWebhookUrl })
     : createSlackNotifier({
@@ -131,7 +130,6 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
         metrics,
         logger: logger.child({ component: 'slack' }),
-        onSent: (jobId, entry) => late.controller?.runner.note(jobId, entry),
       });
   const executors = o.executors ?? defaultExecutors(config, logger, env);
   const controller = new RollbackController({
@@ -145,11 +143,11 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     logger,
     ...(o.now ? { now: o.now } : {}),
     ...(o.newId ? { newId: o.newId } : {}),
+    ...(env['npm_package_version'] ? { version: env['npm_package_version'] } : {}),
     ...(o.journalFs ? { journalFs: o.journalFs } : {}),
     ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
     ...(o.shutdownGraceMs !== undefined ? { shutdownGraceMs: o.shutdownGraceMs } : {}),
   });
-  late.controller = controller;
   ha?.attach(controller);
   try {
     await controller.open();

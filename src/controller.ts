@@ -10,14 +10,18 @@ import type { Decision, DecisionKind } from './model/decision.js';
 import type { Availability, Executor, Plan } from './model/executor.js';
 import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
+import { approveJob } from './jobs/approve-job.js';
 import { ControllerState } from './jobs/controller-state.js';
-import { UnavailableError } from './model/errors.js';
-import type { ExecutorName, Job, JobState } from './model/job.js';
-import type { JobNotifier } from './model/job-notifier.js';
 import { JobRunner } from './jobs/job-runner.js';
+import { JobStore } from './jobs/job-store.js';
+import { JobTimers, type SetTimer } from './jobs/job-timers.js';
 import { Journal, type JournalFs } from './jobs/journal.js';
 import type { JournalRecord } from './jobs/journal-record.js';
 import { alertRef, newJob } from './jobs/new-job.js';
+import { reportJobChange } from './jobs/report-job-change.js';
+import { UnavailableError } from './model/errors.js';
+import type { ExecutorName, Job, JobState } from './model/job.js';
+import type { JobNotifier } from './model/job-notifier.js';
 import type { Metrics } from './observability/metrics.js';
 
 export interface ControllerOptions {
@@ -29,7 +33,11 @@ export interface ControllerOptions {
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
+  /** Approval expiry and verification timers (tests drive them by hand). */
+  setTimer?: SetTimer;
   newId?: () => string;
+  /** Reported by /status. */
+  version?: string;
   journalFs?: JournalFs;
   fsync?: boolean;
   /** How long SIGTERM waits for a running job before handing it back. */
@@ -82,7 +90,10 @@ export function newJobId(now: number): string {
 export class RollbackController {
   readonly state = new ControllerState();
   readonly journal: Journal<JournalRecord>;
+  /** The one commit path: state, journal, and the listeners that follow a job's changes. */
+  readonly store: JobStore;
   readonly runner: JobRunner;
+  readonly timers: JobTimers;
   readonly startedAt: number;
   private readonly now: () => number;
   private readonly newId: () => string;
@@ -97,20 +108,43 @@ export class RollbackController {
       ...(o.journalFs ? { fs: o.journalFs } : {}),
       ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
     });
-    const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
-    this.runner = new JobRunner({
+    this.store = new JobStore({
       state: this.state,
       append: (records) => this.journal.append(records),
+      logger: o.logger.child({ component: 'store' }),
+    });
+    this.timers = new JobTimers({
+      store: this.store,
+      now: this.now,
+      verificationWindowMs: o.config.verification.windowSeconds * 1000,
+      logger: o.logger.child({ component: 'timers' }),
+      ...(o.setTimer ? { setTimer: o.setTimer } : {}),
+    });
+    this.runner = new JobRunner({
+      store: this.store,
       executors: o.executors,
       metrics: o.metrics,
-      notifier: o.notifier,
       logger: o.logger.child({ component: 'queue' }),
       now: this.now,
       concurrency: o.config.queue.concurrency,
-      rolloutDeadlineMs: o.config.rollout.deadlineSeconds * 1000,
-      verificationWindowMs: o.config.verification.windowSeconds * 1000,
-      channelFor: (job) => ruleByName.get(job.rule)?.slackChannel,
+      rolloutTimeoutMs: o.config.rollout.deadlineSeconds * 1000,
     });
+    const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
+    const sinks = {
+      notifier: o.notifier,
+      metrics: o.metrics,
+      channelFor: (job: Job) => ruleByName.get(job.rule)?.slackChannel,
+    };
+    this.store.onJobChange((before, after) => reportJobChange(before, after, sinks));
+    this.store.onJobChange(this.timers.changed);
+    this.store.onCommit(() => this.updateGauges());
+    o.notifier.onSent?.((jobId, entry) => this.runner.note(jobId, entry));
+  }
+
+  private updateGauges(): void {
+    this.o.metrics.queueDepth.set(this.state.count('queued'));
+    this.o.metrics.paused.set(this.state.paused ? 1 : 0);
+    this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
   }
 
   /**
@@ -147,9 +181,9 @@ export class RollbackController {
     };
     await this.journal.compact(this.state.snapshot(this.now(), retention));
     this.journal.snapshot = () => this.state.snapshot(this.now(), retention);
-    this.o.metrics.paused.set(this.state.paused ? 1 : 0);
-    this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
+    this.updateGauges();
     if (this.state.paused) this.runner.pause();
+    for (const job of this.state.jobs.values()) this.timers.arm(job);
     this.runner.start();
     this.ready = true;
     this.o.logger.info(
@@ -162,14 +196,13 @@ export class RollbackController {
     if (this.closing) throw new UnavailableError('the controller is shutting down');
     this.mustLead();
     for (const a of payload.alerts) this.o.metrics.alertsReceived.inc({ status: a.status });
-    if (this.runner.depth >= this.o.config.queue.maxPending) {
+    if (this.state.count('queued') >= this.o.config.queue.maxPending) {
       throw new UnavailableError(
         `the job queue is full (${this.o.config.queue.maxPending} pending)`,
       );
     }
     const result = await takeAlerts(payload, this.now(), {
-      state: this.state,
-      append: (records) => this.journal.append(records),
+      store: this.store,
       rules: () => this.o.rules,
       policy: this.o.config.policy,
       newId: this.newId,
@@ -198,13 +231,8 @@ export class RollbackController {
         );
       }
     });
-    if (result.circuitOpened) {
-      this.o.metrics.circuitOpen.set(1);
-      this.o.leadership?.controllerStateChanged?.();
-    }
+    if (result.circuitOpened) this.o.leadership?.controllerStateChanged?.();
     for (const job of result.created) this.runner.accepted(job);
-    for (const job of result.recovered) this.runner.recovered(job);
-    this.runner.updateGauges();
     return result.decisions;
   }
 
@@ -270,7 +298,7 @@ export class RollbackController {
     const policy = this.o.config.policy;
     const now = this.now();
     return {
-      version: process.env['npm_package_version'] ?? '0.1.0',
+      version: this.o.version ?? '0.1.0',
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
       ready: this.isReady,
@@ -285,7 +313,7 @@ export class RollbackController {
         windowSeconds: policy.circuitBreaker.windowSeconds,
       },
       queue: {
-        depth: this.runner.depth,
+        depth: this.state.count('queued'),
         inProgress: this.runner.inProgress,
         concurrency: this.o.config.queue.concurrency,
         maxPending: this.o.config.queue.maxPending,
@@ -351,15 +379,7 @@ export class RollbackController {
    * election) the Lease follow. Also how a new leader takes over its predecessor's kill switch.
    */
   async applyKillSwitch(records: JournalRecord[]): Promise<void> {
-    const undo = this.state.applyAll(records);
-    try {
-      await this.journal.append(records);
-    } catch (err) {
-      undo();
-      throw err;
-    }
-    this.o.metrics.paused.set(this.state.paused ? 1 : 0);
-    this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
+    await this.store.commit(records);
     if (this.state.paused) this.runner.pause();
     else this.runner.resume();
     this.o.leadership?.controllerStateChanged?.();
@@ -367,11 +387,18 @@ export class RollbackController {
 
   async approve(id: string, by: string): Promise<Job> {
     this.mustLead();
-    return this.runner.approve(id, by);
+    const job = await approveJob(id, by, {
+      store: this.store,
+      now: this.now(),
+      expire: (jobId) => this.timers.expire(jobId),
+    });
+    this.runner.enqueue(job);
+    return job;
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    this.timers.stop();
     await this.runner.stop(this.o.shutdownGraceMs ?? 20_000);
     await this.o.notifier.flush(3000);
     await this.journal.close();

@@ -2,10 +2,10 @@
 // does not know under the same id, with its pinned revision, and record the alert instance so a
 // re-sent notification is a duplicate; clear marks that name nothing to do.
 import { instanceKey } from '../model/decision.js';
-import { TERMINAL_STATES, type Job } from '../model/job.js';
+import { adopt, TERMINAL_STATES } from '../jobs/job-transitions.js';
+import type { Job } from '../model/job.js';
 import { workloadKey } from '../model/workload-ref.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
-import { ADOPTED_EVENT } from './with-cluster-intents.js';
 import type { MarkedWorkload } from './workload-marks.js';
 
 export interface AdoptionPlan {
@@ -29,7 +29,6 @@ export function adoptionPlan(
   o: { now: number; identity: string },
 ): AdoptionPlan {
   const plan: AdoptionPlan = { adopt: [], records: [], clear: [], ignored: [] };
-  const at = new Date(o.now).toISOString();
   const sorted = [...marked].sort((a, b) =>
     (a.pending?.createdAt ?? '').localeCompare(b.pending?.createdAt ?? ''),
   );
@@ -54,41 +53,34 @@ export function adoptionPlan(
       });
       continue;
     }
-    const job: Job = {
-      id: pending.jobId,
-      targetKey,
-      executor: 'kubernetes',
-      target: ref,
-      rule: pending.rule,
-      trigger: pending.trigger,
-      confidence: pending.confidence,
-      alert: {
-        alertname: pending.alertname,
-        fingerprint: pending.fingerprint,
-        startsAt: pending.startsAt,
-        labels: pending.labels,
-        annotations: {},
-        generatorURL: '',
-        externalURL: '',
-        receivedAt: Date.parse(pending.createdAt),
+    const job = adopt(
+      {
+        id: pending.jobId,
+        targetKey,
+        executor: 'kubernetes',
+        target: ref,
+        rule: pending.rule,
+        trigger: pending.trigger,
+        confidence: pending.confidence,
+        alert: {
+          alertname: pending.alertname,
+          fingerprint: pending.fingerprint,
+          startsAt: pending.startsAt,
+          labels: pending.labels,
+          annotations: {},
+          generatorURL: '',
+          externalURL: '',
+          receivedAt: Date.parse(pending.createdAt),
+        },
+        ...(pending.fromRevision !== undefined ? { fromRevision: pending.fromRevision } : {}),
       },
-      coalesced: [],
-      state: 'queued',
-      createdAt: pending.createdAt,
-      ...(pending.fromRevision !== undefined ? { fromRevision: pending.fromRevision } : {}),
-      timeline: [
-        {
-          at: pending.createdAt,
-          event: 'queued',
-          message: `accepted by ${pending.acceptedBy || 'another replica'}`,
-        },
-        {
-          at,
-          event: ADOPTED_EVENT,
-          message: `adopted by ${o.identity} after a leader change (the workload carried the job's pending-rollback mark)`,
-        },
-      ],
-    };
+      {
+        createdAt: pending.createdAt,
+        acceptedBy: pending.acceptedBy || 'another replica',
+        by: o.identity,
+        at: o.now,
+      },
+    );
     plan.adopt.push(job);
     plan.records.push(
       { t: 'job', job },

@@ -43,7 +43,8 @@ import { createWorkloadMarks, type WorkloadMarks } from './workload-marks.js';
 /** The parts of the controller a takeover touches. */
 export interface ControllerParts {
   state: ControllerState;
-  journal: { append(records: JournalRecord[]): Promise<void> };
+  /** The controller's commit path: applied, journaled, or undone when the journal fails. */
+  store: { commit(records: JournalRecord[]): Promise<void> };
   runner: { standby(): Promise<void>; activate(): void; enqueue(job: Job): void };
   /** Journals pause/circuit records and lets the queue and metrics follow. */
   applyKillSwitch(records: JournalRecord[]): Promise<void>;
@@ -223,15 +224,7 @@ export class HighAvailability implements ReplicaLeadership {
           now: this.now(),
           identity: this.o.settings.identity,
         });
-        if (plan.records.length) {
-          const undo = parts.state.applyAll(plan.records);
-          try {
-            await parts.journal.append(plan.records);
-          } catch (err) {
-            undo();
-            throw err;
-          }
-        }
+        await parts.store.commit(plan.records);
         if (gen !== this.generation) return;
         for (const i of plan.ignored) this.log.warn(i, 'pending-rollback mark left alone');
         this.lead(parts);

@@ -19,9 +19,6 @@ import type { WorkloadRef } from '../model/workload-ref.js';
 import { parsePending, pendingFor } from './pending-rollback.js';
 import type { WorkloadMarks } from './workload-marks.js';
 
-/** Timeline event of a job re-created by a new leader from a workload's mark. */
-export const ADOPTED_EVENT = 'adopted';
-
 export const ANNOTATION_COOLDOWN_REASON = "cooldown (from the workload's last-rollback annotation)";
 
 export interface ClusterIntentOptions {
@@ -107,8 +104,7 @@ export function withClusterIntents(inner: Executor, o: ClusterIntentOptions): Ex
 
     // A job that may have acted before (adopted, recovering, or its record is on the workload)
     // goes through recover(): it follows an applied patch instead of patching again.
-    const adopted = job.timeline.some((e) => e.event === ADOPTED_EVENT);
-    const maybeActed = mode === 'recover' || adopted || last?.jobId === job.id;
+    const maybeActed = mode === 'recover' || job.origin === 'adopted' || last?.jobId === job.id;
     let result: ExecutionResult;
     try {
       result =

@@ -18,6 +18,7 @@ export function makeJob(target: WorkloadRef, overrides: Partial<Job> = {}): Job 
     id,
     targetKey: `${target.kind}/${target.namespace}/${target.name}`,
     executor: 'kubernetes',
+    origin: 'alert',
     target,
     rule: 'critical-error-rate',
     trigger: 'error_rate_threshold',
@@ -48,7 +49,7 @@ export interface RecordingContext {
 }
 
 export function makeContext(
-  options: { deadlineMs?: number; onUpdate?: (patch: JobPatch) => void } = {},
+  options: { rolloutTimeoutMs?: number; onUpdate?: (patch: JobPatch) => void } = {},
 ): RecordingContext {
   const events: ProgressEvent[] = [];
   const updates: JobPatch[] = [];
@@ -59,7 +60,7 @@ export function makeContext(
     abort,
     ctx: {
       signal: abort.signal,
-      deadlineMs: options.deadlineMs ?? 20_000,
+      rolloutTimeoutMs: options.rolloutTimeoutMs ?? 20_000,
       progress: (e) => void events.push(e),
       update: async (patch) => {
         updates.push(patch);

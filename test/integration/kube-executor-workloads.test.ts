@@ -114,7 +114,7 @@ describe('rollouts that do not finish', () => {
     const ref = await deployment();
     fake.stickRollouts('Deployment', ref.namespace, ref.name, true);
     const job = await pinned(executor, makeJob(ref));
-    const result = await executor.execute(job, makeContext({ deadlineMs: 15_000 }).ctx);
+    const result = await executor.execute(job, makeContext({ rolloutTimeoutMs: 15_000 }).ctx);
     fake.stickRollouts('Deployment', ref.namespace, ref.name, false);
     assert.equal(result.outcome, 'failed');
     assert.match(result.reason, /ProgressDeadlineExceeded/);
@@ -124,7 +124,7 @@ describe('rollouts that do not finish', () => {
     const ref = await deployment();
     fake.stickRollouts('Deployment', ref.namespace, ref.name, true);
     const job = await pinned(executor, makeJob(ref));
-    const { ctx, updates } = makeContext({ deadlineMs: 300 });
+    const { ctx, updates } = makeContext({ rolloutTimeoutMs: 300 });
     const started = Date.now();
     const result = await executor.execute(job, ctx);
     fake.stickRollouts('Deployment', ref.namespace, ref.name, false);

@@ -38,7 +38,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const ctx = (): ExecutionContext => ({
   signal: new AbortController().signal,
-  deadlineMs: 60_000,
+  rolloutTimeoutMs: 60_000,
   progress: () => undefined,
   update: async () => undefined,
 });

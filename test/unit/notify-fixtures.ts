@@ -10,6 +10,7 @@ export function sampleJob(overrides: Partial<Job> = {}): Job {
     id: 'job-7f3a',
     targetKey: 'Deployment/payments/api',
     executor: 'kubernetes',
+    origin: 'alert',
     target: { kind: 'Deployment', namespace: 'payments', name: 'api' },
     rule: 'CriticalErrorRate',
     trigger: 'error_rate_threshold',

@@ -57,14 +57,6 @@ const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))}s`;
 const displayArg = (arg: string): string =>
   /^[\w./=:@%+,-]+$/.test(arg) ? arg : JSON.stringify(arg);
 
-/**
- * `deadlineMs` is the job's rollout deadline. Read as a duration; a value that can only be an
- * epoch timestamp is turned into the time left.
- */
-function remainingDeadline(deadlineMs: number, now: number): number {
-  return deadlineMs > 1e12 ? deadlineMs - now : deadlineMs;
-}
-
 export function createScriptExecutor(options: ScriptExecutorOptions = {}): Executor {
   const scriptsDir = resolve(options.scriptsDir ?? 'rollback-scripts');
   const killGraceMs = options.killGraceMs ?? 5000;
@@ -116,10 +108,8 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
     if (ctx.signal.aborted) {
       return { outcome: 'skipped', reason: 'cancelled before the script started' };
     }
-    const timeoutMs = Math.min(
-      timeoutSeconds * 1000,
-      remainingDeadline(ctx.deadlineMs, clock.now()),
-    );
+    // The job's rollout timeout counts from now, when the script starts.
+    const timeoutMs = Math.min(timeoutSeconds * 1000, ctx.rolloutTimeoutMs);
     if (timeoutMs <= 0) {
       return { outcome: 'failed', reason: 'the job deadline passed before the script started' };
     }
