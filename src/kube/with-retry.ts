@@ -1,5 +1,6 @@
-// Exponential backoff with jitter (half fixed, half random) for Kubernetes calls. Only Conflict and Transient errors
-// are retried; `beforeRetry` lets a 409 re-read the object before the next attempt.
+// Exponential backoff with jitter (half fixed, half random) for Kubernetes calls. Only Conflict and
+// Transient errors are retried. `fn` gets the attempt number, so after a 409 it can re-read the
+// object before trying again (the rollback patcher does); `onRetry` reports each retry.
 import { ConflictError, TransientError } from './kube-errors.js';
 
 export interface RetryOptions {
