@@ -9,7 +9,7 @@
 // when there is no cluster configuration.
 import { abortError } from '../../kube/abort-error.js';
 import { createKubeClient, type KubeClient } from '../../kube/kube-client.js';
-import { ForbiddenError, KubeApiError, NotFoundError } from '../../kube/kube-errors.js';
+import { ForbiddenError, KubeApiError, KubeNotFoundError } from '../../kube/kube-errors.js';
 import { parseLastRollback } from '../../kube/last-rollback.js';
 import { loadKubeConfig } from '../../kube/load-kube-config.js';
 import type {
@@ -102,7 +102,7 @@ export function kubernetesExecutor(
       snap = await k.snapshot(ref, ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
-      if (err instanceof NotFoundError) {
+      if (err instanceof KubeNotFoundError) {
         return { outcome: 'skipped', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
       }
       return {
@@ -132,7 +132,7 @@ export function kubernetesExecutor(
       if (ctx.signal.aborted || (err as Error).name === 'AbortError') {
         throw abortError('interrupted by shutdown before the patch was confirmed');
       }
-      if (err instanceof NotFoundError) {
+      if (err instanceof KubeNotFoundError) {
         return { outcome: 'skipped', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
       }
       return {
@@ -201,7 +201,7 @@ export function kubernetesExecutor(
         workload = await k.retry(() => client.readWorkload(ref, ctx.signal), ctx.signal);
       } catch (err) {
         if (ctx.signal.aborted) throw abortError('interrupted by shutdown');
-        if (err instanceof NotFoundError) {
+        if (err instanceof KubeNotFoundError) {
           return {
             outcome: 'skipped',
             reason: `${ref.kind} ${ref.namespace}/${ref.name} not found`,
