@@ -5,9 +5,8 @@ import type { Logger } from 'pino';
 import type { AlertPayload } from './alerts/payload-schema.js';
 import type { CompiledRule } from './config/compile-rules.js';
 import type { Config } from './config/schema.js';
-import { decideAlert } from './decide/decide-alert.js';
 import type { Decision, DecisionKind } from './model/decision.js';
-import type { Availability, Executor, Plan } from './model/executor.js';
+import type { Availability, Executor } from './model/executor.js';
 import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
 import { approveJob } from './jobs/approve-job.js';
@@ -17,7 +16,7 @@ import { JobStore } from './jobs/job-store.js';
 import { JobTimers, type SetTimer } from './jobs/job-timers.js';
 import { Journal, type JournalFs } from './jobs/journal.js';
 import type { JournalRecord } from './jobs/journal-record.js';
-import { alertRef, newJob } from './jobs/new-job.js';
+import { planDryRun, type DryRunPlan } from './jobs/plan-dry-run.js';
 import { reportJobChange } from './jobs/report-job-change.js';
 import { UnavailableError } from './model/errors.js';
 import type { ExecutorName, Job, JobState } from './model/job.js';
@@ -49,21 +48,6 @@ export interface ControllerOptions {
   leadership?: ReplicaLeadership;
 }
 
-export interface DryRunPlan {
-  alertname: string;
-  rule?: string;
-  trigger?: string;
-  confidence?: string;
-  decision: DecisionKind;
-  reason: string;
-  target?: Decision['target'];
-  script?: { path: string; args: string[] };
-  fromRevision?: number;
-  toRevision?: number;
-  changes?: Plan['changes'];
-  execution?: { action: Plan['action']; reason: string; serverDryRun: boolean };
-}
-
 /** Decisions that are worth a message in the deployment channel on their own. */
 const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set([
   'cooldown',
@@ -71,18 +55,6 @@ const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set([
   'paused',
   'notify_only',
 ]);
-/** Decisions for which a dry run also asks the executor what it would do. */
-const PLAN_DECISIONS: ReadonlySet<DecisionKind> = new Set([
-  'queued',
-  'awaiting_approval',
-  'coalesced',
-  'cooldown',
-  'paused',
-  'circuit_open',
-  'notify_only',
-  'duplicate',
-]);
-
 export function newJobId(now: number): string {
   return `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
 }
@@ -239,47 +211,8 @@ export class RollbackController {
   /** What `trigger` would decide now, plus the executor's plan; touches nothing. */
   async dryRun(payload: AlertPayload): Promise<DryRunPlan[]> {
     const now = this.now();
-    return Promise.all(
-      payload.alerts.map(async (alert) => {
-        const ad = decideAlert(alert, now, this.o.rules, this.o.config.policy, this.state);
-        const d = ad.decision;
-        const plan: DryRunPlan = { alertname: d.alertname, decision: d.decision, reason: d.reason };
-        if (d.rule) plan.rule = d.rule;
-        if (d.trigger) plan.trigger = d.trigger;
-        if (d.confidence) plan.confidence = d.confidence;
-        if (d.target) plan.target = d.target;
-        if (ad.rule?.script) plan.script = { path: ad.rule.script.path, args: ad.rule.script.args };
-        if (!ad.rule || !d.targetKey || !PLAN_DECISIONS.has(d.decision)) return plan;
-        const job = newJob({
-          id: 'dry-run',
-          now,
-          rule: ad.rule,
-          decision: d,
-          alert: alertRef(alert, payload.externalURL, now),
-          held: false,
-          approvalTtlMs: 0,
-        });
-        const executor = this.o.executors[job.executor];
-        if (!executor) {
-          plan.execution = {
-            action: 'unavailable',
-            reason: `the ${job.executor} executor is not configured`,
-            serverDryRun: false,
-          };
-          return plan;
-        }
-        const p = await executor.plan(job);
-        if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
-        if (p.toRevision !== undefined) plan.toRevision = p.toRevision;
-        if (p.changes) plan.changes = p.changes;
-        plan.execution = {
-          action: p.action,
-          reason: p.reason,
-          serverDryRun: p.serverDryRun ?? false,
-        };
-        return plan;
-      }),
-    );
+    const o = { ...this.o, policy: this.o.config.policy, view: this.state, now };
+    return Promise.all(payload.alerts.map((alert) => planDryRun(alert, payload.externalURL, o)));
   }
 
   async executorStatus(): Promise<Record<string, Availability>> {
