@@ -4,6 +4,15 @@
 import type { ImageChange, Job, JobOutcome, ScriptResult } from './job.js';
 import type { TimelineEvent } from './timeline-event.js';
 
+/** A changed pod-template field other than an image (SPEC `POST /test`: `changes.fields`). */
+export interface FieldChange {
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  /** Absent where only the name may be shown (env values, args) or the field is absent. */
+  from?: unknown;
+  to?: unknown;
+}
+
 export interface Availability {
   available: boolean;
   reason?: string;
@@ -16,7 +25,7 @@ export interface Plan {
   reason: string;
   fromRevision?: number;
   toRevision?: number;
-  changes?: { images: ImageChange[] };
+  changes?: { images: ImageChange[]; fields: FieldChange[] };
   /** True when the API server accepted the patch with dryRun=All. */
   serverDryRun?: boolean;
 }
@@ -41,7 +50,10 @@ export interface ProgressEvent {
 
 /** Partial job fields an executor sets as it goes (recorded on the job and journaled). */
 export type JobPatch = Partial<
-  Pick<Job, 'fromRevision' | 'toRevision' | 'images' | 'patched' | 'actedAt' | 'script_result'>
+  Pick<
+    Job,
+    'fromRevision' | 'toRevision' | 'images' | 'patched' | 'rollout' | 'actedAt' | 'script_result'
+  >
 >;
 
 export interface ExecutionContext {

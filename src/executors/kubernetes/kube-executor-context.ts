@@ -17,6 +17,8 @@ export interface KubernetesExecutorOptions {
   /** Environment to find KUBECONFIG / in-cluster settings in (default process.env). */
   env?: NodeJS.ProcessEnv;
   optOutAnnotation: string;
+  /** policy.maxRevisionAgeSeconds (default 86400; 0 = no limit). */
+  maxRevisionAgeSeconds?: number;
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
   retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
@@ -80,6 +82,7 @@ export function kubeExecutorContext(
         history: snap.history,
         job,
         optOutAnnotation: options.optOutAnnotation,
+        maxRevisionAgeSeconds: options.maxRevisionAgeSeconds ?? 86_400,
       }),
   };
 }

@@ -74,7 +74,17 @@ export function applyJsonPatch(target: Json, patch: unknown): Json {
         break;
       case 'test':
         if (!deepEqual(read(doc, op.path), op.value!)) {
-          throw new ApiError(422, 'Invalid', `testing value ${op.path} failed`);
+          // As the real API server answers any JSON patch it cannot apply (NewGenericServerResponse).
+          throw new ApiError(
+            422,
+            'Invalid',
+            'the server rejected our request due to an error in our request',
+            {
+              causes: [
+                { reason: 'UnexpectedServerResponse', message: `testing value ${op.path} failed` },
+              ],
+            },
+          );
         }
         break;
       default:
