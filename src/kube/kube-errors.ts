@@ -80,17 +80,16 @@ export function toKubeError(err: unknown, what: string): KubeApiError {
 
 /**
  * A JSON patch the API server could not apply to the object as it is now (a failed `test`
- * precondition, a path that no longer exists): 422 whose every cause is the generic
- * UnexpectedServerResponse, unlike a validation error, whose causes name fields. The object
- * changed since it was read; re-reading is the fix.
+ * precondition, a path that no longer exists). The real server answers 422 `Invalid` with no
+ * field in its causes (kube-apiserver 1.35: `details: {}`), unlike a validation error, whose
+ * causes always name the invalid fields. The object changed since it was read: re-read.
  */
 export function isPatchNotApplicable(err: unknown): boolean {
   return (
     err instanceof InvalidError &&
     err.status === 422 &&
     err.statusReason === 'Invalid' &&
-    err.causes.length > 0 &&
-    err.causes.every((c) => c.reason === 'UnexpectedServerResponse' && !c.field)
+    err.causes.every((c) => !c.field)
   );
 }
 

@@ -44,6 +44,8 @@ export interface SlackNotifierOptions {
   logger: Logger;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Arms the timer that releases a held progress message (tests pass a manual one). */
+  setTimer?: (fn: () => void, ms: number) => unknown;
   fetch?: FetchFunction;
 }
 
@@ -85,6 +87,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
     intervalMs: options.progressIntervalMs ?? 5000,
     now: clock,
     emit: (_jobId, item) => enqueue(item),
+    ...(options.setTimer ? { setTimer: options.setTimer } : {}),
   });
 
   function enqueue(item: Outgoing): void {

@@ -10,7 +10,6 @@ import { rolloutStatus } from '../../src/executors/kubernetes/rollout-status.js'
 import type { Workload } from '../../src/kube/kube-types.js';
 import { alert, payload } from '../support/alerts.js';
 import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/index.js';
-import { OPERATOR_SECRET } from '../support/server.js';
 import { until } from '../support/until.js';
 import {
   FAST_CONFIG,
@@ -69,74 +68,6 @@ async function clockPast(ms: number): Promise<void> {
 }
 
 describe('Deployment rollbacks on the real control plane (issue 12)', () => {
-  test('v2 never ready (real ProgressDeadlineExceeded), one replica, default strategy → back on v1, succeeded', async () => {
-    const ns = 'rb-deadline';
-    const name = 'api';
-    await cluster.createNamespace(ns);
-    await cluster.createWorkload('Deployment', ns, name, {
-      image: `${name}:v1`,
-      progressDeadlineSeconds: 2,
-    });
-    await cluster.waitRolledOut('Deployment', ns, name);
-    await cluster.setImage('Deployment', ns, name, `${name}:never-ready`);
-    const stuck: Workload = await cluster.waitFor(
-      'Deployment',
-      ns,
-      name,
-      (d) => progressing(d)?.reason === 'ProgressDeadlineExceeded',
-      60_000,
-    );
-
-    // Every state of the Deployment from here on, as the real controllers write them.
-    const states: Workload[] = [];
-    let ended: Error | undefined;
-    const watch = cluster.http.watch(
-      `/apis/apps/v1/namespaces/${ns}/deployments?fieldSelector=metadata.name%3D${name}`,
-      stuck.metadata.resourceVersion ?? '0',
-      (_type, object) => void states.push(object as Workload),
-      (err) => (ended = err),
-    );
-    let job: any;
-    try {
-      const id = await trigger(controller, alertFor('Deployment', ns, name));
-      job = await jobIn(controller.call, id, finished, 180_000);
-    } finally {
-      watch.stop();
-    }
-    assert.equal(job.state, 'succeeded', `${job.reason}\n${controller.output().slice(-3000)}`);
-    assert.deepEqual([job.fromRevision, job.toRevision], [2, 1]);
-    const d = await cluster.get('Deployment', ns, name);
-    assert.equal(imageOf(d), `${name}:v1`);
-
-    // The real controller kept the bad deploy's timeout on the object after our patch, with the
-    // new generation observed and no progress seen yet: the state that used to fail the job.
-    assert.ok(job.rollout?.generation, 'the job recorded the generation of its patch');
-    const observedStale = states.filter(
-      (s) =>
-        (s.status?.observedGeneration ?? 0) >= job.rollout.generation &&
-        progressing(s)?.reason === 'ProgressDeadlineExceeded',
-    );
-    assert.ok(
-      observedStale.length > 0,
-      `the real controller showed the old ProgressDeadlineExceeded after our patch (watch ${ended?.message ?? 'ok'}, ${states.length} states)`,
-    );
-    for (const s of observedStale) {
-      // Judged without knowing our patch (the old rule), this state fails the rollback ...
-      assert.equal(rolloutStatus('Deployment', s).failed, true);
-      // ... judged as the rollout our patch started, it is still in progress.
-      assert.equal(rolloutStatus('Deployment', s, job.rollout).failed, false);
-    }
-
-    // As after `kubectl rollout undo`: revision 1 came back as 3.
-    const history = await cluster.kubectl(['rollout', 'history', `deployment/${name}`, '-n', ns]);
-    assert.deepEqual(historyRevisions(history), [2, 3]);
-    assert.equal(
-      cluster.audit.templateWrites({ user, namespace: ns, name }).length,
-      1,
-      'exactly one template PATCH by the controller',
-    );
-  });
-
   test('moved on: a newer deploy after the alert started → skipped, nothing patched', async () => {
     const ns = 'rb-newer';
     const name = 'web';
@@ -199,7 +130,6 @@ describe('Deployment rollbacks on the real control plane (issue 12)', () => {
     const held = await startController({
       kubeconfig,
       config: `${FAST_CONFIG}\nrules:\n  - { alert: CriticalErrorRate, trigger: error_rate_threshold, confidence: medium }\n`,
-      env: { ROLLBACK_OPERATOR_SECRET: OPERATOR_SECRET },
     });
     try {
       await deployedTwice(cluster, 'Deployment', ns, name);
@@ -221,15 +151,8 @@ describe('Deployment rollbacks on the real control plane (issue 12)', () => {
       // Revision 2's ReplicaSet is deleted (pruned, or by hand) before anyone approves.
       const target = (await replicaSets(ns)).get(2);
       await cluster.kubectl(['delete', 'replicaset', target.metadata.name, '-n', ns]);
-      const approved = await fetch(`${held.url}/api/admin/rollback/jobs/${id}/approve`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`operator:${OPERATOR_SECRET}`).toString('base64')}`,
-          'content-type': 'application/json',
-        },
-        body: '{}',
-      });
-      assert.equal(approved.status, 202, await approved.text());
+      const approved = await held.call('POST', `jobs/${id}/approve`, {});
+      assert.equal(approved.status, 202, JSON.stringify(approved.body));
       job = await jobIn(held.call, id, finished, 60_000);
       assert.equal(job.state, 'skipped', job.reason);
       assert.match(
@@ -307,5 +230,77 @@ describe('Deployment rollbacks on the real control plane (issue 12)', () => {
     } finally {
       await aged.close();
     }
+  });
+  // Last in the file: after this test's watch, the harness's pooled admin connection answered
+  // the next request with 400 (reported to the cluster harness; not reproduced in isolation).
+  test('v2 never ready (real ProgressDeadlineExceeded), one replica, default strategy → back on v1, succeeded', async () => {
+    const ns = 'rb-deadline';
+    const name = 'api';
+    await cluster.createNamespace(ns);
+    await cluster.createWorkload('Deployment', ns, name, {
+      image: `${name}:v1`,
+      progressDeadlineSeconds: 2,
+    });
+    await cluster.waitRolledOut('Deployment', ns, name);
+    await cluster.setImage('Deployment', ns, name, `${name}:never-ready`);
+    const stuck: Workload = await cluster.waitFor(
+      'Deployment',
+      ns,
+      name,
+      (d) => progressing(d)?.reason === 'ProgressDeadlineExceeded',
+      60_000,
+    );
+
+    // Every state of the Deployment from here on, as the real controllers write them.
+    const states: Workload[] = [];
+    let ended: Error | undefined;
+    const watch = cluster.http.watch(
+      `/apis/apps/v1/namespaces/${ns}/deployments?fieldSelector=metadata.name%3D${name}`,
+      stuck.metadata.resourceVersion ?? '0',
+      (_type, object) => void states.push(object as Workload),
+      (err) => (ended = err),
+    );
+    let job: any;
+    try {
+      const id = await trigger(controller, alertFor('Deployment', ns, name));
+      job = await jobIn(controller.call, id, finished, 180_000);
+    } finally {
+      watch.stop();
+    }
+    assert.equal(job.state, 'succeeded', `${job.reason}\n${controller.output().slice(-3000)}`);
+    assert.deepEqual([job.fromRevision, job.toRevision], [2, 1]);
+    // (a fresh kubectl: the admin client's connection may be the one the watch used)
+    const d = JSON.parse(
+      await cluster.kubectl(['get', 'deployment', name, '-n', ns, '-o', 'json']),
+    );
+    assert.equal(imageOf(d), `${name}:v1`);
+
+    // The real controller kept the bad deploy's timeout on the object after our patch, with the
+    // new generation observed and no progress seen yet: the state that used to fail the job.
+    assert.ok(job.rollout?.generation, 'the job recorded the generation of its patch');
+    const observedStale = states.filter(
+      (s) =>
+        (s.status?.observedGeneration ?? 0) >= job.rollout.generation &&
+        progressing(s)?.reason === 'ProgressDeadlineExceeded',
+    );
+    assert.ok(
+      observedStale.length > 0,
+      `the real controller showed the old ProgressDeadlineExceeded after our patch (watch ${ended?.message ?? 'ok'}, ${states.length} states)`,
+    );
+    for (const s of observedStale) {
+      // Judged without knowing our patch (the old rule), this state fails the rollback ...
+      assert.equal(rolloutStatus('Deployment', s).failed, true);
+      // ... judged as the rollout our patch started, it is still in progress.
+      assert.equal(rolloutStatus('Deployment', s, job.rollout).failed, false);
+    }
+
+    // As after `kubectl rollout undo`: revision 1 came back as 3.
+    const history = await cluster.kubectl(['rollout', 'history', `deployment/${name}`, '-n', ns]);
+    assert.deepEqual(historyRevisions(history), [2, 3]);
+    assert.equal(
+      cluster.audit.templateWrites({ user, namespace: ns, name }).length,
+      1,
+      'exactly one template PATCH by the controller',
+    );
   });
 });
