@@ -143,9 +143,12 @@ export async function runScript(o: RunScriptOptions): Promise<RunScriptResult> {
   const onChunk = (chunk: Buffer): void => {
     tail.push(chunk);
     if (!o.onOutput) return;
+    // A scheduled trailing report (possibly late, on a busy machine) reports this chunk too:
+    // reporting it now as well would send the same line twice.
+    if (trailingPending) return;
     const wait = lastReport + interval - o.now();
     if (wait <= 0) report();
-    else if (!trailingPending) {
+    else {
       trailingPending = true;
       later(wait, () => {
         trailingPending = false;
