@@ -43,8 +43,9 @@ async function replica(name: string): Promise<RunningController> {
       POD_NAMESPACE: 'rollback-system',
       POD_IP: '127.0.0.1',
       ROLLBACK_ADVERTISE_URL: '',
-      ROLLBACK_LEASE_DURATION_SECONDS: '4',
-      ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '3',
+      // Generous for a busy machine: a leader that misses its renew deadline steps down.
+      ROLLBACK_LEASE_DURATION_SECONDS: '8',
+      ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '6',
       ROLLBACK_LEASE_RETRY_PERIOD_SECONDS: '0.5',
     },
   });
@@ -121,7 +122,10 @@ describe('HA on a real Lease', () => {
       },
       180_000,
       'every job finished on the new leader',
-    );
+    ).catch((e: Error) => {
+      const states = jobs.map((j) => `${j.targetKey} ${j.state} ${j.reason ?? ''}`).join('\n');
+      throw new Error(`${e.message}\n${states}\n${follower.output().slice(-6000)}`);
+    });
     assert.deepEqual(
       jobs.map((j) => `${j.targetKey} ${j.state}`).sort(),
       NAMES.map((n) => `Deployment/${NS}/${n} succeeded`).sort(),

@@ -150,10 +150,15 @@ export async function runScript(o: RunScriptOptions): Promise<RunScriptResult> {
     if (wait <= 0) report();
     else {
       trailingPending = true;
-      later(wait, () => {
+      // A timer can fire a little before its time by the wall clock (the event loop's cached
+      // time is stale on a busy machine): wait out the rest rather than report early.
+      const trailing = (): void => {
+        const rest = lastReport + interval - o.now();
+        if (rest > 0) return later(rest, trailing);
         trailingPending = false;
         report();
-      });
+      };
+      later(wait, trailing);
     }
   };
   subprocess.stdout.on('data', onChunk);
