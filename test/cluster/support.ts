@@ -74,6 +74,9 @@ export async function startController(o: {
     port: await freePort(),
     config: configPath,
     env: { KUBECONFIG: o.kubeconfig, KUBERNETES_SERVICE_HOST: '', ...o.env },
+  }).catch((e: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   });
   return {
     ...proc,
