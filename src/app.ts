@@ -1,5 +1,6 @@
 // Composition root: reads env and config, creates every part and passes dependencies in.
-// Nothing else in src/ reads process.env.
+// The environment comes in as `env` (default process.env) and is passed down: below this file,
+// process.env is read only as the default of an `env` option.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -11,13 +12,13 @@ import { readSecret } from './config/read-secret.js';
 import { RollbackController } from './controller.js';
 import { defaultExecutors } from './executors/default-executors.js';
 import { highAvailabilityFromEnv } from './ha/high-availability-from-env.js';
-import type { Executor } from './executors/executor.js';
+import type { Executor } from './model/executor.js';
 import { createAuth, type Credentials } from './http/auth.js';
 import { authSummary } from './http/auth-summary.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { lockDataDir } from './jobs/data-dir-lock.js';
-import type { ExecutorName } from './jobs/job.js';
-import type { JobNotifier } from './jobs/job-notifier.js';
+import type { ExecutorName } from './model/job.js';
+import type { JobNotifier } from './model/job-notifier.js';
 import { createSlackNotifier } from './notify/create-slack-notifier.js';
 import type { JournalFs } from './jobs/journal.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
@@ -136,8 +137,6 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  // The notifier reports what it posted onto the job's timeline; the controller exists later.
-  const late: { controller?: RollbackController } = {};
   const notifier = o.notifier
     ? o.notifier({ metrics, logger, config, slackWebhookUrl })
     : createSlackNotifier({
@@ -153,7 +152,6 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         cluster: config.cluster.name,
         metrics,
         logger, // the notifier binds its own component: binding it here too duplicated the key
-        onSent: (jobId, entry) => late.controller?.runner.note(jobId, entry),
       });
   const executors = o.executors ?? defaultExecutors(config, logger, env);
   const controller = new RollbackController({
@@ -167,11 +165,11 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     logger,
     ...(o.now ? { now: o.now } : {}),
     ...(o.newId ? { newId: o.newId } : {}),
+    ...(env['npm_package_version'] ? { version: env['npm_package_version'] } : {}),
     ...(o.journalFs ? { journalFs: o.journalFs } : {}),
     ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
     ...(o.shutdownGraceMs !== undefined ? { shutdownGraceMs: o.shutdownGraceMs } : {}),
   });
-  late.controller = controller;
   ha?.attach(controller);
   try {
     await controller.open();

@@ -5,20 +5,22 @@ import type { Logger } from 'pino';
 import type { AlertPayload } from './alerts/payload-schema.js';
 import type { CompiledRule } from './config/compile-rules.js';
 import type { Config } from './config/schema.js';
-import { clusterDecision } from './decide/cluster-decision.js';
-import { decideAlert } from './decide/decide-alert.js';
-import type { Decision, DecisionKind } from './decide/decision.js';
-import type { Availability, Executor, Plan } from './executors/executor.js';
+import type { Decision, DecisionKind } from './model/decision.js';
+import type { Availability, Executor } from './model/executor.js';
 import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
+import { approveJob } from './jobs/approve-job.js';
 import { ControllerState } from './jobs/controller-state.js';
-import { UnavailableError } from './jobs/errors.js';
-import type { ExecutorName, Job, JobState } from './jobs/job.js';
-import type { JobNotifier } from './jobs/job-notifier.js';
 import { JobRunner } from './jobs/job-runner.js';
+import { JobStore } from './jobs/job-store.js';
+import { JobTimers, type SetTimer } from './jobs/job-timers.js';
 import { Journal, type JournalFs } from './jobs/journal.js';
 import type { JournalRecord } from './jobs/journal-record.js';
-import { alertRef, newJob } from './jobs/new-job.js';
+import { planDryRun, type DryRunPlan } from './jobs/plan-dry-run.js';
+import { reportJobChange } from './jobs/report-job-change.js';
+import { UnavailableError } from './model/errors.js';
+import type { ExecutorName, Job, JobState } from './model/job.js';
+import type { JobNotifier } from './model/job-notifier.js';
 import type { Metrics } from './observability/metrics.js';
 
 export interface ControllerOptions {
@@ -30,7 +32,11 @@ export interface ControllerOptions {
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
+  /** Approval expiry and verification timers (tests drive them by hand). */
+  setTimer?: SetTimer;
   newId?: () => string;
+  /** Reported by /status. */
+  version?: string;
   journalFs?: JournalFs;
   fsync?: boolean;
   /** How long SIGTERM waits for a running job before handing it back. */
@@ -40,22 +46,6 @@ export interface ControllerOptions {
    * followers forward API requests to it (src/http/forward-to-leader.ts).
    */
   leadership?: ReplicaLeadership;
-}
-
-export interface DryRunPlan {
-  alertname: string;
-  rule?: string;
-  trigger?: string;
-  confidence?: string;
-  /** `executor_unavailable` (dry run only): `/trigger` would queue a job that cannot run. */
-  decision: DecisionKind | 'executor_unavailable';
-  reason: string;
-  target?: Decision['target'];
-  script?: { path: string; args: string[] };
-  fromRevision?: number;
-  toRevision?: number;
-  changes?: Plan['changes'];
-  execution?: { action: Plan['action']; reason: string; serverDryRun: boolean };
 }
 
 /** Prune while replaying every this many records. */
@@ -68,18 +58,6 @@ const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set([
   'paused',
   'notify_only',
 ]);
-/** Decisions for which a dry run also asks the executor what it would do. */
-const PLAN_DECISIONS: ReadonlySet<DecisionKind> = new Set([
-  'queued',
-  'awaiting_approval',
-  'coalesced',
-  'cooldown',
-  'paused',
-  'circuit_open',
-  'notify_only',
-  'duplicate',
-]);
-
 export function newJobId(now: number): string {
   return `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
 }
@@ -87,7 +65,10 @@ export function newJobId(now: number): string {
 export class RollbackController {
   readonly state = new ControllerState();
   readonly journal: Journal<JournalRecord>;
+  /** The one commit path: state, journal, and the listeners that follow a job's changes. */
+  readonly store: JobStore;
   readonly runner: JobRunner;
+  readonly timers: JobTimers;
   readonly startedAt: number;
   private readonly now: () => number;
   private readonly newId: () => string;
@@ -103,20 +84,43 @@ export class RollbackController {
       ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
       compactAboveBytes: o.config.journal.compactAboveMiB * 1024 * 1024,
     });
-    const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
-    this.runner = new JobRunner({
+    this.store = new JobStore({
       state: this.state,
       append: (records) => this.journal.append(records),
+      logger: o.logger.child({ component: 'store' }),
+    });
+    this.timers = new JobTimers({
+      store: this.store,
+      now: this.now,
+      verificationWindowMs: o.config.verification.windowSeconds * 1000,
+      logger: o.logger.child({ component: 'timers' }),
+      ...(o.setTimer ? { setTimer: o.setTimer } : {}),
+    });
+    this.runner = new JobRunner({
+      store: this.store,
       executors: o.executors,
       metrics: o.metrics,
-      notifier: o.notifier,
       logger: o.logger.child({ component: 'queue' }),
       now: this.now,
       concurrency: o.config.queue.concurrency,
-      rolloutDeadlineMs: o.config.rollout.deadlineSeconds * 1000,
-      verificationWindowMs: o.config.verification.windowSeconds * 1000,
-      channelFor: (job) => ruleByName.get(job.rule)?.slackChannel,
+      rolloutTimeoutMs: o.config.rollout.deadlineSeconds * 1000,
     });
+    const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
+    const sinks = {
+      notifier: o.notifier,
+      metrics: o.metrics,
+      channelFor: (job: Job) => ruleByName.get(job.rule)?.slackChannel,
+    };
+    this.store.onJobChange((before, after) => reportJobChange(before, after, sinks));
+    this.store.onJobChange(this.timers.changed);
+    this.store.onCommit(() => this.updateGauges());
+    o.notifier.onSent?.((jobId, entry) => this.runner.note(jobId, entry));
+  }
+
+  private updateGauges(): void {
+    this.o.metrics.queueDepth.set(this.state.count('queued'));
+    this.o.metrics.paused.set(this.state.paused ? 1 : 0);
+    this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
   }
 
   /**
@@ -174,9 +178,9 @@ export class RollbackController {
       );
     }
     this.journal.snapshot = () => this.state.snapshot(this.now(), retention);
-    this.o.metrics.paused.set(this.state.paused ? 1 : 0);
-    this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
+    this.updateGauges();
     if (this.state.paused) this.runner.pause();
+    for (const job of this.state.jobs.values()) this.timers.arm(job);
     this.runner.start();
     this.ready = true;
     this.o.logger.info(
@@ -189,14 +193,13 @@ export class RollbackController {
     if (this.closing) throw new UnavailableError('the controller is shutting down');
     this.mustLead();
     for (const a of payload.alerts) this.o.metrics.alertsReceived.inc({ status: a.status });
-    if (this.runner.depth >= this.o.config.queue.maxPending) {
+    if (this.state.count('queued') >= this.o.config.queue.maxPending) {
       throw new UnavailableError(
         `the job queue is full (${this.o.config.queue.maxPending} pending)`,
       );
     }
     const result = await takeAlerts(payload, this.now(), {
-      state: this.state,
-      append: (records) => this.journal.append(records),
+      store: this.store,
       rules: () => this.o.rules,
       policy: this.o.config.policy,
       cluster: this.o.config.cluster,
@@ -226,62 +229,22 @@ export class RollbackController {
         );
       }
     });
-    if (result.circuitOpened) {
-      this.o.metrics.circuitOpen.set(1);
-      this.o.leadership?.controllerStateChanged?.();
-    }
+    if (result.circuitOpened) this.o.leadership?.controllerStateChanged?.();
     for (const job of result.created) this.runner.accepted(job);
-    for (const job of result.recovered) this.runner.recovered(job);
-    this.runner.updateGauges();
     return result.decisions;
   }
 
   /** What `trigger` would decide now, plus the executor's plan; touches nothing. */
   async dryRun(payload: AlertPayload): Promise<DryRunPlan[]> {
     const now = this.now();
-    return Promise.all(
-      payload.alerts.map(async (alert) => {
-        const ad =
-          clusterDecision(alert, this.o.config.cluster) ??
-          decideAlert(alert, now, this.o.rules, this.o.config.policy, this.state);
-        const d = ad.decision;
-        const plan: DryRunPlan = { alertname: d.alertname, decision: d.decision, reason: d.reason };
-        if (d.rule) plan.rule = d.rule;
-        if (d.trigger) plan.trigger = d.trigger;
-        if (d.confidence) plan.confidence = d.confidence;
-        if (d.target) plan.target = d.target;
-        if (ad.rule?.script) plan.script = { path: ad.rule.script.path, args: ad.rule.script.args };
-        if (!ad.rule || !d.targetKey || !PLAN_DECISIONS.has(d.decision)) return plan;
-        const job = newJob({
-          id: 'dry-run',
-          now,
-          rule: ad.rule,
-          decision: d,
-          alert: alertRef(alert, payload.externalURL, now),
-          held: false,
-          approvalTtlMs: 0,
-        });
-        const executor = this.o.executors[job.executor];
-        if (!executor) {
-          plan.execution = {
-            action: 'unavailable',
-            reason: `the ${job.executor} executor is not configured`,
-            serverDryRun: false,
-          };
-          return unavailablePlan(plan, job.executor);
-        }
-        const p = await executor.plan(job);
-        if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
-        if (p.toRevision !== undefined) plan.toRevision = p.toRevision;
-        if (p.changes) plan.changes = p.changes;
-        plan.execution = {
-          action: p.action,
-          reason: p.reason,
-          serverDryRun: p.serverDryRun ?? false,
-        };
-        return p.action === 'unavailable' ? unavailablePlan(plan, job.executor) : plan;
-      }),
-    );
+    const o = {
+      ...this.o,
+      policy: this.o.config.policy,
+      cluster: this.o.config.cluster,
+      view: this.state,
+      now,
+    };
+    return Promise.all(payload.alerts.map((alert) => planDryRun(alert, payload.externalURL, o)));
   }
 
   async executorStatus(): Promise<Record<string, Availability>> {
@@ -300,7 +263,7 @@ export class RollbackController {
     const policy = this.o.config.policy;
     const now = this.now();
     return {
-      version: process.env['npm_package_version'] ?? '0.1.0',
+      version: this.o.version ?? '0.1.0',
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
       ready: this.isReady,
@@ -320,7 +283,7 @@ export class RollbackController {
         windowSeconds: policy.circuitBreaker.windowSeconds,
       },
       queue: {
-        depth: this.runner.depth,
+        depth: this.state.count('queued'),
         inProgress: this.runner.inProgress,
         concurrency: this.o.config.queue.concurrency,
         maxPending: this.o.config.queue.maxPending,
@@ -386,15 +349,7 @@ export class RollbackController {
    * election) the Lease follow. Also how a new leader takes over its predecessor's kill switch.
    */
   async applyKillSwitch(records: JournalRecord[]): Promise<void> {
-    const undo = this.state.applyAll(records);
-    try {
-      await this.journal.append(records);
-    } catch (err) {
-      undo();
-      throw err;
-    }
-    this.o.metrics.paused.set(this.state.paused ? 1 : 0);
-    this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
+    await this.store.commit(records);
     if (this.state.paused) this.runner.pause();
     else this.runner.resume();
     this.o.leadership?.controllerStateChanged?.();
@@ -402,24 +357,20 @@ export class RollbackController {
 
   async approve(id: string, by: string): Promise<Job> {
     this.mustLead();
-    return this.runner.approve(id, by);
+    const job = await approveJob(id, by, {
+      store: this.store,
+      now: this.now(),
+      expire: (jobId) => this.timers.expire(jobId),
+    });
+    this.runner.enqueue(job);
+    return job;
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    this.timers.stop();
     await this.runner.stop(this.o.shutdownGraceMs ?? 20_000);
     await this.o.notifier.flush(3000);
     await this.journal.close();
   }
-}
-
-/** A dry run never claims `queued` for a job its executor could not run (SPEC, POST /test). */
-function unavailablePlan(plan: DryRunPlan, executor: string): DryRunPlan {
-  if (plan.decision !== 'queued') return plan;
-  const why = plan.execution?.reason ?? 'unknown';
-  return {
-    ...plan,
-    decision: 'executor_unavailable',
-    reason: `${plan.reason}; but the ${executor} executor is unavailable (${why}), so the job would fail`,
-  };
 }

@@ -3,8 +3,8 @@
 import type { Alert } from '../alerts/payload-schema.js';
 import type { CompiledRule } from '../config/compile-rules.js';
 import type { Confidence, Policy } from '../config/schema.js';
-import { workloadKey, type WorkloadRef } from '../jobs/job.js';
-import { instanceKey, type Decision, type DecisionKind } from './decision.js';
+import { workloadKey, type WorkloadRef } from '../model/workload-ref.js';
+import { instanceKey, type Decision, type DecisionKind } from '../model/decision.js';
 import { matchRule } from './match-rule.js';
 import { namespaceAllowed, resolveTarget } from './resolve-target.js';
 

@@ -1,7 +1,7 @@
 // Renders a rule's target from the alert's labels and checks it names something we may touch.
 import type { CompiledRule } from '../config/compile-rules.js';
 import type { Policy, WorkloadKind } from '../config/schema.js';
-import type { WorkloadRef } from '../jobs/job.js';
+import type { WorkloadRef } from '../model/workload-ref.js';
 
 const KINDS: Record<string, WorkloadKind> = {
   deployment: 'Deployment',

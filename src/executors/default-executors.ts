@@ -1,12 +1,12 @@
 // The production executors, built from config. Tests pass their own.
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { ExecutorName } from '../jobs/job.js';
-import type { Executor } from './executor.js';
-import { createKubeClient } from './kubernetes/kube-client.js';
-import { NotFoundError } from './kubernetes/kube-errors.js';
+import type { ExecutorName } from '../model/job.js';
+import type { Executor } from '../model/executor.js';
+import { createKubeClient } from '../kube/kube-client.js';
+import { KubeNotFoundError } from '../kube/kube-errors.js';
 import { createKubernetesExecutor } from './kubernetes/kubernetes-executor.js';
-import { loadKubeConfig } from './kubernetes/load-kube-config.js';
+import { loadKubeConfig } from '../kube/load-kube-config.js';
 import { createScriptExecutor } from './script/create-script-executor.js';
 import { withWorkloadPin } from './with-workload-pin.js';
 
@@ -43,7 +43,7 @@ export function defaultExecutors(
       try {
         return (await client.readWorkload(ref, signal)).metadata.annotations ?? {};
       } catch (err) {
-        if (err instanceof NotFoundError) return {}; // nothing there to opt out
+        if (err instanceof KubeNotFoundError) return {}; // nothing there to opt out
         throw err;
       }
     },

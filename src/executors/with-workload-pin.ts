@@ -6,9 +6,9 @@
 // - the workload's opt-out annotation applies: a team that opted its workload out of automatic
 //   rollback is not rolled back by a script either (checked in the dry run and again just before
 //   the script starts).
-import type { WorkloadRef } from '../jobs/job.js';
-import type { Job } from '../jobs/job.js';
-import type { Executor, JobPatch } from './executor.js';
+import type { Job } from '../model/job.js';
+import type { Executor, JobPatch } from '../model/executor.js';
+import type { WorkloadRef } from '../model/workload-ref.js';
 
 export interface WorkloadOptOut {
   annotation: string;

@@ -1,10 +1,11 @@
 // What a new leader does with the pending-rollback marks it finds (pure): re-create each job it
 // does not know under the same id, with its pinned revision, and record the alert instance so a
 // re-sent notification is a duplicate; clear marks that name nothing to do.
-import { instanceKey } from '../decide/decision.js';
-import { TERMINAL_STATES, workloadKey, type Job } from '../jobs/job.js';
+import { instanceKey } from '../model/decision.js';
+import { adopt, TERMINAL_STATES } from '../jobs/job-transitions.js';
+import type { Job } from '../model/job.js';
+import { workloadKey } from '../model/workload-ref.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
-import { ADOPTED_EVENT } from './with-cluster-intents.js';
 import type { MarkedWorkload } from './workload-marks.js';
 
 export interface AdoptionPlan {
@@ -33,7 +34,6 @@ export function adoptionPlan(
   },
 ): AdoptionPlan {
   const plan: AdoptionPlan = { adopt: [], records: [], clear: [], ignored: [] };
-  const at = new Date(o.now).toISOString();
   const sorted = [...marked].sort((a, b) =>
     (a.pending?.createdAt ?? '').localeCompare(b.pending?.createdAt ?? ''),
   );
@@ -63,41 +63,34 @@ export function adoptionPlan(
       });
       continue;
     }
-    const job: Job = {
-      id: pending.jobId,
-      targetKey,
-      executor: 'kubernetes',
-      target: ref,
-      rule: pending.rule,
-      trigger: pending.trigger,
-      confidence: pending.confidence,
-      alert: {
-        alertname: pending.alertname,
-        fingerprint: pending.fingerprint,
-        startsAt: pending.startsAt,
-        labels: pending.labels,
-        annotations: {},
-        generatorURL: '',
-        externalURL: '',
-        receivedAt: Date.parse(pending.createdAt),
+    const job = adopt(
+      {
+        id: pending.jobId,
+        targetKey,
+        executor: 'kubernetes',
+        target: ref,
+        rule: pending.rule,
+        trigger: pending.trigger,
+        confidence: pending.confidence,
+        alert: {
+          alertname: pending.alertname,
+          fingerprint: pending.fingerprint,
+          startsAt: pending.startsAt,
+          labels: pending.labels,
+          annotations: {},
+          generatorURL: '',
+          externalURL: '',
+          receivedAt: Date.parse(pending.createdAt),
+        },
+        ...(pending.fromRevision !== undefined ? { fromRevision: pending.fromRevision } : {}),
       },
-      coalesced: [],
-      state: 'queued',
-      createdAt: pending.createdAt,
-      ...(pending.fromRevision !== undefined ? { fromRevision: pending.fromRevision } : {}),
-      timeline: [
-        {
-          at: pending.createdAt,
-          event: 'queued',
-          message: `accepted by ${pending.acceptedBy || 'another replica'}`,
-        },
-        {
-          at,
-          event: ADOPTED_EVENT,
-          message: `adopted by ${o.identity} after a leader change (the workload carried the job's pending-rollback mark)`,
-        },
-      ],
-    };
+      {
+        createdAt: pending.createdAt,
+        acceptedBy: pending.acceptedBy || 'another replica',
+        by: o.identity,
+        at: o.now,
+      },
+    );
     plan.adopt.push(job);
     plan.records.push(
       { t: 'job', job },

@@ -14,8 +14,8 @@ import {
   type V1Lease,
 } from '@kubernetes/client-node';
 import type { WorkloadKind } from '../config/schema.js';
-import type { Workload } from '../executors/kubernetes/kube-types.js';
-import { toKubeError } from '../executors/kubernetes/kube-errors.js';
+import type { Workload } from '../kube/kube-types.js';
+import { toKubeError } from '../kube/kube-errors.js';
 import type { PodAddress } from './leader-address.js';
 
 export interface WireLease {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { namespaceAllowed } from '../decide/resolve-target.js';
 import type { ReplicaKey } from '../http/replica-key.js';
-import { loadKubeConfig } from '../executors/kubernetes/load-kube-config.js';
+import { loadKubeConfig } from '../kube/load-kube-config.js';
 import { readHaSettings } from './ha-settings.js';
 import { HighAvailability } from './high-availability.js';
 

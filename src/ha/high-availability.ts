@@ -23,12 +23,12 @@
 // queue and accepts alerts.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { abortableSleep } from '../executors/kubernetes/abort-error.js';
-import { createKubeClient } from '../executors/kubernetes/kube-client.js';
-import { ForbiddenError } from '../executors/kubernetes/kube-errors.js';
-import type { Executor } from '../executors/executor.js';
+import { abortableSleep } from '../kube/abort-error.js';
+import { createKubeClient } from '../kube/kube-client.js';
+import { ForbiddenError } from '../kube/kube-errors.js';
+import type { Executor } from '../model/executor.js';
 import type { ControllerState } from '../jobs/controller-state.js';
-import type { ExecutorName, Job } from '../jobs/job.js';
+import type { ExecutorName, Job } from '../model/job.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
 import { adoptionPlan } from './adoption-plan.js';
 import type { ReplicaKey } from '../http/replica-key.js';
@@ -51,7 +51,8 @@ import { createWorkloadMarks, type WorkloadMarks } from './workload-marks.js';
 /** The parts of the controller a takeover touches. */
 export interface ControllerParts {
   state: ControllerState;
-  journal: { append(records: JournalRecord[]): Promise<void> };
+  /** The controller's commit path: applied, journaled, or undone when the journal fails. */
+  store: { commit(records: JournalRecord[]): Promise<void> };
   runner: { standby(): Promise<void>; activate(): void; enqueue(job: Job): void };
   /** Journals pause/circuit records and lets the queue and metrics follow. */
   applyKillSwitch(records: JournalRecord[]): Promise<void>;
@@ -278,15 +279,7 @@ export class HighAvailability implements ReplicaLeadership {
           identity: this.o.settings.identity,
           ...(this.o.namespaceDenied ? { namespaceDenied: this.o.namespaceDenied } : {}),
         });
-        if (plan.records.length) {
-          const undo = parts.state.applyAll(plan.records);
-          try {
-            await parts.journal.append(plan.records);
-          } catch (err) {
-            undo();
-            throw err;
-          }
-        }
+        await parts.store.commit(plan.records);
         if (gen !== this.generation) return;
         for (const i of plan.ignored) this.log.warn(i, 'pending-rollback mark left alone');
         this.lead(parts);

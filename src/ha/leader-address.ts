@@ -4,7 +4,7 @@
 //   nobody else can name a new address;
 // - the URL is the address of the holder's own pod, as the API server reports it, so an old signed
 //   pair cannot be replayed once that pod is gone and its IP belongs to someone else.
-import { NotFoundError } from '../executors/kubernetes/kube-errors.js';
+import { KubeNotFoundError } from '../kube/kube-errors.js';
 import type { ReplicaKey } from '../http/replica-key.js';
 
 const PURPOSE = 'leader v1';
@@ -47,7 +47,7 @@ export async function checkLeaderAddress(o: {
   try {
     pod = await o.readPod(o.namespace, o.holder);
   } catch (err) {
-    if (err instanceof NotFoundError) return refuse(`names no pod in ${o.namespace}`);
+    if (err instanceof KubeNotFoundError) return refuse(`names no pod in ${o.namespace}`);
     return refuse(`could not be checked against its pod: ${(err as Error).message}`);
   }
   if (pod.deleting) return refuse('names a pod that is being deleted');

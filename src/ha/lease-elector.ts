@@ -14,7 +14,7 @@
 // puts the latest value, so a write that failed is retried by the next renewal; while this
 // replica has nothing to publish (it is still taking over) the value on the Lease is kept.
 import { pino, type Logger } from 'pino';
-import { abortableSleep } from '../executors/kubernetes/abort-error.js';
+import { abortableSleep } from '../kube/abort-error.js';
 import { LeaseConflictError, microTime, type LeaseRecord, type LeaseStore } from './lease-store.js';
 
 export interface Leadership {

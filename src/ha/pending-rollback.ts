@@ -3,8 +3,8 @@
 // annotation with what it needs to re-create the job under the same id. Cleared when the job
 // finishes. The annotation is kept through the Deployment rollback patch, which otherwise
 // replaces the whole annotation map (see DEPLOYMENT_OWN_ANNOTATIONS).
-import { PENDING_ROLLBACK_ANNOTATION } from '../executors/kubernetes/last-rollback.js';
-import type { Job } from '../jobs/job.js';
+import { PENDING_ROLLBACK_ANNOTATION } from '../kube/last-rollback.js';
+import type { Job } from '../model/job.js';
 
 export { PENDING_ROLLBACK_ANNOTATION };
 export const PENDING_ROLLBACK_LABEL = PENDING_ROLLBACK_ANNOTATION;

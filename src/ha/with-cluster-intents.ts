@@ -9,17 +9,15 @@
 //   rollout (the executor's recover path), so an adopted job never patches twice.
 // A job cut short because leadership moved keeps its mark: the new leader owns it now.
 import type { Logger } from 'pino';
-import { abortableSleep } from '../executors/kubernetes/abort-error.js';
-import type { Workload } from '../executors/kubernetes/kube-types.js';
-import { parseLastRollback, type LastRollback } from '../executors/kubernetes/last-rollback.js';
-import { withRetry } from '../executors/kubernetes/with-retry.js';
-import type { ExecutionContext, ExecutionResult, Executor } from '../executors/executor.js';
-import type { Job, WorkloadRef } from '../jobs/job.js';
+import { abortableSleep } from '../kube/abort-error.js';
+import type { Workload } from '../kube/kube-types.js';
+import { parseLastRollback, type LastRollback } from '../kube/last-rollback.js';
+import { withRetry } from '../kube/with-retry.js';
+import type { ExecutionContext, ExecutionResult, Executor } from '../model/executor.js';
+import type { Job } from '../model/job.js';
+import type { WorkloadRef } from '../model/workload-ref.js';
 import { parsePending, pendingFor } from './pending-rollback.js';
 import type { WorkloadMarks } from './workload-marks.js';
-
-/** Timeline event of a job re-created by a new leader from a workload's mark. */
-export const ADOPTED_EVENT = 'adopted';
 
 export const ANNOTATION_COOLDOWN_REASON = "cooldown (from the workload's last-rollback annotation)";
 
@@ -106,8 +104,7 @@ export function withClusterIntents(inner: Executor, o: ClusterIntentOptions): Ex
 
     // A job that may have acted before (adopted, recovering, or its record is on the workload)
     // goes through recover(): it follows an applied patch instead of patching again.
-    const adopted = job.timeline.some((e) => e.event === ADOPTED_EVENT);
-    const maybeActed = mode === 'recover' || adopted || last?.jobId === job.id;
+    const maybeActed = mode === 'recover' || job.origin === 'adopted' || last?.jobId === job.id;
     let result: ExecutionResult;
     try {
       result =

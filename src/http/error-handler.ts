@@ -9,7 +9,7 @@ import {
   NotFoundError,
   UnavailableError,
   UnsupportedMediaTypeError,
-} from '../jobs/errors.js';
+} from '../model/errors.js';
 import { JournalWriteError } from '../jobs/journal.js';
 
 interface BodyParserError {

@@ -4,7 +4,7 @@
 // answers), and refuse what the browser itself labels cross-site: `Sec-Fetch-Site` other than
 // same-origin or none (typed or a non-browser client), or an `Origin` that is not this host.
 import type { RequestHandler } from 'express';
-import { UnsupportedMediaTypeError } from '../jobs/errors.js';
+import { UnsupportedMediaTypeError } from '../model/errors.js';
 
 export function operatorRequestGuard(): RequestHandler {
   return (req, res, next) => {

@@ -1,7 +1,7 @@
 // 415 before any body is read when the request's content type is not one the route takes, and
 // 405 for a method the route does not take: both say what to send instead.
 import type { RequestHandler } from 'express';
-import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../jobs/errors.js';
+import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../model/errors.js';
 
 /** What a client that sent JSON with the wrong header (curl -d sends a form type) must do. */
 export const SET_JSON_HEADER =

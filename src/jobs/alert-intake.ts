@@ -1,15 +1,18 @@
 // Decides every alert of a payload against the current state, applies the effects in memory so
 // later alerts of the same payload see them, then makes it all durable in one journal append.
 // Only after that resolves does anything leave the process (queue, Slack, metrics): a crash
-// before the fsync loses nothing that was acknowledged, and a failed write undoes everything.
+// before the fsync loses nothing that was acknowledged, and a failed write undoes everything
+// (one batch of the job store).
 import type { Alert, AlertPayload } from '../alerts/payload-schema.js';
 import type { CompiledRule } from '../config/compile-rules.js';
 import type { ClusterConfig, Policy } from '../config/schema.js';
 import { clusterDecision } from '../decide/cluster-decision.js';
 import { decideAlert } from '../decide/decide-alert.js';
-import { instanceKey, type Decision } from '../decide/decision.js';
+import { instanceKey, type Decision } from '../model/decision.js';
+import type { Job } from '../model/job.js';
 import type { ControllerState } from './controller-state.js';
-import { ACTIVE_STATES, type Job } from './job.js';
+import { ACTIVE_STATES, alertResolved, recovered } from './job-transitions.js';
+import type { JobStore } from './job-store.js';
 import type { JournalRecord } from './journal-record.js';
 import { alertRef, newJob } from './new-job.js';
 
@@ -19,14 +22,11 @@ export interface IntakeResult {
   created: Job[];
   /** Rule per decision index, for notifications and metrics. */
   rules: Array<CompiledRule | undefined>;
-  /** Jobs whose verification was closed by a resolved alert. */
-  recovered: Job[];
   circuitOpened?: string;
 }
 
 export interface IntakeDeps {
-  state: ControllerState;
-  append(records: JournalRecord[]): Promise<void>;
+  store: JobStore;
   rules: () => readonly CompiledRule[];
   policy: Policy;
   cluster: ClusterConfig;
@@ -38,15 +38,11 @@ export async function takeAlerts(
   now: number,
   deps: IntakeDeps,
 ): Promise<IntakeResult> {
-  const { state, policy } = deps;
+  const { policy } = deps;
+  const state = deps.store.state;
   const rules = deps.rules();
-  const records: JournalRecord[] = [];
-  const undos: Array<() => void> = [];
-  const result: IntakeResult = { decisions: [], created: [], rules: [], recovered: [] };
-  const commit = (batch: JournalRecord[]) => {
-    undos.push(state.applyAll(batch));
-    records.push(...batch);
-  };
+  const tx = deps.store.begin();
+  const result: IntakeResult = { decisions: [], created: [], rules: [] };
 
   for (const alert of payload.alerts) {
     const ad =
@@ -82,10 +78,7 @@ export async function takeAlerts(
       result.circuitOpened = effect.reason;
     } else if (ad.decision.decision === 'resolved') {
       // Only a resolved alert this controller accepts closes its verification (not another cluster's).
-      for (const job of recoveredBy(alert, now, state)) {
-        batch.push({ t: 'job', job });
-        if (job.verdict === 'recovered') result.recovered.push(job);
-      }
+      for (const job of recoveredBy(alert, now, state)) batch.push({ t: 'job', job });
     }
     batch.push({
       t: 'decision',
@@ -93,17 +86,12 @@ export async function takeAlerts(
       d: ad.decision,
       ...(ad.final ? { key: instanceKey(alert.fingerprint, alert.startsAt) } : {}),
     });
-    commit(batch);
+    tx.apply(batch);
     result.decisions.push(ad.decision);
     result.rules.push(ad.rule);
   }
 
-  try {
-    await deps.append(records);
-  } catch (err) {
-    for (let i = undos.length - 1; i >= 0; i--) undos[i]?.();
-    throw err;
-  }
+  await tx.commit();
   return result;
 }
 
@@ -116,40 +104,15 @@ export async function takeAlerts(
 function recoveredBy(alert: Alert, now: number, state: ControllerState): Job[] {
   const out: Job[] = [];
   const endsAt = Date.parse(alert.endsAt);
-  const at = new Date(now).toISOString();
   for (const job of state.jobsForAlert(alert.fingerprint)) {
     if (job.alert.startsAt !== alert.startsAt) continue;
     if (job.verdict === 'pending' && job.finishedAt) {
       const finished = Date.parse(job.finishedAt);
       const resolvedAt =
         Number.isFinite(endsAt) && endsAt >= finished && endsAt <= now ? endsAt : now;
-      const recoverySeconds = Math.max(0, (resolvedAt - finished) / 1000);
-      out.push({
-        ...job,
-        verdict: 'recovered',
-        recoverySeconds,
-        timeline: [
-          ...job.timeline,
-          {
-            at,
-            event: 'recovered',
-            message: `alert resolved ${Math.round(recoverySeconds)}s after the rollback finished`,
-          },
-        ],
-      });
+      out.push(recovered(job, Math.max(0, (resolvedAt - finished) / 1000), now));
     } else if (ACTIVE_STATES.has(job.state) && !job.alertResolvedAt) {
-      out.push({
-        ...job,
-        alertResolvedAt: at,
-        timeline: [
-          ...job.timeline,
-          {
-            at,
-            event: 'alert_resolved',
-            message: `the triggering alert resolved while the job was ${job.state}`,
-          },
-        ],
-      });
+      out.push(alertResolved(job, now));
     }
   }
   return out;

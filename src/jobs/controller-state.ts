@@ -2,8 +2,10 @@
 // circuit state. It is the PolicyView the pure decision reads, and every mutation returns the
 // journal records to persist plus an undo for when persisting fails.
 import type { PolicyView } from '../decide/decide-alert.js';
-import type { DecisionKind } from '../decide/decision.js';
-import { ACTIVE_STATES, type Job } from './job.js';
+import type { DecisionKind } from '../model/decision.js';
+import type { Job } from '../model/job.js';
+import { TimelineEvent } from '../model/timeline-event.js';
+import { ACTIVE_STATES } from './job-transitions.js';
 import type { JournalRecord } from './journal-record.js';
 
 export interface PauseState {
@@ -105,7 +107,7 @@ export class ControllerState implements PolicyView {
         });
         break;
       case 'job':
-        this.putJob(record.job);
+        this.putJob(withOrigin(record.job));
         break;
       case 'coalesce': {
         const job = this.jobs.get(record.jobId);
@@ -302,4 +304,11 @@ function countedAt(job: Job): number | undefined {
   if (job.approval)
     return job.approval.approvedAt ? Date.parse(job.approval.approvedAt) : undefined;
   return Date.parse(job.createdAt);
+}
+
+/** Journals written before `origin` existed marked an adopted job only on its timeline. */
+function withOrigin(job: Job): Job {
+  if ((job as Partial<Job>).origin) return job;
+  const adopted = job.timeline.some((e) => e.event === TimelineEvent.Adopted);
+  return { ...job, origin: adopted ? 'adopted' : 'alert' };
 }

@@ -1,7 +1,7 @@
 // What the journal stores. Job records are full snapshots (latest wins on replay), so a lost
 // intermediate update is healed by the next one.
-import type { Decision, DecisionKind } from '../decide/decision.js';
-import type { Job } from './job.js';
+import type { Decision, DecisionKind } from '../model/decision.js';
+import type { Job } from '../model/job.js';
 
 export type JournalRecord =
   | { t: 'decision'; at: number; d: Decision; key?: string }

@@ -1,8 +1,9 @@
 // Builds a Job from a decision. Pure: the id and the time are inputs.
 import type { Alert } from '../alerts/payload-schema.js';
 import type { CompiledRule } from '../config/compile-rules.js';
-import type { Decision } from '../decide/decision.js';
-import type { AlertRef, Job } from './job.js';
+import type { Decision } from '../model/decision.js';
+import type { AlertRef, Job } from '../model/job.js';
+import { open, type JobFields } from './job-transitions.js';
 
 export function alertRef(alert: Alert, externalURL: string, receivedAt: number): AlertRef {
   return {
@@ -27,8 +28,7 @@ export function newJob(options: {
   approvalTtlMs: number;
 }): Job {
   const { id, now, rule, decision, alert, held } = options;
-  const at = new Date(now).toISOString();
-  const job: Job = {
+  const fields: JobFields = {
     id,
     targetKey: decision.targetKey ?? '',
     executor: rule.script ? 'script' : 'kubernetes',
@@ -36,13 +36,12 @@ export function newJob(options: {
     trigger: rule.trigger,
     confidence: rule.confidence,
     alert,
-    coalesced: [],
-    state: held ? 'awaiting_approval' : 'queued',
-    createdAt: at,
-    timeline: [{ at, event: held ? 'awaiting_approval' : 'queued', message: decision.reason }],
   };
-  if (decision.target) job.target = decision.target;
-  if (rule.script) job.script = rule.script;
-  if (held) job.approval = { expiresAt: new Date(now + options.approvalTtlMs).toISOString() };
-  return job;
+  if (decision.target) fields.target = decision.target;
+  if (rule.script) fields.script = rule.script;
+  return open(fields, {
+    at: now,
+    reason: decision.reason,
+    ...(held ? { approvalExpiresAt: now + options.approvalTtlMs } : {}),
+  });
 }

@@ -1,4 +1,4 @@
-import type { Job } from '../jobs/job.js';
+import type { Job } from '../model/job.js';
 import { approveCommand } from './approve-command.js';
 import { header, section, slackMessage, type SlackMessage } from './block-kit.js';
 import { escapeMrkdwn } from './escape-mrkdwn.js';

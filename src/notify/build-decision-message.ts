@@ -1,4 +1,4 @@
-import type { DecisionNotice } from '../jobs/job-notifier.js';
+import type { DecisionNotice } from '../model/job-notifier.js';
 import { context, fields, header, section, slackMessage, type SlackMessage } from './block-kit.js';
 import { alertLinks, esc, labelsText, workloadText } from './job-facts.js';
 import type { MessageContext } from './message-context.js';

@@ -1,5 +1,5 @@
-import type { Job } from '../jobs/job.js';
-import type { JobStage } from '../jobs/job-notifier.js';
+import type { Job } from '../model/job.js';
+import type { JobStage } from '../model/job-notifier.js';
 import type { SlackMessage } from './block-kit.js';
 import { buildApprovalMessage } from './build-approval-message.js';
 import { buildOutcomeMessage } from './build-outcome-message.js';

@@ -1,4 +1,4 @@
-import type { Job } from '../jobs/job.js';
+import type { Job } from '../model/job.js';
 import { header, section, slackMessage, type SlackBlock, type SlackMessage } from './block-kit.js';
 import {
   alertLinks,

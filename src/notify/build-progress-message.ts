@@ -1,4 +1,4 @@
-import type { Job } from '../jobs/job.js';
+import type { Job } from '../model/job.js';
 import { context, header, section, slackMessage, type SlackMessage } from './block-kit.js';
 import { codeSpan } from './escape-mrkdwn.js';
 import { esc, jobSummary, targetText } from './job-facts.js';

@@ -6,8 +6,8 @@
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
-import type { Job } from '../jobs/job.js';
-import type { DecisionNotice, JobNotifier, JobStage } from '../jobs/job-notifier.js';
+import type { Job } from '../model/job.js';
+import type { DecisionNotice, JobNotifier, JobStage, SentListener } from '../model/job-notifier.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SlackMessage } from './block-kit.js';
 import { BoundedOutbox } from './bounded-outbox.js';
@@ -47,8 +47,6 @@ export interface SlackNotifierOptions {
   /** Arms the timer that releases a held progress message (tests pass a manual one). */
   setTimer?: (fn: () => void, ms: number) => unknown;
   fetch?: FetchFunction;
-  /** Called after each successful send, so the job timeline records what was posted. */
-  onSent?: (jobId: string, entry: { event: string; message: string }) => void;
 }
 
 interface Outgoing {
@@ -71,6 +69,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   const checked = usableUrl(options.webhookUrl, log);
   if (!checked) return disabledNotifier(() => count('disabled'));
   const url: string = checked;
+  const sentListeners: SentListener[] = [];
 
   const clock = options.clock ?? Date.now;
   const sleep = options.sleep ?? unrefSleep;
@@ -145,17 +144,19 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   }
 
   function recordSent(jobId: string, item: Outgoing): void {
-    if (!options.onSent) return;
     const where = item.channel ?? "the webhook's channel";
-    try {
-      options.onSent(jobId, { event: 'slack', message: `posted "${item.kind}" to ${where}` });
-    } catch (err) {
-      log.warn({ jobId, errName: (err as Error)?.name }, 'onSent callback threw');
+    for (const listener of sentListeners) {
+      try {
+        listener(jobId, { event: 'slack', message: `posted "${item.kind}" to ${where}` });
+      } catch (err) {
+        log.warn({ jobId, errName: (err as Error)?.name }, 'onSent listener threw');
+      }
     }
   }
 
   return {
     enabled: true,
+    onSent: (listener) => void sentListeners.push(listener),
     job(job: Job, stage: JobStage, opts: { channel?: string } = {}): void {
       try {
         const channel = resolveChannel({
@@ -245,6 +246,7 @@ function usableUrl(webhookUrl: string | undefined, log: Logger): string | undefi
 function disabledNotifier(countDisabled: () => void): Notifier {
   return {
     enabled: false,
+    onSent: () => undefined,
     job: () => countDisabled(),
     decision: () => countDisabled(),
     flush: async () => undefined,

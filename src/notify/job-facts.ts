@@ -1,6 +1,7 @@
 // Formatting shared by the job messages. Everything that came from an alert (labels,
 // annotations, URLs, names) is escaped here, so the per-stage builders only assemble blocks.
-import type { Job, WorkloadRef } from '../jobs/job.js';
+import type { Job } from '../model/job.js';
+import type { WorkloadRef } from '../model/workload-ref.js';
 import { context, fields, section, type SlackBlock } from './block-kit.js';
 import { codeSpan, escapeMrkdwn } from './escape-mrkdwn.js';
 

@@ -5,9 +5,9 @@
 // older than policy.maxRevisionAgeSeconds. The audit log is the judge of what was written.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidError, isPatchNotApplicable } from '../../src/executors/kubernetes/kube-errors.js';
+import { InvalidError, isPatchNotApplicable } from '../../src/kube/kube-errors.js';
 import { rolloutStatus } from '../../src/executors/kubernetes/rollout-status.js';
-import type { Workload } from '../../src/executors/kubernetes/kube-types.js';
+import type { Workload } from '../../src/kube/kube-types.js';
 import { alert, payload } from '../support/alerts.js';
 import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/index.js';
 import { until } from '../support/until.js';

@@ -9,7 +9,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../../src/app.js';
-import type { Job } from '../../src/jobs/job.js';
+import type { Job } from '../../src/model/job.js';
 import { alert, payload } from '../support/alerts.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { startSlackSink, type SlackSink } from '../support/slack-sink.js';

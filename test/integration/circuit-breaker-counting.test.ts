@@ -3,7 +3,7 @@
 // real rollback.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ExecutionResult } from '../../src/executors/executor.js';
+import type { ExecutionResult } from '../../src/model/executor.js';
 import { firing, payload } from '../support/alerts.js';
 import { RecordingExecutor } from '../support/recording-executor.js';
 import { startTestServer, type TestServer } from '../support/server.js';

@@ -28,7 +28,7 @@ import {
 } from '../../src/http/forward-signature.js';
 import { replicaKey } from '../../src/http/replica-key.js';
 import { createHttpApp } from '../../src/http/create-http-app.js';
-import { silentNotifier } from '../../src/jobs/job-notifier.js';
+import { silentNotifier } from '../../src/model/job-notifier.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { firing, payload } from '../support/alerts.js';
 import { close, listen } from '../support/loopback-server.js';

@@ -1,13 +1,14 @@
 // Shared set-up for the Kubernetes executor integration tests: a job, a recording execution
 // context and an executor pointed at a fake API server with test-sized timings.
 import { KubeConfig } from '@kubernetes/client-node';
-import type { ExecutionContext, JobPatch, ProgressEvent } from '../../src/executors/executor.js';
-import type { Executor } from '../../src/executors/executor.js';
+import type { ExecutionContext, JobPatch, ProgressEvent } from '../../src/model/executor.js';
+import type { Executor } from '../../src/model/executor.js';
 import {
   createKubernetesExecutor,
   type KubernetesExecutorOptions,
 } from '../../src/executors/kubernetes/kubernetes-executor.js';
-import type { Job, WorkloadRef } from '../../src/jobs/job.js';
+import type { Job } from '../../src/model/job.js';
+import type { WorkloadRef } from '../../src/model/workload-ref.js';
 
 let counter = 0;
 
@@ -17,6 +18,7 @@ export function makeJob(target: WorkloadRef, overrides: Partial<Job> = {}): Job 
     id,
     targetKey: `${target.kind}/${target.namespace}/${target.name}`,
     executor: 'kubernetes',
+    origin: 'alert',
     target,
     rule: 'critical-error-rate',
     trigger: 'error_rate_threshold',
@@ -47,7 +49,7 @@ export interface RecordingContext {
 }
 
 export function makeContext(
-  options: { deadlineMs?: number; onUpdate?: (patch: JobPatch) => void } = {},
+  options: { rolloutTimeoutMs?: number; onUpdate?: (patch: JobPatch) => void } = {},
 ): RecordingContext {
   const events: ProgressEvent[] = [];
   const updates: JobPatch[] = [];
@@ -58,7 +60,7 @@ export function makeContext(
     abort,
     ctx: {
       signal: abort.signal,
-      deadlineMs: options.deadlineMs ?? 20_000,
+      rolloutTimeoutMs: options.rolloutTimeoutMs ?? 20_000,
       progress: (e) => void events.push(e),
       update: async (patch) => {
         updates.push(patch);

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { fakeKubeToken, startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { executorFor, makeContext, makeJob, pinned } from './kube-executor-helpers.js';
-import type { Executor } from '../../src/executors/executor.js';
-import type { WorkloadRef } from '../../src/jobs/job.js';
+import type { Executor } from '../../src/model/executor.js';
+import type { WorkloadRef } from '../../src/model/workload-ref.js';
 
 let fake: FakeKube;
 let executor: Executor;
@@ -145,7 +145,7 @@ describe('rollouts that do not finish', () => {
     const ref = await deployment();
     fake.stickRollouts('Deployment', ref.namespace, ref.name, true);
     const job = await pinned(executor, makeJob(ref));
-    const result = await executor.execute(job, makeContext({ deadlineMs: 15_000 }).ctx);
+    const result = await executor.execute(job, makeContext({ rolloutTimeoutMs: 15_000 }).ctx);
     fake.stickRollouts('Deployment', ref.namespace, ref.name, false);
     assert.equal(result.outcome, 'failed');
     assert.match(result.reason, /ProgressDeadlineExceeded/);
@@ -155,7 +155,7 @@ describe('rollouts that do not finish', () => {
     const ref = await deployment();
     fake.stickRollouts('Deployment', ref.namespace, ref.name, true);
     const job = await pinned(executor, makeJob(ref));
-    const { ctx, updates } = makeContext({ deadlineMs: 300 });
+    const { ctx, updates } = makeContext({ rolloutTimeoutMs: 300 });
     // The rollout is stuck for good: returning at all is the deadline at work (reason below).
     const result = await executor.execute(job, ctx);
     fake.stickRollouts('Deployment', ref.namespace, ref.name, false);

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fakeKubeToken, startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { executorFor, makeContext, makeJob, pinned } from './kube-executor-helpers.js';
-import type { Executor } from '../../src/executors/executor.js';
-import type { WorkloadRef } from '../../src/jobs/job.js';
+import type { Executor } from '../../src/model/executor.js';
+import type { WorkloadRef } from '../../src/model/workload-ref.js';
 
 const LAST = 'rollback-controller.io/last-rollback';
 let fake: FakeKube;

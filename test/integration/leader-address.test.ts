@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfigFromEnv } from '../../src/app.js';
 import { RollbackController } from '../../src/controller.js';
-import { loadKubeConfig } from '../../src/executors/kubernetes/load-kube-config.js';
+import { loadKubeConfig } from '../../src/kube/load-kube-config.js';
 import { createHaKubeClient } from '../../src/ha/ha-kube-client.js';
 import { HighAvailability } from '../../src/ha/high-availability.js';
 import { createKubeLeaseStore } from '../../src/ha/kube-lease-store.js';
@@ -25,7 +25,7 @@ import {
   FORWARD_SIGNATURE_HEADER,
 } from '../../src/http/forward-signature.js';
 import { replicaKey } from '../../src/http/replica-key.js';
-import { silentNotifier } from '../../src/jobs/job-notifier.js';
+import { silentNotifier } from '../../src/model/job-notifier.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { firing, payload } from '../support/alerts.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';

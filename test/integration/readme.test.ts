@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { DECISION_KINDS } from '../../src/decide/decision.js';
+import { DECISION_KINDS } from '../../src/model/decision.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 
 const root = resolve(import.meta.dirname, '../..');

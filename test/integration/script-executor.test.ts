@@ -26,8 +26,8 @@ import {
   createScriptExecutor,
   type ScriptExecutorOptions,
 } from '../../src/executors/script/create-script-executor.js';
-import type { ExecutionContext, JobPatch, ProgressEvent } from '../../src/executors/executor.js';
-import type { Job } from '../../src/jobs/job.js';
+import type { ExecutionContext, JobPatch, ProgressEvent } from '../../src/model/executor.js';
+import type { Job } from '../../src/model/job.js';
 import { scriptJob } from '../fixtures/scripts/script-job.js';
 import { until } from '../support/until.js';
 
@@ -74,7 +74,7 @@ function context(overrides: Partial<ExecutionContext> = {}): RecordingContext {
   const updates: JobPatch[] = [];
   return {
     signal: new AbortController().signal,
-    deadlineMs: 600_000,
+    rolloutTimeoutMs: 600_000,
     progress: (event) => events.push({ ...event, at: Date.now() }),
     update: async (patch) => {
       updates.push(patch);
@@ -385,7 +385,7 @@ describe('script executor: failures', () => {
     const out = freshOut();
     const result = await executor(out, { killGraceMs: 200 }).execute(
       withScript(scriptJob(), 'ignore-term.sh', [], 60),
-      context({ deadlineMs: 400 }),
+      context({ rolloutTimeoutMs: 400 }),
     );
     assert.equal(result.reason, 'script timed out after 0.4s (SIGTERM, then SIGKILL)');
     const d = result.fields?.script_result?.durationMs ?? 0;
@@ -421,7 +421,7 @@ describe('script executor: failures', () => {
 
   test('a deadline already passed runs nothing', async () => {
     const out = freshOut();
-    const ctx = context({ deadlineMs: 0 });
+    const ctx = context({ rolloutTimeoutMs: 0 });
     const result = await executor(out).execute(withScript(scriptJob(), 'record.sh'), ctx);
     assert.deepEqual(result, {
       outcome: 'failed',
@@ -478,7 +478,7 @@ describe('script executor: failures', () => {
       });
       const job = JSON.parse(process.argv[1]);
       void ex.execute(job, {
-        signal: new AbortController().signal, deadlineMs: 60000,
+        signal: new AbortController().signal, rolloutTimeoutMs: 60000,
         progress: () => {}, update: async () => {},
       });
       setTimeout(() => process.exit(0), 500);

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createScriptExecutor } from '../../src/executors/script/create-script-executor.js';
-import type { ExecutionContext } from '../../src/executors/executor.js';
-import type { Job } from '../../src/jobs/job.js';
+import type { ExecutionContext } from '../../src/model/executor.js';
+import type { Job } from '../../src/model/job.js';
 import { scriptJob } from '../fixtures/scripts/script-job.js';
 
 const repoScripts = resolve(import.meta.dirname, '..', '..', 'rollback-scripts');
@@ -38,7 +38,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 const ctx = (): ExecutionContext => ({
   signal: new AbortController().signal,
-  deadlineMs: 60_000,
+  rolloutTimeoutMs: 60_000,
   progress: () => undefined,
   update: async () => undefined,
 });

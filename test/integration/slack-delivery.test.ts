@@ -2,7 +2,7 @@
 // webhook URL (a secret) shows up nowhere but in the request itself.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { JobStage } from '../../src/jobs/job-notifier.js';
+import type { JobStage } from '../../src/model/job-notifier.js';
 import { startSlackSink, type SlackSink } from '../support/slack-sink.js';
 import { iso, sampleJob } from '../unit/notify-fixtures.js';
 import { headerOf, makeNotifier, notificationCounts } from './slack-harness.js';

@@ -22,9 +22,9 @@ export function makeNotifier(overrides: Partial<SlackNotifierOptions> = {}) {
     metrics,
     logger,
     retryBaseMs: 20,
-    onSent: (jobId, entry) => sent.push({ jobId, ...entry }),
     ...overrides,
   });
+  notifier.onSent?.((jobId, entry) => sent.push({ jobId, ...entry }));
   return { notifier, metrics, logs: lines, sent };
 }
 

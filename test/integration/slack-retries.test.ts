@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { JobStage } from '../../src/jobs/job-notifier.js';
+import type { JobStage } from '../../src/model/job-notifier.js';
 import { startSlackSink, type SlackSink } from '../support/slack-sink.js';
 import { sampleJob } from '../unit/notify-fixtures.js';
 import { headerOf, makeNotifier, notificationCounts } from './slack-harness.js';

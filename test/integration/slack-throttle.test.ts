@@ -1,7 +1,7 @@
 // Progress throttling and queue overflow, end to end through the real @slack/webhook client.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { Job } from '../../src/jobs/job.js';
+import type { Job } from '../../src/model/job.js';
 import { startSlackSink, type SlackSink } from '../support/slack-sink.js';
 import { iso, sampleJob } from '../unit/notify-fixtures.js';
 import { headerOf, makeNotifier, notificationCounts } from './slack-harness.js';

@@ -2,9 +2,11 @@
 // code: a steady flow of unique alert instances (each a decision plus a dedup key the state must
 // keep for dedupRetentionHours), every one re-sent by Alertmanager (a duplicate decision), and a
 // rollback job now and then. Used by the replay bench and the restart-under-a-heap-cap test.
+import { pino } from 'pino';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { ControllerState } from '../../src/jobs/controller-state.js';
 import { takeAlerts } from '../../src/jobs/alert-intake.js';
+import { JobStore } from '../../src/jobs/job-store.js';
 import { Journal } from '../../src/jobs/journal.js';
 import type { JournalRecord } from '../../src/jobs/journal-record.js';
 import type { AlertPayload } from '../../src/alerts/payload-schema.js';
@@ -46,6 +48,11 @@ export async function fillJournal(
     compactAboveBytes: Number.MAX_SAFE_INTEGER,
   });
   await journal.open();
+  const store = new JobStore({
+    state,
+    append: (records: JournalRecord[]) => journal.append(records),
+    logger: pino({ enabled: false }),
+  });
   const perNotification = o.alertsPerNotification ?? 5;
   // Estimate how many alerts fit, to spread them evenly over the span.
   const estimate = Math.ceil(bytes / 600);
@@ -88,8 +95,7 @@ export async function fillJournal(
       truncatedAlerts: 0,
     };
     const deps = {
-      state,
-      append: (records: JournalRecord[]) => journal.append(records),
+      store,
       rules: () => rules,
       policy: config.policy,
       cluster: config.cluster,

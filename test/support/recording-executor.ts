@@ -6,8 +6,8 @@ import type {
   Executor,
   JobPatch,
   Plan,
-} from '../../src/executors/executor.js';
-import type { Job } from '../../src/jobs/job.js';
+} from '../../src/model/executor.js';
+import type { Job } from '../../src/model/job.js';
 
 export interface RecordedCall {
   method: 'pin' | 'plan' | 'execute' | 'recover';

@@ -8,7 +8,7 @@ import { namespaceAllowed } from '../../src/decide/resolve-target.js';
 import { adoptionPlan } from '../../src/ha/adoption-plan.js';
 import type { PendingRollback } from '../../src/ha/pending-rollback.js';
 import type { MarkedWorkload } from '../../src/ha/workload-marks.js';
-import type { Job } from '../../src/jobs/job.js';
+import type { Job } from '../../src/model/job.js';
 
 const NOW = Date.parse('2026-11-22T10:30:00.000Z');
 const policy = policySchema.parse({ allowedNamespaces: ['shop', 'team-*'] });

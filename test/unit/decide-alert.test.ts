@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { alertSchema } from '../../src/alerts/payload-schema.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { decideAlert, type PolicyView } from '../../src/decide/decide-alert.js';
-import type { DecisionKind } from '../../src/decide/decision.js';
+import type { DecisionKind } from '../../src/model/decision.js';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 

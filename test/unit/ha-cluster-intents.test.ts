@@ -7,9 +7,9 @@ import type {
   ExecutionResult,
   Executor,
   JobPatch,
-} from '../../src/executors/executor.js';
-import type { Workload } from '../../src/executors/kubernetes/kube-types.js';
-import { LAST_ROLLBACK_ANNOTATION } from '../../src/executors/kubernetes/last-rollback.js';
+} from '../../src/model/executor.js';
+import type { Workload } from '../../src/kube/kube-types.js';
+import { LAST_ROLLBACK_ANNOTATION } from '../../src/kube/last-rollback.js';
 import { adoptionPlan } from '../../src/ha/adoption-plan.js';
 import { scanNamespaces } from '../../src/ha/high-availability-from-env.js';
 import { readHaSettings } from '../../src/ha/ha-settings.js';
@@ -19,9 +19,11 @@ import {
   pendingFor,
   type PendingRollback,
 } from '../../src/ha/pending-rollback.js';
-import { ADOPTED_EVENT, withClusterIntents } from '../../src/ha/with-cluster-intents.js';
+import { withClusterIntents } from '../../src/ha/with-cluster-intents.js';
+import { TimelineEvent } from '../../src/model/timeline-event.js';
 import type { MarkedWorkload, WorkloadMarks } from '../../src/ha/workload-marks.js';
-import type { Job, WorkloadRef } from '../../src/jobs/job.js';
+import type { Job } from '../../src/model/job.js';
+import type { WorkloadRef } from '../../src/model/workload-ref.js';
 
 const NOW = Date.parse('2026-11-22T10:30:00.000Z');
 const REF: WorkloadRef = { kind: 'Deployment', namespace: 'shop', name: 'api' };
@@ -31,6 +33,7 @@ function job(overrides: Partial<Job> = {}): Job {
     id: 'job-1',
     targetKey: 'Deployment/shop/api',
     executor: 'kubernetes',
+    origin: 'alert',
     target: REF,
     rule: 'CriticalErrorRate',
     trigger: 'error_rate_threshold',
@@ -97,7 +100,7 @@ function recordingExecutor(result: ExecutionResult = { outcome: 'succeeded', rea
 }
 
 function ctx(signal = new AbortController().signal): ExecutionContext {
-  return { signal, progress: () => {}, update: async () => {}, deadlineMs: 60_000 };
+  return { signal, progress: () => {}, update: async () => {}, rolloutTimeoutMs: 60_000 };
 }
 
 function wrap(inner: Executor, marks: WorkloadMarks, leading = () => true) {
@@ -188,7 +191,10 @@ describe('withClusterIntents', () => {
   });
 
   test('an adopted job, or one whose own record is on the workload, only follows (recover)', async () => {
-    const adopted = job({ timeline: [{ at: 'x', event: ADOPTED_EVENT, message: 'adopted' }] });
+    const adopted = job({
+      origin: 'adopted',
+      timeline: [{ at: 'x', event: TimelineEvent.Adopted, message: 'adopted' }],
+    });
     const a = recordingExecutor();
     await wrap(a.executor, memoryMarks().marks).execute(adopted, ctx());
     assert.deepEqual(a.calls, ['recover job-1']);
@@ -243,7 +249,7 @@ describe('adoptionPlan', () => {
         ['j2', 'Deployment/shop/web', 'queued', 2],
       ],
     );
-    assert.equal(plan.adopt[0]?.timeline.at(-1)?.event, ADOPTED_EVENT);
+    assert.equal(plan.adopt[0]?.timeline.at(-1)?.event, TimelineEvent.Adopted);
     assert.match(plan.adopt[0]?.timeline.at(-1)?.message ?? '', /replica-b/);
     assert.deepEqual(
       plan.records.filter((r) => r.t === 'instance'),

@@ -2,17 +2,17 @@ import { describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { ApiException } from '@kubernetes/client-node';
 import {
-  ConflictError,
+  KubeConflictError,
   ForbiddenError,
   InvalidError,
   KubeApiError,
-  NotFoundError,
+  KubeNotFoundError,
   TransientError,
   isPatchNotApplicable,
   toKubeError,
-} from '../../src/executors/kubernetes/kube-errors.js';
-import { withRetry } from '../../src/executors/kubernetes/with-retry.js';
-import { loadKubeConfig, NO_KUBE_CONFIG } from '../../src/executors/kubernetes/load-kube-config.js';
+} from '../../src/kube/kube-errors.js';
+import { withRetry } from '../../src/kube/with-retry.js';
+import { loadKubeConfig, NO_KUBE_CONFIG } from '../../src/kube/load-kube-config.js';
 
 const status = (code: number, message: string) =>
   new ApiException(code, 'x', JSON.stringify({ kind: 'Status', code, message }), {});
@@ -63,14 +63,14 @@ describe('422: classified by the Status reason and causes, never by message text
     assert.ok(err instanceof InvalidError);
     assert.equal(err.statusReason, 'Invalid');
     assert.equal(isPatchNotApplicable(err), false);
-    assert.equal(isPatchNotApplicable(new ConflictError('x', 409)), false);
+    assert.equal(isPatchNotApplicable(new KubeConflictError('x', 409)), false);
   });
 });
 
 describe('toKubeError', () => {
   const cases: Array<[string, unknown, new (...a: never[]) => KubeApiError]> = [
-    ['404', status(404, 'deployments.apps "web" not found'), NotFoundError],
-    ['409', status(409, 'the object has been modified'), ConflictError],
+    ['404', status(404, 'deployments.apps "web" not found'), KubeNotFoundError],
+    ['409', status(409, 'the object has been modified'), KubeConflictError],
     ['403', status(403, 'forbidden'), ForbiddenError],
     ['401', status(401, 'Unauthorized'), ForbiddenError],
     ['422', status(422, 'invalid'), InvalidError],
@@ -113,7 +113,7 @@ describe('withRetry', () => {
   test('retries Conflict and Transient with growing, capped, jittered delays', async () => {
     const { delays, sleep } = fastSleep();
     const errors = [
-      new ConflictError('c'),
+      new KubeConflictError('c'),
       new TransientError('t'),
       new TransientError('t'),
       new TransientError('t'),
@@ -141,7 +141,11 @@ describe('withRetry', () => {
     assert.deepEqual(delays, [50]);
   });
   test('does not retry NotFound, Invalid or Forbidden', async () => {
-    for (const err of [new NotFoundError('n'), new InvalidError('i'), new ForbiddenError('f')]) {
+    for (const err of [
+      new KubeNotFoundError('n'),
+      new InvalidError('i'),
+      new ForbiddenError('f'),
+    ]) {
       let calls = 0;
       await assert.rejects(
         withRetry(

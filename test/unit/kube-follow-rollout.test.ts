@@ -3,9 +3,9 @@
 import { describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { followRollout } from '../../src/executors/kubernetes/follow-rollout.js';
-import type { KubeClient } from '../../src/executors/kubernetes/kube-client.js';
-import type { Condition, Workload } from '../../src/executors/kubernetes/kube-types.js';
-import type { ProgressEvent } from '../../src/executors/executor.js';
+import type { KubeClient } from '../../src/kube/kube-client.js';
+import type { Condition, Workload } from '../../src/kube/kube-types.js';
+import type { ProgressEvent } from '../../src/model/executor.js';
 
 const timedOut: Condition = {
   type: 'Progressing',
@@ -59,7 +59,7 @@ function run(states: Workload[], ours: Parameters<typeof followRollout>[0]['ours
     ref: { kind: 'Deployment', namespace: 'prod', name: 'web' },
     ctx: {
       signal: new AbortController().signal,
-      deadlineMs: 60_000,
+      rolloutTimeoutMs: 60_000,
       progress: (e) => void events.push(e),
       update: async () => {},
     },

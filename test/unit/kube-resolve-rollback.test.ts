@@ -2,12 +2,8 @@ import { describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { resolveRollback } from '../../src/executors/kubernetes/resolve-rollback.js';
 import { findDeploymentRevisions } from '../../src/executors/kubernetes/find-deployment-revisions.js';
-import { formatLastRollback } from '../../src/executors/kubernetes/last-rollback.js';
-import type {
-  PodTemplate,
-  ReplicaSet,
-  Workload,
-} from '../../src/executors/kubernetes/kube-types.js';
+import { formatLastRollback } from '../../src/kube/last-rollback.js';
+import type { PodTemplate, ReplicaSet, Workload } from '../../src/kube/kube-types.js';
 
 const OPT_OUT = 'rollback-controller.io/disabled';
 const tpl = (image: string): PodTemplate => ({ spec: { containers: [{ name: 'web', image }] } });

@@ -8,7 +8,7 @@ import type {
   PodTemplate,
   ReplicaSet,
   Workload,
-} from '../../src/executors/kubernetes/kube-types.js';
+} from '../../src/kube/kube-types.js';
 
 const UID = 'dep-uid';
 const tpl = (image: string, hash?: string): PodTemplate => ({

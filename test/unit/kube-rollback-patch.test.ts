@@ -10,8 +10,8 @@ import {
   formatLastRollback,
   parseLastRollback,
   type LastRollback,
-} from '../../src/executors/kubernetes/last-rollback.js';
-import type { PodTemplate, Workload } from '../../src/executors/kubernetes/kube-types.js';
+} from '../../src/kube/last-rollback.js';
+import type { PodTemplate, Workload } from '../../src/kube/kube-types.js';
 
 const record: LastRollback = {
   jobId: 'job-1',

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { rolloutStatus } from '../../src/executors/kubernetes/rollout-status.js';
-import type { Workload } from '../../src/executors/kubernetes/kube-types.js';
+import type { Workload } from '../../src/kube/kube-types.js';
 
 const w = (
   spec: Partial<Workload['spec']>,

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { templateChanges } from '../../src/executors/kubernetes/template-changes.js';
-import type { PodTemplate } from '../../src/executors/kubernetes/kube-types.js';
+import type { PodTemplate } from '../../src/kube/kube-types.js';
 
 const current: PodTemplate = {
   metadata: { labels: { app: 'web', 'pod-template-hash': 'abc' } },

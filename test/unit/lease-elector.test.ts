@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { TransientError } from '../../src/executors/kubernetes/kube-errors.js';
+import { TransientError } from '../../src/kube/kube-errors.js';
 import {
   adoptionRecords,
   controllerStateOf,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { JobStage } from '../../src/jobs/job-notifier.js';
+import type { JobStage } from '../../src/model/job-notifier.js';
 import { SLACK_LIMITS } from '../../src/notify/block-kit.js';
 import { buildDecisionMessage } from '../../src/notify/build-decision-message.js';
 import { buildJobMessage } from '../../src/notify/build-job-message.js';

@@ -1,5 +1,5 @@
 // A realistic job at each point of its life, for the Slack message tests.
-import type { Job } from '../../src/jobs/job.js';
+import type { Job } from '../../src/model/job.js';
 import type { SlackBlock } from '../../src/notify/block-kit.js';
 
 export const T0 = Date.parse('2025-03-04T10:00:00.000Z');
@@ -10,6 +10,7 @@ export function sampleJob(overrides: Partial<Job> = {}): Job {
     id: 'job-7f3a',
     targetKey: 'Deployment/payments/api',
     executor: 'kubernetes',
+    origin: 'alert',
     target: { kind: 'Deployment', namespace: 'payments', name: 'api' },
     rule: 'CriticalErrorRate',
     trigger: 'error_rate_threshold',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { JobStage } from '../../src/jobs/job-notifier.js';
+import type { JobStage } from '../../src/model/job-notifier.js';
 import { SLACK_LIMITS } from '../../src/notify/block-kit.js';
 import { buildJobMessage } from '../../src/notify/build-job-message.js';
 import { allText, iso, mrkdwnStrings, sampleJob } from './notify-fixtures.js';

@@ -16,7 +16,12 @@
 // - a ControllerRevision is immutable except for `.revision`, so its latest managedFields time is
 //   when the controller created or renumbered it (exact, up to managedFields' 1 s precision).
 // No evidence for a reused revision: unknown, and the caller skips (never guesses early).
-import type { ManagedFieldsEntry, RevisionEntry, Workload, WorkloadKind } from './kube-types.js';
+import type {
+  ManagedFieldsEntry,
+  RevisionEntry,
+  Workload,
+  WorkloadKind,
+} from '../../kube/kube-types.js';
 
 export type BecameCurrent = { at: string; evidence: string } | { at?: undefined; evidence: string };
 

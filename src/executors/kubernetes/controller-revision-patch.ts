@@ -7,7 +7,7 @@ import {
   changeCause,
   formatLastRollback,
   type LastRollback,
-} from './last-rollback.js';
+} from '../../kube/last-rollback.js';
 
 export function controllerRevisionPatch(
   data: Record<string, unknown>,

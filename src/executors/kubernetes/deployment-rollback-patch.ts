@@ -2,7 +2,7 @@
 // with the target ReplicaSet's template minus `pod-template-hash`, and replace the whole
 // annotation map. kubectl keeps the Deployment's own values of the annotations the deployment
 // controller and `kubectl apply` manage and takes every other one from the ReplicaSet.
-import type { PodTemplate, Workload } from './kube-types.js';
+import type { PodTemplate, Workload } from '../../kube/kube-types.js';
 import {
   CHANGE_CAUSE_ANNOTATION,
   LAST_ROLLBACK_ANNOTATION,
@@ -10,7 +10,7 @@ import {
   changeCause,
   formatLastRollback,
   type LastRollback,
-} from './last-rollback.js';
+} from '../../kube/last-rollback.js';
 import { withoutHashLabel } from './templates-equal.js';
 
 /** Annotations kubectl never copies from the ReplicaSet back to the Deployment. */

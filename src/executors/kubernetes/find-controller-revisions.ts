@@ -10,7 +10,7 @@ import type {
   RevisionHistory,
   Workload,
   WorkloadKind,
-} from './kube-types.js';
+} from '../../kube/kube-types.js';
 import { mainResourceChangedAt } from './became-current.js';
 import { templatesEqual } from './templates-equal.js';
 

@@ -4,7 +4,12 @@
 // Unlike plain `undo`, "current" is the ReplicaSet whose template is the Deployment's (falling
 // back to the Deployment's own revision annotation), so the target is the newest revision older
 // than what is actually running, not merely the second-highest number.
-import type { Workload, ReplicaSet, RevisionEntry, RevisionHistory } from './kube-types.js';
+import type {
+  Workload,
+  ReplicaSet,
+  RevisionEntry,
+  RevisionHistory,
+} from '../../kube/kube-types.js';
 import { mainResourceChangedAt } from './became-current.js';
 import { templatesEqual } from './templates-equal.js';
 

@@ -1,17 +1,17 @@
 // Polls a patched workload until `kubectl rollout status` would say done or failed, or the job's
-// deadline passes. Read errors while following are noted and retried until the deadline: the
+// rollout timeout passes. Read errors while following are noted and retried until the deadline: the
 // patch is applied, so giving up on one failed GET would misreport the rollout.
-import type { ExecutionContext, ExecutionResult } from '../executor.js';
-import type { WorkloadRef } from '../../jobs/job.js';
-import type { KubeClient } from './kube-client.js';
+import type { ExecutionContext, ExecutionResult } from '../../model/executor.js';
+import type { WorkloadRef } from '../../model/workload-ref.js';
+import type { KubeClient } from '../../kube/kube-client.js';
 import { rolloutStatus, type OurRollout, type RolloutStatus } from './rollout-status.js';
-import { abortError } from './abort-error.js';
+import { abortError } from '../../kube/abort-error.js';
 
 export interface FollowOptions {
   client: KubeClient;
   ref: WorkloadRef;
   ctx: ExecutionContext;
-  /** When the rollout started (ms since epoch): the deadline counts from here. */
+  /** When the rollout started (ms since epoch): the rollout timeout counts from here. */
   startedAt: number;
   /** The rollout our patch started: conditions from before it never decide the outcome. */
   ours: OurRollout;
@@ -22,7 +22,7 @@ export interface FollowOptions {
 
 export async function followRollout(options: FollowOptions): Promise<ExecutionResult> {
   const { client, ref, ctx, clock } = options;
-  const deadline = options.startedAt + ctx.deadlineMs;
+  const deadline = options.startedAt + ctx.rolloutTimeoutMs;
   let lastCounts = '';
   let lastError = '';
   let status: RolloutStatus | undefined;
@@ -53,7 +53,7 @@ export async function followRollout(options: FollowOptions): Promise<ExecutionRe
     }
     const left = deadline - clock.now();
     if (left <= 0) {
-      const seconds = Number((ctx.deadlineMs / 1000).toFixed(1));
+      const seconds = Number((ctx.rolloutTimeoutMs / 1000).toFixed(1));
       const last = status?.message ?? lastError;
       return {
         outcome: 'failed',

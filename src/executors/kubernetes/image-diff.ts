@@ -1,6 +1,6 @@
 // What a rollback changes that a human checks first: container images, by container name.
-import type { ImageChange } from '../../jobs/job.js';
-import type { PodTemplate } from './kube-types.js';
+import type { ImageChange } from '../../model/job.js';
+import type { PodTemplate } from '../../kube/kube-types.js';
 
 /** Image changes from the current template to the target one (init containers included). */
 export function imageDiff(

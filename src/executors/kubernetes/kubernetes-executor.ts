@@ -4,277 +4,70 @@
 // Shutdown: when ctx.signal aborts, execute()/recover() throw an error named `AbortError`
 // (before patching: nothing changed; after patching: `patched: true` is already durable on the
 // job, so recover() after the restart follows the rollout instead of patching again).
-import type { KubeConfig } from '@kubernetes/client-node';
-import { hostname } from 'node:os';
-import { pino, type Logger } from 'pino';
-import type { Job, WorkloadRef } from '../../jobs/job.js';
+// Around it: kube-plan.ts (dry runs, pinning), rollback-patcher.ts (the patch, exactly once, and
+// its Event), kube-executor-context.ts (what they share), and the unavailable executor used
+// when there is no cluster configuration.
+import { abortError } from '../../kube/abort-error.js';
+import { createKubeClient, type KubeClient } from '../../kube/kube-client.js';
+import { ForbiddenError, KubeApiError, KubeNotFoundError } from '../../kube/kube-errors.js';
+import { parseLastRollback } from '../../kube/last-rollback.js';
+import { loadKubeConfig } from '../../kube/load-kube-config.js';
 import type {
   Availability,
   ExecutionContext,
   ExecutionResult,
   Executor,
   JobPatch,
-  Plan,
-} from '../executor.js';
-import { abortError, abortableSleep } from './abort-error.js';
-import { becameCurrent } from './became-current.js';
-import { controllerRevisionPatch } from './controller-revision-patch.js';
-import { deploymentRollbackPatch } from './deployment-rollback-patch.js';
+} from '../../model/executor.js';
+import type { Job } from '../../model/job.js';
+import type { WorkloadRef } from '../../model/workload-ref.js';
 import { followRollout } from './follow-rollout.js';
-import { createKubeClient, type KubeClient, type PatchType } from './kube-client.js';
 import {
-  ConflictError,
-  ForbiddenError,
-  InvalidError,
-  NotFoundError,
-  KubeApiError,
-  TransientError,
-  isPatchNotApplicable,
-} from './kube-errors.js';
-import type { Workload } from './kube-types.js';
-import { parseLastRollback, type LastRollback } from './last-rollback.js';
-import { loadKubeConfig } from './load-kube-config.js';
-import { readSnapshot, type Snapshot } from './read-snapshot.js';
-import { resolveRollback, type Resolution } from './resolve-rollback.js';
-import { rollbackEvent } from './rollback-event.js';
-import { onDeleteNote, type OurRollout } from './rollout-status.js';
-import { templateChanges } from './template-changes.js';
-import { withRetry } from './with-retry.js';
+  kubeExecutorContext,
+  type KubeExecutorContext,
+  type KubernetesExecutorOptions,
+} from './kube-executor-context.js';
+import { pinRevision, planRollback } from './kube-plan.js';
+import { ourRollout, recordedRollout } from './our-rollout.js';
+import type { Snapshot } from './read-snapshot.js';
+import type { Resolution } from './resolve-rollback.js';
+import type { OurRollout } from './rollout-status.js';
+import {
+  applyOnce,
+  dryRun,
+  emitEvent,
+  patchFor,
+  recordFor,
+  type Applied,
+} from './rollback-patcher.js';
+import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor.js';
 
-export interface KubernetesExecutorOptions {
-  /** Default: in-cluster service account, else KUBECONFIG / ~/.kube/config. */
-  kubeConfig?: KubeConfig;
-  /** Environment to find KUBECONFIG / in-cluster settings in (default process.env). */
-  env?: NodeJS.ProcessEnv;
-  optOutAnnotation: string;
-  /** policy.maxRevisionAgeSeconds (default 86400; 0 = no limit). */
-  maxRevisionAgeSeconds?: number;
-  pollIntervalMs?: number;
-  requestTimeoutMs?: number;
-  retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
-  clock?: { now(): number };
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  logger?: Logger;
-  controllerName?: string;
-  /** How long an availability answer is reused. */
-  availabilityTtlMs?: number;
-}
+export type { KubernetesExecutorOptions } from './kube-executor-context.js';
 
-type RollbackResolution = Extract<Resolution, { action: 'rollback' }>;
-
+/**
+ * Constructing never throws: without a usable cluster configuration this is the unavailable
+ * executor, which says why.
+ */
 export function createKubernetesExecutor(options: KubernetesExecutorOptions): Executor {
-  const clock = options.clock ?? { now: () => Date.now() };
-  const sleep = options.sleep ?? abortableSleep;
-  const log = options.logger ?? pino({ enabled: false });
-  const controllerName = options.controllerName ?? 'rollback-controller';
-  const pollIntervalMs = options.pollIntervalMs ?? 2000;
-  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-  const retryPolicy = options.retry ?? { attempts: 5, baseDelayMs: 200, maxDelayMs: 5000 };
-  const availabilityTtlMs = options.availabilityTtlMs ?? 10_000;
-  const instance = hostname();
-
-  // Constructing never throws: without a usable config the executor reports itself unavailable.
   const loaded = options.kubeConfig
     ? { kubeConfig: options.kubeConfig }
     : loadKubeConfig(options.env ? { env: options.env } : {});
-  const client: KubeClient | undefined =
-    'kubeConfig' in loaded ? createKubeClient(loaded.kubeConfig, { requestTimeoutMs }) : undefined;
-  const noClientReason = 'reason' in loaded ? loaded.reason : '';
-
-  let cachedAvailability: { at: number; value: Availability } | undefined;
-
-  const retry = <T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> =>
-    withRetry(fn, {
-      ...retryPolicy,
-      sleep,
-      ...(signal ? { signal } : {}),
-      onRetry: (err, attempt, delayMs) =>
-        log.warn({ err: err.message, attempt, delayMs }, 'Kubernetes call failed, retrying'),
-    });
-
-  const snapshot = (ref: WorkloadRef, signal?: AbortSignal): Promise<Snapshot> =>
-    retry(() => readSnapshot(client as KubeClient, ref, signal), signal);
-
-  const resolve = (job: Job, snap: Snapshot): Resolution =>
-    resolveRollback({
-      kind: (job.target as WorkloadRef).kind,
-      workload: snap.workload,
-      history: snap.history,
-      job,
-      optOutAnnotation: options.optOutAnnotation,
-      maxRevisionAgeSeconds: options.maxRevisionAgeSeconds ?? 86_400,
-    });
-
-  const recordFor = (job: Job, res: RollbackResolution): LastRollback => ({
-    jobId: job.id,
-    alert: job.alert.alertname,
-    trigger: job.trigger,
-    fromRevision: res.fromRevision,
-    toRevision: res.toRevision,
-    toName: res.to.name,
-    at: new Date(clock.now()).toISOString(),
-    fingerprint: job.alert.fingerprint,
-    startsAt: job.alert.startsAt,
+  if ('reason' in loaded) return unavailableKubernetesExecutor(loaded.reason);
+  const client = createKubeClient(loaded.kubeConfig, {
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
   });
+  return kubernetesExecutor(client, options);
+}
 
-  /**
-   * The kubectl-equivalent patch plus a precondition on the resourceVersion that was read: a
-   * request that timed out on our side but reaches the API server after a retry (or after a
-   * deploy) then fails instead of applying a second time.
-   */
-  const patchFor = (
-    ref: WorkloadRef,
-    snap: Snapshot,
-    res: RollbackResolution,
-    record: LastRollback,
-  ): { body: unknown; type: PatchType } => {
-    const resourceVersion = snap.workload.metadata.resourceVersion;
-    if (ref.kind === 'Deployment') {
-      const ops = deploymentRollbackPatch(
-        snap.workload,
-        {
-          template: res.to.template,
-          ...(res.to.annotations ? { annotations: res.to.annotations } : {}),
-        },
-        record,
-      );
-      const guard = resourceVersion
-        ? [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }]
-        : [];
-      return { type: 'json', body: [...guard, ...ops] };
-    }
-    const body = controllerRevisionPatch(res.to.data ?? {}, record);
-    if (resourceVersion) body['metadata'] = { ...(body['metadata'] as object), resourceVersion };
-    return { type: 'strategic', body };
-  };
-
-  const dryRun = async (
-    ref: WorkloadRef,
-    patch: { body: unknown; type: PatchType },
-    signal?: AbortSignal,
-  ): Promise<void> => {
-    await retry(
-      () =>
-        (client as KubeClient).patchWorkload(ref, patch.body, patch.type, {
-          dryRun: true,
-          fieldManager: controllerName,
-          ...(signal ? { signal } : {}),
-        }),
-      signal,
-    );
-  };
-
-  /** A failure reading the cluster as a plan answer. */
-  const planFailure = (ref: WorkloadRef, err: unknown): Plan => {
-    if (err instanceof NotFoundError) {
-      return { action: 'skip', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
-    }
-    if (err instanceof TransientError) {
-      return { action: 'unavailable', reason: `API server unreachable: ${err.message}` };
-    }
-    return { action: 'unavailable', reason: (err as Error).message };
-  };
-
-  /**
-   * Patch exactly once. Before every retry the workload is re-read: if our record is already on
-   * it (a timed-out call that did land), the patch is done; on 409 the patch is rebuilt from the
-   * fresh object, and if the workload no longer qualifies the job is skipped.
-   */
-  const applyOnce = async (
-    job: Job,
-    ref: WorkloadRef,
-    first: { snap: Snapshot; res: RollbackResolution },
-    signal: AbortSignal,
-  ): Promise<
-    | {
-        applied: true;
-        snap: Snapshot;
-        res: RollbackResolution;
-        record: LastRollback;
-        /** The object as the API server answered our patch (or found it carrying our record). */
-        patched: Workload;
-      }
-    | { applied: false; reason: string; res: Resolution }
-  > => {
-    let { snap, res } = first;
-    let record = recordFor(job, res);
-    return retry(async (attempt) => {
-      if (signal.aborted) throw abortError('interrupted by shutdown before patching');
-      if (attempt > 1) {
-        snap = await readSnapshot(client as KubeClient, ref, signal);
-        if (parseLastRollback(snap.workload.metadata.annotations)?.jobId === job.id) {
-          return { applied: true as const, snap, res, record, patched: snap.workload };
-        }
-        const again = resolve(job, snap);
-        if (again.action !== 'rollback')
-          return { applied: false as const, reason: again.reason, res: again };
-        if (again.toRevision !== res.toRevision || again.to.name !== res.to.name) {
-          record = recordFor(job, again);
-        }
-        res = again;
-      }
-      const patch = patchFor(ref, snap, res, record);
-      let patched: Workload;
-      try {
-        patched = await (client as KubeClient).patchWorkload(ref, patch.body, patch.type, {
-          dryRun: false,
-          fieldManager: controllerName,
-          signal,
-        });
-      } catch (err) {
-        // A failed resourceVersion precondition (409, or a JSON patch the server could not apply,
-        // told apart from a validation error by the Status causes) means the workload changed
-        // since we read it, maybe by our own earlier, late request: re-read and decide again.
-        if (isPatchNotApplicable(err)) {
-          throw new ConflictError((err as KubeApiError).message, (err as KubeApiError).status);
-        }
-        throw err;
-      }
-      return { applied: true as const, snap, res, record, patched };
-    }, signal);
-  };
-
-  /** What the API server recorded of our patch on `patched` (see OurRollout). */
-  const ourRollout = (patched: Workload, before?: Workload): NonNullable<Job['rollout']> => {
-    const entry = patched.metadata.managedFields?.find(
-      (e) => e.manager === controllerName && !e.subresource && e.time,
-    );
-    const progressing = before?.status?.conditions?.find((c) => c.type === 'Progressing');
-    return {
-      ...(patched.metadata.generation !== undefined
-        ? { generation: patched.metadata.generation }
-        : {}),
-      ...(entry?.time ? { patchedAt: entry.time } : {}),
-      ...(progressing
-        ? {
-            before: {
-              ...(progressing.reason ? { reason: progressing.reason } : {}),
-              ...(progressing.lastUpdateTime ? { lastUpdateTime: progressing.lastUpdateTime } : {}),
-              ...(progressing.lastTransitionTime
-                ? { lastTransitionTime: progressing.lastTransitionTime }
-                : {}),
-            },
-          }
-        : {}),
-    };
-  };
-
-  /** For a job whose patch landed earlier: its own record, else what the workload shows now. */
-  const recordedRollout = async (
-    job: Job,
-    ref: WorkloadRef,
-    signal: AbortSignal,
-    workload?: Workload,
-  ): Promise<OurRollout> => {
-    if (job.rollout) return job.rollout;
-    try {
-      const now = workload ?? (await retry(() => (client as KubeClient).readWorkload(ref, signal)));
-      // The current generation is at least ours (waits longer, never less).
-      return ourRollout(now);
-    } catch {
-      return {};
-    }
-  };
+/** The executor over a client that exists. */
+export function kubernetesExecutor(
+  client: KubeClient,
+  options: KubernetesExecutorOptions,
+): Executor {
+  const k: KubeExecutorContext = kubeExecutorContext(client, options);
+  const { clock, log } = k;
+  const availabilityTtlMs = options.availabilityTtlMs ?? 10_000;
+  let cachedAvailability: { at: number; value: Availability } | undefined;
 
   const follow = (
     job: Job,
@@ -284,14 +77,14 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
     ours: OurRollout,
   ) =>
     followRollout({
-      client: client as KubeClient,
+      client,
       ref,
       ctx,
       startedAt,
       ours,
-      pollIntervalMs,
+      pollIntervalMs: k.pollIntervalMs,
       clock,
-      sleep,
+      sleep: k.sleep,
     }).then((result) => {
       log.info(
         { jobId: job.id, outcome: result.outcome, reason: result.reason },
@@ -303,8 +96,6 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
   const execute = async (job: Job, ctx: ExecutionContext): Promise<ExecutionResult> => {
     const ref = job.target;
     if (!ref) return { outcome: 'failed', reason: 'job has no Kubernetes target' };
-    if (!client)
-      return { outcome: 'failed', reason: `Kubernetes executor unavailable: ${noClientReason}` };
     if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
     if (job.patched) {
       // Never patch twice: the patch of this job already landed; only the rollout is left.
@@ -312,16 +103,16 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
         event: 'note',
         message: 'patch already applied for this job; following the rollout',
       });
-      const ours = await recordedRollout(job, ref, ctx.signal);
+      const ours = await recordedRollout(k, job, ref, ctx.signal);
       return follow(job, ref, ctx, job.actedAt ? Date.parse(job.actedAt) : clock.now(), ours);
     }
 
     let snap: Snapshot;
     try {
-      snap = await snapshot(ref, ctx.signal);
+      snap = await k.snapshot(ref, ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
-      if (err instanceof NotFoundError) {
+      if (err instanceof KubeNotFoundError) {
         return { outcome: 'skipped', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
       }
       return {
@@ -329,13 +120,13 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
         reason: `could not read ${ref.kind} ${ref.namespace}/${ref.name}: ${(err as Error).message}`,
       };
     }
-    const res = resolve(job, snap);
+    const res = k.resolve(job, snap);
     if (res.action !== 'rollback') return skipped(job, res);
 
     // Let the API server validate the exact patch before changing anything.
-    const record = recordFor(job, res);
+    const record = recordFor(k, job, res);
     try {
-      await dryRun(ref, patchFor(ref, snap, res, record), ctx.signal);
+      await dryRun(k, ref, patchFor(ref, snap, res, record), ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
       return {
@@ -344,14 +135,14 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
       };
     }
 
-    let applied: Awaited<ReturnType<typeof applyOnce>>;
+    let applied: Applied;
     try {
-      applied = await applyOnce(job, ref, { snap, res }, ctx.signal);
+      applied = await applyOnce(k, job, ref, { snap, res }, ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted || (err as Error).name === 'AbortError') {
         throw abortError('interrupted by shutdown before the patch was confirmed');
       }
-      if (err instanceof NotFoundError) {
+      if (err instanceof KubeNotFoundError) {
         return { outcome: 'skipped', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
       }
       return {
@@ -364,7 +155,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
     const actedAt = clock.now();
     const fields: JobPatch = {
       patched: true,
-      rollout: ourRollout(applied.patched, applied.snap.workload),
+      rollout: ourRollout(k.controllerName, applied.patched, applied.snap.workload),
       actedAt: new Date(actedAt).toISOString(),
       fromRevision: applied.res.fromRevision,
       toRevision: applied.res.toRevision,
@@ -380,54 +171,22 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
         images: applied.res.images,
       },
     });
-    await emitEvent(ref, applied.snap, applied.record, ctx);
+    await emitEvent(k, ref, applied.snap, applied.record, ctx);
     const result = await follow(job, ref, ctx, actedAt, fields.rollout ?? {});
     return { ...result, fields };
-  };
-
-  const emitEvent = async (
-    ref: WorkloadRef,
-    snap: Snapshot,
-    record: LastRollback,
-    ctx: ExecutionContext,
-  ): Promise<void> => {
-    try {
-      await retry(
-        () =>
-          (client as KubeClient).createEvent(
-            rollbackEvent({
-              ref,
-              workload: snap.workload,
-              record,
-              controllerName,
-              instance,
-              now: clock.now(),
-            }),
-            ctx.signal,
-          ),
-        ctx.signal,
-      );
-    } catch (err) {
-      // The rollback happened; a missing Event is worth a note, not a failed job.
-      ctx.progress({
-        event: 'note',
-        message: `could not create the Kubernetes Event: ${(err as Error).message}`,
-      });
-    }
   };
 
   return {
     name: 'kubernetes',
 
     async availability() {
-      if (!client) return { available: false, reason: noClientReason };
       const now = clock.now();
       if (cachedAvailability && now - cachedAvailability.at < availabilityTtlMs) {
         return cachedAvailability.value;
       }
       let value: Availability;
       try {
-        await client.version(Math.min(requestTimeoutMs, 3000));
+        await client.version(Math.min(k.requestTimeoutMs, 3000));
         value = { available: true };
       } catch (err) {
         const reason =
@@ -440,99 +199,20 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
       return value;
     },
 
-    async pin(job) {
-      const ref = job.target;
-      if (!ref || !client) return {};
-      try {
-        const snap = await snapshot(ref);
-        const current = snap.history.current;
-        const since = current ? becameCurrent(ref.kind, snap.workload, current) : undefined;
-        if (since?.at === undefined || Date.parse(since.at) > Date.parse(job.alert.startsAt)) {
-          log.warn(
-            {
-              jobId: job.id,
-              revision: snap.history.currentRevision,
-              becameCurrent: since?.at,
-              evidence: since?.evidence,
-              alertStartsAt: job.alert.startsAt,
-            },
-            'current revision may be newer than the alert; pinned anyway, execution will decide',
-          );
-        }
-        const previous = snap.history.previous;
-        const res = resolve({ ...job, fromRevision: snap.history.currentRevision }, snap);
-        return {
-          fromRevision: snap.history.currentRevision,
-          ...(previous ? { toRevision: previous.revision } : {}),
-          ...(res.action === 'rollback' ? { images: res.images } : {}),
-        };
-      } catch (err) {
-        log.warn(
-          { jobId: job.id, err: (err as Error).message },
-          'could not pin the current revision',
-        );
-        return {};
-      }
-    },
-
-    async plan(job) {
-      const ref = job.target;
-      if (!ref) return { action: 'skip', reason: 'job has no Kubernetes target' };
-      if (!client) return { action: 'unavailable', reason: noClientReason };
-      try {
-        const snap = await snapshot(ref);
-        const res = resolve(job, snap);
-        if (res.action !== 'rollback') return skipPlan(res);
-        const base = {
-          fromRevision: res.fromRevision,
-          toRevision: res.toRevision,
-          changes: {
-            images: res.images,
-            fields: templateChanges(snap.workload.spec.template, res.to.template),
-          },
-        };
-        const strategy =
-          ref.kind === 'Deployment' ? undefined : snap.workload.spec.updateStrategy?.type;
-        const reason =
-          strategy && strategy !== 'RollingUpdate'
-            ? `${res.reason} (${onDeleteNote(ref.kind, strategy)})`
-            : res.reason;
-        try {
-          await dryRun(ref, patchFor(ref, snap, res, recordFor(job, res)));
-        } catch (err) {
-          if (
-            err instanceof InvalidError ||
-            err instanceof ForbiddenError ||
-            !(err instanceof TransientError)
-          ) {
-            return {
-              action: 'rollback',
-              reason: `${reason}, but the API server rejected the patch in a dry run: ${(err as Error).message}`,
-              ...base,
-              serverDryRun: false,
-            };
-          }
-          throw err;
-        }
-        return { action: 'rollback', reason, ...base, serverDryRun: true };
-      } catch (err) {
-        return planFailure(ref, err);
-      }
-    },
+    pin: (job) => pinRevision(k, job),
+    plan: (job) => planRollback(k, job),
 
     execute,
 
     async recover(job, ctx) {
       const ref = job.target;
       if (!ref) return { outcome: 'failed', reason: 'job has no Kubernetes target' };
-      if (!client)
-        return { outcome: 'failed', reason: `Kubernetes executor unavailable: ${noClientReason}` };
       let workload;
       try {
-        workload = await retry(() => client.readWorkload(ref, ctx.signal), ctx.signal);
+        workload = await k.retry(() => client.readWorkload(ref, ctx.signal), ctx.signal);
       } catch (err) {
         if (ctx.signal.aborted) throw abortError('interrupted by shutdown');
-        if (err instanceof NotFoundError) {
+        if (err instanceof KubeNotFoundError) {
           return {
             outcome: 'skipped',
             reason: `${ref.kind} ${ref.namespace}/${ref.name} not found`,
@@ -561,7 +241,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions): Ex
           message: 'patch was applied before the restart; following the rollout',
         });
         const startedAt = Date.parse(fields.actedAt ?? job.actedAt ?? '') || clock.now();
-        const ours = await recordedRollout(job, ref, ctx.signal, workload);
+        const ours = await recordedRollout(k, job, ref, ctx.signal, workload);
         const result = await follow(job, ref, ctx, startedAt, ours);
         return { ...result, fields };
       }
@@ -579,15 +259,6 @@ function skipped(job: Job, res: Resolution): ExecutionResult {
     if (res.toRevision !== undefined) fields.toRevision = res.toRevision;
   }
   return { outcome: 'skipped', reason: res.reason, fields };
-}
-
-function skipPlan(res: Resolution): Plan {
-  return {
-    action: 'skip',
-    reason: res.reason,
-    ...(res.fromRevision !== undefined ? { fromRevision: res.fromRevision } : {}),
-    ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
-  };
 }
 
 function imagesText(

@@ -1,5 +1,5 @@
 // A LabelSelector object rendered as the `labelSelector` query string the API server parses.
-import type { LabelSelector } from './kube-types.js';
+import type { LabelSelector } from '../../kube/kube-types.js';
 
 export function labelSelectorString(selector: LabelSelector | undefined): string {
   const parts: string[] = [];

@@ -1,10 +1,10 @@
 // One consistent look at a workload and its rollout history (ReplicaSets for a Deployment,
 // ControllerRevisions for a StatefulSet/DaemonSet, listed by the workload's selector as kubectl does).
-import type { WorkloadRef } from '../../jobs/job.js';
+import type { WorkloadRef } from '../../model/workload-ref.js';
 import { findControllerRevisions } from './find-controller-revisions.js';
 import { findDeploymentRevisions } from './find-deployment-revisions.js';
-import type { KubeClient } from './kube-client.js';
-import type { RevisionHistory, Workload } from './kube-types.js';
+import type { KubeClient } from '../../kube/kube-client.js';
+import type { RevisionHistory, Workload } from '../../kube/kube-types.js';
 import { labelSelectorString } from './label-selector.js';
 
 export interface Snapshot {

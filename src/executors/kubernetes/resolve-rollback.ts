@@ -1,11 +1,16 @@
 // The one place that decides, from a snapshot of the workload and its history, whether a job
 // rolls back and to what. plan(), execute() and recover() all call it, so a dry run can never
 // disagree with a real run.
-import type { ImageChange, Job } from '../../jobs/job.js';
+import type { ImageChange, Job } from '../../model/job.js';
 import { becameCurrent, humanDuration } from './became-current.js';
 import { imageDiff } from './image-diff.js';
-import type { RevisionEntry, RevisionHistory, Workload, WorkloadKind } from './kube-types.js';
-import { parseLastRollback } from './last-rollback.js';
+import type {
+  RevisionEntry,
+  RevisionHistory,
+  Workload,
+  WorkloadKind,
+} from '../../kube/kube-types.js';
+import { parseLastRollback } from '../../kube/last-rollback.js';
 import { templatesEqual } from './templates-equal.js';
 
 export type Resolution =

@@ -1,9 +1,9 @@
 // The core/v1 Event a rollback leaves on the workload, so `kubectl describe` and event
 // exporters show who changed it and why.
-import type { WorkloadRef } from '../../jobs/job.js';
-import type { KubeEvent } from './kube-client.js';
-import type { Workload } from './kube-types.js';
-import type { LastRollback } from './last-rollback.js';
+import type { WorkloadRef } from '../../model/workload-ref.js';
+import type { KubeEvent } from '../../kube/kube-client.js';
+import type { Workload } from '../../kube/kube-types.js';
+import type { LastRollback } from '../../kube/last-rollback.js';
 
 export function rollbackEvent(input: {
   ref: WorkloadRef;

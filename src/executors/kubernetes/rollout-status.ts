@@ -1,7 +1,7 @@
 // Rollout progress by the rules of `kubectl rollout status` for each kind (kubectl's
 // polymorphichelpers status viewers), so "succeeded" here means what it means to an operator
 // watching kubectl. Messages are ours.
-import type { Condition, Workload, WorkloadKind } from './kube-types.js';
+import type { Condition, Workload, WorkloadKind } from '../../kube/kube-types.js';
 
 /**
  * The rollout a patch of ours started (SPEC: follow it, a condition from before it never decides

@@ -2,8 +2,8 @@
 // so an operator approving a rollback that "changes no image" sees what it does change. Lists
 // keyed by name (containers, env, volumes, ports...) are matched by name. Env values and args
 // may hold secrets: only their names (or that they changed) are shown.
-import type { FieldChange } from '../executor.js';
-import type { PodTemplate } from './kube-types.js';
+import type { FieldChange } from '../../model/executor.js';
+import type { PodTemplate } from '../../kube/kube-types.js';
 import { normalizeTemplate } from './templates-equal.js';
 
 const CONTAINER_LISTS = new Set(['containers', 'initContainers', 'ephemeralContainers']);

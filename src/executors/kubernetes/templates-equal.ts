@@ -2,7 +2,7 @@
 // ignore the `pod-template-hash` label the Deployment controller adds to ReplicaSet templates,
 // and compare semantically (apimachinery's Semantic.DeepEqual treats nil and empty maps/slices
 // alike), so key order and null/empty fields do not matter.
-import type { PodTemplate } from './kube-types.js';
+import type { PodTemplate } from '../../kube/kube-types.js';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 

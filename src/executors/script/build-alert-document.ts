@@ -1,7 +1,7 @@
 // The JSON document behind ROLLBACK_ALERT_FILE. Written pretty-printed (two-space indent, one
 // key per line) so a shell script without jq can read single values line by line; that layout
 // is part of the contract in rollback-scripts/README.md.
-import type { Job } from '../../jobs/job.js';
+import type { Job } from '../../model/job.js';
 import { scriptTarget } from './build-script-env.js';
 
 export interface AlertDocument {

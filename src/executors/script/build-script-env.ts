@@ -1,6 +1,6 @@
 // The environment contract of SPEC "Scripts" (documented for script authors in
 // rollback-scripts/README.md). Pure: the caller supplies the base env and the alert file path.
-import type { Job } from '../../jobs/job.js';
+import type { Job } from '../../model/job.js';
 
 export interface ScriptEnvOptions {
   /** Already filtered (see scriptBaseEnv). */

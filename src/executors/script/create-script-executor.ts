@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Job } from '../../jobs/job.js';
+import type { Job } from '../../model/job.js';
 import type {
   Availability,
   ExecutionContext,
@@ -12,7 +12,7 @@ import type {
   Executor,
   Plan,
   ScriptResult,
-} from '../executor.js';
+} from '../../model/executor.js';
 import { buildAlertDocument, serializeAlertDocument } from './build-alert-document.js';
 import { buildScriptEnv } from './build-script-env.js';
 import { resolveScriptPath, type ScriptFs, nodeScriptFs } from './resolve-script-path.js';
@@ -56,14 +56,6 @@ const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(3))}s`;
 /** A readable command line for plans and logs; never executed. */
 const displayArg = (arg: string): string =>
   /^[\w./=:@%+,-]+$/.test(arg) ? arg : JSON.stringify(arg);
-
-/**
- * `deadlineMs` is the job's rollout deadline. Read as a duration; a value that can only be an
- * epoch timestamp is turned into the time left.
- */
-function remainingDeadline(deadlineMs: number, now: number): number {
-  return deadlineMs > 1e12 ? deadlineMs - now : deadlineMs;
-}
 
 export function createScriptExecutor(options: ScriptExecutorOptions = {}): Executor {
   const scriptsDir = resolve(options.scriptsDir ?? 'rollback-scripts');
@@ -116,10 +108,8 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
     if (ctx.signal.aborted) {
       return { outcome: 'skipped', reason: 'cancelled before the script started' };
     }
-    const timeoutMs = Math.min(
-      timeoutSeconds * 1000,
-      remainingDeadline(ctx.deadlineMs, clock.now()),
-    );
+    // The job's rollout timeout counts from now, when the script starts.
+    const timeoutMs = Math.min(timeoutSeconds * 1000, ctx.rolloutTimeoutMs);
     if (timeoutMs <= 0) {
       return { outcome: 'failed', reason: 'the job deadline passed before the script started' };
     }

@@ -3,7 +3,7 @@
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import type { RollbackController } from '../../controller.js';
-import { InputError, NotFoundError } from '../../jobs/errors.js';
+import { InputError, NotFoundError } from '../../model/errors.js';
 import type { Principal } from '../auth.js';
 import type { AuthSummary } from '../auth-summary.js';
 

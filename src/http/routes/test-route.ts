@@ -9,7 +9,7 @@ import {
   SET_JSON_HEADER,
 } from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
-import { InputError, UnsupportedMediaTypeError } from '../../jobs/errors.js';
+import { InputError, UnsupportedMediaTypeError } from '../../model/errors.js';
 
 export function mountTest(
   router: Router,

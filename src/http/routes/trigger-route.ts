@@ -4,7 +4,7 @@ import type { RequestHandler, Router } from 'express';
 import { parseWebhookPayload } from '../../alerts/parse-webhook-payload.js';
 import { onlyPost, requireContentType } from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
-import { InputError } from '../../jobs/errors.js';
+import { InputError } from '../../model/errors.js';
 
 export function mountTrigger(router: Router, ctl: RollbackController, json: RequestHandler): void {
   router.post(

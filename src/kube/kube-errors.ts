@@ -21,11 +21,11 @@ export class KubeApiError extends Error {
     super(message);
   }
 }
-export class NotFoundError extends KubeApiError {
-  override name = 'NotFoundError';
+export class KubeNotFoundError extends KubeApiError {
+  override name = 'KubeNotFoundError';
 }
-export class ConflictError extends KubeApiError {
-  override name = 'ConflictError';
+export class KubeConflictError extends KubeApiError {
+  override name = 'KubeConflictError';
 }
 /** 5xx, 429, timeouts and broken connections: worth retrying. */
 export class TransientError extends KubeApiError {
@@ -57,8 +57,8 @@ export function toKubeError(err: unknown, what: string): KubeApiError {
     const body = statusBody(err.body);
     const message = `${what}: ${status} ${statusMessage(err.body, body)}`;
     const args = [message, status, body?.reason, body?.causes ?? []] as const;
-    if (status === 404) return new NotFoundError(...args);
-    if (status === 409) return new ConflictError(...args);
+    if (status === 404) return new KubeNotFoundError(...args);
+    if (status === 409) return new KubeConflictError(...args);
     if (status === 401 || status === 403) return new ForbiddenError(...args);
     if (status === 429 || status >= 500) return new TransientError(...args);
     if (status === 400 || status === 422) return new InvalidError(...args);

@@ -12,7 +12,7 @@ import {
   type KubeConfig,
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
-import type { WorkloadRef } from '../../jobs/job.js';
+import type { WorkloadRef } from '../model/workload-ref.js';
 import type { ControllerRevision, ReplicaSet, Workload } from './kube-types.js';
 import { toKubeError } from './kube-errors.js';
 

@@ -1,6 +1,8 @@
 // What the queue needs from a notifier (Slack today). Fire-and-forget: never awaited on the
 // rollback path, never throws.
-import type { WorkloadRef, Job } from './job.js';
+import type { Job } from './job.js';
+import type { TimelineEvent } from './timeline-event.js';
+import type { WorkloadRef } from './workload-ref.js';
 
 export type JobStage =
   | 'queued'
@@ -25,8 +27,16 @@ export interface DecisionNotice {
   labels: Record<string, string>;
 }
 
+/** Hears what was posted, so the job's timeline can record it. */
+export type SentListener = (
+  jobId: string,
+  entry: { event: Extract<TimelineEvent, 'slack'>; message: string },
+) => void;
+
 export interface JobNotifier {
   readonly enabled: boolean;
+  /** Registers a listener for successful sends (the controller notes them on the job). */
+  onSent?(listener: SentListener): void;
   job(job: Job, stage: JobStage, opts?: { channel?: string }): void;
   decision(notice: DecisionNotice, opts?: { channel?: string }): void;
   flush(timeoutMs: number): Promise<void>;
@@ -34,6 +44,7 @@ export interface JobNotifier {
 
 export const silentNotifier: JobNotifier = {
   enabled: false,
+  onSent: () => undefined,
   job: () => undefined,
   decision: () => undefined,
   flush: async () => undefined,

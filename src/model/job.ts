@@ -1,14 +1,10 @@
 // The job model shared by the queue, the executors, the journal, Slack and the HTTP API.
 // Jobs are plain JSON so the journal can store and replay them as they are.
-import type { Confidence, ScriptAction, WorkloadKind } from '../config/schema.js';
+import type { Confidence, ScriptAction } from '../config/schema.js';
+import type { TimelineEvent } from './timeline-event.js';
+import type { WorkloadRef } from './workload-ref.js';
 
 export type ExecutorName = 'kubernetes' | 'script';
-
-export interface WorkloadRef {
-  kind: WorkloadKind;
-  namespace: string;
-  name: string;
-}
 
 /** The alert instance that created (or joined) a job; only what the job needs to act and explain. */
 export interface AlertRef {
@@ -23,15 +19,36 @@ export interface AlertRef {
   receivedAt: number;
 }
 
-export type JobState =
-  'awaiting_approval' | 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'expired';
+/**
+ * The states of a job. Only src/jobs/job-transitions.ts moves a job between them; its table
+ * lists the legal moves.
+ */
+export const JobStates = {
+  /** Held for an operator (confidence below auto-rollback); expires after `approvalTtlSeconds`. */
+  AwaitingApproval: 'awaiting_approval',
+  /** Waiting for its lane (one active job per target) and a free queue slot. */
+  Queued: 'queued',
+  /** An executor is acting, or a restart/leader change left it to be re-checked. */
+  Running: 'running',
+  /** Rolled back; the verdict then tracks whether the alert resolved. */
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  /** Nothing to do (the workload moved on, opted out, or an earlier rollback covers it). */
+  Skipped: 'skipped',
+  /** Nobody approved it in time. */
+  Expired: 'expired',
+} as const;
+export type JobState = (typeof JobStates)[keyof typeof JobStates];
 
 export type JobOutcome = 'succeeded' | 'failed' | 'skipped';
+/** After `succeeded`: did the triggering alert resolve within the verification window? */
 export type Verdict = 'pending' | 'recovered' | 'not_recovered';
+/** Where a job came from: an alert this replica accepted, or a mark a previous leader left. */
+export type JobOrigin = 'alert' | 'adopted';
 
 export interface TimelineEntry {
   at: string;
-  event: string;
+  event: TimelineEvent;
   message: string;
   data?: Record<string, unknown>;
 }
@@ -55,6 +72,7 @@ export interface Job {
   /** Lane key: one active job per target ("Deployment/ns/name" or "script:path"). */
   targetKey: string;
   executor: ExecutorName;
+  origin: JobOrigin;
   target?: WorkloadRef;
   script?: ScriptAction;
   rule: string;
@@ -94,20 +112,4 @@ export interface Job {
   alertResolvedAt?: string;
   recoverySeconds?: number;
   timeline: TimelineEntry[];
-}
-
-export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([
-  'succeeded',
-  'failed',
-  'skipped',
-  'expired',
-]);
-export const ACTIVE_STATES: ReadonlySet<JobState> = new Set([
-  'awaiting_approval',
-  'queued',
-  'running',
-]);
-
-export function workloadKey(ref: WorkloadRef): string {
-  return `${ref.kind}/${ref.namespace}/${ref.name}`;
 }

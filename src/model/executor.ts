@@ -1,6 +1,8 @@
 // The seam between the queue and the things that actually roll back. The queue owns ordering,
-// journaling and metrics; an executor owns one kind of action and reports progress as data.
-import type { ImageChange, Job, JobOutcome, ScriptResult } from '../jobs/job.js';
+// the job store owns journaling (and, through its listeners, Slack and metrics); an executor
+// owns one kind of action and reports progress as data.
+import type { ImageChange, Job, JobOutcome, ScriptResult } from './job.js';
+import type { TimelineEvent } from './timeline-event.js';
 
 /** A changed pod-template field other than an image (SPEC `POST /test`: `changes.fields`). */
 export interface FieldChange {
@@ -18,7 +20,7 @@ export interface Availability {
 
 /** What a dry run (and the start of a real run) would do. */
 export interface Plan {
-  /** `ok`: would act; anything else is why it would not. */
+  /** `rollback` / `run_script`: would act; `skip` / `unavailable`: would not, `reason` says why. */
   action: 'rollback' | 'run_script' | 'skip' | 'unavailable';
   reason: string;
   fromRevision?: number;
@@ -28,8 +30,20 @@ export interface Plan {
   serverDryRun?: boolean;
 }
 
+/** The timeline events an executor reports. */
+export type ExecutorEvent = Extract<
+  TimelineEvent,
+  | 'progress'
+  | 'patched'
+  | 'note'
+  | 'recovered'
+  | 'script_started'
+  | 'script_output'
+  | 'script_terminating'
+>;
+
 export interface ProgressEvent {
-  event: string;
+  event: ExecutorEvent;
   message: string;
   data?: Record<string, unknown>;
 }
@@ -48,8 +62,11 @@ export interface ExecutionContext {
   progress(event: ProgressEvent): void;
   /** Record fields on the job (journaled; kept in memory even if the journal is failing). Call with `{ patched: true }` right after patching. */
   update(patch: JobPatch): Promise<void>;
-  /** Rollout deadline for this job. */
-  deadlineMs: number;
+  /**
+   * How long the action may take to complete, in milliseconds (a duration, not a time): counted
+   * from when the executor acts (the patch lands, the script starts).
+   */
+  rolloutTimeoutMs: number;
 }
 
 export interface ExecutionResult {

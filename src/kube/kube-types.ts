@@ -1,6 +1,6 @@
 // Minimal wire-format (JSON) shapes of the objects the executor reads. The client layer hands
 // out plain JSON, so the pure modules can be tested with literal fixtures.
-import type { WorkloadKind } from '../../config/schema.js';
+import type { WorkloadKind } from '../config/schema.js';
 
 export interface OwnerReference {
   apiVersion?: string;

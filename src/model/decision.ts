@@ -1,6 +1,6 @@
 // Decision kinds and their wire shape (SPEC "POST /trigger").
 import type { Confidence } from '../config/schema.js';
-import type { WorkloadRef } from '../jobs/job.js';
+import type { WorkloadRef } from './workload-ref.js';
 
 export const DECISION_KINDS = [
   'queued',

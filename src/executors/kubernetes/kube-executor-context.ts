@@ -1,0 +1,93 @@
+// What every part of the Kubernetes executor shares: a client that exists (an executor without
+// one is the unavailable executor), retries, the clock, and the one rollback resolution.
+import { hostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import { abortableSleep } from '../../kube/abort-error.js';
+import type { KubeClient } from '../../kube/kube-client.js';
+import { withRetry } from '../../kube/with-retry.js';
+import type { Job } from '../../model/job.js';
+import type { WorkloadRef } from '../../model/workload-ref.js';
+import { readSnapshot, type Snapshot } from './read-snapshot.js';
+import { resolveRollback, type Resolution } from './resolve-rollback.js';
+
+export interface KubernetesExecutorOptions {
+  /** Default: in-cluster service account, else KUBECONFIG / ~/.kube/config. */
+  kubeConfig?: KubeConfig;
+  /** Environment to find KUBECONFIG / in-cluster settings in (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  optOutAnnotation: string;
+  /** policy.maxRevisionAgeSeconds (default 86400; 0 = no limit). */
+  maxRevisionAgeSeconds?: number;
+  pollIntervalMs?: number;
+  requestTimeoutMs?: number;
+  retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
+  clock?: { now(): number };
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  logger?: Logger;
+  controllerName?: string;
+  /** How long an availability answer is reused. */
+  availabilityTtlMs?: number;
+}
+
+export type RollbackResolution = Extract<Resolution, { action: 'rollback' }>;
+
+export interface KubeExecutorContext {
+  client: KubeClient;
+  options: KubernetesExecutorOptions;
+  clock: { now(): number };
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  log: Logger;
+  controllerName: string;
+  pollIntervalMs: number;
+  requestTimeoutMs: number;
+  /** This replica, for the Events it emits. */
+  instance: string;
+  retry<T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T>;
+  snapshot(ref: WorkloadRef, signal?: AbortSignal): Promise<Snapshot>;
+  resolve(job: Job, snap: Snapshot): Resolution;
+}
+
+export function kubeExecutorContext(
+  client: KubeClient,
+  options: KubernetesExecutorOptions,
+): KubeExecutorContext {
+  const sleep = options.sleep ?? abortableSleep;
+  const log = options.logger ?? pino({ enabled: false });
+  const retryPolicy = options.retry ?? { attempts: 5, baseDelayMs: 200, maxDelayMs: 5000 };
+  const retry = <T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> =>
+    withRetry(fn, {
+      ...retryPolicy,
+      sleep,
+      ...(signal ? { signal } : {}),
+      onRetry: (err, attempt, delayMs) =>
+        log.warn({ err: err.message, attempt, delayMs }, 'Kubernetes call failed, retrying'),
+    });
+  return {
+    client,
+    options,
+    clock: options.clock ?? { now: () => Date.now() },
+    sleep,
+    log,
+    controllerName: options.controllerName ?? 'rollback-controller',
+    pollIntervalMs: options.pollIntervalMs ?? 2000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    instance: hostname(),
+    retry,
+    snapshot: (ref, signal) => retry(() => readSnapshot(client, ref, signal), signal),
+    resolve: (job, snap) =>
+      resolveRollback({
+        kind: kindOf(job),
+        workload: snap.workload,
+        history: snap.history,
+        job,
+        optOutAnnotation: options.optOutAnnotation,
+        maxRevisionAgeSeconds: options.maxRevisionAgeSeconds ?? 86_400,
+      }),
+  };
+}
+
+function kindOf(job: Job): WorkloadRef['kind'] {
+  if (!job.target) throw new Error(`job ${job.id} has no Kubernetes target`);
+  return job.target.kind;
+}

@@ -1,0 +1,117 @@
+// The Kubernetes executor's side-effect-free answers: what a rollback would do (dry runs and
+// /test), and which revision to pin when a job is accepted.
+import {
+  ForbiddenError,
+  InvalidError,
+  KubeNotFoundError,
+  TransientError,
+} from '../../kube/kube-errors.js';
+import type { JobPatch, Plan } from '../../model/executor.js';
+import type { Job } from '../../model/job.js';
+import type { WorkloadRef } from '../../model/workload-ref.js';
+import { becameCurrent } from './became-current.js';
+import type { KubeExecutorContext } from './kube-executor-context.js';
+import type { Resolution } from './resolve-rollback.js';
+import { dryRun, patchFor, recordFor } from './rollback-patcher.js';
+import { onDeleteNote } from './rollout-status.js';
+import { templateChanges } from './template-changes.js';
+
+export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Plan> {
+  const ref = job.target;
+  if (!ref) return { action: 'skip', reason: 'job has no Kubernetes target' };
+  try {
+    const snap = await k.snapshot(ref);
+    const res = k.resolve(job, snap);
+    if (res.action !== 'rollback') return skipPlan(res);
+    const base = {
+      fromRevision: res.fromRevision,
+      toRevision: res.toRevision,
+      changes: {
+        images: res.images,
+        fields: templateChanges(snap.workload.spec.template, res.to.template),
+      },
+    };
+    const strategy =
+      ref.kind === 'Deployment' ? undefined : snap.workload.spec.updateStrategy?.type;
+    const reason =
+      strategy && strategy !== 'RollingUpdate'
+        ? `${res.reason} (${onDeleteNote(ref.kind, strategy)})`
+        : res.reason;
+    try {
+      await dryRun(k, ref, patchFor(ref, snap, res, recordFor(k, job, res)));
+    } catch (err) {
+      if (
+        err instanceof InvalidError ||
+        err instanceof ForbiddenError ||
+        !(err instanceof TransientError)
+      ) {
+        return {
+          action: 'rollback',
+          reason: `${reason}, but the API server rejected the patch in a dry run: ${(err as Error).message}`,
+          ...base,
+          serverDryRun: false,
+        };
+      }
+      throw err;
+    }
+    return { action: 'rollback', reason, ...base, serverDryRun: true };
+  } catch (err) {
+    return planFailure(ref, err);
+  }
+}
+
+/** The revision current now (the bad one) and the one it would go back to. Never throws. */
+export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<JobPatch> {
+  const ref = job.target;
+  if (!ref) return {};
+  try {
+    const snap = await k.snapshot(ref);
+    const current = snap.history.current;
+    const since = current ? becameCurrent(ref.kind, snap.workload, current) : undefined;
+    if (since?.at === undefined || Date.parse(since.at) > Date.parse(job.alert.startsAt)) {
+      k.log.warn(
+        {
+          jobId: job.id,
+          revision: snap.history.currentRevision,
+          becameCurrent: since?.at,
+          evidence: since?.evidence,
+          alertStartsAt: job.alert.startsAt,
+        },
+        'current revision may be newer than the alert; pinned anyway, execution will decide',
+      );
+    }
+    const previous = snap.history.previous;
+    const res = k.resolve({ ...job, fromRevision: snap.history.currentRevision }, snap);
+    return {
+      fromRevision: snap.history.currentRevision,
+      ...(previous ? { toRevision: previous.revision } : {}),
+      ...(res.action === 'rollback' ? { images: res.images } : {}),
+    };
+  } catch (err) {
+    k.log.warn(
+      { jobId: job.id, err: (err as Error).message },
+      'could not pin the current revision',
+    );
+    return {};
+  }
+}
+
+/** A failure reading the cluster as a plan answer. */
+function planFailure(ref: WorkloadRef, err: unknown): Plan {
+  if (err instanceof KubeNotFoundError) {
+    return { action: 'skip', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
+  }
+  if (err instanceof TransientError) {
+    return { action: 'unavailable', reason: `API server unreachable: ${err.message}` };
+  }
+  return { action: 'unavailable', reason: (err as Error).message };
+}
+
+function skipPlan(res: Resolution): Plan {
+  return {
+    action: 'skip',
+    reason: res.reason,
+    ...(res.fromRevision !== undefined ? { fromRevision: res.fromRevision } : {}),
+    ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
+  };
+}

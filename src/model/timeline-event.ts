@@ -1,0 +1,36 @@
+// Everything that can appear on a job's timeline, by name. The timeline explains a job to people
+// (GET /jobs, Slack); behaviour never depends on searching it: state lives in the job's fields.
+export const TimelineEvent = {
+  // The job's life (src/jobs/job-transitions.ts).
+  Queued: 'queued',
+  AwaitingApproval: 'awaiting_approval',
+  Approved: 'approved',
+  Expired: 'expired',
+  Pinned: 'pinned',
+  Started: 'started',
+  /** Re-checking the live state of a job found running after a restart or a leader change. */
+  Recovering: 'recovering',
+  HandedBack: 'handed_back',
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  Skipped: 'skipped',
+  /**
+   * The verdict: the triggering alert resolved after the rollback. The Kubernetes executor also
+   * uses it when it finds its patch applied before a restart.
+   */
+  Recovered: 'recovered',
+  NotRecovered: 'not_recovered',
+  AlertResolved: 'alert_resolved',
+  /** Re-created by a new leader from the workload's pending-rollback mark. */
+  Adopted: 'adopted',
+  // Reported by executors (ExecutionContext.progress).
+  Progress: 'progress',
+  Patched: 'patched',
+  Note: 'note',
+  ScriptStarted: 'script_started',
+  ScriptOutput: 'script_output',
+  ScriptTerminating: 'script_terminating',
+  // Reported by the notifier: what was posted to Slack.
+  Slack: 'slack',
+} as const;
+export type TimelineEvent = (typeof TimelineEvent)[keyof typeof TimelineEvent];
