@@ -6,6 +6,8 @@
 //   npm run bench -- --profile        also CPU-profile the controller in each section and print
 //                                     what dominates (profiles kept for Chrome DevTools)
 //   npm run bench -- --no-build       use dist/ as it is
+//   npm run bench -- --no-real-cluster   skip the real control plane section (it needs Go; the
+//                                     first run builds Kubernetes: test/cluster/)
 //   npm run bench -- --node-flags=--max-old-space-size=128
 //                                     extra node flags for every controller process
 import { spawnSync } from 'node:child_process';
@@ -16,6 +18,7 @@ import { measureAlertToPatch } from './alert-to-patch.js';
 import { MAIN } from './controller-process.js';
 import { summarizeProfile } from './profile-summary.js';
 import { machine, markdownTable, mb, ms, percentile, rate, type Row } from './report.js';
+import { measureRealCluster, type RealClusterResult } from './real-cluster.js';
 import { measureStartup } from './startup.js';
 import { runStorm } from './storm.js';
 import { measureWebhook } from './webhook-load.js';
@@ -87,6 +90,15 @@ async function main(): Promise<void> {
   log('storm: 10,000 alerts over 100 workloads');
   const storm = await runStorm(STORM_STEP_MS, profiled('storm'));
 
+  let real: RealClusterResult | string;
+  if (flag('no-real-cluster')) real = 'skipped (--no-real-cluster)';
+  else {
+    log('real control plane: 50 rollbacks by the controller, 10 by kubectl rollout undo');
+    real = await measureRealCluster(50, 10, log).catch(
+      (e: Error) => `not measured: ${e.message.split('\n')[0]}`,
+    );
+  }
+
   const { bare, unique, repeat, dryRun } = web;
   const vsBare = (r: { rps: number }) => `${(bare.rps / r.rps).toFixed(1)}× below bare`;
   const bad = (r: { bad: number }) => (r.bad ? `, ${r.bad} not 2xx/errors` : '');
@@ -143,6 +155,36 @@ async function main(): Promise<void> {
       pass: latencyOk && l99 <= 100,
     },
   );
+  if (typeof real === 'string') {
+    rows.push({
+      figure: 'real control plane: alert-to-patch vs kubectl rollout undo',
+      target: '—',
+      measured: real,
+    });
+  } else {
+    const c50 = percentile(real.controller, 50);
+    const k50 = percentile(real.kubectl, 50);
+    const realOk = real.failures.length === 0 && real.controller.length >= 50;
+    rows.push(
+      {
+        figure: `real control plane: alert-to-patch (${real.controller.length} rollbacks)`,
+        target: '—',
+        measured: `p50 ${ms(c50)}, p99 ${ms(percentile(real.controller, 99))}${realOk ? '' : ` (failures: ${real.failures.join('; ')})`}`,
+        ...(realOk ? {} : { pass: false }),
+      },
+      {
+        figure: `real control plane: kubectl rollout undo wall time (${real.kubectl.length} runs)`,
+        target: '—',
+        measured: `p50 ${ms(k50)}, p99 ${ms(percentile(real.kubectl, 99))}`,
+      },
+      {
+        figure: 'real control plane: kubectl undo ÷ alert-to-patch (p50)',
+        target: '> 1',
+        measured: `${(k50 / c50).toFixed(1)}×`,
+        pass: realOk && k50 / c50 > 1,
+      },
+    );
+  }
   const d = storm.decisions;
   rows.push(
     {
@@ -208,6 +250,12 @@ Notes
     .join(
       ', ',
     )}${storm.non202 ? `; ${storm.non202} answers were not 202` : ''}; journal ${mb(storm.journalBytes)} after it.
+- Real control plane: etcd, kube-apiserver, kube-controller-manager and kube-scheduler built
+  from source (test/cluster/build-control-plane.sh) with simulated kubelets (pods Ready after
+  50 ms); one Deployment, a new bad image rolled out before each alert; the controller sample is
+  alert POST sent → the API server finished the template PATCH (audit log stageTimestamp); the
+  kubectl sample is the wall time of \`kubectl rollout undo\` (spawn to exit, warm discovery
+  cache) against the same API server, each after a new bad image rolled out.
 - Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   printProfiles();
 }

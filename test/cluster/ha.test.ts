@@ -1,0 +1,137 @@
+// High availability on the real control plane: two controller processes elect a leader on a
+// real Lease; the leader is SIGKILLed mid-queue (one rollback rolling out, two queued); the
+// follower takes the Lease over and finishes: every workload is rolled back exactly once,
+// counted in the API server's audit log.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { alert, payload } from '../support/alerts.js';
+import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/index.js';
+import { until } from '../support/until.js';
+import {
+  controllerIdentity,
+  deployedTwice,
+  imageOf,
+  startController,
+  type RunningController,
+} from './support.js';
+
+const NS = 'ha';
+const NAMES = ['api', 'web', 'cart'];
+let cluster: KubeCluster;
+let user: string;
+let kubeconfig: string;
+const replicas: RunningController[] = [];
+
+before(async () => {
+  // Pods take 1.5 s to become Ready: a rollback takes a few seconds, long enough to kill mid-way.
+  cluster = await startKubeCluster({ readyDelayMs: 1500 });
+  await cluster.createNamespace(NS);
+  await Promise.all(NAMES.map((n) => deployedTwice(cluster, 'Deployment', NS, n, { replicas: 2 })));
+  ({ user, kubeconfig } = await controllerIdentity(cluster, 'rc-ha'));
+});
+after(async () => {
+  for (const r of replicas) await r.close();
+  await cluster?.stop();
+});
+
+async function replica(name: string): Promise<RunningController> {
+  const r = await startController({
+    kubeconfig,
+    env: {
+      ROLLBACK_LEADER_ELECTION: 'true',
+      POD_NAME: name,
+      POD_NAMESPACE: 'rollback-system',
+      POD_IP: '127.0.0.1',
+      ROLLBACK_ADVERTISE_URL: '',
+      ROLLBACK_LEASE_DURATION_SECONDS: '4',
+      ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '3',
+      ROLLBACK_LEASE_RETRY_PERIOD_SECONDS: '0.5',
+    },
+  });
+  replicas.push(r);
+  return r;
+}
+
+async function role(r: RunningController): Promise<string> {
+  const res = await fetch(`${r.url}/readyz`);
+  return ((await res.json()) as { checks: { leader: string } }).checks.leader;
+}
+
+describe('HA on a real Lease', () => {
+  test('SIGKILL the leader mid-queue: every workload rolled back exactly once', async () => {
+    const [a, b] = await Promise.all([replica('rc-a'), replica('rc-b')]);
+    let leader: RunningController | undefined;
+    await until(
+      async () => {
+        for (const r of [a, b]) if ((await role(r)) === 'leader') leader = r;
+        return leader !== undefined;
+      },
+      60_000,
+      'a leader is elected on the Lease',
+    );
+    const follower = leader === a ? b : a;
+    const lease = await cluster.http.ok(
+      'GET',
+      '/apis/coordination.k8s.io/v1/namespaces/rollback-system/leases/rollback-controller',
+    );
+    assert.equal(lease.spec.holderIdentity, leader === a ? 'rc-a' : 'rc-b');
+    await until(
+      async () => (await role(follower)).startsWith('follower (forwarding to'),
+      30_000,
+      'the follower knows the leader',
+    );
+
+    const startsAt = new Date(Date.now() + 1000).toISOString();
+    const alerts = payload(
+      NAMES.map((n) =>
+        alert({
+          alertname: 'CriticalErrorRate',
+          startsAt,
+          labels: { namespace: NS, deployment: n },
+        }),
+      ),
+    );
+    const accepted = await follower.call('POST', 'trigger', alerts);
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    const decisions = accepted.body.decisions as Array<{ decision: string; jobId: string }>;
+    assert.deepEqual(
+      decisions.map((d) => d.decision),
+      ['queued', 'queued', 'queued'],
+    );
+
+    const writes = (name: string) => cluster.audit.templateWrites({ user, namespace: NS, name });
+    await until(
+      () => NAMES.some((n) => writes(n).length > 0),
+      60_000,
+      'the first rollback is patched',
+    );
+    await leader!.kill9();
+    const patchedBeforeKill = NAMES.filter((n) => writes(n).length > 0);
+    assert.ok(patchedBeforeKill.length < NAMES.length, 'killed before the queue was done');
+
+    await until(async () => (await role(follower)) === 'leader', 60_000, 'the follower takes over');
+    let jobs: any[] = [];
+    await until(
+      async () => {
+        jobs = (await follower.call('GET', 'jobs')).body.jobs as any[];
+        return (
+          jobs.length === NAMES.length &&
+          jobs.every((j) => ['succeeded', 'failed', 'skipped'].includes(j.state))
+        );
+      },
+      180_000,
+      'every job finished on the new leader',
+    );
+    assert.deepEqual(
+      jobs.map((j) => `${j.targetKey} ${j.state}`).sort(),
+      NAMES.map((n) => `Deployment/${NS}/${n} succeeded`).sort(),
+      `${jobs.map((j) => j.reason).join('\n')}\n${follower.output().slice(-4000)}`,
+    );
+    for (const name of NAMES) {
+      const d = await cluster.waitRolledOut('Deployment', NS, name);
+      assert.equal(imageOf(d), `${name}:v1`, `${name} is back on v1`);
+      assert.equal(writes(name).length, 1, `${name}: exactly one template PATCH in the audit log`);
+    }
+    assert.deepEqual(cluster.audit.denied({ user }), []);
+  });
+});

@@ -1,0 +1,120 @@
+// Shared by the real-cluster suites: the controller as a real process with its own identity on
+// the cluster, workloads deployed twice (v1 then v2, something to roll back), and alerts.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alert, payload } from '../support/alerts.js';
+import type { WorkloadKind, WorkloadOptions } from '../support/fake-kube/types.js';
+import type { KubeCluster } from '../support/kube-cluster/index.js';
+import { freePort } from '../demo/free-port.js';
+import {
+  startControllerProcess,
+  type ControllerProcess,
+} from '../reliability/support/controller-process.js';
+
+export { jobIn, allJobs } from '../reliability/support/cluster.js';
+
+/** Test-sized timings: a short poll, a rollout deadline that a busy machine still meets. */
+export const FAST_CONFIG = [
+  'rollout: { pollIntervalSeconds: 0.1, deadlineSeconds: 180 }',
+  'policy: { cooldownSeconds: 0, circuitBreaker: { maxRollbacks: 100, windowSeconds: 600 } }',
+].join('\n');
+
+/**
+ * A ServiceAccount for the controller bound to a ClusterRole (default cluster-admin), and a
+ * kubeconfig with its token: its requests are told apart from the test's own in the audit log.
+ */
+export async function controllerIdentity(
+  cluster: KubeCluster,
+  name: string,
+  clusterRole = 'cluster-admin',
+): Promise<{ kubeconfig: string; user: string }> {
+  const ns = 'rollback-system';
+  const exists = await cluster.http.call('GET', `/api/v1/namespaces/${ns}`);
+  if (exists.status === 404) await cluster.createNamespace(ns);
+  await cluster.http.ok('POST', `/api/v1/namespaces/${ns}/serviceaccounts`, {
+    metadata: { name },
+  });
+  await cluster.http.ok('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    metadata: { name: `${name}-${clusterRole}` },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+    subjects: [{ kind: 'ServiceAccount', name, namespace: ns }],
+  });
+  return {
+    kubeconfig: await cluster.serviceAccountKubeconfig(ns, name),
+    user: `system:serviceaccount:${ns}:${name}`,
+  };
+}
+
+export interface RunningController extends ControllerProcess {
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** The real controller process (`src/main.ts`) with a kubeconfig and a YAML config. */
+export async function startController(o: {
+  kubeconfig: string;
+  config?: string;
+  env?: Record<string, string>;
+  dataDir?: string;
+}): Promise<RunningController> {
+  const dir = mkdtempSync(join(tmpdir(), 'rc-cluster-'));
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(configPath, o.config ?? FAST_CONFIG);
+  const dataDir = o.dataDir ?? join(dir, 'data');
+  const proc = await startControllerProcess({
+    dataDir,
+    port: await freePort(),
+    config: configPath,
+    env: { KUBECONFIG: o.kubeconfig, KUBERNETES_SERVICE_HOST: '', ...o.env },
+  });
+  return {
+    ...proc,
+    dataDir,
+    async close() {
+      await proc.kill9();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A workload deployed twice (image `<name>:v1`, then `:v2`), both rollouts finished. */
+export async function deployedTwice(
+  cluster: KubeCluster,
+  kind: WorkloadKind,
+  ns: string,
+  name: string,
+  opts: Partial<WorkloadOptions> = {},
+): Promise<void> {
+  await cluster.createWorkload(kind, ns, name, { image: `${name}:v1`, ...opts });
+  await cluster.waitRolledOut(kind, ns, name);
+  await cluster.setImage(kind, ns, name, `${name}:v2`);
+  await cluster.waitRolledOut(kind, ns, name);
+}
+
+/**
+ * An Alertmanager payload with one firing CriticalErrorRate alert for the workload. It started
+ * a second from now: after the bad deploy (creation times have second resolution).
+ */
+export function alertFor(kind: WorkloadKind, ns: string, name: string, startsAt?: string) {
+  return payload([
+    alert({
+      alertname: 'CriticalErrorRate',
+      startsAt: startsAt ?? new Date(Date.now() + 1000).toISOString(),
+      labels: { namespace: ns, service: name, ...(kind === 'Deployment' ? {} : { kind }) },
+    }),
+  ]);
+}
+
+export function imageOf(w: any): string {
+  return w.spec.template.spec.containers[0].image as string;
+}
+
+/** Revision numbers listed by `kubectl rollout history`. */
+export function historyRevisions(history: string): number[] {
+  return history
+    .split('\n')
+    .map((line) => /^(\d+)\s/.exec(line)?.[1])
+    .filter((v): v is string => v !== undefined)
+    .map(Number);
+}

@@ -1,0 +1,84 @@
+// Control-plane child processes: output to a log file in the cluster's folder, and killed (and
+// their folders removed) whatever way the test process ends: after(), a failed test, SIGINT,
+// SIGTERM or an uncaught error.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, rmSync, readFileSync } from 'node:fs';
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  logPath: string;
+  /** The last lines of its log, for error messages. */
+  tail(lines?: number): string;
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+const dirs = new Set<string>();
+let hooked = false;
+
+function killAllNow(): void {
+  for (const child of live) child.kill('SIGKILL');
+  live.clear();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  dirs.clear();
+}
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.once('exit', killAllNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAllNow();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+    });
+  }
+}
+
+/** Removes `dir` when the test process ends, if nothing removed it before. */
+export function removeOnExit(dir: string): () => void {
+  hookExit();
+  dirs.add(dir);
+  return () => {
+    dirs.delete(dir);
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+export function startProc(name: string, bin: string, args: string[], logPath: string): Proc {
+  hookExit();
+  const fd = openSync(logPath, 'a');
+  const child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  live.add(child);
+  const exited = new Promise<number | null>((ok) =>
+    child.once('exit', (code) => {
+      live.delete(child);
+      ok(code);
+    }),
+  );
+  child.once('error', () => live.delete(child));
+  const tail = (lines = 30) => {
+    try {
+      return readFileSync(logPath, 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  };
+  return {
+    name,
+    child,
+    logPath,
+    tail,
+    exited,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
