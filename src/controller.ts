@@ -61,6 +61,8 @@ export interface DryRunPlan {
   fromRevision?: number;
   toRevision?: number;
   changes?: Plan['changes'];
+  /** Who else manages the workload (Argo CD, Flux, Helm) and the action that would be taken. */
+  owner?: Plan['owner'];
   execution?: { action: Plan['action']; reason: string; serverDryRun: boolean };
 }
 
@@ -272,6 +274,7 @@ export class RollbackController {
         if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
         if (p.toRevision !== undefined) plan.toRevision = p.toRevision;
         if (p.changes) plan.changes = p.changes;
+        if (p.owner) plan.owner = p.owner;
         plan.execution = {
           action: p.action,
           reason: p.reason,

@@ -2,6 +2,7 @@
 // the job store owns journaling (and, through its listeners, Slack and metrics); an executor
 // owns one kind of action and reports progress as data.
 import type { ImageChange, Job, JobOutcome, ScriptResult } from './job.js';
+import type { OwnerKind } from './owner.js';
 import type { TimelineEvent } from './timeline-event.js';
 
 export interface Availability {
@@ -19,6 +20,19 @@ export interface Plan {
   changes?: { images: ImageChange[] };
   /** True when the API server accepted the patch with dryRun=All. */
   serverDryRun?: boolean;
+  /** Who else manages the workload and what a rollback would do about it. */
+  owner?: PlanOwner;
+}
+
+/** A dry run's view of the owner: the action that would be taken, in the future tense. */
+export interface PlanOwner {
+  owner: OwnerKind;
+  name?: string;
+  action: 'suspend' | 'skip' | 'note';
+  reason: string;
+  advice?: string;
+  /** The objects that would be changed, in order, and how a human would undo each. */
+  changes?: Array<{ object: string; change: string; resumeCommand: string }>;
 }
 
 /** The timeline events an executor reports. */
@@ -31,6 +45,8 @@ export type ExecutorEvent = Extract<
   | 'script_started'
   | 'script_output'
   | 'script_terminating'
+  | 'owner_suspended'
+  | 'owner_restored'
 >;
 
 export interface ProgressEvent {
@@ -41,7 +57,10 @@ export interface ProgressEvent {
 
 /** Partial job fields an executor sets as it goes (recorded on the job and journaled). */
 export type JobPatch = Partial<
-  Pick<Job, 'fromRevision' | 'toRevision' | 'images' | 'patched' | 'actedAt' | 'script_result'>
+  Pick<
+    Job,
+    'fromRevision' | 'toRevision' | 'images' | 'patched' | 'actedAt' | 'script_result' | 'owner'
+  >
 >;
 
 export interface ExecutionContext {

@@ -137,7 +137,7 @@ describe('fake and real API server: the same outcomes and revisions', () => {
         const undo = await kubectl(b, 'rollout', 'undo', `${c.resource}/theirs`, '-n', ns);
         const executor = executorFor(b.kubeconfig, { requestTimeoutMs: 15_000 });
         const job = await pinned(executor, makeJob({ kind: c.kind, namespace: ns, name: 'ours' }));
-        const result = await executor.execute(job, makeContext({ deadlineMs: 120_000 }).ctx);
+        const result = await executor.execute(job, makeContext({ rolloutTimeoutMs: 120_000 }).ctx);
         await b.settle(c.kind, ns, 'theirs');
         await b.settle(c.kind, ns, 'ours');
         const [theirs, ours] = [await b.get(c.kind, ns, 'theirs'), await b.get(c.kind, ns, 'ours')];

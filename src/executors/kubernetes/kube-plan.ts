@@ -11,6 +11,7 @@ import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
 import type { KubeExecutorContext } from './kube-executor-context.js';
 import type { Resolution } from './resolve-rollback.js';
+import { dryRunSuspensions, planOwnerView, planOwners } from './owner-step.js';
 import { dryRun, patchFor, recordFor } from './rollback-patcher.js';
 
 export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Plan> {
@@ -20,13 +21,28 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
     const snap = await k.snapshot(ref);
     const res = k.resolve(job, snap);
     if (res.action !== 'rollback') return skipPlan(res);
+    const ownerPlan = await planOwners(k, ref, snap.workload);
+    const owner = planOwnerView(ownerPlan);
     const base = {
       fromRevision: res.fromRevision,
       toRevision: res.toRevision,
       changes: { images: res.images },
+      ...(owner ? { owner } : {}),
     };
+    if (ownerPlan.action === 'skip') return { action: 'skip', reason: ownerPlan.reason, ...base };
+    const extra = ownerPlan.workloadAnnotations;
     try {
-      await dryRun(k, ref, patchFor(ref, snap, res, recordFor(k, job, res)));
+      await dryRunSuspensions(k, ownerPlan);
+    } catch (err) {
+      return {
+        action: 'rollback',
+        reason: `${res.reason}, but the API server rejected suspending the owner in a dry run: ${(err as Error).message}`,
+        ...base,
+        serverDryRun: false,
+      };
+    }
+    try {
+      await dryRun(k, ref, patchFor(ref, snap, res, recordFor(k, job, res), extra));
     } catch (err) {
       if (
         err instanceof InvalidError ||
