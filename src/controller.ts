@@ -14,6 +14,8 @@ import { approveJob } from './jobs/approve-job.js';
 import { ControllerState } from './jobs/controller-state.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { JobStore } from './jobs/job-store.js';
+import { ownerResumed } from './jobs/job-transitions.js';
+import { SuspendedOwners } from './jobs/suspended-owners.js';
 import { JobTimers, type SetTimer } from './jobs/job-timers.js';
 import { Journal, type JournalFs } from './jobs/journal.js';
 import type { JournalRecord } from './jobs/journal-record.js';
@@ -97,6 +99,10 @@ export class RollbackController {
   readonly runner: JobRunner;
   readonly timers: JobTimers;
   readonly startedAt: number;
+  /** GitOps owners suspended by jobs and not yet turned back on (SPEC `suspendedOwners`). */
+  readonly owners = new SuspendedOwners();
+  private ownerTimer: NodeJS.Timeout | undefined;
+  private checkingOwners = false;
   private readonly now: () => number;
   private readonly newId: () => string;
   private ready = false;
@@ -139,6 +145,7 @@ export class RollbackController {
     };
     this.store.onJobChange((before, after) => reportJobChange(before, after, sinks));
     this.store.onJobChange(this.timers.changed);
+    this.store.onJobChange(this.owners.changed);
     this.store.onCommit(() => this.updateGauges());
     o.notifier.onSent?.((jobId, entry) => this.runner.note(jobId, entry));
   }
@@ -147,6 +154,44 @@ export class RollbackController {
     this.o.metrics.queueDepth.set(this.state.count('queued'));
     this.o.metrics.paused.set(this.state.paused ? 1 : 0);
     this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
+    for (const [owner, n] of Object.entries(this.owners.counts()))
+      this.o.metrics.ownersSuspended.set({ owner }, n);
+  }
+
+  /**
+   * Notices when a human turns back on an owner a job suspended (Argo CD auto-sync re-enabled,
+   * Flux annotation removed, HelmRelease resumed): the job records it, which drops the gauge and
+   * tells Slack. Only the leader checks; a cluster that cannot answer now is asked again later.
+   */
+  async checkOwners(): Promise<number> {
+    const executor = this.o.executors.kubernetes;
+    if (!executor?.ownerResumed || this.checkingOwners || this.closing) return 0;
+    if (this.o.leadership?.standbyReason()) return 0;
+    this.checkingOwners = true;
+    let resumed = 0;
+    try {
+      for (const e of this.owners.list()) {
+        let back: boolean;
+        try {
+          back = await executor.ownerResumed(e.owner);
+        } catch (err) {
+          this.o.logger.warn(
+            { jobId: e.jobId, owner: e.key, err: (err as Error).message },
+            'could not check a suspended owner',
+          );
+          continue;
+        }
+        if (!back) continue;
+        resumed += 1;
+        await this.store
+          .update(e.jobId, (j) => ownerResumed(j, e.key, this.now()), { keepOnFailure: true })
+          .catch(() => undefined);
+        this.o.logger.info({ jobId: e.jobId, owner: e.key }, 'suspended owner turned back on');
+      }
+    } finally {
+      this.checkingOwners = false;
+    }
+    return resumed;
   }
 
   /**
@@ -176,6 +221,7 @@ export class RollbackController {
   async open(): Promise<void> {
     const { records, torn } = await this.journal.open();
     for (const r of records) this.state.apply(r);
+    for (const job of this.state.jobs.values()) this.owners.changed(undefined, job);
     if (torn) this.o.logger.warn({ torn }, 'journal had a torn tail (crash mid-write); it was cut');
     const retention = {
       maxJobs: this.o.config.journal.maxJobs,
@@ -187,6 +233,11 @@ export class RollbackController {
     if (this.state.paused) this.runner.pause();
     for (const job of this.state.jobs.values()) this.timers.arm(job);
     this.runner.start();
+    this.ownerTimer = setInterval(
+      () => void this.checkOwners(),
+      this.o.config.policy.owners.resumeCheckSeconds * 1000,
+    );
+    this.ownerTimer.unref();
     this.ready = true;
     this.o.logger.info(
       { replayed: records.length, jobs: this.state.jobs.size },
@@ -322,6 +373,16 @@ export class RollbackController {
         maxPending: this.o.config.queue.maxPending,
       },
       executors: await this.executorStatus(),
+      suspendedOwners: this.owners.list().map((e) => ({
+        owner: e.owner.owner,
+        object: `${e.owner.object.kind} ${e.owner.object.namespace}/${e.owner.object.name}`,
+        role: e.owner.role,
+        change: e.owner.change,
+        suspendedAt: e.owner.suspendedAt,
+        resumeCommand: e.owner.resumeCommand,
+        jobId: e.jobId,
+        ...(e.target ? { target: `${e.target.kind} ${e.target.namespace}/${e.target.name}` } : {}),
+      })),
       notifications: {
         slack: this.o.notifier.enabled ? 'enabled' : 'disabled (SLACK_WEBHOOK_URL not set)',
       },
@@ -402,6 +463,7 @@ export class RollbackController {
   async close(): Promise<void> {
     this.closing = true;
     this.timers.stop();
+    clearInterval(this.ownerTimer);
     await this.runner.stop(this.o.shutdownGraceMs ?? 20_000);
     await this.o.notifier.flush(3000);
     await this.journal.close();

@@ -2,7 +2,7 @@
 // the job store owns journaling (and, through its listeners, Slack and metrics); an executor
 // owns one kind of action and reports progress as data.
 import type { ImageChange, Job, JobOutcome, ScriptResult } from './job.js';
-import type { OwnerKind } from './owner.js';
+import type { OwnerKind, SuspendedOwner } from './owner.js';
 import type { TimelineEvent } from './timeline-event.js';
 
 export interface Availability {
@@ -99,6 +99,11 @@ export interface Executor {
    * it was applied (then follow it to the end) or not (then run it or skip it). Never patches twice.
    */
   recover?(job: Job, ctx: ExecutionContext): Promise<ExecutionResult>;
+  /**
+   * Whether a GitOps owner a job suspended has been turned back on by a human (or deleted).
+   * Throws when the cluster cannot say.
+   */
+  ownerResumed?(owner: SuspendedOwner): Promise<boolean>;
 }
 
 export type { ScriptResult };

@@ -37,6 +37,7 @@ import {
   dryRunSuspensions,
   inPatchSuspensions,
   mergeSuspended,
+  ownerResumed,
   planOwners,
   restoreSuspensions,
 } from './owner-step.js';
@@ -266,6 +267,7 @@ export function kubernetesExecutor(
     },
 
     pin: (job) => pinRevision(k, job),
+    ownerResumed: (owner) => ownerResumed(k, owner),
     plan: (job) => planRollback(k, job),
 
     execute,
