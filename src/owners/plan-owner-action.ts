@@ -240,7 +240,7 @@ function planKustomization(facts: OwnerFacts, ks: ObjectRef, policy: OwnerPolicy
       ...base,
       action: 'note',
       reason: `${workload} is applied by Flux ${name} but already carries ${FLUX_RECONCILE}: disabled`,
-      workloadAnnotations: {},
+      workloadAnnotations: { [FLUX_RECONCILE]: 'disabled' },
     };
   if (policy.flux === 'skip')
     return {
