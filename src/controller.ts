@@ -5,21 +5,19 @@ import type { Logger } from 'pino';
 import type { AlertPayload } from './alerts/payload-schema.js';
 import type { CompiledRule } from './config/compile-rules.js';
 import type { Config } from './config/schema.js';
-import { decideAlert } from './decide/decide-alert.js';
 import type { Decision, DecisionKind } from './model/decision.js';
-import type { Availability, Executor, Plan } from './model/executor.js';
+import type { Availability, Executor } from './model/executor.js';
 import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
 import { approveJob } from './jobs/approve-job.js';
 import { ControllerState } from './jobs/controller-state.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { JobStore } from './jobs/job-store.js';
-import { ownerResumed } from './jobs/job-transitions.js';
-import { SuspendedOwners } from './jobs/suspended-owners.js';
 import { JobTimers, type SetTimer } from './jobs/job-timers.js';
+import { OwnerWatch } from './jobs/owner-watch.js';
 import { Journal, type JournalFs } from './jobs/journal.js';
 import type { JournalRecord } from './jobs/journal-record.js';
-import { alertRef, newJob } from './jobs/new-job.js';
+import { planDryRun, type DryRunPlan } from './jobs/plan-dry-run.js';
 import { reportJobChange } from './jobs/report-job-change.js';
 import { UnavailableError } from './model/errors.js';
 import type { ExecutorName, Job, JobState } from './model/job.js';
@@ -51,23 +49,6 @@ export interface ControllerOptions {
   leadership?: ReplicaLeadership;
 }
 
-export interface DryRunPlan {
-  alertname: string;
-  rule?: string;
-  trigger?: string;
-  confidence?: string;
-  decision: DecisionKind;
-  reason: string;
-  target?: Decision['target'];
-  script?: { path: string; args: string[] };
-  fromRevision?: number;
-  toRevision?: number;
-  changes?: Plan['changes'];
-  /** Who else manages the workload (Argo CD, Flux, Helm) and the action that would be taken. */
-  owner?: Plan['owner'];
-  execution?: { action: Plan['action']; reason: string; serverDryRun: boolean };
-}
-
 /** Decisions that are worth a message in the deployment channel on their own. */
 const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set([
   'cooldown',
@@ -75,18 +56,6 @@ const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set([
   'paused',
   'notify_only',
 ]);
-/** Decisions for which a dry run also asks the executor what it would do. */
-const PLAN_DECISIONS: ReadonlySet<DecisionKind> = new Set([
-  'queued',
-  'awaiting_approval',
-  'coalesced',
-  'cooldown',
-  'paused',
-  'circuit_open',
-  'notify_only',
-  'duplicate',
-]);
-
 export function newJobId(now: number): string {
   return `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
 }
@@ -97,12 +66,10 @@ export class RollbackController {
   /** The one commit path: state, journal, and the listeners that follow a job's changes. */
   readonly store: JobStore;
   readonly runner: JobRunner;
+  /** GitOps owners suspended by jobs and not yet turned back on (`suspendedOwners`). */
+  readonly owners: OwnerWatch;
   readonly timers: JobTimers;
   readonly startedAt: number;
-  /** GitOps owners suspended by jobs and not yet turned back on (SPEC `suspendedOwners`). */
-  readonly owners = new SuspendedOwners();
-  private ownerTimer: NodeJS.Timeout | undefined;
-  private checkingOwners = false;
   private readonly now: () => number;
   private readonly newId: () => string;
   private ready = false;
@@ -145,7 +112,15 @@ export class RollbackController {
     };
     this.store.onJobChange((before, after) => reportJobChange(before, after, sinks));
     this.store.onJobChange(this.timers.changed);
-    this.store.onJobChange(this.owners.changed);
+    this.owners = new OwnerWatch({
+      store: this.store,
+      executor: o.executors.kubernetes,
+      metrics: o.metrics,
+      logger: o.logger.child({ component: 'owners' }),
+      now: this.now,
+      intervalMs: o.config.policy.owners.resumeCheckSeconds * 1000,
+      standby: () => o.leadership?.standbyReason(),
+    });
     this.store.onCommit(() => this.updateGauges());
     o.notifier.onSent?.((jobId, entry) => this.runner.note(jobId, entry));
   }
@@ -154,44 +129,7 @@ export class RollbackController {
     this.o.metrics.queueDepth.set(this.state.count('queued'));
     this.o.metrics.paused.set(this.state.paused ? 1 : 0);
     this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
-    for (const [owner, n] of Object.entries(this.owners.counts()))
-      this.o.metrics.ownersSuspended.set({ owner }, n);
-  }
-
-  /**
-   * Notices when a human turns back on an owner a job suspended (Argo CD auto-sync re-enabled,
-   * Flux annotation removed, HelmRelease resumed): the job records it, which drops the gauge and
-   * tells Slack. Only the leader checks; a cluster that cannot answer now is asked again later.
-   */
-  async checkOwners(): Promise<number> {
-    const executor = this.o.executors.kubernetes;
-    if (!executor?.ownerResumed || this.checkingOwners || this.closing) return 0;
-    if (this.o.leadership?.standbyReason()) return 0;
-    this.checkingOwners = true;
-    let resumed = 0;
-    try {
-      for (const e of this.owners.list()) {
-        let back: boolean;
-        try {
-          back = await executor.ownerResumed(e.owner);
-        } catch (err) {
-          this.o.logger.warn(
-            { jobId: e.jobId, owner: e.key, err: (err as Error).message },
-            'could not check a suspended owner',
-          );
-          continue;
-        }
-        if (!back) continue;
-        resumed += 1;
-        await this.store
-          .update(e.jobId, (j) => ownerResumed(j, e.key, this.now()), { keepOnFailure: true })
-          .catch(() => undefined);
-        this.o.logger.info({ jobId: e.jobId, owner: e.key }, 'suspended owner turned back on');
-      }
-    } finally {
-      this.checkingOwners = false;
-    }
-    return resumed;
+    this.owners.updateGauge();
   }
 
   /**
@@ -221,7 +159,6 @@ export class RollbackController {
   async open(): Promise<void> {
     const { records, torn } = await this.journal.open();
     for (const r of records) this.state.apply(r);
-    for (const job of this.state.jobs.values()) this.owners.changed(undefined, job);
     if (torn) this.o.logger.warn({ torn }, 'journal had a torn tail (crash mid-write); it was cut');
     const retention = {
       maxJobs: this.o.config.journal.maxJobs,
@@ -233,11 +170,7 @@ export class RollbackController {
     if (this.state.paused) this.runner.pause();
     for (const job of this.state.jobs.values()) this.timers.arm(job);
     this.runner.start();
-    this.ownerTimer = setInterval(
-      () => void this.checkOwners(),
-      this.o.config.policy.owners.resumeCheckSeconds * 1000,
-    );
-    this.ownerTimer.unref();
+    this.owners.start();
     this.ready = true;
     this.o.logger.info(
       { replayed: records.length, jobs: this.state.jobs.size },
@@ -292,48 +225,8 @@ export class RollbackController {
   /** What `trigger` would decide now, plus the executor's plan; touches nothing. */
   async dryRun(payload: AlertPayload): Promise<DryRunPlan[]> {
     const now = this.now();
-    return Promise.all(
-      payload.alerts.map(async (alert) => {
-        const ad = decideAlert(alert, now, this.o.rules, this.o.config.policy, this.state);
-        const d = ad.decision;
-        const plan: DryRunPlan = { alertname: d.alertname, decision: d.decision, reason: d.reason };
-        if (d.rule) plan.rule = d.rule;
-        if (d.trigger) plan.trigger = d.trigger;
-        if (d.confidence) plan.confidence = d.confidence;
-        if (d.target) plan.target = d.target;
-        if (ad.rule?.script) plan.script = { path: ad.rule.script.path, args: ad.rule.script.args };
-        if (!ad.rule || !d.targetKey || !PLAN_DECISIONS.has(d.decision)) return plan;
-        const job = newJob({
-          id: 'dry-run',
-          now,
-          rule: ad.rule,
-          decision: d,
-          alert: alertRef(alert, payload.externalURL, now),
-          held: false,
-          approvalTtlMs: 0,
-        });
-        const executor = this.o.executors[job.executor];
-        if (!executor) {
-          plan.execution = {
-            action: 'unavailable',
-            reason: `the ${job.executor} executor is not configured`,
-            serverDryRun: false,
-          };
-          return plan;
-        }
-        const p = await executor.plan(job);
-        if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
-        if (p.toRevision !== undefined) plan.toRevision = p.toRevision;
-        if (p.changes) plan.changes = p.changes;
-        if (p.owner) plan.owner = p.owner;
-        plan.execution = {
-          action: p.action,
-          reason: p.reason,
-          serverDryRun: p.serverDryRun ?? false,
-        };
-        return plan;
-      }),
-    );
+    const o = { ...this.o, policy: this.o.config.policy, view: this.state, now };
+    return Promise.all(payload.alerts.map((alert) => planDryRun(alert, payload.externalURL, o)));
   }
 
   async executorStatus(): Promise<Record<string, Availability>> {
@@ -373,7 +266,7 @@ export class RollbackController {
         maxPending: this.o.config.queue.maxPending,
       },
       executors: await this.executorStatus(),
-      suspendedOwners: this.owners.list().map((e) => ({
+      suspendedOwners: this.owners.index.list().map((e) => ({
         owner: e.owner.owner,
         object: `${e.owner.object.kind} ${e.owner.object.namespace}/${e.owner.object.name}`,
         role: e.owner.role,
@@ -463,7 +356,7 @@ export class RollbackController {
   async close(): Promise<void> {
     this.closing = true;
     this.timers.stop();
-    clearInterval(this.ownerTimer);
+    this.owners.stop();
     await this.runner.stop(this.o.shutdownGraceMs ?? 20_000);
     await this.o.notifier.flush(3000);
     await this.journal.close();

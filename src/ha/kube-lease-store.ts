@@ -1,6 +1,6 @@
 // LeaseStore over the API server: a coordination.k8s.io/v1 Lease read, created and replaced at
 // the resourceVersion that was read (409 = another candidate wrote first).
-import { ConflictError, NotFoundError } from '../kube/kube-errors.js';
+import { KubeConflictError, KubeNotFoundError } from '../kube/kube-errors.js';
 import type { HaKubeClient, WireLease } from './ha-kube-client.js';
 import { CONTROLLER_STATE_ANNOTATION } from './controller-state-annotation.js';
 import {
@@ -54,7 +54,7 @@ export function createKubeLeaseStore(
     try {
       return fromWire(await fn());
     } catch (err) {
-      if (err instanceof ConflictError) throw new LeaseConflictError(err.message);
+      if (err instanceof KubeConflictError) throw new LeaseConflictError(err.message);
       throw err;
     }
   };
@@ -64,7 +64,7 @@ export function createKubeLeaseStore(
       try {
         return fromWire(await client.readLease(namespace, name, timeoutMs));
       } catch (err) {
-        if (err instanceof NotFoundError) return undefined;
+        if (err instanceof KubeNotFoundError) return undefined;
         throw err;
       }
     },

@@ -3,7 +3,7 @@
 // value we read, so a mark another job wrote meanwhile is never removed by mistake.
 import type { WorkloadKind } from '../config/schema.js';
 import type { KubeClient } from '../kube/kube-client.js';
-import { InvalidError, NotFoundError } from '../kube/kube-errors.js';
+import { InvalidError, KubeNotFoundError } from '../kube/kube-errors.js';
 import type { Workload } from '../kube/kube-types.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
 import type { HaKubeClient } from './ha-kube-client.js';
@@ -60,7 +60,7 @@ export function createWorkloadMarks(o: {
       try {
         workload = await o.kube.readWorkload(ref, signal);
       } catch (err) {
-        if (err instanceof NotFoundError) return true;
+        if (err instanceof KubeNotFoundError) return true;
         throw err;
       }
       const labels = workload.metadata.labels ?? {};
@@ -85,7 +85,7 @@ export function createWorkloadMarks(o: {
         });
       } catch (err) {
         // 422: the test op failed (another job's mark replaced ours) or it was already removed.
-        if (err instanceof InvalidError || err instanceof NotFoundError) return false;
+        if (err instanceof InvalidError || err instanceof KubeNotFoundError) return false;
         throw err;
       }
       return true;

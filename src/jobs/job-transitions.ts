@@ -2,10 +2,11 @@
 // functions below: each checks the move against the table, writes the timeline entry that
 // explains it, and returns the next job. Nothing else builds `{ ...job, state }`.
 //
-//   open (alert) ────▶ awaiting_approval ─approve─▶ queued ─start─▶ running ─finish─▶ succeeded
-//   open, adopt ─────────────────│──────────────────────▲                │ ▲        failed
-//                                └─expire─▶ expired               resume, handBack  skipped
-//   succeeded: verdict pending ─(alert resolved)─▶ recovered, or ─(window passed)─▶ not_recovered
+//   open ──▶ awaiting_approval ──approve──▶ queued ──start──▶ running ──finish──▶ succeeded
+//               └──expire──▶ expired       ▲ (open, adopt)        │ ▲              failed
+//                                                                 └─┘ resume,      skipped
+//                                                                     handBack
+//   succeeded: verdict pending ──alert resolved──▶ recovered, or ──window passed──▶ not_recovered
 import type { ExecutionResult, JobPatch } from '../model/executor.js';
 import {
   JobStates,

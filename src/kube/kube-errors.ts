@@ -11,11 +11,11 @@ export class KubeApiError extends Error {
     super(message);
   }
 }
-export class NotFoundError extends KubeApiError {
-  override name = 'NotFoundError';
+export class KubeNotFoundError extends KubeApiError {
+  override name = 'KubeNotFoundError';
 }
-export class ConflictError extends KubeApiError {
-  override name = 'ConflictError';
+export class KubeConflictError extends KubeApiError {
+  override name = 'KubeConflictError';
 }
 /** 5xx, 429, timeouts and broken connections: worth retrying. */
 export class TransientError extends KubeApiError {
@@ -45,8 +45,8 @@ export function toKubeError(err: unknown, what: string): KubeApiError {
   if (err instanceof ApiException) {
     const status = err.code;
     const message = `${what}: ${status} ${statusMessage(err.body)}`;
-    if (status === 404) return new NotFoundError(message, status);
-    if (status === 409) return new ConflictError(message, status);
+    if (status === 404) return new KubeNotFoundError(message, status);
+    if (status === 409) return new KubeConflictError(message, status);
     if (status === 401 || status === 403) return new ForbiddenError(message, status);
     if (status === 429 || status >= 500) return new TransientError(message, status);
     if (status === 400 || status === 422) return new InvalidError(message, status);

@@ -1,7 +1,7 @@
 // Exponential backoff with jitter (half fixed, half random) for Kubernetes calls. Only Conflict and
 // Transient errors are retried. `fn` gets the attempt number, so after a 409 it can re-read the
 // object before trying again (the rollback patcher does); `onRetry` reports each retry.
-import { ConflictError, TransientError } from './kube-errors.js';
+import { KubeConflictError, TransientError } from './kube-errors.js';
 
 export interface RetryOptions {
   attempts: number;
@@ -14,7 +14,7 @@ export interface RetryOptions {
 }
 
 export function isRetryable(err: unknown): boolean {
-  return err instanceof ConflictError || err instanceof TransientError;
+  return err instanceof KubeConflictError || err instanceof TransientError;
 }
 
 export async function withRetry<T>(

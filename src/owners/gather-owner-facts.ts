@@ -2,7 +2,7 @@
 // (SPEC: an Application named by the instance label counts only when it exists), and follows
 // app-of-apps parents. Reads only.
 import type { CustomObject, KubeClient } from '../kube/kube-client.js';
-import { NotFoundError } from '../kube/kube-errors.js';
+import { KubeNotFoundError } from '../kube/kube-errors.js';
 import type { ObjectRef } from '../model/owner.js';
 import { applicationSetOf, applicationSetRestoresSpec } from './argo-application.js';
 import { findOwnerHints, type MetadataLike } from './find-owner-hints.js';
@@ -30,7 +30,7 @@ export async function gatherOwnerFacts(
       .then(
         (found) => ({ found }),
         (err: unknown) =>
-          err instanceof NotFoundError ? { missing: true as const } : { error: message(err) },
+          err instanceof KubeNotFoundError ? { missing: true as const } : { error: message(err) },
       );
   const hints = findOwnerHints(meta, o.argocdNamespaces);
   const facts: OwnerFacts = { workload, annotations: meta.annotations ?? {}, hints };

@@ -2,11 +2,11 @@ import { describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { ApiException } from '@kubernetes/client-node';
 import {
-  ConflictError,
+  KubeConflictError,
   ForbiddenError,
   InvalidError,
   KubeApiError,
-  NotFoundError,
+  KubeNotFoundError,
   TransientError,
   toKubeError,
 } from '../../src/kube/kube-errors.js';
@@ -18,8 +18,8 @@ const status = (code: number, message: string) =>
 
 describe('toKubeError', () => {
   const cases: Array<[string, unknown, new (...a: never[]) => KubeApiError]> = [
-    ['404', status(404, 'deployments.apps "web" not found'), NotFoundError],
-    ['409', status(409, 'the object has been modified'), ConflictError],
+    ['404', status(404, 'deployments.apps "web" not found'), KubeNotFoundError],
+    ['409', status(409, 'the object has been modified'), KubeConflictError],
     ['403', status(403, 'forbidden'), ForbiddenError],
     ['401', status(401, 'Unauthorized'), ForbiddenError],
     ['422', status(422, 'invalid'), InvalidError],
@@ -62,7 +62,7 @@ describe('withRetry', () => {
   test('retries Conflict and Transient with growing, capped, jittered delays', async () => {
     const { delays, sleep } = fastSleep();
     const errors = [
-      new ConflictError('c'),
+      new KubeConflictError('c'),
       new TransientError('t'),
       new TransientError('t'),
       new TransientError('t'),
@@ -90,7 +90,11 @@ describe('withRetry', () => {
     assert.deepEqual(delays, [50]);
   });
   test('does not retry NotFound, Invalid or Forbidden', async () => {
-    for (const err of [new NotFoundError('n'), new InvalidError('i'), new ForbiddenError('f')]) {
+    for (const err of [
+      new KubeNotFoundError('n'),
+      new InvalidError('i'),
+      new ForbiddenError('f'),
+    ]) {
       let calls = 0;
       await assert.rejects(
         withRetry(

@@ -3,7 +3,7 @@
 import {
   ForbiddenError,
   InvalidError,
-  NotFoundError,
+  KubeNotFoundError,
   TransientError,
 } from '../../kube/kube-errors.js';
 import type { JobPatch, Plan } from '../../model/executor.js';
@@ -100,7 +100,7 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
 
 /** A failure reading the cluster as a plan answer. */
 function planFailure(ref: WorkloadRef, err: unknown): Plan {
-  if (err instanceof NotFoundError) {
+  if (err instanceof KubeNotFoundError) {
     return { action: 'skip', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
   }
   if (err instanceof TransientError) {

@@ -9,7 +9,7 @@
 // when there is no cluster configuration.
 import { abortError } from '../../kube/abort-error.js';
 import { createKubeClient, type KubeClient } from '../../kube/kube-client.js';
-import { ForbiddenError, KubeApiError, NotFoundError } from '../../kube/kube-errors.js';
+import { ForbiddenError, KubeApiError, KubeNotFoundError } from '../../kube/kube-errors.js';
 import { parseLastRollback } from '../../kube/last-rollback.js';
 import { loadKubeConfig } from '../../kube/load-kube-config.js';
 import type {
@@ -115,7 +115,7 @@ export function kubernetesExecutor(
       snap = await k.snapshot(ref, ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
-      if (err instanceof NotFoundError) {
+      if (err instanceof KubeNotFoundError) {
         return { outcome: 'skipped', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
       }
       return {
@@ -193,7 +193,7 @@ export function kubernetesExecutor(
         throw abortError('interrupted by shutdown before the patch was confirmed');
       }
       await restoreNote();
-      if (err instanceof NotFoundError) {
+      if (err instanceof KubeNotFoundError) {
         return { outcome: 'skipped', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
       }
       return {
@@ -280,7 +280,7 @@ export function kubernetesExecutor(
         workload = await k.retry(() => client.readWorkload(ref, ctx.signal), ctx.signal);
       } catch (err) {
         if (ctx.signal.aborted) throw abortError('interrupted by shutdown');
-        if (err instanceof NotFoundError) {
+        if (err instanceof KubeNotFoundError) {
           return {
             outcome: 'skipped',
             reason: `${ref.kind} ${ref.namespace}/${ref.name} not found`,

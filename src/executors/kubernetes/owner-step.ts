@@ -1,7 +1,7 @@
 // The Kubernetes side of GitOps handling: find the workload's owners (reads), check and apply
 // the suspensions the pure plan asks for, put them back when the rollback never happens, and
 // tell whether a human has turned a suspended owner back on.
-import { NotFoundError } from '../../kube/kube-errors.js';
+import { KubeNotFoundError } from '../../kube/kube-errors.js';
 import type { Workload } from '../../kube/kube-types.js';
 import type { PlanOwner } from '../../model/executor.js';
 import { ownerKey, type ObjectRef, type SuspendedOwner } from '../../model/owner.js';
@@ -165,7 +165,7 @@ export async function ownerResumed(k: KubeExecutorContext, o: SuspendedOwner): P
     if (o.owner === 'argocd') return automatedSync(obj) !== undefined;
     return obj.spec?.['suspend'] !== true;
   } catch (err) {
-    if (err instanceof NotFoundError) return true;
+    if (err instanceof KubeNotFoundError) return true;
     throw err;
   }
 }

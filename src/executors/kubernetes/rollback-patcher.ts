@@ -2,7 +2,7 @@
 // Event that announces it.
 import { abortError } from '../../kube/abort-error.js';
 import type { PatchType } from '../../kube/kube-client.js';
-import { ConflictError, InvalidError } from '../../kube/kube-errors.js';
+import { KubeConflictError, InvalidError } from '../../kube/kube-errors.js';
 import { parseLastRollback, type LastRollback } from '../../kube/last-rollback.js';
 import type { ExecutionContext } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
@@ -130,7 +130,7 @@ export async function applyOnce(
       // the workload changed since we read it, maybe by our own earlier, late request: re-read
       // and decide again rather than fail.
       if (err instanceof InvalidError && /resourceVersion|test/i.test(err.message)) {
-        throw new ConflictError(err.message, err.status);
+        throw new KubeConflictError(err.message, err.status);
       }
       throw err;
     }

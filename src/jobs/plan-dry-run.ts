@@ -1,0 +1,90 @@
+// A dry run of one alert: what `trigger` would decide now, plus the executor's plan. It runs the
+// same decision and the same job construction as a real trigger, and touches nothing.
+import type { Alert } from '../alerts/payload-schema.js';
+import type { CompiledRule } from '../config/compile-rules.js';
+import type { Policy } from '../config/schema.js';
+import { decideAlert, type PolicyView } from '../decide/decide-alert.js';
+import type { Decision, DecisionKind } from '../model/decision.js';
+import type { Executor, Plan } from '../model/executor.js';
+import type { ExecutorName } from '../model/job.js';
+import { alertRef, newJob } from './new-job.js';
+
+export interface DryRunPlan {
+  alertname: string;
+  rule?: string;
+  trigger?: string;
+  confidence?: string;
+  decision: DecisionKind;
+  reason: string;
+  target?: Decision['target'];
+  script?: { path: string; args: string[] };
+  fromRevision?: number;
+  toRevision?: number;
+  changes?: Plan['changes'];
+  /** Who else manages the workload (Argo CD, Flux, Helm) and the action that would be taken. */
+  owner?: Plan['owner'];
+  execution?: { action: Plan['action']; reason: string; serverDryRun: boolean };
+}
+
+/** Decisions for which a dry run also asks the executor what it would do. */
+const PLAN_DECISIONS: ReadonlySet<DecisionKind> = new Set([
+  'queued',
+  'awaiting_approval',
+  'coalesced',
+  'cooldown',
+  'paused',
+  'circuit_open',
+  'notify_only',
+  'duplicate',
+]);
+
+export async function planDryRun(
+  alert: Alert,
+  externalURL: string,
+  o: {
+    now: number;
+    rules: readonly CompiledRule[];
+    policy: Policy;
+    view: PolicyView;
+    executors: Partial<Record<ExecutorName, Executor>>;
+  },
+): Promise<DryRunPlan> {
+  const ad = decideAlert(alert, o.now, o.rules, o.policy, o.view);
+  const d = ad.decision;
+  const plan: DryRunPlan = { alertname: d.alertname, decision: d.decision, reason: d.reason };
+  if (d.rule) plan.rule = d.rule;
+  if (d.trigger) plan.trigger = d.trigger;
+  if (d.confidence) plan.confidence = d.confidence;
+  if (d.target) plan.target = d.target;
+  if (ad.rule?.script) plan.script = { path: ad.rule.script.path, args: ad.rule.script.args };
+  if (!ad.rule || !d.targetKey || !PLAN_DECISIONS.has(d.decision)) return plan;
+  const job = newJob({
+    id: 'dry-run',
+    now: o.now,
+    rule: ad.rule,
+    decision: d,
+    alert: alertRef(alert, externalURL, o.now),
+    held: false,
+    approvalTtlMs: 0,
+  });
+  const executor = o.executors[job.executor];
+  if (!executor) {
+    plan.execution = {
+      action: 'unavailable',
+      reason: `the ${job.executor} executor is not configured`,
+      serverDryRun: false,
+    };
+    return plan;
+  }
+  const p = await executor.plan(job);
+  if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
+  if (p.toRevision !== undefined) plan.toRevision = p.toRevision;
+  if (p.changes) plan.changes = p.changes;
+  if (p.owner) plan.owner = p.owner;
+  plan.execution = {
+    action: p.action,
+    reason: p.reason,
+    serverDryRun: p.serverDryRun ?? false,
+  };
+  return plan;
+}
