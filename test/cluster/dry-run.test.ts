@@ -3,27 +3,19 @@
 // written (the audit log has the dry-run PATCH only).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/index.js';
-import {
-  controllerIdentity,
-  deployedTwice,
-  startController,
-  type RunningController,
-} from './support.js';
+import type { KubeCluster } from '../support/kube-cluster/index.js';
+import { clusterWithController, deployedTwice, type RunningController } from './support.js';
 
 let cluster: KubeCluster;
 let controller: RunningController;
 let user: string;
+let stop: (() => Promise<void>) | undefined;
 
 before(async () => {
-  cluster = await startKubeCluster();
-  const identity = await controllerIdentity(cluster, 'rc-dry-run');
-  user = identity.user;
-  controller = await startController({ kubeconfig: identity.kubeconfig });
+  ({ cluster, controller, user, stop } = await clusterWithController('rc-dry-run'));
 });
 after(async () => {
-  if (controller) await controller.close();
-  await cluster?.stop();
+  await stop?.();
 });
 
 const dryRun = (ns: string, name: string) =>

@@ -85,7 +85,7 @@ describe('real control plane harness', () => {
     assert.equal(status.state.waiting.reason, 'CrashLoopBackOff');
   });
 
-  test('StatefulSet and DaemonSet roll out with real ControllerRevisions', async () => {
+  test('StatefulSet and DaemonSet roll out and update with real ControllerRevisions', async () => {
     await cluster.createNamespace('harness-d');
     await cluster.createWorkload('StatefulSet', 'harness-d', 'db', { image: 'db:v1', replicas: 2 });
     await cluster.createWorkload('DaemonSet', 'harness-d', 'agent', { image: 'agent:v1' });
@@ -97,6 +97,18 @@ describe('real control plane harness', () => {
       '/apis/apps/v1/namespaces/harness-d/controllerrevisions',
     );
     assert.equal(revisions.items.length, 2);
+    // Updates replace pods: the simulated kubelets confirm each deletion, as a kubelet does.
+    await cluster.setImage('StatefulSet', 'harness-d', 'db', 'db:v2');
+    await cluster.setImage('DaemonSet', 'harness-d', 'agent', 'agent:v2');
+    await cluster.waitRolledOut('StatefulSet', 'harness-d', 'db');
+    await cluster.waitRolledOut('DaemonSet', 'harness-d', 'agent');
+    const pods = await cluster.http.ok('GET', '/api/v1/namespaces/harness-d/pods');
+    assert.deepEqual((pods.items as any[]).map((p) => p.spec.containers[0].image).sort(), [
+      'agent:v2',
+      'agent:v2',
+      'db:v2',
+      'db:v2',
+    ]);
   });
 
   test('a ServiceAccount kubeconfig is held to RBAC; the denial is in the audit log', async () => {

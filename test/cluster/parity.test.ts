@@ -101,6 +101,17 @@ function withoutOurRecords(a: Record<string, string> = {}) {
   return Object.fromEntries(Object.entries(a).filter(([k]) => !ourRecords.includes(k)));
 }
 
+/** The Deployment paused/web's Progressing condition once its controller saw the pause. */
+async function waitPausedCondition(b: Backend): Promise<{ reason: string }> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const d = await b.get('Deployment', 'paused', 'web');
+    const c = d.status?.conditions?.find((x: { type: string }) => x.type === 'Progressing');
+    if (c?.reason === 'DeploymentPaused' || Date.now() > end) return c ?? { reason: 'none' };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Runs `scenario` on both API servers; both must see the same. */
 async function same(scenario: (b: Backend) => Promise<unknown>): Promise<void> {
   const [onFake, onReal] = [await scenario(backends[0]), await scenario(backends[1])];
@@ -246,7 +257,10 @@ describe('fake and real API server: the same outcomes and revisions', () => {
         undo,
         outcome: result.outcome,
         reason: result.reason,
-        unchanged: now.metadata.resourceVersion === before.metadata.resourceVersion,
+        // The spec (generation); the real Deployment controller writes the DeploymentPaused
+        // status a moment after `kubectl rollout pause`, so the resourceVersion may move.
+        unchanged: now.metadata.generation === before.metadata.generation,
+        progressing: (await waitPausedCondition(b)).reason,
         image: image(now),
       };
     });

@@ -5,32 +5,28 @@
 // revision, as after `kubectl rollout undo`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/index.js';
+import type { KubeCluster } from '../support/kube-cluster/index.js';
 import type { WorkloadKind } from '../support/fake-kube/types.js';
 import {
   alertFor,
-  controllerIdentity,
+  clusterWithController,
   deployedTwice,
   historyRevisions,
   imageOf,
   jobIn,
-  startController,
   type RunningController,
 } from './support.js';
 
 let cluster: KubeCluster;
 let controller: RunningController;
 let user: string;
+let stop: (() => Promise<void>) | undefined;
 
 before(async () => {
-  cluster = await startKubeCluster();
-  const identity = await controllerIdentity(cluster, 'rc-workloads');
-  user = identity.user;
-  controller = await startController({ kubeconfig: identity.kubeconfig });
+  ({ cluster, controller, user, stop } = await clusterWithController('rc-workloads'));
 });
 after(async () => {
-  if (controller) await controller.close();
-  await cluster?.stop();
+  await stop?.();
 });
 
 const cases: Array<{

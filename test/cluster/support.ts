@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alert, payload } from '../support/alerts.js';
 import type { WorkloadKind, WorkloadOptions } from '../support/fake-kube/types.js';
-import type { KubeCluster } from '../support/kube-cluster/index.js';
+import {
+  startKubeCluster,
+  type KubeCluster,
+  type KubeClusterOptions,
+} from '../support/kube-cluster/index.js';
 import { freePort } from '../demo/free-port.js';
 import {
   startControllerProcess,
@@ -117,4 +121,39 @@ export function historyRevisions(history: string): number[] {
     .map((line) => /^(\d+)\s/.exec(line)?.[1])
     .filter((v): v is string => v !== undefined)
     .map(Number);
+}
+
+/**
+ * A cluster and the controller process on it with its own cluster-admin ServiceAccount (audit
+ * user `user`), for a test file's before(); `stop()` for its after().
+ */
+export async function clusterWithController(
+  identity: string,
+  o: { cluster?: KubeClusterOptions; config?: string } = {},
+): Promise<{
+  cluster: KubeCluster;
+  controller: RunningController;
+  user: string;
+  stop(): Promise<void>;
+}> {
+  const cluster = await startKubeCluster(o.cluster);
+  try {
+    const { kubeconfig, user } = await controllerIdentity(cluster, identity);
+    const controller = await startController({
+      kubeconfig,
+      ...(o.config !== undefined ? { config: o.config } : {}),
+    });
+    return {
+      cluster,
+      controller,
+      user,
+      async stop() {
+        await controller.close();
+        await cluster.stop();
+      },
+    };
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
 }

@@ -47,9 +47,11 @@ function defaultRollingUpdate(strategy: Loose, values: Loose): void {
 
 function defaultPodTemplate(template: Loose): void {
   const metadata = (template.metadata ??= {}) as Loose;
-  // Go serializes the template's zero creationTimestamp as null; kubectl's revision
-  // comparison for StatefulSets and DaemonSets is byte-for-byte, so keep it.
-  if (!('creationTimestamp' in metadata)) metadata.creationTimestamp = null;
+  // A real 1.35 API server omits the template's zero creationTimestamp (clients built on older
+  // Go types, like kubectl 1.33, still send null). kubectl's "already matches" check for
+  // StatefulSets and DaemonSets compares bytes, so on a real server it never matches: undoing
+  // to the current revision sends a no-op patch ("rolled back"), not "skipped rollback".
+  if (metadata.creationTimestamp === null) delete metadata.creationTimestamp;
   const spec = template.spec as Loose | undefined;
   if (!spec || typeof spec !== 'object') return;
   spec.restartPolicy ??= 'Always';

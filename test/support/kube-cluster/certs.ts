@@ -67,6 +67,13 @@ export function makeCerts(dir: string): ClusterCerts {
     'apiserver.crt',
     '-subj',
     '/CN=kube-apiserver',
+    // A server leaf, not a second CA (req -x509 defaults to CA:TRUE).
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+    '-addext',
+    'keyUsage=critical,digitalSignature',
+    '-addext',
+    'extendedKeyUsage=serverAuth',
     '-addext',
     `subjectAltName=${names.join(',')}`,
   );

@@ -41,7 +41,18 @@ export function kubeHttp(server: string, ca: string, token: string): KubeHttp {
     new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = request(
-        options(method, path, payload === undefined ? {} : { 'content-type': contentType }),
+        // An explicit length: node sends a DELETE body neither chunked nor sized by default,
+        // and the API server would read none (DeleteOptions ignored).
+        options(
+          method,
+          path,
+          payload === undefined
+            ? {}
+            : {
+                'content-type': contentType,
+                'content-length': String(Buffer.byteLength(payload)),
+              },
+        ),
         (res) => {
           let text = '';
           res.setEncoding('utf8');
