@@ -33,7 +33,6 @@ export function kubeHttp(server: string, ca: string, token: string): KubeHttp {
       port: base.port,
       path,
       ca,
-      agent: false,
       headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...headers },
     }) satisfies RequestOptions;
 
