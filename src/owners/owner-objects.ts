@@ -1,5 +1,6 @@
 // The GitOps objects the controller reads or changes, and the labels and annotations that point
 // at them (Argo CD resource tracking, Flux's ownership labels, Helm's release annotations).
+import type { CustomObject } from '../kube/kube-client.js';
 import type { ObjectRef } from '../model/owner.js';
 
 export const ARGO_TRACKING_ID = 'argocd.argoproj.io/tracking-id';
@@ -32,14 +33,4 @@ export function refText(ref: Pick<ObjectRef, 'kind' | 'namespace' | 'name'>): st
 }
 
 /** The wire shape of the GitOps objects, as far as the controller reads them. */
-export interface GitOpsObject {
-  metadata: {
-    name?: string;
-    namespace?: string;
-    resourceVersion?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: Array<{ kind?: string; name?: string; controller?: boolean }>;
-  };
-  spec?: Record<string, unknown>;
-}
+export type GitOpsObject = CustomObject;

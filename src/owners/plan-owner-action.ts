@@ -58,13 +58,7 @@ export function planOwnerAction(facts: OwnerFacts, policy: OwnerPolicy): OwnerPl
       workloadAnnotations: {},
     };
   }
-  return {
-    owner: 'none',
-    action: 'none',
-    reason: 'no GitOps or Helm owner',
-    suspensions: [],
-    workloadAnnotations: {},
-  };
+  return planNone();
 }
 
 function planArgo(
