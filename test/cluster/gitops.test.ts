@@ -502,6 +502,47 @@ describe('Helm and policy skip', () => {
   });
 });
 
+describe('a failure to suspend means no patch', () => {
+  test('allowed to read Applications but not to patch them: the job fails, nothing is changed', async () => {
+    // The chart's workload permissions, and Applications get only.
+    await cluster.http.ok('POST', '/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+      metadata: { name: 'rc-no-argo-patch' },
+      rules: [
+        {
+          apiGroups: ['apps'],
+          resources: ['deployments'],
+          verbs: ['get', 'list', 'watch', 'patch'],
+        },
+        { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+        { apiGroups: ['argoproj.io'], resources: ['applications'], verbs: ['get'] },
+      ],
+    });
+    const identity = await controllerIdentity(cluster, 'rc-no-argo-patch', 'rc-no-argo-patch');
+    const limited = await startController({ kubeconfig: identity.kubeconfig });
+    try {
+      await cluster.apply(JSON.stringify(application('ledger')));
+      await argoWorkload('ledger', 'ledger', 'ledger');
+      const job = await trigger('ledger', 'ledger', limited);
+      assert.equal(job.state, 'failed');
+      assert.match(
+        job.reason,
+        /rejected suspending the owner \(dry run\): Application argocd\/ledger: .*403/,
+      );
+      const app = (await cluster.http.ok('GET', `${APPS}/ledger`));
+      assert.deepEqual(app.spec.syncPolicy.automated, AUTOMATED);
+      assert.equal(await image('ledger', 'ledger'), 'ledger:v2');
+      assert.deepEqual(
+        cluster.audit.templateWrites({ user: identity.user }),
+        [],
+        'no rollback patch was sent',
+      );
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('what Slack said', () => {
   test('one line per owner kind (printed for the record)', () => {
     for (const l of slackLines(
