@@ -10,7 +10,7 @@ import { planOwnerAction, type OwnerPolicy } from '../../src/owners/plan-owner-a
 import { ownerResumed } from '../../src/jobs/job-transitions.js';
 import { SuspendedOwners } from '../../src/jobs/suspended-owners.js';
 import { ownerKey, type SuspendedOwner } from '../../src/model/owner.js';
-import { suspendedLine } from '../../src/notify/owner-lines.js';
+import { ownerBlock, suspendedLine } from '../../src/notify/owner-lines.js';
 import type { Job } from '../../src/model/job.js';
 
 const WORKLOAD = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'checkout' };
@@ -371,6 +371,23 @@ describe('suspended owners on jobs', () => {
       suspendedLine(owner),
       `Argo CD auto-sync is off on Application shop/checkout: revert the change in Git, then turn it back on: \`${owner.resumeCommand}\``,
     );
+  });
+
+  test('a skipped or noted owner tells a human what to do; a suspended one shows its command until resumed', () => {
+    const text = (j: Job) => JSON.stringify(ownerBlock(j) ?? null);
+    const skipped = {
+      ...job,
+      owner: {
+        owner: 'argocd',
+        action: 'skipped',
+        reason: 'r',
+        advice: 'revert the change in Git & sync',
+      },
+    } as Job;
+    assert.match(text(skipped), /What a human must do:\* revert the change in Git &amp; sync/);
+    assert.match(text(job), /Argo CD auto-sync is off on Application shop\/checkout/);
+    const resumed = ownerResumed(job, ownerKey(owner), 0);
+    assert.doesNotMatch(text(resumed), /auto-sync is off/);
   });
 
   test('the index lists it until a human resumes it; the job records when', () => {
