@@ -529,7 +529,7 @@ describe('a failure to suspend means no patch', () => {
         job.reason,
         /rejected suspending the owner \(dry run\): Application argocd\/ledger: .*403/,
       );
-      const app = (await cluster.http.ok('GET', `${APPS}/ledger`));
+      const app = await cluster.http.ok('GET', `${APPS}/ledger`);
       assert.deepEqual(app.spec.syncPolicy.automated, AUTOMATED);
       assert.equal(await image('ledger', 'ledger'), 'ledger:v2');
       assert.deepEqual(
