@@ -322,6 +322,21 @@ describe('Argo CD on its current 3.x Application CRD', () => {
     assert.equal(await metric('argocd'), '2');
   });
 
+  test('instance label: Argo CD only when an Application of that name exists', async () => {
+    await cluster.apply(JSON.stringify(application('catalog')));
+    await cluster.createNamespace('catalog');
+    for (const name of ['catalog', 'catalog-helm'])
+      await deployedTwice(cluster, 'Deployment', 'catalog', name, {
+        labels: { app: name, 'app.kubernetes.io/instance': name },
+        annotations: { 'meta.helm.sh/release-name': name },
+      });
+    const argoPlan = await dryRun('catalog', 'catalog');
+    assert.equal(argoPlan.owner.owner, 'argocd');
+    assert.equal(argoPlan.owner.name, 'Application argocd/catalog');
+    const helmPlan = await dryRun('catalog', 'catalog-helm');
+    assert.equal(helmPlan.owner.owner, 'helm');
+  });
+
   test('ApplicationSet-owned Application: skipped with the reason, nothing changed', async () => {
     const set = await cluster.http.ok(
       'POST',
