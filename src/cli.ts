@@ -29,6 +29,11 @@ export function checkConfig(
   out(
     `Checking '${file}'  SUCCESS\nFound:\n - ${rules.length} rules (${rules.map((r) => r.alert).join(', ')})\n - auto-rollback at ${config.policy.autoRollbackConfidence} confidence, approval at ${config.policy.approvalConfidence}\n`,
   );
+  // Compiled rules and matchers keep the config's order and indices when the config is valid.
+  const warnings = rules.flatMap((r, i) =>
+    r.matchers.flatMap((m, j) => (m.warning ? [`  rules.${i}.matchers.${j}: ${m.warning}`] : [])),
+  );
+  if (warnings.length) out(`Warnings:\n${warnings.join('\n')}\n`);
   return 0;
 }
 

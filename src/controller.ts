@@ -49,6 +49,9 @@ export interface ControllerOptions {
   leadership?: ReplicaLeadership;
 }
 
+/** Prune while replaying every this many records. */
+const REPLAY_PRUNE_EVERY = 10_000;
+
 /** Decisions that are worth a message in the deployment channel on their own. */
 const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set([
   'cooldown',
@@ -82,6 +85,7 @@ export class RollbackController {
     this.journal = new Journal<JournalRecord>(o.dataDir, {
       ...(o.journalFs ? { fs: o.journalFs } : {}),
       ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
+      compactAboveBytes: o.config.journal.compactAboveMiB * 1024 * 1024,
     });
     this.store = new JobStore({
       state: this.state,
@@ -140,6 +144,11 @@ export class RollbackController {
     return this.ready && !this.closing;
   }
 
+  /** The cluster this controller serves (config `cluster.name` / ROLLBACK_CLUSTER_NAME), if set. */
+  get clusterName(): string | undefined {
+    return this.o.config.cluster.name;
+  }
+
   /** With leader election: "leader", "follower (forwarding to b)", ... (for /readyz). */
   get leaderCheck(): string | undefined {
     return this.o.leadership?.describe();
@@ -157,14 +166,30 @@ export class RollbackController {
 
   /** Replays the journal, compacts it, and resumes whatever was in flight. */
   async open(): Promise<void> {
-    const { records, torn } = await this.journal.open();
-    for (const r of records) this.state.apply(r);
-    if (torn) this.o.logger.warn({ torn }, 'journal had a torn tail (crash mid-write); it was cut');
     const retention = {
       maxJobs: this.o.config.journal.maxJobs,
       instanceMs: this.o.config.journal.dedupRetentionHours * 3600_000,
     };
+    // Records are applied as they stream in; pruning on the way keeps replay memory at the
+    // state's size even for a journal full of jobs and alerts that retention drops anyway.
+    let sincePrune = 0;
+    const { count, torn } = await this.journal.open((r) => {
+      this.state.apply(r);
+      if (++sincePrune < REPLAY_PRUNE_EVERY) return;
+      sincePrune = 0;
+      this.state.prune(this.now(), retention);
+    });
+    if (torn) this.o.logger.warn({ torn }, 'journal had a torn tail (crash mid-write); it was cut');
     await this.journal.compact(this.state.snapshot(this.now(), retention));
+    if (this.journal.lastSnapshotBytes > this.journal.compactAboveBytes) {
+      this.o.logger.warn(
+        {
+          snapshotBytes: this.journal.lastSnapshotBytes,
+          compactAboveBytes: this.journal.compactAboveBytes,
+        },
+        'the journal snapshot alone is above journal.compactAboveMiB: compaction now waits for twice the snapshot; lower journal.dedupRetentionHours or journal.maxJobs, or raise the threshold with the memory limit',
+      );
+    }
     this.journal.snapshot = () => this.state.snapshot(this.now(), retention);
     this.updateGauges();
     if (this.state.paused) this.runner.pause();
@@ -173,7 +198,7 @@ export class RollbackController {
     this.owners.start();
     this.ready = true;
     this.o.logger.info(
-      { replayed: records.length, jobs: this.state.jobs.size },
+      { replayed: count, jobs: this.state.jobs.size, instances: this.state.instanceCount },
       'journal replayed',
     );
   }
@@ -191,6 +216,7 @@ export class RollbackController {
       store: this.store,
       rules: () => this.o.rules,
       policy: this.o.config.policy,
+      cluster: this.o.config.cluster,
       newId: this.newId,
     });
     result.decisions.forEach((d, i) => {
@@ -225,7 +251,13 @@ export class RollbackController {
   /** What `trigger` would decide now, plus the executor's plan; touches nothing. */
   async dryRun(payload: AlertPayload): Promise<DryRunPlan[]> {
     const now = this.now();
-    const o = { ...this.o, policy: this.o.config.policy, view: this.state, now };
+    const o = {
+      ...this.o,
+      policy: this.o.config.policy,
+      cluster: this.o.config.cluster,
+      view: this.state,
+      now,
+    };
     return Promise.all(payload.alerts.map((alert) => planDryRun(alert, payload.externalURL, o)));
   }
 
@@ -250,6 +282,11 @@ export class RollbackController {
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
       ready: this.isReady,
       ...(this.o.leadership ? { leadership: this.o.leadership.status() } : {}),
+      cluster: {
+        name: this.o.config.cluster.name ?? null,
+        label: this.o.config.cluster.label,
+        requireLabel: this.o.config.cluster.requireLabel,
+      },
       paused: this.state.pause,
       circuit: {
         ...this.state.circuit,

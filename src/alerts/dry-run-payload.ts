@@ -1,7 +1,9 @@
-// `/test` accepts three shapes; all become one Alertmanager payload so the dry run goes through
-// exactly the decision path a real notification takes.
+// `/test` accepts the short form, a form body, or a full Alertmanager or Grafana payload; all
+// become one payload so the dry run goes through exactly the decision path a real notification
+// takes.
 import { z } from 'zod';
-import { payloadSchema, type AlertPayload } from './payload-schema.js';
+import { parseWebhookPayload } from './parse-webhook-payload.js';
+import type { AlertPayload } from './payload-schema.js';
 
 const labelValue = z.string().max(1024);
 const shortForm = z.strictObject({
@@ -20,7 +22,7 @@ const shortForm = z.strictObject({
 });
 
 export type DryRunParse =
-  { ok: true; payload: AlertPayload } | { ok: false; issues: z.core.$ZodIssue[] };
+  { ok: true; payload: AlertPayload } | { ok: false; issues: z.core.$ZodIssue[]; error?: string };
 
 /** Form bodies: `alert_name=X&label.service=Y` → `{ alert_name: X, labels: { service: Y } }`. */
 export function formToShortForm(form: Record<string, unknown>): Record<string, unknown> {
@@ -36,10 +38,10 @@ export function formToShortForm(form: Record<string, unknown>): Record<string, u
 
 export function parseDryRunBody(body: unknown, now: number): DryRunParse {
   if (body && typeof body === 'object' && 'alerts' in body) {
-    const parsed = payloadSchema.safeParse(body);
-    return parsed.success
-      ? { ok: true, payload: parsed.data }
-      : { ok: false, issues: parsed.error.issues };
+    const parsed = parseWebhookPayload(body);
+    return parsed.ok
+      ? { ok: true, payload: parsed.payload }
+      : { ok: false, issues: parsed.issues, error: parsed.error };
   }
   const parsed = shortForm.safeParse(body);
   if (!parsed.success) return { ok: false, issues: parsed.error.issues };

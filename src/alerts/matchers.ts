@@ -1,11 +1,58 @@
 // Alertmanager matcher syntax (https://prometheus.io/docs/alerting/latest/configuration/#matcher):
 // `name="value"`, `name!=value`, `name=~"regex"`, `name!~"regex"`. Regexes are fully anchored,
 // as in Alertmanager, so `service=~"api"` does not match `api-gateway`.
+//
+// Regexes run on RE2 (re2js), not V8's backtracking engine: label values come from whoever can
+// send alerts, and `(a+)+b` against 31 `a`s kept V8 busy for 14.5 s. RE2 matches in time linear
+// in the input and has Alertmanager's own syntax (Go's regexp is RE2). As a second bound, a regex
+// is never run on a label value longer than MAX_REGEX_INPUT: such a matcher does not hold, for
+// `=~` and `!~` alike, so the rule does not apply (no rollback is the safe side).
+import { RE2JS } from 're2js';
+
 export interface Matcher {
   name: string;
   op: '=' | '!=' | '=~' | '!~';
   value: string;
   test(labels: Record<string, string>): boolean;
+  /** Something check-config should point out (the matcher still works). */
+  warning?: string;
+}
+
+/** Far above any real label value (Kubernetes names stop at 253); RE2 takes well under 1 ms. */
+export const MAX_REGEX_INPUT = 4096;
+
+/**
+ * Whether the pattern repeats a group that itself holds a repetition: `(a+)+`, `(\\w*x)*`,
+ * `(a|b+){2,}`. A scan, not a regex: groups, escapes and character classes are skipped properly.
+ */
+export function hasNestedQuantifier(pattern: string): boolean {
+  const inner: boolean[] = [false];
+  const repeats = (i: number) => {
+    if (pattern[i] === '+' || pattern[i] === '*') return true;
+    const m = /^\{(\d+)(,(\d*))?\}/.exec(pattern.slice(i, i + 24));
+    if (!m) return false;
+    return m[2] === undefined ? Number(m[1]) > 1 : m[3] === '' || Number(m[3]) > 1;
+  };
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (c === '[') {
+      // Skip the class: a leading `]` or `^]` is literal.
+      i += pattern[i + 1] === '^' ? 2 : 1;
+      if (pattern[i] === ']') i++;
+      while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1;
+    } else if (c === '(') {
+      inner.push(false);
+      if (pattern[i + 1] === '?') i++; // `(?:`, `(?P<name>`, `(?i)`: not a quantifier
+    } else if (c === ')') {
+      const held = inner.pop() ?? false;
+      if (held && repeats(i + 1)) return true;
+      if (held || repeats(i + 1)) inner[inner.length - 1] = true;
+    } else if (c === '+' || c === '*' || c === '?' || c === '{') {
+      if (c === '{' ? repeats(i) : true) inner[inner.length - 1] = true;
+    }
+  }
+  return false;
 }
 
 const SHAPE = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
@@ -29,19 +76,27 @@ export function parseMatcher(text: string): Matcher {
   const [, name, op, rawValue] = m as unknown as [string, string, Matcher['op'], string];
   const value = unquote(rawValue);
   let test: Matcher['test'];
+  let warning: string | undefined;
   if (op === '=~' || op === '!~') {
-    let re: RegExp;
+    let re: RE2JS;
     try {
-      re = new RegExp(`^(?:${value})$`, 'u');
+      re = RE2JS.compile(`^(?:${value})$`);
     } catch (err) {
       throw new Error(
-        `invalid regular expression ${JSON.stringify(value)}: ${(err as Error).message}`,
+        `invalid regular expression ${JSON.stringify(value)}: ${(err as Error).message} (RE2 syntax, as in Alertmanager)`,
       );
     }
-    test = op === '=~' ? (l) => re.test(l[name] ?? '') : (l) => !re.test(l[name] ?? '');
+    const holds = op === '=~';
+    test = (l) => {
+      const v = l[name] ?? '';
+      if (v.length > MAX_REGEX_INPUT) return false;
+      return re.matches(v) === holds;
+    };
+    if (hasNestedQuantifier(value))
+      warning = `nested quantifier in ${JSON.stringify(value)}: harmless here (RE2 runs in linear time), but it backtracks catastrophically in engines that copy this rule; simplify it (e.g. "(a+)+" is "a+")`;
   } else {
     // A missing label equals the empty string, as in Alertmanager.
     test = op === '=' ? (l) => (l[name] ?? '') === value : (l) => (l[name] ?? '') !== value;
   }
-  return { name, op, value, test };
+  return { name, op, value, test, ...(warning ? { warning } : {}) };
 }

@@ -1,6 +1,7 @@
 // Alertmanager webhook payload, version 4: https://prometheus.io/docs/alerting/latest/configuration/#webhook_config
 // Lenient on extra fields (Alertmanager adds them over time), strict on `version`.
 import { z } from 'zod';
+import type { GrafanaPayload } from './grafana-payload-schema.js';
 
 // `__proto__` as a key would set the parsed object's prototype: refuse it outright.
 const labelMap = z.record(
@@ -20,8 +21,8 @@ export const alertSchema = z.looseObject({
   fingerprint: z.string().min(1).max(128),
 });
 
-export const payloadSchema = z.looseObject({
-  version: z.literal('4'),
+/** The group fields Alertmanager sends, which Grafana's webhook sends too. */
+export const groupFields = {
   groupKey: z.string().default(''),
   truncatedAlerts: z.number().int().nonnegative().default(0),
   status: z.enum(['firing', 'resolved']),
@@ -30,8 +31,14 @@ export const payloadSchema = z.looseObject({
   commonLabels: labelMap.default({}),
   commonAnnotations: labelMap.default({}),
   externalURL: z.string().default(''),
+};
+
+export const payloadSchema = z.looseObject({
+  ...groupFields,
+  version: z.literal('4'),
   alerts: z.array(alertSchema).max(1000),
 });
 
 export type Alert = z.infer<typeof alertSchema>;
-export type AlertPayload = z.infer<typeof payloadSchema>;
+/** What /trigger and /test decide on: Alertmanager's payload or Grafana's superset of it. */
+export type AlertPayload = z.infer<typeof payloadSchema> | GrafanaPayload;

@@ -1,7 +1,14 @@
 // Config from YAML text (or none): ${ENV} expansion, one zod schema, compiled rules. Returns every
 // problem with its path instead of stopping at the first, like `amtool check-config`.
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { compileRules, type CompiledRule, type ConfigProblem } from './compile-rules.js';
+import { clusterIdentity } from './cluster-identity.js';
+import {
+  checkRawRules,
+  isRecord,
+  compileRules,
+  type CompiledRule,
+  type ConfigProblem,
+} from './compile-rules.js';
 import { DEFAULT_RULES } from './default-rules.js';
 import { expandEnv } from './expand-env.js';
 import { configSchema, type Config } from './schema.js';
@@ -24,11 +31,12 @@ export function parseConfigObject(
     for (const issue of parsed.error.issues) {
       problems.push({ path: issue.path.map(String).join('.') || '(root)', message: issue.message });
     }
-    return { ok: false, problems };
+    if (isRecord(expanded)) checkRawRules(expanded['rules'], problems);
+    return { ok: false, problems: sortByPath(problems) };
   }
   const raw = parsed.data;
   const rules = raw.rules ?? configSchema.shape.rules.unwrap().parse(DEFAULT_RULES);
-  const config: Config = { ...raw, rules };
+  const config: Config = { ...raw, rules, cluster: clusterIdentity(raw.cluster, env, problems) };
   if (RANK[config.policy.approvalConfidence] > RANK[config.policy.autoRollbackConfidence]) {
     problems.push({
       path: 'policy.approvalConfidence',
@@ -36,7 +44,9 @@ export function parseConfigObject(
     });
   }
   const compiled = compileRules(rules, problems);
-  return problems.length ? { ok: false, problems } : { ok: true, config, rules: compiled };
+  return problems.length
+    ? { ok: false, problems: sortByPath(problems) }
+    : { ok: true, config, rules: compiled };
 }
 
 export function parseConfigText(
@@ -58,6 +68,11 @@ export function parseConfigText(
     };
   }
   return parseConfigObject(doc, env);
+}
+
+/** Problems in file order (rules.2 before rules.10), whichever check found them. */
+function sortByPath(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true }));
 }
 
 export function formatProblems(problems: ConfigProblem[]): string {

@@ -1,6 +1,7 @@
 // The one source of configuration types. Every default lives here so `check-config`, the
 // server and the chart's values all agree.
 import { z } from 'zod';
+import { namespaceGlobSchema } from './namespace-glob.js';
 
 export const confidenceSchema = z.enum(['low', 'medium', 'high']);
 export type Confidence = z.infer<typeof confidenceSchema>;
@@ -58,9 +59,9 @@ export const policySchema = z.strictObject({
       windowSeconds: z.number().positive().default(600),
     })
     .prefault({}),
-  allowedNamespaces: z.array(z.string().min(1)).default(['*']),
+  allowedNamespaces: z.array(namespaceGlobSchema).default(['*']),
   deniedNamespaces: z
-    .array(z.string().min(1))
+    .array(namespaceGlobSchema)
     .default(['kube-system', 'kube-public', 'kube-node-lease']),
   optOutAnnotation: z.string().min(1).default('rollback-controller.io/disabled'),
   /** Workloads managed by Argo CD or Flux: suspend the owner so the rollback sticks, or skip. */
@@ -81,10 +82,41 @@ export const policySchema = z.strictObject({
       resumeCheckSeconds: z.number().positive().max(3600).default(30),
     })
     .prefault({}),
+  /**
+   * Only blame a recent change: a revision current for longer than this when the alert started is
+   * not rolled back. 0 = no limit.
+   */
+  maxRevisionAgeSeconds: z.number().int().nonnegative().default(86_400),
+});
+
+/** Prometheus label names; `__` names are reserved for Prometheus itself. */
+const LABEL_NAME = /^(?!__)[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Which cluster this controller serves. Free text as alert labels are, but one printable word:
+ * a stray space or an empty value would silently never match the alerts' label.
+ */
+export const clusterNameSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[^\s\p{C}]+$/u, 'must be one word without spaces or control characters');
+
+export const clusterSchema = z.strictObject({
+  /** ROLLBACK_CLUSTER_NAME, when set, wins over this (see src/config/cluster-identity.ts). */
+  name: clusterNameSchema.optional(),
+  /** The alert label that names the cluster an alert is about. */
+  label: z
+    .string()
+    .regex(LABEL_NAME, 'must be a Prometheus label name (letters, digits, _; not starting __)')
+    .default('cluster'),
+  /** Refuse alerts that carry no cluster label at all (otherwise they are taken as ours). */
+  requireLabel: z.boolean().default(false),
 });
 
 export const configSchema = z.strictObject({
   rules: z.array(ruleSchema).optional(),
+  cluster: clusterSchema.prefault({}),
   policy: policySchema.prefault({}),
   queue: z
     .strictObject({
@@ -124,6 +156,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       dedupRetentionHours: z.number().positive().default(168),
       maxJobs: z.number().int().positive().default(5000),
+      /**
+       * Compact once the journal is this large (or twice the last snapshot, if that is larger).
+       * Sized with the chart's memory limit: README "Journal and restart memory".
+       */
+      compactAboveMiB: z.number().positive().max(4096).default(32),
     })
     .prefault({}),
   scriptsDir: z.string().default('rollback-scripts'),
@@ -133,6 +170,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type RawConfig = z.output<typeof configSchema>;
 export type Rule = z.output<typeof ruleSchema>;
 export type Policy = z.output<typeof policySchema>;
+export type ClusterConfig = z.output<typeof clusterSchema>;
 export type TargetTemplate = z.output<typeof targetTemplateSchema>;
 export type ScriptAction = z.output<typeof scriptActionSchema>;
 /** Config after defaults: rules always present. */

@@ -17,8 +17,13 @@ export interface PolicyView {
   activeJob(targetKey: string): { id: string; state: string } | undefined;
   /** When the last rollback on this target acted (patch applied or script started), ms. */
   lastActionAt(targetKey: string): number | undefined;
-  /** Rollbacks queued since this time (ms) that count towards the circuit breaker. */
+  /**
+   * Rollbacks since this time (ms) that count towards the circuit breaker: those that acted
+   * (patch applied, script started) plus those still queued or running, which may act.
+   */
   rollbacksSince(sinceMs: number): number;
+  /** Of those, the ones that acted (default: all of them). Only these open the circuit. */
+  actedSince?(sinceMs: number): number;
 }
 
 export type Effect =
@@ -166,9 +171,20 @@ export function decideAlert(
     );
   }
   const { maxRollbacks, windowSeconds } = policy.circuitBreaker;
-  const recent = view.rollbacksSince(now - windowSeconds * 1000);
+  const since = now - windowSeconds * 1000;
+  const recent = view.rollbacksSince(since);
   if (recent >= maxRollbacks) {
-    const reason = `circuit breaker opened: ${recent} rollbacks in the last ${windowSeconds}s (limit ${maxRollbacks})`;
+    const acted = view.actedSince?.(since) ?? recent;
+    if (acted < maxRollbacks) {
+      // Jobs still pending may end without acting (skipped, failed before acting): hold this
+      // one back without latching the circuit; Alertmanager's re-send is decided again.
+      return d(
+        'circuit_open',
+        `this would be rollback ${recent + 1} in the last ${windowSeconds}s (limit ${maxRollbacks}; ${recent - acted} of them not acted yet): decided again when the alert is re-sent`,
+        false,
+      );
+    }
+    const reason = `circuit breaker opened: ${acted} rollbacks in the last ${windowSeconds}s (limit ${maxRollbacks})`;
     return d('circuit_open', reason, false, { kind: 'open_circuit', reason });
   }
   return d('queued', `confidence ${rule.confidence} meets the auto-rollback threshold`, true, {

@@ -26,7 +26,12 @@ export interface AdoptionView {
 export function adoptionPlan(
   marked: readonly MarkedWorkload[],
   view: AdoptionView,
-  o: { now: number; identity: string },
+  o: {
+    now: number;
+    identity: string;
+    /** The namespace policy as it is now: a mark is a request, not a decision. */
+    namespaceDenied?: (namespace: string) => string | undefined;
+  },
 ): AdoptionPlan {
   const plan: AdoptionPlan = { adopt: [], records: [], clear: [], ignored: [] };
   const sorted = [...marked].sort((a, b) =>
@@ -42,6 +47,11 @@ export function adoptionPlan(
       if (TERMINAL_STATES.has(known.state))
         plan.clear.push({ ref, jobId: pending.jobId, why: `job already ${known.state} here` });
       continue; // active here: the queue runs or re-checks it
+    }
+    const denied = o.namespaceDenied?.(ref.namespace);
+    if (denied) {
+      plan.ignored.push({ ref, jobId: pending.jobId, why: `${denied}: not adopted` });
+      continue;
     }
     const targetKey = workloadKey(ref);
     const active = view.activeJob(targetKey);

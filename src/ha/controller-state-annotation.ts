@@ -3,6 +3,11 @@
 // operator's pause: the new leader reads the annotation before it acts and takes the state over
 // through its own journal (high-availability.ts). Times are ISO strings: operators read it with
 // `kubectl get lease -o yaml`.
+//
+// Anyone who may write Leases in the namespace can write this annotation, so an unsigned value is
+// only taken in the safe direction (pause, open the breaker); lifting a pause or closing the
+// breaker needs the leader's signature made with the replica key (replica-key.ts).
+import type { ReplicaKey } from '../http/replica-key.js';
 import type { CircuitState, PauseState } from '../jobs/controller-state.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
 
@@ -18,6 +23,35 @@ export interface ClusterControllerState {
   circuitOpenedAt?: string;
   /** The last pause, resume or circuit change: on disagreement the later one wins. */
   updatedAt: string;
+  /** The leader's signature over the fields above (replica key). */
+  signature?: string;
+}
+
+const PURPOSE = 'controller-state v1';
+const SIGNED: Array<keyof ClusterControllerState> = [
+  'paused',
+  'pausedBy',
+  'pauseReason',
+  'pausedAt',
+  'circuitOpen',
+  'circuitReason',
+  'circuitOpenedAt',
+  'updatedAt',
+];
+const signedFields = (s: ClusterControllerState) => SIGNED.map((k) => JSON.stringify(s[k] ?? null));
+
+export function signControllerState(
+  s: ClusterControllerState,
+  key: ReplicaKey | undefined,
+): ClusterControllerState {
+  return key ? { ...s, signature: key.sign(PURPOSE, signedFields(s)) } : s;
+}
+
+export function controllerStateSigned(
+  s: ClusterControllerState,
+  key: ReplicaKey | undefined,
+): boolean {
+  return !!key && s.signature !== undefined && key.verify(PURPOSE, signedFields(s), s.signature);
 }
 
 export interface KillSwitchView {
@@ -79,17 +113,20 @@ export function parseControllerState(
       ...str('pausedAt'),
       ...str('circuitReason'),
       ...str('circuitOpenedAt'),
+      ...str('signature'),
     },
   };
 }
 
 /**
  * The journal records that bring the local state in line with the cluster's. The later change
- * wins (the last operator action); on a tie only the safe side is taken (paused, open).
+ * wins (the last operator action); on a tie only the safe side is taken (paused, open). Without
+ * `signed`, only the safe side is ever taken.
  */
 export function adoptionRecords(
   local: KillSwitchView,
   cluster: ClusterControllerState,
+  signed: boolean,
 ): JournalRecord[] {
   const clusterAt = Date.parse(cluster.updatedAt);
   const localAt = lastChangeAt(local);
@@ -109,7 +146,7 @@ export function adoptionRecords(
       ...(cluster.pauseReason ? { reason: cluster.pauseReason } : {}),
     });
   }
-  const resumed = !cluster.paused && local.pause.paused && newer;
+  const resumed = signed && !cluster.paused && local.pause.paused && newer;
   if (resumed) out.push({ t: 'pause', at: clusterAt, paused: false });
   if (cluster.circuitOpen && !local.circuit.open && atLeastAsNew) {
     out.push({
@@ -118,7 +155,7 @@ export function adoptionRecords(
       open: true,
       ...(cluster.circuitReason ? { reason: cluster.circuitReason } : {}),
     });
-  } else if (!cluster.circuitOpen && newer && (local.circuit.open || resumed)) {
+  } else if (signed && !cluster.circuitOpen && newer && (local.circuit.open || resumed)) {
     // A resume closed the breaker and restarted its window, as setPaused(false) does.
     out.push({ t: 'circuit', at: clusterAt, open: false });
   }

@@ -5,6 +5,7 @@
 import {
   AppsV1Api,
   CoordinationV1Api,
+  CoreV1Api,
   Observable,
   V1MicroTime,
   type ConfigurationOptions,
@@ -15,6 +16,7 @@ import {
 import type { WorkloadKind } from '../config/schema.js';
 import type { Workload } from '../kube/kube-types.js';
 import { toKubeError } from '../kube/kube-errors.js';
+import type { PodAddress } from './leader-address.js';
 
 export interface WireLease {
   metadata: {
@@ -36,6 +38,8 @@ export interface HaKubeClient {
   readLease(namespace: string, name: string, timeoutMs: number): Promise<WireLease>;
   createLease(namespace: string, lease: WireLease, timeoutMs: number): Promise<WireLease>;
   replaceLease(namespace: string, lease: WireLease, timeoutMs: number): Promise<WireLease>;
+  /** A pod's addresses (the holder of the Lease is a pod named after it). */
+  readPodAddress(namespace: string, name: string): Promise<PodAddress>;
   /** Workloads of a kind with the label selector, in one namespace or (undefined) all. */
   listWorkloads(
     kind: WorkloadKind,
@@ -50,6 +54,7 @@ export function createHaKubeClient(
 ): HaKubeClient {
   const coordination = kc.makeApiClient(CoordinationV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
 
   const limit = (timeoutMs: number): ConfigurationOptions<ObservableMiddleware> => ({
     middleware: [
@@ -109,6 +114,18 @@ export function createHaKubeClient(
           limit(timeoutMs),
         ),
       ),
+    async readPodAddress(namespace, name) {
+      const pod = await call<{
+        metadata?: { deletionTimestamp?: string };
+        status?: { podIP?: string; podIPs?: Array<{ ip?: string }> };
+      }>(`GET Pod ${namespace}/${name}`, () =>
+        core.readNamespacedPod({ name, namespace }, limit(options.requestTimeoutMs)),
+      );
+      const ips = new Set<string>();
+      if (pod.status?.podIP) ips.add(pod.status.podIP);
+      for (const p of pod.status?.podIPs ?? []) if (p.ip) ips.add(p.ip);
+      return { deleting: !!pod.metadata?.deletionTimestamp, ips: [...ips] };
+    },
     async listWorkloads(kind, namespace, labelSelector) {
       const where = namespace ?? 'all namespaces';
       const opts = limit(options.requestTimeoutMs);

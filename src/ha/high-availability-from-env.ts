@@ -2,13 +2,15 @@
 // off. Throws (with a message for the operator) when it is on but cannot work.
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { namespaceAllowed } from '../decide/resolve-target.js';
+import type { ReplicaKey } from '../http/replica-key.js';
 import { loadKubeConfig } from '../kube/load-kube-config.js';
 import { readHaSettings } from './ha-settings.js';
 import { HighAvailability } from './high-availability.js';
 
 export function highAvailabilityFromEnv(
   env: Record<string, string | undefined>,
-  o: { config: Config; logger: Logger; now?: () => number },
+  o: { config: Config; logger: Logger; key?: ReplicaKey; now?: () => number },
 ): HighAvailability | undefined {
   const read = readHaSettings(env);
   if (!read.enabled) return undefined;
@@ -23,6 +25,8 @@ export function highAvailabilityFromEnv(
     kubeConfig: loaded.kubeConfig,
     cooldownMs: o.config.policy.cooldownSeconds * 1000,
     ...(namespaces ? { namespaces } : {}),
+    namespaceDenied: (ns) => namespaceAllowed(ns, o.config.policy),
+    ...(o.key ? { key: o.key } : {}),
     logger: o.logger,
     ...(o.now ? { now: o.now } : {}),
   });

@@ -10,9 +10,13 @@
 // A follower's own controller refuses to decide, approve or pause (standbyReason) and its queue is
 // on standby, so it can never act even if a request were served locally.
 //
+// A follower forwards only to a leader address it has verified (leader-address.ts: signed with
+// the replica key and the holder's own pod address); until then, or when the check fails, it
+// answers 503 and says why.
+//
 // The kill switch (pause) and the circuit breaker live in each replica's journal; the leader
 // mirrors them on the Lease (controller-state-annotation.ts) and a new leader takes them over
-// first, so an operator's pause survives the leader's death.
+// first, so an operator's pause survives the leader's death. Only a signed state can lift a pause.
 //
 // On becoming leader the replica adopts the jobs the previous leader left pending on workloads
 // (with-cluster-intents.ts), journals them under their original ids, and only then starts its
@@ -27,14 +31,18 @@ import type { ControllerState } from '../jobs/controller-state.js';
 import type { ExecutorName, Job } from '../model/job.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
 import { adoptionPlan } from './adoption-plan.js';
+import type { ReplicaKey } from '../http/replica-key.js';
 import {
   adoptionRecords,
   controllerStateOf,
+  controllerStateSigned,
   parseControllerState,
+  signControllerState,
 } from './controller-state-annotation.js';
 import { createHaKubeClient } from './ha-kube-client.js';
 import type { HaSettings } from './ha-settings.js';
 import { createKubeLeaseStore } from './kube-lease-store.js';
+import { checkLeaderAddress, signLeaderAddress, type LeaderCheck } from './leader-address.js';
 import { LeaseElector, type Leadership } from './lease-elector.js';
 import type { LeaderRoute, ReplicaLeadership } from './replica-leadership.js';
 import { withClusterIntents } from './with-cluster-intents.js';
@@ -56,6 +64,10 @@ export interface HighAvailabilityOptions {
   cooldownMs: number;
   /** Namespaces to scan for pending jobs on takeover; undefined: cluster-wide. */
   namespaces?: readonly string[];
+  /** The namespace policy, re-checked for every job adopted from a mark: why not, if denied. */
+  namespaceDenied?: (namespace: string) => string | undefined;
+  /** Signs what this replica publishes and verifies what others did; none: trust nothing. */
+  key?: ReplicaKey;
   logger: Logger;
   now?: () => number;
   fieldManager?: string;
@@ -75,12 +87,21 @@ export class HighAvailability implements ReplicaLeadership {
   private unsubscribe?: () => void;
   private since: number | undefined;
   private adopted = 0;
+  private readonly ha: ReturnType<typeof createHaKubeClient>;
+  /** The last leader address checked, and the verdict. */
+  private checked?: {
+    holder: string;
+    url: string;
+    signature?: string;
+    at: number;
+    check?: LeaderCheck;
+  };
 
   constructor(private readonly o: HighAvailabilityOptions) {
     this.now = o.now ?? Date.now;
     this.log = o.logger.child({ component: 'leader-election' });
     const requestTimeoutMs = o.requestTimeoutMs ?? 10_000;
-    const ha = createHaKubeClient(o.kubeConfig, { requestTimeoutMs });
+    const ha = (this.ha = createHaKubeClient(o.kubeConfig, { requestTimeoutMs }));
     this.marks = createWorkloadMarks({
       kube: createKubeClient(o.kubeConfig, { requestTimeoutMs }),
       ha,
@@ -93,10 +114,11 @@ export class HighAvailability implements ReplicaLeadership {
       }),
       identity: o.settings.identity,
       advertiseUrl: o.settings.advertiseUrl,
+      ...(o.key ? { signLeader: signLeaderAddress.bind(undefined, o.key) } : {}),
       // Only once leading: while taking over, the predecessor's value stays until adopted.
       controllerState: () =>
         this.phase === 'leader' && this.parts
-          ? JSON.stringify(controllerStateOf(this.parts.state))
+          ? JSON.stringify(signControllerState(controllerStateOf(this.parts.state), o.key))
           : undefined,
       leaseDurationMs: o.settings.leaseDurationMs,
       renewDeadlineMs: o.settings.renewDeadlineMs,
@@ -168,7 +190,37 @@ export class HighAvailability implements ReplicaLeadership {
         to: 'nobody',
         reason: `the leader ${holder} publishes no URL on the Lease (an older version?)`,
       };
-    return { to: 'leader', holder, url };
+    const signature = this.elector.holderSignature;
+    const c = this.checked;
+    const same = c && c.holder === holder && c.url === url && c.signature === signature;
+    // A failed check is repeated (the pod may have had no IP yet), at most once per retry period.
+    if (!same || (c.check && !c.check.ok && this.now() - c.at >= this.o.settings.retryPeriodMs))
+      this.checkLeader(holder, url, signature);
+    const check = same ? c.check : undefined;
+    if (!check) return { to: 'nobody', reason: `checking the address of the leader ${holder}` };
+    return check.ok ? { to: 'leader', holder, url } : { to: 'nobody', reason: check.reason };
+  }
+
+  private checkLeader(holder: string, url: string, signature: string | undefined): void {
+    const entry: NonNullable<typeof this.checked> = {
+      holder,
+      url,
+      ...(signature !== undefined ? { signature } : {}),
+      at: this.now(),
+    };
+    this.checked = entry;
+    void checkLeaderAddress({
+      holder,
+      url,
+      signature,
+      key: this.o.key,
+      namespace: this.o.settings.leaseNamespace,
+      readPod: (ns, name) => this.ha.readPodAddress(ns, name),
+    }).then((check) => {
+      entry.check = check;
+      entry.at = this.now();
+      if (!check.ok) this.log.error({ holder, url }, `not forwarding: ${check.reason}`);
+    });
   }
 
   describe(): string {
@@ -199,6 +251,8 @@ export class HighAvailability implements ReplicaLeadership {
   }
 
   private changed(l: Leadership): void {
+    // Check a new leader's address now, before the first request needs it.
+    if (!l.leading && this.phase === 'follower') this.route();
     if (l.leading && this.phase === 'follower') {
       void this.takeOver(++this.generation);
     } else if (!l.leading && this.phase !== 'follower') {
@@ -223,6 +277,7 @@ export class HighAvailability implements ReplicaLeadership {
         const plan = adoptionPlan(marked, parts.state, {
           now: this.now(),
           identity: this.o.settings.identity,
+          ...(this.o.namespaceDenied ? { namespaceDenied: this.o.namespaceDenied } : {}),
         });
         await parts.store.commit(plan.records);
         if (gen !== this.generation) return;
@@ -270,7 +325,13 @@ export class HighAvailability implements ReplicaLeadership {
       );
       return;
     }
-    const records = adoptionRecords(parts.state, parsed.state);
+    const signed = controllerStateSigned(parsed.state, this.o.key);
+    const records = adoptionRecords(parts.state, parsed.state, signed);
+    if (!signed && adoptionRecords(parts.state, parsed.state, true).length > records.length)
+      this.log.error(
+        { cluster: parsed.state },
+        'the controller state on the lease would lift a pause or close the circuit breaker but carries no valid signature (someone else wrote the Lease?): keeping this replica’s safer state',
+      );
     if (!records.length) return;
     await parts.applyKillSwitch(records);
     this.log.warn(

@@ -4,6 +4,7 @@ import { KubeConflictError, KubeNotFoundError } from '../kube/kube-errors.js';
 import type { HaKubeClient, WireLease } from './ha-kube-client.js';
 import { CONTROLLER_STATE_ANNOTATION } from './controller-state-annotation.js';
 import {
+  LEADER_SIGNATURE_ANNOTATION,
   LEADER_URL_ANNOTATION,
   LeaseConflictError,
   type LeaseRecord,
@@ -18,6 +19,7 @@ export function createKubeLeaseStore(
   const toWire = (r: LeaseRecord): WireLease => {
     const annotations: Record<string, string> = {
       ...(r.leaderUrl ? { [LEADER_URL_ANNOTATION]: r.leaderUrl } : {}),
+      ...(r.leaderSignature ? { [LEADER_SIGNATURE_ANNOTATION]: r.leaderSignature } : {}),
       ...(r.controllerState ? { [CONTROLLER_STATE_ANNOTATION]: r.controllerState } : {}),
     };
     return {
@@ -45,6 +47,9 @@ export function createKubeLeaseStore(
     ...(w.metadata.resourceVersion ? { resourceVersion: w.metadata.resourceVersion } : {}),
     ...(w.metadata.annotations?.[LEADER_URL_ANNOTATION]
       ? { leaderUrl: w.metadata.annotations[LEADER_URL_ANNOTATION] }
+      : {}),
+    ...(w.metadata.annotations?.[LEADER_SIGNATURE_ANNOTATION]
+      ? { leaderSignature: w.metadata.annotations[LEADER_SIGNATURE_ANNOTATION] }
       : {}),
     ...(w.metadata.annotations?.[CONTROLLER_STATE_ANNOTATION]
       ? { controllerState: w.metadata.annotations[CONTROLLER_STATE_ANNOTATION] }

@@ -23,6 +23,8 @@ export interface Leadership {
   holder?: string;
   /** Where the holder serves its API, as it published it (undefined: not published). */
   holderUrl?: string;
+  /** The holder's signature over holder and URL, as published (verified by the caller). */
+  holderSignature?: string;
 }
 
 export interface LeaseElectorOptions {
@@ -30,6 +32,8 @@ export interface LeaseElectorOptions {
   identity: string;
   /** Where this replica serves its API; published on the Lease while it leads. */
   advertiseUrl?: string;
+  /** Signs this replica's identity and advertise URL for the Lease (replica key). */
+  signLeader?: (identity: string, url: string) => string;
   /** What to publish in the controller-state annotation; undefined: keep what is there. */
   controllerState?: () => string | undefined;
   leaseDurationMs?: number;
@@ -42,7 +46,7 @@ export interface LeaseElectorOptions {
 
 type Attempt =
   | { result: 'leading'; at: number }
-  | { result: 'held'; holder: string; url: string | undefined }
+  | { result: 'held'; holder: string; url: string | undefined; signature: string | undefined }
   | { result: 'failed'; error: string };
 
 export class LeaseElector {
@@ -64,6 +68,7 @@ export class LeaseElector {
   /** The controller state the current attempt tries to publish, and failed writes of it. */
   private wanted: string | undefined;
   private unpublished = 0;
+  private readonly signature: string | undefined;
 
   constructor(private readonly o: LeaseElectorOptions) {
     this.identity = o.identity;
@@ -77,6 +82,7 @@ export class LeaseElector {
     this.now = o.now ?? Date.now;
     this.sleep = o.sleep ?? abortableSleep;
     this.log = o.logger ?? pino({ enabled: false });
+    if (o.advertiseUrl && o.signLeader) this.signature = o.signLeader(o.identity, o.advertiseUrl);
   }
 
   get leading(): boolean {
@@ -89,6 +95,10 @@ export class LeaseElector {
 
   get holderUrl(): string | undefined {
     return this.state.holderUrl;
+  }
+
+  get holderSignature(): string | undefined {
+    return this.state.holderSignature;
   }
 
   get lease(): string {
@@ -143,6 +153,7 @@ export class LeaseElector {
         // Nobody leads: followers must not keep forwarding to this replica's URL.
         const released: LeaseRecord = { ...rec, holderIdentity: '', leaseDurationSeconds: 1 };
         delete released.leaderUrl;
+        delete released.leaderSignature;
         // The next leader takes the kill switch over from here.
         const state = this.o.controllerState?.();
         if (state !== undefined) released.controllerState = state;
@@ -168,6 +179,7 @@ export class LeaseElector {
         leading: true,
         holder: this.identity,
         ...(this.o.advertiseUrl ? { holderUrl: this.o.advertiseUrl } : {}),
+        ...(this.signature ? { holderSignature: this.signature } : {}),
       });
     } else if (attempt.result === 'held') {
       if (this.state.leading)
@@ -179,6 +191,7 @@ export class LeaseElector {
         leading: false,
         holder: attempt.holder,
         ...(attempt.url ? { holderUrl: attempt.url } : {}),
+        ...(attempt.signature ? { holderSignature: attempt.signature } : {}),
       });
     } else if (this.state.leading && now - this.lastRenewAt >= this.renewDeadlineMs) {
       this.log.error(
@@ -205,6 +218,7 @@ export class LeaseElector {
       acquireTime: microTime(at),
       renewTime: microTime(at),
       ...(this.o.advertiseUrl ? { leaderUrl: this.o.advertiseUrl } : {}),
+      ...(this.signature ? { leaderSignature: this.signature } : {}),
     };
     let current: LeaseRecord | undefined;
     try {
@@ -223,7 +237,12 @@ export class LeaseElector {
     const expiresAt =
       (this.observed?.at ?? at) + Math.max(1, current.leaseDurationSeconds || 0) * 1000;
     if (holder && !ours && expiresAt > at)
-      return { result: 'held', holder, url: current.leaderUrl };
+      return {
+        result: 'held',
+        holder,
+        url: current.leaderUrl,
+        signature: current.leaderSignature,
+      };
     try {
       const state = wanted ?? current.controllerState;
       const next: LeaseRecord = {
@@ -274,7 +293,8 @@ export class LeaseElector {
     const changed =
       next.leading !== this.state.leading ||
       next.holder !== this.state.holder ||
-      next.holderUrl !== this.state.holderUrl;
+      next.holderUrl !== this.state.holderUrl ||
+      next.holderSignature !== this.state.holderSignature;
     this.state = next;
     if (!changed) return;
     for (const l of this.listeners) {
@@ -295,6 +315,7 @@ function sameRecord(a: LeaseRecord, b: LeaseRecord): boolean {
     a.leaseTransitions === b.leaseTransitions &&
     a.resourceVersion === b.resourceVersion &&
     a.leaderUrl === b.leaderUrl &&
+    a.leaderSignature === b.leaderSignature &&
     a.controllerState === b.controllerState
   );
 }

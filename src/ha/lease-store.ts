@@ -13,12 +13,16 @@ export interface LeaseRecord {
   resourceVersion?: string;
   /** Where the holder serves its API (LEADER_URL_ANNOTATION): followers forward there. */
   leaderUrl?: string;
+  /** The replica key's signature over holder and URL (LEADER_SIGNATURE_ANNOTATION). */
+  leaderSignature?: string;
   /** The kill switch and circuit breaker as JSON (controller-state-annotation.ts). */
   controllerState?: string;
 }
 
 /** The Lease annotation in which the leader publishes where followers reach it. */
 export const LEADER_URL_ANNOTATION = 'rollback-controller.io/leader-url';
+/** Proves a replica (one that holds the shared secrets) published that holder and URL. */
+export const LEADER_SIGNATURE_ANNOTATION = 'rollback-controller.io/leader-signature';
 
 /** Someone else wrote the Lease between our read and our write: we lost that race. */
 export class LeaseConflictError extends Error {

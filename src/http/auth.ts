@@ -1,10 +1,16 @@
-// Authentication for every protected route: HTTP Basic through passport-http, `Bearer <secret>`
-// (Alertmanager's http_config.authorization), and the documented raw `Basic <secret>` form.
-// Operator routes (pause, resume, approve) need the operator credentials when they are set.
-import { createHash } from 'node:crypto';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import passport from 'passport';
-import { BasicStrategy } from 'passport-http';
+// Authentication for every protected route: HTTP Basic (RFC 7617), `Bearer <secret>`
+// (Alertmanager's http_config.authorization), the documented raw `Basic <secret>` form, and on
+// a leader the signed header a follower forwards with (forward-signature.ts).
+//
+// Basic is parsed here rather than through passport-http: that package has had no release since
+// 2015, and all it did was split `user:password`, which this file needs anyway for the raw form.
+//
+// Two credentials: Alertmanager's (the webhook secret) and a human operator's. Approve and resume
+// make rollbacks happen, so they take the operator's only; pause is the safe direction and takes
+// either.
+import type { Request, RequestHandler, Response } from 'express';
+import { createForwardVerifier, FORWARD_SIGNATURE_HEADER, sha256Hex } from './forward-signature.js';
+import { replicaKey, type ReplicaKey } from './replica-key.js';
 import { safeEqual } from './safe-equal.js';
 
 export interface Credentials {
@@ -17,126 +23,132 @@ export interface Credentials {
 export interface Principal {
   role: 'webhook' | 'operator';
   user: string;
+  /** The replica that authenticated the caller and forwarded the request. */
+  forwardedBy?: string;
+  /** Digest of the body the forwarding replica signed (checked by the body parsers). */
+  bodySha256?: string;
 }
 
+export const DEFAULT_OPERATOR_USER = 'operator';
 const CHALLENGE = 'Basic realm="rollback-controller", Bearer realm="rollback-controller"';
 const MAX_HEADER = 4096;
 
 export interface Auth {
-  /** Webhook or operator credentials. */
+  /** Webhook or operator credentials (or a verified forward). */
   any: RequestHandler;
-  /** Operator credentials when configured, else the webhook credentials. */
+  /** Operator credentials only: approve and resume. 503 while none are configured. */
   operator: RequestHandler;
+  /** The key replicas sign with; undefined without a webhook secret. */
+  key: ReplicaKey | undefined;
 }
 
-export function createAuth(getCreds: () => Credentials): Auth {
-  const verify = (user: string, pass: string): Principal | undefined => {
-    const c = getCreds();
-    // Evaluate both comparisons every time so timing does not reveal which user exists.
-    const asWebhook =
-      safeEqual(user, c.webhookUser) &&
-      c.webhookSecret !== undefined &&
-      safeEqual(pass, c.webhookSecret);
-    const asOperator =
-      c.operatorSecret !== undefined &&
-      safeEqual(user, c.operatorUser ?? c.webhookUser) &&
-      safeEqual(pass, c.operatorSecret);
-    if (asOperator) return { role: 'operator', user };
-    if (asWebhook) return { role: 'webhook', user };
-    return undefined;
-  };
-  const verifyToken = (token: string): Principal | undefined => {
-    const c = getCreds();
-    const asWebhook = c.webhookSecret !== undefined && safeEqual(token, c.webhookSecret);
-    const asOperator = c.operatorSecret !== undefined && safeEqual(token, c.operatorSecret);
-    if (asOperator) return { role: 'operator', user: c.operatorUser ?? c.webhookUser };
-    if (asWebhook) return { role: 'webhook', user: c.webhookUser };
-    return undefined;
-  };
+export function principalOf(res: Response): Principal | undefined {
+  return res.locals['principal'] as Principal | undefined;
+}
 
-  const accepted = new Map<string, Principal>();
-  const authenticator = new passport.Passport();
-  authenticator.use(
-    'basic',
-    new BasicStrategy((user, pass, done) => {
-      done(null, verify(user, pass) ?? false);
-    }),
-  );
+const EMPTY_SHA256 = sha256Hex('');
+
+/**
+ * The body parsers' `verify` hook: a forwarded body must be the one the follower signed. (A route
+ * that parses no body ignores it, so nothing else needs the check.)
+ */
+export function checkForwardedBody(_req: Request, res: Response, buf: Buffer): void {
+  const expected = principalOf(res)?.bodySha256;
+  if (expected !== undefined && sha256Hex(buf) !== expected)
+    throw new Error('the forwarded body is not the one the forwarding replica signed');
+}
+
+export function createAuth(creds: Credentials, o: { now?: () => number } = {}): Auth {
+  const operatorUser = creds.operatorUser ?? DEFAULT_OPERATOR_USER;
+  const key = replicaKey(creds.webhookSecret, creds.operatorSecret);
+  const verifyForward = key ? createForwardVerifier(key, o.now) : undefined;
+
+  // Both comparisons run every time, so timing does not reveal which credential matched.
+  const verify = (user: string | undefined, pass: string): Principal | undefined => {
+    const asWebhook =
+      creds.webhookSecret !== undefined &&
+      safeEqual(user ?? creds.webhookUser, creds.webhookUser) &&
+      safeEqual(pass, creds.webhookSecret);
+    const asOperator =
+      creds.operatorSecret !== undefined &&
+      safeEqual(user ?? operatorUser, operatorUser) &&
+      safeEqual(pass, creds.operatorSecret);
+    if (asOperator) return { role: 'operator', user: operatorUser };
+    if (asWebhook) return { role: 'webhook', user: creds.webhookUser };
+    return undefined;
+  };
 
   const deny = (res: Response, message: string) => {
     res.setHeader('WWW-Authenticate', CHALLENGE);
     res.status(401).json({ error: message });
   };
 
-  const identify = (
-    req: Request,
-    res: Response,
-    next: NextFunction,
-    onPrincipal: (p: Principal) => void,
-  ) => {
-    const c = getCreds();
-    if (c.webhookSecret === undefined) {
+  /** The caller, or undefined after answering for it. */
+  const identify: (...a: Parameters<RequestHandler>) => Principal | undefined = (req, res) => {
+    if (creds.webhookSecret === undefined || !verifyForward) {
       res.status(503).json({
         error:
           'ROLLBACK_WEBHOOK_SECRET is not set: set it or ROLLBACK_WEBHOOK_SECRET_FILE to enable this route (the controller never runs unauthenticated)',
       });
-      return;
+      return undefined;
+    }
+    const forwarded = req.headers[FORWARD_SIGNATURE_HEADER];
+    if (forwarded !== undefined) {
+      const v = verifyForward(String(forwarded), { method: req.method, url: req.originalUrl });
+      if (!v.ok) return void deny(res, v.reason);
+      const c = v.claims;
+      const bodyless =
+        req.headers['transfer-encoding'] === undefined &&
+        (req.headers['content-length'] ?? '0') === '0';
+      if (bodyless && c.bodySha256 !== EMPTY_SHA256)
+        return void deny(res, 'the forwarded body is not the one the forwarding replica signed');
+      return { role: c.role, user: c.user, forwardedBy: c.by, bodySha256: c.bodySha256 };
     }
     const header = req.headers.authorization;
-    if (!header) return deny(res, 'authentication required: HTTP Basic or Bearer credentials');
-    if (header.length > MAX_HEADER) return deny(res, 'invalid credentials');
-    const bearer = /^Bearer +(\S+)\s*$/i.exec(header);
-    if (bearer) {
-      const p = verifyToken(bearer[1] ?? '');
-      return p ? onPrincipal(p) : deny(res, 'invalid credentials');
+    if (!header) return void deny(res, 'authentication required: HTTP Basic or Bearer credentials');
+    if (header.length > MAX_HEADER) return void deny(res, 'invalid credentials');
+    const m = /^(Basic|Bearer) +(\S+)\s*$/i.exec(header);
+    if (!m) return void deny(res, 'unsupported authorization scheme: use Basic or Bearer');
+    const token = m[2] ?? '';
+    let p: Principal | undefined;
+    if (m[1]?.toLowerCase() === 'bearer') p = verify(undefined, token);
+    else {
+      const decoded = Buffer.from(token, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      // Without a colon it is the compatibility form `Basic <secret>`: the token is the secret.
+      p =
+        colon < 0
+          ? verify(undefined, token)
+          : verify(decoded.slice(0, colon), decoded.slice(colon + 1));
     }
-    const basic = /^Basic +(\S+)\s*$/i.exec(header);
-    if (!basic) return deny(res, 'unsupported authorization scheme: use Basic or Bearer');
-    const token = basic[1] ?? '';
-    const decoded = Buffer.from(token, 'base64').toString('utf8');
-    if (!decoded.includes(':')) {
-      // Compatibility form `Authorization: Basic <secret>`: the token is the secret itself.
-      const p = verifyToken(token);
-      return p ? onPrincipal(p) : deny(res, 'invalid credentials');
-    }
-    // Alertmanager sends the same header on every notification: remember accepted ones (by
-    // digest, so the lookup reveals nothing about the secret) instead of running passport's
-    // Basic strategy, which costs several percent of a request, every time.
-    const digest = createHash('sha256').update(header).digest('hex');
-    const known = accepted.get(digest);
-    if (known) return onPrincipal(known);
-    const run = authenticator.authenticate(
-      'basic',
-      { session: false },
-      (err: unknown, principal: Principal | false) => {
-        if (err) return next(err);
-        if (!principal) return deny(res, 'invalid credentials');
-        if (accepted.size >= 64) accepted.clear();
-        accepted.set(digest, principal);
-        return onPrincipal(principal);
-      },
-    ) as RequestHandler;
-    void run(req, res, next);
+    return p ?? void deny(res, 'invalid credentials');
   };
 
-  const any: RequestHandler = (req, res, next) =>
-    identify(req, res, next, (p) => {
-      res.locals['principal'] = p;
-      next();
-    });
-  const operator: RequestHandler = (req, res, next) =>
-    identify(req, res, next, (p) => {
-      const c = getCreds();
-      if (c.operatorSecret !== undefined && p.role !== 'operator') {
-        res.setHeader('WWW-Authenticate', CHALLENGE);
-        res.status(401).json({
-          error:
-            'operator credentials required (ROLLBACK_OPERATOR_USER / ROLLBACK_OPERATOR_SECRET)',
-        });
-        return;
-      }
-      res.locals['principal'] = p;
-      next();
-    });
-  return { any, operator };
+  const any: RequestHandler = (req, res, next) => {
+    const p = identify(req, res, next);
+    if (!p) return;
+    res.locals['principal'] = p;
+    next();
+  };
+  const operator: RequestHandler = (req, res, next) => {
+    const p = identify(req, res, next);
+    if (!p) return;
+    if (creds.operatorSecret === undefined) {
+      res.status(503).json({
+        error:
+          'approve and resume need operator credentials and none are configured: set ROLLBACK_OPERATOR_SECRET or ROLLBACK_OPERATOR_SECRET_FILE (user ROLLBACK_OPERATOR_USER, default "operator"); Alertmanager’s credentials can only pause',
+      });
+      return;
+    }
+    if (p.role !== 'operator') {
+      res.setHeader('WWW-Authenticate', CHALLENGE);
+      res.status(401).json({
+        error: `operator credentials required (ROLLBACK_OPERATOR_USER "${operatorUser}" / ROLLBACK_OPERATOR_SECRET); Alertmanager’s credentials can only pause`,
+      });
+      return;
+    }
+    res.locals['principal'] = p;
+    next();
+  };
+  return { any, operator, key };
 }

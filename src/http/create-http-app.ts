@@ -6,9 +6,11 @@ import type { Logger } from 'pino';
 import type { RollbackController } from '../controller.js';
 import type { ReplicaLeadership } from '../ha/replica-leadership.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Auth } from './auth.js';
+import { checkForwardedBody, type Auth } from './auth.js';
+import type { AuthSummary } from './auth-summary.js';
 import { errorHandler } from './error-handler.js';
 import { forwardToLeader } from './forward-to-leader.js';
+import { operatorRequestGuard } from './operator-request-guard.js';
 import { labelRoute } from './route-label.js';
 import { mountHealth } from './routes/health-routes.js';
 import { mountJobRoutes } from './routes/job-routes.js';
@@ -17,12 +19,15 @@ import { mountTrigger } from './routes/trigger-route.js';
 
 export const PREFIXES = ['/api/admin/rollback', '/rollback'] as const;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-/** route-label.ts names of the routes that need operator credentials. */
+/** route-label.ts names of the operator routes, and of those that take operator credentials only. */
 const OPERATOR_ROUTES: ReadonlySet<string> = new Set(['approve', 'pause', 'resume']);
+const OPERATOR_ONLY: ReadonlySet<string> = new Set(['approve', 'resume']);
 
 export function createHttpApp(o: {
   controller: RollbackController;
   auth: Auth;
+  /** Which secrets are configured, for /readyz and /status. */
+  authSummary?: () => AuthSummary;
   metrics: Metrics;
   logger: Logger;
   bodyLimitBytes: number;
@@ -65,19 +70,27 @@ export function createHttpApp(o: {
       if (key === '__proto__') throw new Error('keys named __proto__ are not accepted');
       return value;
     },
+    verify: checkForwardedBody,
   });
   const api = Router();
   api.use(labelRoute(), o.auth.any);
-  const leadership = o.leadership;
-  if (leadership) {
-    // Operator routes are checked here too, so a follower forwards only what the leader accepts.
-    api.use((req, res, next) =>
-      OPERATOR_ROUTES.has(String(res.locals['route'])) ? o.auth.operator(req, res, next) : next(),
+  // Operator routes are checked before forwarding, so a follower forwards only what the leader
+  // accepts, and the leader checks them again (the signed role).
+  const guard = operatorRequestGuard();
+  api.use((req, res, next) => {
+    const name = String(res.locals['route']);
+    if (!OPERATOR_ROUTES.has(name)) return next();
+    return guard(req, res, (err?: unknown) =>
+      err !== undefined || !OPERATOR_ONLY.has(name) ? next(err) : o.auth.operator(req, res, next),
     );
+  });
+  const leadership = o.leadership;
+  if (leadership && o.auth.key) {
     api.use(
       forwardToLeader({
         route: () => leadership.route(),
         identity: leadership.identity,
+        key: o.auth.key,
         bodyLimitBytes: o.bodyLimitBytes,
         ...(o.forwardTimeoutMs !== undefined ? { timeoutMs: o.forwardTimeoutMs } : {}),
       }),
@@ -85,10 +98,10 @@ export function createHttpApp(o: {
   }
   mountTrigger(api, o.controller, json);
   mountTest(api, o.controller, json, o.bodyLimitBytes);
-  mountJobRoutes(api, o.controller, json, o.auth.operator);
+  mountJobRoutes(api, o.controller, json, o.authSummary);
 
   const health = Router();
-  mountHealth(health, o.controller, o.metrics);
+  mountHealth(health, o.controller, o.metrics, o.authSummary);
   app.use(health);
   for (const prefix of PREFIXES) app.use(prefix, api);
   app.use((_req, res) => {

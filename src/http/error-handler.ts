@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import {
   ConflictError,
   InputError,
+  MethodNotAllowedError,
   NotFoundError,
   UnavailableError,
   UnsupportedMediaTypeError,
@@ -27,6 +28,9 @@ export function errorHandler(): ErrorRequestHandler {
       body = { error: err.message, ...(err.details ? { details: err.details } : {}) };
     } else if (err instanceof UnsupportedMediaTypeError) {
       status = 415;
+      body = { error: err.message };
+    } else if (err instanceof MethodNotAllowedError) {
+      status = 405;
       body = { error: err.message };
     } else if (err instanceof NotFoundError) {
       status = 404;

@@ -5,7 +5,8 @@
 // (one batch of the job store).
 import type { Alert, AlertPayload } from '../alerts/payload-schema.js';
 import type { CompiledRule } from '../config/compile-rules.js';
-import type { Policy } from '../config/schema.js';
+import type { ClusterConfig, Policy } from '../config/schema.js';
+import { clusterDecision } from '../decide/cluster-decision.js';
 import { decideAlert } from '../decide/decide-alert.js';
 import { instanceKey, type Decision } from '../model/decision.js';
 import type { Job } from '../model/job.js';
@@ -28,6 +29,7 @@ export interface IntakeDeps {
   store: JobStore;
   rules: () => readonly CompiledRule[];
   policy: Policy;
+  cluster: ClusterConfig;
   newId: () => string;
 }
 
@@ -43,7 +45,8 @@ export async function takeAlerts(
   const result: IntakeResult = { decisions: [], created: [], rules: [] };
 
   for (const alert of payload.alerts) {
-    const ad = decideAlert(alert, now, rules, policy, state);
+    const ad =
+      clusterDecision(alert, deps.cluster) ?? decideAlert(alert, now, rules, policy, state);
     const batch: JournalRecord[] = [];
     const effect = ad.effect;
     if (effect.kind === 'new_job' && ad.rule) {
@@ -73,7 +76,8 @@ export async function takeAlerts(
     } else if (effect.kind === 'open_circuit') {
       batch.push({ t: 'circuit', at: now, open: true, reason: effect.reason });
       result.circuitOpened = effect.reason;
-    } else if (alert.status === 'resolved') {
+    } else if (ad.decision.decision === 'resolved') {
+      // Only a resolved alert this controller accepts closes its verification (not another cluster's).
       for (const job of recoveredBy(alert, now, state)) batch.push({ t: 'job', job });
     }
     batch.push({

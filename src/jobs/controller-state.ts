@@ -31,6 +31,12 @@ interface Instance {
 
 export type Undo = () => void;
 
+/** How long finished jobs and handled alert instances are kept (config `journal:`). */
+export interface Retention {
+  maxJobs: number;
+  instanceMs: number;
+}
+
 const MAX_COALESCED = 100;
 
 export class ControllerState implements PolicyView {
@@ -68,9 +74,18 @@ export class ControllerState implements PolicyView {
   }
 
   rollbacksSince(sinceMs: number): number {
+    return this.countSince(sinceMs, false);
+  }
+
+  actedSince(sinceMs: number): number {
+    return this.countSince(sinceMs, true);
+  }
+
+  private countSince(sinceMs: number, actedOnly: boolean): number {
     const from = Math.max(sinceMs, this.circuit.resetAt);
     let n = 0;
     for (const job of this.jobs.values()) {
+      if (actedOnly && !job.actedAt) continue;
       const at = countedAt(job);
       if (at !== undefined && at >= from) n++;
     }
@@ -219,48 +234,73 @@ export class ControllerState implements PolicyView {
     if (this.activeByTarget.get(job.targetKey) === id) this.activeByTarget.delete(job.targetKey);
   }
 
-  /** Drops old finished jobs and expired instance keys; returns the snapshot records to compact to. */
-  snapshot(now: number, retention: { maxJobs: number; instanceMs: number }): JournalRecord[] {
-    const finished = [...this.jobs.values()].filter((j) => !ACTIVE_STATES.has(j.state));
-    for (const job of finished.slice(0, Math.max(0, finished.length - retention.maxJobs)))
-      this.removeJob(job.id);
+  /** Drops old finished jobs and expired instance keys (also used while replaying, to stay small). */
+  prune(now: number, retention: Retention): void {
+    let active = 0;
+    for (const state of ACTIVE_STATES) active += this.count(state);
+    if (this.jobs.size - active > retention.maxJobs) {
+      const finished = [...this.jobs.values()].filter((j) => !ACTIVE_STATES.has(j.state));
+      for (const job of finished.slice(0, Math.max(0, finished.length - retention.maxJobs)))
+        this.removeJob(job.id);
+    }
     for (const [key, inst] of this.instances)
       if (now - inst.at > retention.instanceMs) this.instances.delete(key);
-    const records: JournalRecord[] = [];
-    if (this.pause.paused) {
-      records.push({
-        t: 'pause',
-        at: this.pause.since ?? now,
-        paused: true,
-        ...(this.pause.by ? { by: this.pause.by } : {}),
-        ...(this.pause.reason ? { reason: this.pause.reason } : {}),
-      });
-    }
-    records.push({ t: 'circuit', at: this.circuit.resetAt, open: false });
-    if (this.circuit.open) {
-      records.push({
-        t: 'circuit',
-        at: this.circuit.since ?? now,
-        open: true,
-        ...(this.circuit.reason ? { reason: this.circuit.reason } : {}),
-      });
-    }
-    for (const job of this.jobs.values()) records.push({ t: 'job', job });
-    for (const [key, inst] of this.instances) {
-      records.push({
-        t: 'instance',
-        at: inst.at,
-        key,
-        decision: inst.decision,
-        ...(inst.jobId ? { jobId: inst.jobId } : {}),
-      });
-    }
-    return records;
+  }
+
+  /**
+   * Prunes, then returns the records to compact to. What they hold is captured now (jobs and
+   * instances are replaced, never mutated), so the snapshot is this moment's state even though
+   * the journal writes it out a chunk at a time while new alerts arrive.
+   */
+  snapshot(now: number, retention: Retention): Iterable<JournalRecord> {
+    this.prune(now, retention);
+    const pause = this.pause;
+    const circuit = this.circuit;
+    const jobs = [...this.jobs.values()];
+    const instances = [...this.instances];
+    return (function* (): Generator<JournalRecord> {
+      if (pause.paused) {
+        yield {
+          t: 'pause',
+          at: pause.since ?? now,
+          paused: true,
+          ...(pause.by ? { by: pause.by } : {}),
+          ...(pause.reason ? { reason: pause.reason } : {}),
+        };
+      }
+      yield { t: 'circuit', at: circuit.resetAt, open: false };
+      if (circuit.open) {
+        yield {
+          t: 'circuit',
+          at: circuit.since ?? now,
+          open: true,
+          ...(circuit.reason ? { reason: circuit.reason } : {}),
+        };
+      }
+      for (const job of jobs) yield { t: 'job', job };
+      for (const [key, inst] of instances) {
+        yield {
+          t: 'instance',
+          at: inst.at,
+          key,
+          decision: inst.decision,
+          ...(inst.jobId ? { jobId: inst.jobId } : {}),
+        };
+      }
+    })();
   }
 }
 
-/** When a job counted as a rollback for the circuit breaker: queued automatically or approved. */
+/**
+ * When a job counts as a rollback for the circuit breaker (SPEC, Policy: only rollbacks that
+ * acted, a patch applied or a script started). A job that may still act (queued, running, or
+ * approved) counts from when it was let through, so a burst of alerts cannot slip past the breaker
+ * before any of them acts; once it ends without acting (skipped, failed before acting, expired)
+ * it no longer counts.
+ */
 function countedAt(job: Job): number | undefined {
+  if (job.actedAt) return Date.parse(job.actedAt);
+  if (job.state !== 'queued' && job.state !== 'running') return undefined;
   if (job.approval)
     return job.approval.approvedAt ? Date.parse(job.approval.approvedAt) : undefined;
   return Date.parse(job.createdAt);

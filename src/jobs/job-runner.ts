@@ -184,7 +184,10 @@ export class JobRunner {
       return;
     }
     await this.o.store.update(id, (j) => step.finish(j, result, this.o.now()), KEEP);
-    log.info({ outcome: result.outcome, reason: result.reason }, 'job finished');
+    // A failed rollback needs a human (error); a skipped one is worth a look (warn).
+    const level =
+      result.outcome === 'failed' ? 'error' : result.outcome === 'skipped' ? 'warn' : 'info';
+    log[level]({ outcome: result.outcome, reason: result.reason }, 'job finished');
   }
 
   private context(id: string, signal: AbortSignal): ExecutionContext {

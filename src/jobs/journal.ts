@@ -2,21 +2,31 @@
 // in flight are batched into the next one, so durability costs one fsync per batch, not per
 // request. A failed write is truncated away (nothing half-written survives) and fails its batch
 // and every batch queued behind it, because those were decided on top of the failed one.
+// Replay streams the file a chunk at a time and hands each record over as it is parsed, and a
+// snapshot is written a chunk at a time: memory on restart is the state, never the file's size.
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export interface JournalFs {
   open(path: string, flags: number): Promise<FileHandle>;
-  readFile(path: string): Promise<string>;
   rename(from: string, to: string): Promise<void>;
 }
 
 const nodeFs: JournalFs = {
   open: (p, flags) => open(p, flags, 0o600),
-  readFile: (p) => readFile(p, 'utf8'),
   rename: (a, b) => rename(a, b),
 };
+
+/** Default compaction threshold; see README "Journal and restart memory" for how it is sized. */
+export const DEFAULT_COMPACT_ABOVE_BYTES = 32 * 1024 * 1024;
+/**
+ * Compact only once the journal has grown to this many times the last snapshot: when the state
+ * itself is above the threshold, compacting at the threshold would rewrite it on every write.
+ */
+export const SNAPSHOT_GROWTH_FACTOR = 2;
+const CHUNK_BYTES = 1024 * 1024;
+const NEWLINE = 0x0a;
 
 interface Batch {
   lines: string[];
@@ -43,9 +53,11 @@ export class Journal<R> {
   lastError: string | undefined;
   records = 0;
 
-  private readonly compactAboveBytes: number;
+  readonly compactAboveBytes: number;
+  /** Size of the last snapshot written (0 before the first). */
+  lastSnapshotBytes = 0;
   /** Supplies the snapshot to compact to; called only when nothing is pending or in flight. */
-  snapshot: (() => R[]) | undefined;
+  snapshot: (() => Iterable<R>) | undefined;
 
   constructor(
     dir: string,
@@ -54,36 +66,69 @@ export class Journal<R> {
     this.path = join(dir, options.name ?? 'journal.jsonl');
     this.fs = options.fs ?? nodeFs;
     this.fsync = options.fsync ?? true;
-    this.compactAboveBytes = options.compactAboveBytes ?? 64 * 1024 * 1024;
+    this.compactAboveBytes = options.compactAboveBytes ?? DEFAULT_COMPACT_ABOVE_BYTES;
   }
 
-  /** Reads every intact record. A torn last line (crash mid-write) is dropped and reported. */
-  async open(): Promise<{ records: R[]; torn: number }> {
+  /** The size at which the next append triggers a compaction. */
+  get compactAtBytes(): number {
+    return Math.max(this.compactAboveBytes, SNAPSHOT_GROWTH_FACTOR * this.lastSnapshotBytes);
+  }
+
+  /**
+   * Streams every intact record to `onRecord` (or, without it, returns them: for small journals
+   * and tests). A torn last line (crash mid-write: no newline, or not JSON) is cut and reported.
+   */
+  async open(
+    onRecord?: (record: R) => void,
+  ): Promise<{ records: R[]; count: number; torn: number }> {
     await mkdir(dirname(this.path), { recursive: true });
-    let text = '';
-    try {
-      text = await this.fs.readFile(this.path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
     const records: R[] = [];
+    const take = onRecord ?? ((r: R) => void records.push(r));
+    const handle = await this.fs.open(this.path, constants.O_RDWR | constants.O_CREAT);
+    this.handle = handle;
+    let count = 0;
     let torn = 0;
-    let good = 0;
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      try {
-        records.push(JSON.parse(line) as R);
-        good += Buffer.byteLength(line) + 1;
-      } catch {
-        torn++;
+    /** Byte offset just past the last newline-terminated line that parsed. */
+    let goodEnd = 0;
+    let offset = 0;
+    let carry: Buffer[] = [];
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, offset);
+      if (bytesRead === 0) break;
+      let start = 0;
+      for (
+        let nl = buf.indexOf(NEWLINE, 0);
+        nl !== -1 && nl < bytesRead;
+        nl = buf.indexOf(NEWLINE, start)
+      ) {
+        const piece = buf.subarray(start, nl);
+        const line = carry.length ? Buffer.concat([...carry, piece]).toString() : piece.toString();
+        carry = [];
+        start = nl + 1;
+        if (line === '') continue;
+        let record: R;
+        try {
+          record = JSON.parse(line) as R;
+        } catch {
+          torn++;
+          continue;
+        }
+        take(record);
+        count++;
+        goodEnd = offset + start;
       }
+      // The rest of the chunk belongs to the next line: copy it, the buffer is reused.
+      if (start < bytesRead) carry.push(Buffer.from(buf.subarray(start, bytesRead)));
+      offset += bytesRead;
     }
-    this.handle = await this.fs.open(this.path, constants.O_RDWR | constants.O_CREAT);
+    // A last line without its newline was never acknowledged: its append failed or never ended.
+    if (carry.length) torn++;
     // Cut a torn tail so the next append starts on a clean line.
-    if (torn) await this.handle.truncate(good);
-    this.size = torn ? good : Buffer.byteLength(text);
-    this.records = records.length;
-    return { records, torn };
+    if (goodEnd < offset) await handle.truncate(goodEnd);
+    this.size = goodEnd;
+    this.records = count;
+    return { records, count, torn };
   }
 
   /** Resolves once the records are on disk (fsync'd). */
@@ -123,7 +168,7 @@ export class Journal<R> {
       }
       // Every applied record is durable exactly when nothing is pending or in flight, so this is
       // the one moment a snapshot of memory equals the journal.
-      if (!this.pending && this.snapshot && this.size > this.compactAboveBytes) {
+      if (!this.pending && this.snapshot && this.size > this.compactAtBytes) {
         await this.writeSnapshot(this.snapshot()).catch((err: unknown) => {
           this.lastError = `journal compaction failed: ${(err as Error).message}`;
         });
@@ -151,18 +196,38 @@ export class Journal<R> {
   }
 
   /** Replaces the journal with a snapshot now (call before any append, e.g. right after open). */
-  async compact(records: R[]): Promise<void> {
+  async compact(records: Iterable<R>): Promise<void> {
     while (this.flushing) await this.flushing;
     await this.writeSnapshot(records);
   }
 
-  /** Write temp, fsync, rename over the journal, fsync the directory. */
-  private async writeSnapshot(records: R[]): Promise<void> {
+  /** Write temp (a chunk at a time), fsync, rename over the journal, fsync the directory. */
+  private async writeSnapshot(records: Iterable<R>): Promise<void> {
     const tmp = `${this.path}.tmp`;
-    const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
     const h = await this.fs.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
+    let bytes = 0;
+    let count = 0;
     try {
-      await h.writeFile(text);
+      let chunk: string[] = [];
+      let chunkLength = 0;
+      const flush = async () => {
+        const data = Buffer.from(chunk.join(''));
+        chunk = [];
+        chunkLength = 0;
+        for (let off = 0; off < data.length;) {
+          const { bytesWritten } = await h.write(data, off, data.length - off, bytes + off);
+          off += bytesWritten;
+        }
+        bytes += data.length;
+      };
+      for (const r of records) {
+        const line = `${JSON.stringify(r)}\n`;
+        chunk.push(line);
+        chunkLength += line.length;
+        count++;
+        if (chunkLength >= CHUNK_BYTES) await flush();
+      }
+      if (chunk.length) await flush();
       if (this.fsync) await h.sync();
     } finally {
       await h.close();
@@ -175,8 +240,9 @@ export class Journal<R> {
     }
     await this.handle?.close();
     this.handle = await this.fs.open(this.path, constants.O_RDWR | constants.O_CREAT);
-    this.size = Buffer.byteLength(text);
-    this.records = records.length;
+    this.size = bytes;
+    this.lastSnapshotBytes = bytes;
+    this.records = count;
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,8 @@
 // same decision and the same job construction as a real trigger, and touches nothing.
 import type { Alert } from '../alerts/payload-schema.js';
 import type { CompiledRule } from '../config/compile-rules.js';
-import type { Policy } from '../config/schema.js';
+import type { ClusterConfig, Policy } from '../config/schema.js';
+import { clusterDecision } from '../decide/cluster-decision.js';
 import { decideAlert, type PolicyView } from '../decide/decide-alert.js';
 import type { Decision, DecisionKind } from '../model/decision.js';
 import type { Executor, Plan } from '../model/executor.js';
@@ -14,7 +15,8 @@ export interface DryRunPlan {
   rule?: string;
   trigger?: string;
   confidence?: string;
-  decision: DecisionKind;
+  /** `executor_unavailable` (dry run only): `/trigger` would queue a job that cannot run. */
+  decision: DecisionKind | 'executor_unavailable';
   reason: string;
   target?: Decision['target'];
   script?: { path: string; args: string[] };
@@ -45,11 +47,13 @@ export async function planDryRun(
     now: number;
     rules: readonly CompiledRule[];
     policy: Policy;
+    cluster: ClusterConfig;
     view: PolicyView;
     executors: Partial<Record<ExecutorName, Executor>>;
   },
 ): Promise<DryRunPlan> {
-  const ad = decideAlert(alert, o.now, o.rules, o.policy, o.view);
+  const ad =
+    clusterDecision(alert, o.cluster) ?? decideAlert(alert, o.now, o.rules, o.policy, o.view);
   const d = ad.decision;
   const plan: DryRunPlan = { alertname: d.alertname, decision: d.decision, reason: d.reason };
   if (d.rule) plan.rule = d.rule;
@@ -74,7 +78,7 @@ export async function planDryRun(
       reason: `the ${job.executor} executor is not configured`,
       serverDryRun: false,
     };
-    return plan;
+    return unavailablePlan(plan, job.executor);
   }
   const p = await executor.plan(job);
   if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
@@ -86,5 +90,16 @@ export async function planDryRun(
     reason: p.reason,
     serverDryRun: p.serverDryRun ?? false,
   };
-  return plan;
+  return p.action === 'unavailable' ? unavailablePlan(plan, job.executor) : plan;
+}
+
+/** A dry run never claims `queued` for a job its executor could not run (SPEC, POST /test). */
+function unavailablePlan(plan: DryRunPlan, executor: string): DryRunPlan {
+  if (plan.decision !== 'queued') return plan;
+  const why = plan.execution?.reason ?? 'unknown';
+  return {
+    ...plan,
+    decision: 'executor_unavailable',
+    reason: `${plan.reason}; but the ${executor} executor is unavailable (${why}), so the job would fail`,
+  };
 }

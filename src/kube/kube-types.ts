@@ -20,6 +20,16 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
+  managedFields?: ManagedFieldsEntry[];
+}
+
+/** Server-side field ownership: `time` is when this manager last changed a field it owns. */
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: string;
+  subresource?: string;
+  time?: string;
+  fieldsV1?: Record<string, unknown>;
 }
 
 export interface Container {
@@ -42,6 +52,8 @@ export interface Condition {
   status?: string;
   reason?: string;
   message?: string;
+  lastUpdateTime?: string;
+  lastTransitionTime?: string;
 }
 
 export interface LabelSelector {
@@ -97,6 +109,11 @@ export interface RevisionEntry {
   name: string;
   template: PodTemplate;
   createdAt?: string;
+  /**
+   * Latest managedFields time on the backing object's main resource (not status): for a
+   * ControllerRevision (immutable but for `.revision`) when its number was last set.
+   */
+  changedAt?: string;
   /** Revisions this object held before (Deployment `revision-history`), oldest first. */
   previousRevisions: number[];
   /** The backing object's annotations (a ReplicaSet's are copied back on Deployment undo). */

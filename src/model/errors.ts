@@ -22,3 +22,7 @@ export class UnavailableError extends Error {
 export class UnsupportedMediaTypeError extends Error {
   override name = 'UnsupportedMediaTypeError';
 }
+/** The route exists but not for this method (405, with an Allow header). */
+export class MethodNotAllowedError extends Error {
+  override name = 'MethodNotAllowedError';
+}

@@ -5,6 +5,15 @@ import type { ImageChange, Job, JobOutcome, ScriptResult } from './job.js';
 import type { OwnerKind, SuspendedOwner } from './owner.js';
 import type { TimelineEvent } from './timeline-event.js';
 
+/** A changed pod-template field other than an image (SPEC `POST /test`: `changes.fields`). */
+export interface FieldChange {
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  /** Absent where only the name may be shown (env values, args) or the field is absent. */
+  from?: unknown;
+  to?: unknown;
+}
+
 export interface Availability {
   available: boolean;
   reason?: string;
@@ -17,7 +26,7 @@ export interface Plan {
   reason: string;
   fromRevision?: number;
   toRevision?: number;
-  changes?: { images: ImageChange[] };
+  changes?: { images: ImageChange[]; fields: FieldChange[] };
   /** True when the API server accepted the patch with dryRun=All. */
   serverDryRun?: boolean;
   /** Who else manages the workload and what a rollback would do about it. */
@@ -59,7 +68,14 @@ export interface ProgressEvent {
 export type JobPatch = Partial<
   Pick<
     Job,
-    'fromRevision' | 'toRevision' | 'images' | 'patched' | 'actedAt' | 'script_result' | 'owner'
+    | 'fromRevision'
+    | 'toRevision'
+    | 'images'
+    | 'patched'
+    | 'rollout'
+    | 'actedAt'
+    | 'script_result'
+    | 'owner'
   >
 >;
 

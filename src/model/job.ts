@@ -99,6 +99,15 @@ export interface Job {
   owner?: JobOwner;
   /** Set once the patch call returned: never patch twice for one job. */
   patched?: boolean;
+  /**
+   * The API server's record of this job's patch (generation produced, server time stamp) and the
+   * Progressing condition seen before it: the rollout followed is the one this patch started.
+   */
+  rollout?: {
+    generation?: number;
+    patchedAt?: string;
+    before?: { reason?: string; lastUpdateTime?: string; lastTransitionTime?: string };
+  };
   approval?: { expiresAt: string; approvedAt?: string; approvedBy?: string };
   script_result?: ScriptResult;
   verdict?: Verdict;

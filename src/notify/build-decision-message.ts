@@ -1,6 +1,8 @@
 import type { DecisionNotice } from '../model/job-notifier.js';
 import { context, fields, header, section, slackMessage, type SlackMessage } from './block-kit.js';
 import { alertLinks, esc, labelsText, workloadText } from './job-facts.js';
+import type { MessageContext } from './message-context.js';
+import { withCluster } from './with-cluster.js';
 
 /** Decisions that did not start a job but that the deployment channel should hear about. */
 export const NOTIFIED_DECISIONS: ReadonlySet<string> = new Set([
@@ -31,14 +33,17 @@ const WORDING: Record<string, { title: string; meaning: string }> = {
   },
 };
 
-export function buildDecisionMessage(notice: DecisionNotice): SlackMessage {
+export function buildDecisionMessage(
+  notice: DecisionNotice,
+  ctx: MessageContext = {},
+): SlackMessage {
   const wording = WORDING[notice.decision] ?? {
     title: ':information_source: Rollback decision',
     meaning: `Decision: ${esc(notice.decision, 40)}.`,
   };
   const target = notice.target ? workloadText(notice.target) : undefined;
   const alert = esc(notice.alertname, 200);
-  return slackMessage(
+  const message = slackMessage(
     `${wording.title.replace(/^:[a-z_]+: /, '')}: ${alert}${target ? ` → ${target}` : ''}: ${esc(notice.reason, 500)}`,
     [
       header(wording.title),
@@ -54,4 +59,5 @@ export function buildDecisionMessage(notice: DecisionNotice): SlackMessage {
       context([labelsText(notice.labels)]),
     ],
   );
+  return withCluster(message, ctx.cluster);
 }

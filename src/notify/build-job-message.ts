@@ -9,9 +9,14 @@ import { buildQueuedMessage } from './build-queued-message.js';
 import { buildStartedMessage } from './build-started-message.js';
 import { buildVerdictMessage } from './build-verdict-message.js';
 import type { MessageContext } from './message-context.js';
+import { withCluster } from './with-cluster.js';
 
 /** The Slack message for one stage of a job. Pure. */
 export function buildJobMessage(job: Job, stage: JobStage, ctx: MessageContext = {}): SlackMessage {
+  return withCluster(stageMessage(job, stage, ctx), ctx.cluster);
+}
+
+function stageMessage(job: Job, stage: JobStage, ctx: MessageContext): SlackMessage {
   switch (stage) {
     case 'queued':
       return buildQueuedMessage(job);

@@ -34,6 +34,8 @@ export interface SlackNotifierOptions {
   maxPending?: number | undefined;
   /** External URL of the controller, for the approve command. */
   baseUrl?: string | undefined;
+  /** The cluster this controller serves, named on every message. */
+  cluster?: string | undefined;
   /** First retry delay; doubles per attempt. */
   retryBaseMs?: number | undefined;
   /** A 429 asking to wait longer than this is counted failed instead of blocking the queue. */
@@ -42,6 +44,8 @@ export interface SlackNotifierOptions {
   logger: Logger;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Arms the timer that releases a held progress message (tests pass a manual one). */
+  setTimer?: (fn: () => void, ms: number) => unknown;
   fetch?: FetchFunction;
 }
 
@@ -73,13 +77,17 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   const timeoutMs = options.timeoutMs ?? 5000;
   const retryBaseMs = options.retryBaseMs ?? 1000;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
-  const ctx = options.baseUrl ? { baseUrl: options.baseUrl } : {};
+  const ctx = {
+    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+    ...(options.cluster ? { cluster: options.cluster } : {}),
+  };
   const outbox = new BoundedOutbox<Outgoing>(options.maxPending ?? 500);
   const queue = new PQueue({ concurrency: 1 });
   const throttle = new ProgressThrottle<Outgoing>({
     intervalMs: options.progressIntervalMs ?? 5000,
     now: clock,
     emit: (_jobId, item) => enqueue(item),
+    ...(options.setTimer ? { setTimer: options.setTimer } : {}),
   });
 
   function enqueue(item: Outgoing): void {
@@ -190,7 +198,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
         enqueue({
           progress: false,
           kind: notice.decision.slice(0, 40),
-          message: buildDecisionMessage(notice),
+          message: buildDecisionMessage(notice, ctx),
           ...(channel ? { channel } : {}),
         });
       } catch (err) {

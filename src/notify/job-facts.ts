@@ -69,9 +69,14 @@ export function summaryBlock(job: Job): SlackBlock | undefined {
 /**
  * A URL from an alert as a Slack link, or undefined when it is not plain http(s). Parsing and
  * re-serialising percent-encodes `<`, `>`, spaces and quotes; `|` would end the URL part of the
- * link, so it is encoded too, and `&` becomes the entity Slack expects.
+ * link, so it is encoded too, and `&` becomes the entity Slack expects. With `showHost`, the text
+ * names where the link goes, for URLs that whoever writes alert rules controls.
  */
-export function safeLink(url: string | undefined, label: string): string | undefined {
+export function safeLink(
+  url: string | undefined,
+  label: string,
+  showHost = false,
+): string | undefined {
   if (!url) return undefined;
   let parsed: URL;
   try {
@@ -82,7 +87,8 @@ export function safeLink(url: string | undefined, label: string): string | undef
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
   if (parsed.href.length > 2000) return undefined;
   const href = parsed.href.replace(/\|/g, '%7C').replace(/&/g, '&amp;');
-  return `<${href}|${escapeMrkdwn(label)}>`;
+  const text = showHost ? `${label} (${parsed.host})` : label;
+  return `<${href}|${escapeMrkdwn(text)}>`;
 }
 
 /** Links to where the alert came from (Prometheus graph, Alertmanager, runbook). */
@@ -94,7 +100,8 @@ export function alertLinks(alert: {
   const links = [
     safeLink(alert.generatorURL, 'Alert source'),
     safeLink(alert.externalURL, 'Alertmanager'),
-    safeLink(alert.annotations?.['runbook_url'], 'Runbook'),
+    // An annotation: anyone who may write alerting rules picks it. Only http(s), host shown.
+    safeLink(alert.annotations?.['runbook_url'], 'Runbook', true),
   ].filter((l): l is string => l !== undefined);
   return links.length ? context([links.join('  ·  ')]) : undefined;
 }

@@ -2,4 +2,6 @@
 export interface MessageContext {
   /** External base URL of the controller, for the approve command. */
   baseUrl?: string;
+  /** The cluster this controller serves: one channel often hears from several controllers. */
+  cluster?: string;
 }

@@ -1,11 +1,25 @@
 // pino JSON logs. Two layers keep secrets out: redaction of the fields that carry them, and a
 // final scrub of every configured secret value from each line, whatever field it hid in.
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { prettyDestination } from './pretty-destination.js';
+
+export type LogFormat = 'json' | 'pretty';
 
 export interface LoggerOptions {
   level?: string;
   secrets?: () => readonly string[];
   destination?: DestinationStream;
+  /** `pretty`: for humans (LOG_FORMAT=pretty or a TTY); default JSON lines. */
+  format?: LogFormat;
+  /** Colour the level in pretty output (a TTY). */
+  color?: boolean;
+}
+
+/** LOG_FORMAT, else pretty on a TTY. An unknown value is an error that says what to set. */
+export function logFormatFromEnv(value: string | undefined, isTty: boolean): LogFormat {
+  if (value === undefined || value === '') return isTty ? 'pretty' : 'json';
+  if (value === 'json' || value === 'pretty') return value;
+  throw new Error(`LOG_FORMAT=${value} is not a log format: set it to json or pretty`);
 }
 
 export const REDACT_PATHS = [
@@ -27,6 +41,7 @@ export const REDACT_PATHS = [
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const secrets = options.secrets ?? (() => []);
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
   return pino(
     {
       level: options.level ?? 'info',
@@ -41,6 +56,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         },
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.format === 'pretty'
+      ? prettyDestination(destination, { color: options.color ?? false })
+      : destination,
   );
 }

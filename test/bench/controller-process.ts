@@ -15,6 +15,8 @@ export interface ControllerProcess {
   pid: number;
   /** Spawn → first `/readyz` 200, in ms. */
   startupMs: number;
+  /** What it logged so far. */
+  log(): string;
   dataDir: string;
   /** Current resident set size in bytes. */
   rss(): number;
@@ -33,6 +35,10 @@ export interface ControllerOptions {
   kubeconfig?: string;
   /** Extra node flags, e.g. `--cpu-prof --cpu-prof-dir=...`. */
   nodeFlags?: string[];
+  /** An existing data dir to start on (a restart); it is left in place on stop. */
+  dataDir?: string;
+  /** How long to wait for /readyz (default 15 s). */
+  readyTimeoutMs?: number;
 }
 
 export const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
@@ -68,7 +74,7 @@ export async function waitReady(url: string, child: ChildProcess, timeoutMs: num
 
 export async function startController(o: ControllerOptions = {}): Promise<ControllerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'rc-bench-'));
-  const dataDir = join(dir, 'data');
+  const dataDir = o.dataDir ?? join(dir, 'data');
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '/usr/bin:/bin',
     HOME: dir, // no ~/.kube/config from the machine
@@ -94,7 +100,7 @@ export async function startController(o: ControllerOptions = {}): Promise<Contro
   const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
   const url = `http://127.0.0.1:${env['PORT']}`;
   try {
-    await waitReady(url, child, 15_000);
+    await waitReady(url, child, o.readyTimeoutMs ?? 15_000);
   } catch (err) {
     child.kill('SIGKILL');
     const logText = readFileSync(join(dir, 'controller.log'), 'utf8').slice(-2000);
@@ -103,7 +109,9 @@ export async function startController(o: ControllerOptions = {}): Promise<Contro
   }
   const startupMs = performance.now() - started;
   const pid = child.pid!;
+  const logPath = join(dir, 'controller.log');
   return {
+    log: () => readFileSync(logPath, 'utf8'),
     url,
     pid,
     startupMs,

@@ -10,6 +10,8 @@
 //                                     first run builds Kubernetes: test/cluster/)
 //   npm run bench -- --node-flags=--max-old-space-size=128
 //                                     extra node flags for every controller process
+//   npm run bench -- --only=replay    only the restart cost: a journal at the chart's compaction
+//                                     threshold replayed under the chart's heap cap
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +23,7 @@ import { machine, markdownTable, mb, ms, percentile, rate, type Row } from './re
 import { measureRealCluster, type RealClusterResult } from './real-cluster.js';
 import { measureStartup } from './startup.js';
 import { runStorm } from './storm.js';
+import { measureReplay, type ReplayResult } from './journal-replay.js';
 import { measureWebhook } from './webhook-load.js';
 
 const args = process.argv.slice(2);
@@ -74,10 +77,45 @@ function printProfiles(): void {
   }
 }
 
+function replayRows(r: ReplayResult): Row[] {
+  const limit = r.limitMiB * 1024 ** 2;
+  return [
+    {
+      figure: `restart on a journal at the threshold (${mb(r.fill.bytes)}, ${r.fill.records.toLocaleString('en')} records, ${r.fill.uniqueAlerts.toLocaleString('en')} alert instances; spawn → ready)`,
+      target: '—',
+      measured: `${ms(r.startupMs)} (${replayedIn(r.replayLog)}; compacted to ${mb(r.compactedBytes)})`,
+    },
+    {
+      figure: `restart peak RSS (${r.nodeFlags.join(' ') || 'no heap cap'})`,
+      target: `< limit ${r.limitMiB} MiB`,
+      measured: `${mb(r.peakRssBytes)} (${((100 * r.peakRssBytes) / limit).toFixed(0)}% of the limit)`,
+      pass: r.peakRssBytes < limit,
+    },
+  ];
+}
+
+/** Replay time from the controller's own log: first line → "journal replayed". */
+function replayedIn(log: string): string {
+  const times = log
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { time: number }).time);
+  return times.length >= 2
+    ? `replay logged ${ms(times.at(-1)! - times[0])} after the first line`
+    : 'replay';
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   build();
   const rows: Row[] = [];
+  if (option('only') === 'replay') {
+    log("restart cost: journal at the chart's threshold, the chart's heap cap");
+    rows.push(...replayRows(await measureReplay(nodeFlags)));
+    console.log(`\n## Rollback Controller bench (restart cost)\n\nMachine: ${machine()}\n`);
+    console.log(markdownTable(rows));
+    return;
+  }
 
   log('start-up to ready, 5 spawns; idle RSS after 2 s');
   const startup = await measureStartup(5, 2000, profiled('startup'));
@@ -89,6 +127,9 @@ async function main(): Promise<void> {
 
   log('storm: 10,000 alerts over 100 workloads');
   const storm = await runStorm(STORM_STEP_MS, profiled('storm'));
+
+  log("restart cost: journal at the chart's threshold, the chart's heap cap");
+  const replay = await measureReplay(nodeFlags);
 
   let real: RealClusterResult | string;
   if (flag('no-real-cluster')) real = 'skipped (--no-real-cluster)';
@@ -227,6 +268,8 @@ async function main(): Promise<void> {
       pass: startup.idleRssBytes < 80 * 1024 ** 2,
     },
   );
+
+  rows.push(...replayRows(replay));
 
   console.log(`\n## Rollback Controller bench\n`);
   console.log(`Machine: ${machine()}\n`);

@@ -19,6 +19,8 @@ import { renderSlackMessage } from './render-slack.js';
 import { clock, note, quote, say, section, table } from './terminal.js';
 
 const DEMO_TIMEOUT_MS = 55_000;
+/** `npm run demo -- --keep`: leave the temp dir (controller log, journal) for a look afterwards. */
+const KEEP = process.argv.includes('--keep');
 const NS = 'shop';
 const NAME = 'checkout';
 const IMAGE = 'registry.example.com/shop/checkout';
@@ -136,7 +138,11 @@ function printMetrics(text: string): void {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rc-demo-'));
-  cleanups.push({ what: 'temp dir', run: () => rmSync(dir, { recursive: true, force: true }) });
+  if (!KEEP)
+    cleanups.push({
+      what: `temp dir ${dir}`,
+      run: () => rmSync(dir, { recursive: true, force: true }),
+    });
   const started = Date.now();
 
   section(`A cluster where ${NS}/${NAME} just got a bad deploy`);
@@ -198,7 +204,11 @@ async function main(): Promise<void> {
   say(`listening on ${url}  (webhook user "${USER}", a freshly generated secret)`);
   say(`Kubernetes: ${ready.checks['kubernetes']}; Slack: the local sink; journal in a temp dir`);
   say('rule: CriticalErrorRate → trigger error_rate_threshold, confidence high, auto rollback');
-  note(`controller logs: ${logFile}`);
+  note(
+    KEEP
+      ? `controller log: ${logFile} (kept after the demo)`
+      : 'controller log: in the temp dir, removed at the end (npm run demo -- --keep keeps it)',
+  );
 
   section('A critical CriticalErrorRate alert fires');
   const startsAt = new Date().toISOString();
@@ -321,6 +331,7 @@ async function main(): Promise<void> {
   await cleanUp();
   say(`rollback demonstrated in ${((Date.now() - started) / 1000).toFixed(1)} s;`);
   say(`stopped and removed: ${stopped.join(', ')}.`);
+  if (KEEP) say(`kept: ${dir} (controller.log, data/journal.jsonl)`);
 }
 
 function labelText(labels: Record<string, string>): string {

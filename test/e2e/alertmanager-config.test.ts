@@ -44,23 +44,33 @@ function forThisAlertmanager(text: string, supported: boolean): string {
 
 const critical = { alertname: 'CriticalErrorRate', severity: 'critical', namespace: 'shop' };
 
+/** A fixture without its leading comment: what README.md shows. */
+function fixtureBody(name: string): string {
+  return readFileSync(join(fixtures, name), 'utf8').replace(/^(#.*\n)+/, '');
+}
+
+/** README.md's section (`## title...`) shows exactly the fixture in its first yaml block. */
+function assertReadmeShows(title: string, fixture: string): void {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.split(/^##+ /m).find((s) => s.startsWith(title));
+  assert.ok(section, `README.md has a "${title}" section`);
+  const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block, 'the section has a yaml block');
+  // Prettier formats the fixture, not README.md: only the spaces before comments may differ.
+  const normal = (text: string) => text.replace(/ {2,}#/g, ' #');
+  assert.equal(
+    normal(block),
+    normal(fixtureBody(fixture)),
+    `README.md and test/fixtures/alertmanager/${fixture} differ: update both`,
+  );
+}
+
 describe('README receiver example', () => {
   const fixturePath = join(fixtures, 'receiver-example.yml');
-  const fixture = readFileSync(fixturePath, 'utf8').replace(/^(#.*\n)+/, '');
+  const fixture = fixtureBody('receiver-example.yml');
 
   test('README.md still shows exactly the fixture', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const section = readme.split(/^## /m).find((s) => s.startsWith('Alertmanager receiver'));
-    assert.ok(section, 'README.md has an "Alertmanager receiver" section');
-    const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
-    assert.ok(block, 'the section has a yaml block');
-    // Prettier formats the fixture, not README.md: only the spaces before comments may differ.
-    const normal = (text: string) => text.replace(/ {2,}#/g, ' #');
-    assert.equal(
-      normal(block),
-      normal(fixture),
-      'README.md and test/fixtures/alertmanager/receiver-example.yml differ: update both',
-    );
+    assertReadmeShows('Alertmanager receiver', 'receiver-example.yml');
   });
 
   test('amtool check-config accepts it (the webhook timeout needs Alertmanager 0.28+)', async () => {
@@ -93,6 +103,41 @@ describe('README receiver example', () => {
     assert.equal(hook.http_config.basic_auth.username, 'alertmanager');
     assert.ok(hook.http_config.basic_auth.password_file, 'the secret comes from a file');
     assert.equal(hook.http_config.basic_auth.password, undefined, 'no inline secret');
+  });
+});
+
+describe('README: several clusters behind one Alertmanager', () => {
+  const path = join(fixtures, 'multi-cluster.yml');
+  const checkout = { ...critical, namespace: 'prod', deployment: 'checkout' };
+
+  test('README.md still shows exactly the fixture', () => {
+    assertReadmeShows('Several clusters behind one Alertmanager', 'multi-cluster.yml');
+  });
+
+  test('amtool check-config accepts it', async () => {
+    const result = await checkAlertmanagerConfig(path);
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.output, /4 receivers/);
+  });
+
+  test("each cluster's critical alert reaches that cluster's controller only, and on-call", async () => {
+    assert.deepEqual(await receiversFor(path, { ...checkout, cluster: 'us-1' }), [
+      'on-call',
+      'rollback-controller-us-1',
+    ]);
+    assert.deepEqual(await receiversFor(path, { ...checkout, cluster: 'eu-1' }), [
+      'on-call',
+      'rollback-controller-eu-1',
+    ]);
+  });
+
+  test('no cluster label, an unknown cluster, or not critical: no controller', async () => {
+    assert.deepEqual(await receiversFor(path, checkout), ['on-call']);
+    assert.deepEqual(await receiversFor(path, { ...checkout, cluster: 'ap-1' }), ['on-call']);
+    assert.deepEqual(
+      await receiversFor(path, { ...checkout, cluster: 'us-1', severity: 'warning' }),
+      ['default'],
+    );
   });
 });
 

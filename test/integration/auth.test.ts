@@ -84,25 +84,63 @@ describe('authentication', () => {
     assert.match(metrics, /rollback_webhook_requests_total\{route="trigger",code="401"\} \d/);
   });
 
-  test('operator routes need the operator credentials when they are configured', async () => {
-    const asWebhook = await fetch(`${s.url}/rollback/pause`, {
+  test("Alertmanager's credential can pause but never approve or resume", async () => {
+    const post = (path: string, authorization: string) =>
+      fetch(`${s.url}/rollback/${path}`, { method: 'POST', headers: { authorization } });
+    const webhook = basic('alertmanager', SECRET);
+    for (const path of ['resume', 'jobs/job-1/approve']) {
+      for (const authorization of [webhook, `Bearer ${SECRET}`, `Basic ${SECRET}`]) {
+        const res = await post(path, authorization);
+        assert.equal(res.status, 401, `${path} with ${authorization.split(' ')[0]}`);
+        assert.match(
+          ((await res.json()) as { error: string }).error,
+          /operator credentials required/,
+        );
+      }
+    }
+    // The operator's password under Alertmanager's user name is not the operator either.
+    assert.equal((await post('resume', basic('alertmanager', OPERATOR_SECRET))).status, 401);
+    assert.equal((await post('pause', webhook)).status, 200, 'pause, the safe direction');
+    assert.equal((await s.request('GET', 'status')).body.paused.paused, true);
+    assert.equal((await post('resume', basic('oncall', OPERATOR_SECRET))).status, 200);
+    assert.equal((await post('pause', `Bearer ${OPERATOR_SECRET}`)).status, 200);
+    assert.equal((await post('resume', `Bearer ${OPERATOR_SECRET}`)).status, 200);
+    assert.equal((await s.request('GET', 'status')).body.paused.paused, false);
+  });
+
+  test('operator routes refuse cross-site browser requests and anything but JSON', async () => {
+    const operator = basic('oncall', OPERATOR_SECRET);
+    const attempts: Array<[string, Record<string, string>, string | undefined, number]> = [
+      // An HTML form on another site, with the browser's cached Basic credentials.
+      ['form post', { 'content-type': 'application/x-www-form-urlencoded' }, 'reason=pwned', 415],
+      ['text/plain beacon', { 'content-type': 'text/plain' }, '{"reason":"x"}', 415],
+      ['fetch no-cors from another site', { 'sec-fetch-site': 'cross-site' }, undefined, 403],
+      ['a sibling subdomain', { 'sec-fetch-site': 'same-site' }, undefined, 403],
+      ['foreign Origin', { origin: 'https://evil.example' }, undefined, 403],
+      ['opaque Origin', { origin: 'null' }, undefined, 403],
+    ];
+    for (const [name, headers, body, status] of attempts) {
+      const res = await fetch(`${s.url}/rollback/pause`, {
+        method: 'POST',
+        headers: { authorization: operator, ...headers },
+        ...(body !== undefined ? { body } : {}),
+      });
+      assert.equal(res.status, status, name);
+      assert.equal(typeof ((await res.json()) as { error: string }).error, 'string');
+    }
+    assert.equal((await s.request('GET', 'status')).body.paused.paused, false, 'nothing changed');
+    const sameOrigin = await fetch(`${s.url}/rollback/pause`, {
       method: 'POST',
-      headers: { authorization: basic('alertmanager', SECRET) },
+      headers: {
+        authorization: operator,
+        origin: s.url,
+        'sec-fetch-site': 'same-origin',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ reason: 'from the same origin' }),
     });
-    assert.equal(asWebhook.status, 401);
-    assert.match(
-      ((await asWebhook.json()) as { error: string }).error,
-      /operator credentials required/,
-    );
-    const asOperator = await fetch(`${s.url}/rollback/pause`, {
-      method: 'POST',
-      headers: { authorization: basic('oncall', OPERATOR_SECRET) },
-    });
-    assert.equal(asOperator.status, 200);
-    const resumed = await fetch(`${s.url}/rollback/resume`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${OPERATOR_SECRET}` },
-    });
+    assert.equal(sameOrigin.status, 200);
+    const resumed = await s.request('POST', 'resume', undefined, { authorization: operator });
     assert.equal(resumed.status, 200);
   });
 
@@ -163,5 +201,26 @@ describe('secrets from *_FILE', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('no operator secret configured', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await startTestServer({ env: { ROLLBACK_OPERATOR_SECRET: undefined } });
+  });
+  after(() => s.close());
+
+  test('approve and resume answer 503 saying how to set one; pause still works', async () => {
+    for (const path of ['resume', 'jobs/job-1/approve']) {
+      const res = await s.request('POST', path, undefined, {
+        authorization: basic('alertmanager', SECRET),
+      });
+      assert.equal(res.status, 503, path);
+      assert.match(res.body.error, /set ROLLBACK_OPERATOR_SECRET or ROLLBACK_OPERATOR_SECRET_FILE/);
+    }
+    assert.equal((await s.request('POST', 'pause')).status, 200);
+    const status = await s.request('GET', 'status');
+    assert.equal(status.body.paused.paused, true, 'still paused: nobody could resume');
   });
 });

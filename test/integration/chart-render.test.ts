@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { configSchema } from '../../src/config/schema.js';
+import { startFakeKube } from '../support/fake-kube/index.js';
 import { helmPath } from '../support/tools.js';
 import { SPEC_RULES } from '../support/spec-rules.js';
 
@@ -118,9 +119,10 @@ const ALLOWED: Record<string, Record<string, string[]>> = {
     replicasets: ['get', 'list', 'watch'],
     controllerrevisions: ['get', 'list', 'watch'],
   },
-  '': { events: ['create'] },
   'events.k8s.io': { events: ['create'] },
   'coordination.k8s.io': { leases: ['get', 'create', 'update'] },
+  // HA only: a follower checks the Lease holder's own pod address before forwarding to it.
+  '': { events: ['create'], pods: ['get'] },
   // Only with gitops.argocd.enabled / gitops.flux.enabled.
   'argoproj.io': { applications: ['get', 'patch'], applicationsets: ['get'] },
   'helm.toolkit.fluxcd.io': { helmreleases: ['get', 'patch'] },
@@ -319,6 +321,8 @@ describe('helm lint', () => {
     const output = result.stdout + result.stderr;
     assert.match(output, /\/replicaCount/);
     assert.match(output, /\/config\/rules\/0\/confidence/);
+    assert.match(output, /\/config\/policy\/maxRevisionAgeSeconds/);
+    assert.match(output, /\/config\/policy\/deniedNamespaces\/0/);
   });
 
   test('rejects an unknown top-level key (a typo would otherwise be ignored)', async () => {
@@ -357,7 +361,11 @@ describe('helm template with the default values', () => {
       env(c, 'SLACK_WEBHOOK_URL_FILE'),
       '/etc/rollback-controller/secrets/slack-webhook-url',
     );
-    assert.equal(env(c, 'ROLLBACK_OPERATOR_SECRET_FILE'), undefined, 'operator creds are optional');
+    assert.equal(
+      env(c, 'ROLLBACK_OPERATOR_SECRET_FILE'),
+      '/etc/rollback-controller/secrets/operator-secret',
+      'operator credentials by default: approve and resume are a human step',
+    );
     assert.equal(env(c, 'ROLLBACK_LEADER_ELECTION'), undefined, 'one replica elects no leader');
     assert.equal(fieldRef(c, 'POD_IP'), undefined);
     const pod = deployment.spec.template.spec;
@@ -380,12 +388,21 @@ describe('helm template with the default values', () => {
   test('the generated Secret holds every file the pod reads', () => {
     const secret = one<Secret>(objects, 'Secret');
     const c = one<Workload>(objects, 'Deployment').spec.template.spec.containers[0];
-    for (const name of ['ROLLBACK_WEBHOOK_SECRET_FILE', 'SLACK_WEBHOOK_URL_FILE']) {
+    for (const name of [
+      'ROLLBACK_WEBHOOK_SECRET_FILE',
+      'SLACK_WEBHOOK_URL_FILE',
+      'ROLLBACK_OPERATOR_SECRET_FILE',
+    ]) {
       const key = env(c, name)!.split('/').pop()!;
       assert.ok(key in secret.data, `Secret lacks ${key} for ${name}`);
     }
     const generated = Buffer.from(secret.data['webhook-secret'], 'base64').toString();
     assert.ok(generated.length >= 32, 'a generated webhook secret is long');
+    // Approve and resume are a human's: an operator secret by default, distinct from Alertmanager's.
+    assert.equal(env(c, 'ROLLBACK_OPERATOR_USER'), 'operator');
+    const operator = Buffer.from(secret.data['operator-secret'], 'base64').toString();
+    assert.ok(operator.length >= 32, 'a generated operator secret is long');
+    assert.notEqual(operator, generated);
   });
 
   test('RBAC is namespaced, least privilege, and grants what the executors need', () => {
@@ -395,6 +412,7 @@ describe('helm template with the default values', () => {
     assertLeastPrivilege(roles);
     const verbs = granted(roles);
     assert.ok(!verbs.has('coordination.k8s.io/leases'), 'no Lease access without leader election');
+    assert.ok(!verbs.has('/pods'), 'no pod access without leader election');
     for (const group of GITOPS_GROUPS)
       assert.ok(
         ![...verbs.keys()].some((k) => k.startsWith(`${group}/`)),
@@ -403,6 +421,7 @@ describe('helm template with the default values', () => {
     for (const [group, resources] of Object.entries(ALLOWED)) {
       if (group === 'coordination.k8s.io' || GITOPS_GROUPS.has(group)) continue;
       for (const [resource, needed] of Object.entries(resources)) {
+        if (group === '' && resource === 'pods') continue;
         assert.deepEqual(
           [...(verbs.get(`${group}/${resource}`) ?? [])].sort(),
           [...needed].sort(),
@@ -498,8 +517,10 @@ describe('helm template with every option enabled', () => {
       'get',
       'update',
     ]);
-    for (const rule of leaseRole.rules.filter((r) => !r.verbs.includes('create')))
+    const leaseRules = leaseRole.rules.filter((r) => r.resources.includes('leases'));
+    for (const rule of leaseRules.filter((r) => !r.verbs.includes('create')))
       assert.deepEqual(rule.resourceNames, ['rc-rollback-controller'], 'only its own Lease');
+    assert.deepEqual([...(granted([leaseRole]).get('/pods') ?? [])], ['get'], "replicas' pods");
     const binding = one<Binding>(objects, 'RoleBinding', 'rc-rollback-controller-leader-election');
     assert.equal(binding.roleRef.name, leaseRole.metadata.name);
     // Adopting a dead leader's jobs lists marked workloads and patches the marks away.
@@ -521,7 +542,8 @@ describe('helm template with every option enabled', () => {
     const roles = all<Role>(objects, 'Role');
     assert.equal(roles.length, 1);
     assert.equal(roles[0].metadata.namespace, 'ops');
-    assert.deepEqual([...granted(roles).keys()], ['coordination.k8s.io/leases']);
+    assert.deepEqual([...granted(roles).keys()].sort(), ['/pods', 'coordination.k8s.io/leases']);
+    assert.deepEqual([...(granted(roles).get('/pods') ?? [])], ['get'], 'read its replicas only');
     assertLeastPrivilege([clusterRole, ...roles]);
   });
 
@@ -600,6 +622,7 @@ describe('helm template with every option enabled', () => {
       ['CriticalErrorRate', 'CheckoutLatencyHigh', 'LegacyBatchBroken'],
     );
     assert.equal(config.policy.cooldownSeconds, 900);
+    assert.equal(config.policy.maxRevisionAgeSeconds, 3600);
     assert.deepEqual(config.policy.allowedNamespaces, ['shop', 'payments']);
   });
 });
@@ -676,15 +699,147 @@ describe('helm template with individual settings', () => {
     assert.ok(!('slack-webhook-url' in one<Secret>(objects, 'Secret').data));
   });
 
-  test('operator credentials without a secret are refused with a fix', async () => {
-    const result = await helm(['template', 'rc', chart, '--set', 'operator.enabled=true']);
-    assert.notEqual(result.code, 0);
-    assert.match(result.stderr, /operator\.enabled needs secret\.operatorSecret/);
+  test('a given operator secret is used as is; operator.enabled=false ships none', async () => {
+    const given = await template('ops', '--set', 'secret.operatorSecret=human-s3cr3t');
+    const secret = one<Secret>(given, 'Secret');
+    assert.equal(Buffer.from(secret.data['operator-secret'], 'base64').toString(), 'human-s3cr3t');
+    const off = await template('ops', '--set', 'operator.enabled=false');
+    assert.ok(!('operator-secret' in one<Secret>(off, 'Secret').data));
+    const c = one<Workload>(off, 'Deployment').spec.template.spec.containers[0];
+    assert.equal(env(c, 'ROLLBACK_OPERATOR_SECRET_FILE'), undefined);
+  });
+
+  test('networkPolicy admits only Alertmanager, Prometheus and the replicas, on the http port', async () => {
+    const objects = await template(
+      'ops',
+      '--set',
+      'networkPolicy.enabled=true',
+      '--set',
+      'networkPolicy.alertmanagerNamespaces={monitoring}',
+      '--set',
+      'networkPolicy.prometheusNamespaces={monitoring,metrics}',
+    );
+    const policy = one<
+      K8sObject & {
+        spec: {
+          podSelector: { matchLabels: Record<string, string> };
+          policyTypes: string[];
+          ingress: Array<{ ports: Array<{ port: string }>; from: object[] }>;
+        };
+      }
+    >(objects, 'NetworkPolicy');
+    const deployment = one<Workload>(objects, 'Deployment');
+    assert.deepEqual(policy.spec.podSelector.matchLabels, deployment.spec.selector.matchLabels);
+    assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
+    assert.equal(policy.spec.ingress.length, 1);
+    assert.deepEqual(policy.spec.ingress[0]?.ports, [{ port: 'http', protocol: 'TCP' }]);
+    assert.deepEqual(policy.spec.ingress[0]?.from, [
+      { podSelector: { matchLabels: deployment.spec.selector.matchLabels } },
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'metrics' } } },
+    ]);
+    assert.equal(all(await template('ops'), 'NetworkPolicy').length, 0, 'off by default');
+  });
+
+  test('clusterWide RBAC prints a warning with the deny list that is then the only guard', async () => {
+    const result = await helm([
+      'install',
+      'rc',
+      chart,
+      '--dry-run=client',
+      '--namespace',
+      'ops',
+      '--set',
+      'rbac.clusterWide=true',
+      '--set',
+      'config.policy.deniedNamespaces={kube-system,kube-public,kube-node-lease,vault}',
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
+    assert.match(notes, /WARNING: RBAC is cluster-wide/);
+    assert.match(notes, /kube-system included/);
+    assert.match(notes, /denied: +kube-system, kube-public, kube-node-lease, vault/);
+    assert.match(notes, /allowed: +\*/);
+    const scoped = await helm(['install', 'rc', chart, '--dry-run=client', '--namespace', 'ops']);
+    assert.doesNotMatch(scoped.stdout, /WARNING: RBAC is cluster-wide/);
+  });
+
+  test('the V8 heap is derived from the memory limit (NODE_OPTIONS)', async () => {
+    const heap = async (...set: string[]) => {
+      const objects = await template('ops', ...set.flatMap((v) => ['--set', v]));
+      return env(
+        one<Workload>(objects, 'Deployment').spec.template.spec.containers[0],
+        'NODE_OPTIONS',
+      );
+    };
+    // 60% of the limit, in MiB, whatever unit the limit is written in.
+    assert.equal(await heap(), '--max-old-space-size=153');
+    assert.equal(await heap('resources.limits.memory=1Gi'), '--max-old-space-size=614');
+    assert.equal(await heap('resources.limits.memory=512M'), '--max-old-space-size=292');
+    assert.equal(await heap('resources.limits.memory=268435456'), '--max-old-space-size=153');
+    assert.equal(
+      await heap('resources.limits.memory=1Gi', 'nodeHeapPercentOfLimit=75'),
+      '--max-old-space-size=768',
+    );
+    assert.equal(await heap('nodeHeapPercentOfLimit=0'), undefined, "0 keeps Node's default");
+    assert.equal(await heap('resources.limits=null'), undefined, "no limit keeps Node's default");
+    const bad = await helm(['template', 'rc', chart, '--set', 'resources.limits.memory=lots']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /resources\.limits\.memory "lots" is not a memory quantity/);
   });
 
   test('a given webhook secret is used as is', async () => {
     const objects = await template('ops', '--set', 'secret.webhookSecret=s3cr3t-value');
     const secret = one<Secret>(objects, 'Secret');
     assert.equal(Buffer.from(secret.data['webhook-secret'], 'base64').toString(), 's3cr3t-value');
+  });
+});
+
+describe('helm upgrade keeps the generated credentials', () => {
+  test('the webhook and operator secrets already in the cluster are kept (helm lookup)', async () => {
+    const fake = await startFakeKube();
+    try {
+      const b64 = (v: string) => Buffer.from(v).toString('base64');
+      // What an earlier install left: the release's own Secret with generated values.
+      const created = await fetch(`${fake.url}/api/v1/namespaces/ops/secrets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          metadata: {
+            name: 'rc-rollback-controller',
+            labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+            annotations: {
+              'meta.helm.sh/release-name': 'rc',
+              'meta.helm.sh/release-namespace': 'ops',
+            },
+          },
+          data: {
+            'webhook-secret': b64('from-the-first-install'),
+            'operator-secret': b64('the-humans-one'),
+          },
+        }),
+      });
+      assert.equal(created.status, 201);
+      const result = await helm([
+        'template',
+        'rc',
+        chart,
+        '--namespace',
+        'ops',
+        '--dry-run=server',
+        '--disable-openapi-validation',
+        '--kubeconfig',
+        fake.kubeconfigPath,
+        '--show-only',
+        'templates/secret.yaml',
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      const [doc] = parseAllDocuments(result.stdout).map((d) => d.toJS() as Secret);
+      const value = (key: string) => Buffer.from(doc?.data[key] ?? '', 'base64').toString();
+      assert.equal(value('webhook-secret'), 'from-the-first-install');
+      assert.equal(value('operator-secret'), 'the-humans-one');
+    } finally {
+      await fake.close();
+    }
   });
 });

@@ -100,8 +100,30 @@ describe('POST /test (dry run)', () => {
     });
   }
 
-  test('wrong content type → 415', async () => {
+  test('wrong content type → 415 saying which header to set', async () => {
     const r = await s.request('POST', 'test', 'alert_name=X', { 'content-type': 'text/plain' });
     assert.equal(r.status, 415);
+    assert.match(r.body.error, /content-type: application\/json/);
+  });
+
+  test('JSON sent as a form (curl -d without -H) → 415 saying to set content-type', async () => {
+    const before = await metricsSnapshot();
+    const json = JSON.stringify({ alert_name: 'CriticalErrorRate', labels: { deployment: 'api' } });
+    for (const body of [json, `  ${json}`, '[]']) {
+      const r = await s.request('POST', 'test', body, {
+        'content-type': 'application/x-www-form-urlencoded',
+      });
+      assert.equal(r.status, 415, JSON.stringify(r.body));
+      assert.match(r.body.error, /JSON body sent as a form/);
+      assert.match(r.body.error, /set the header 'content-type: application\/json'/);
+    }
+    assert.equal(await metricsSnapshot(), before);
+  });
+
+  test('GET /test → 405 saying POST', async () => {
+    const r = await s.request('GET', 'test');
+    assert.equal(r.status, 405);
+    assert.equal(r.headers.get('allow'), 'POST');
+    assert.match(r.body.error, /takes POST only/);
   });
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -155,7 +155,6 @@ describe('a journal that cannot be written', () => {
   test('answers 503 and changes nothing; recovers when the disk does', async () => {
     const broken = { on: false };
     const fs: JournalFs = {
-      readFile: (p) => readFile(p, 'utf8'),
       rename: (a, b) => rename(a, b),
       open: async (p, flags) => {
         const h = await open(p, flags, 0o600);

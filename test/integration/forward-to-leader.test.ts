@@ -1,6 +1,7 @@
 // A follower's HTTP app (the real createHttpApp, auth and controller) in front of a plain
-// node:http server standing in for the leader: what is forwarded, what is answered here, and
-// how every failure becomes a 503 Alertmanager retries.
+// node:http server standing in for the leader: what is forwarded (never the caller's
+// credentials; a signed header instead), where to (only the leader's origin and the API's own
+// path), what is answered here, and how every failure becomes a 503 Alertmanager retries.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -12,7 +13,7 @@ import {
   type OutgoingHttpHeaders,
   type Server,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -20,6 +21,12 @@ import { loadConfigFromEnv } from '../../src/app.js';
 import { RollbackController } from '../../src/controller.js';
 import type { LeaderRoute, ReplicaLeadership } from '../../src/ha/replica-leadership.js';
 import { createAuth } from '../../src/http/auth.js';
+import {
+  createForwardVerifier,
+  FORWARD_SIGNATURE_HEADER,
+  signForward,
+} from '../../src/http/forward-signature.js';
+import { replicaKey } from '../../src/http/replica-key.js';
 import { createHttpApp } from '../../src/http/create-http-app.js';
 import { silentNotifier } from '../../src/model/job-notifier.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -29,6 +36,7 @@ import { basic, OPERATOR_SECRET, SECRET } from '../support/server.js';
 const LIMIT = 1024 * 1024;
 const WEBHOOK = basic('alertmanager', SECRET);
 const OPERATOR = basic('oncall', OPERATOR_SECRET);
+const KEY = replicaKey(SECRET, OPERATOR_SECRET)!;
 
 interface Seen {
   method: string;
@@ -84,6 +92,21 @@ function jsonOfSize(size: number): Buffer {
   const frame = '{"pad":""}';
   return Buffer.from(`{"pad":"${'x'.repeat(size - frame.length)}"}`);
 }
+
+/** What another replica would sign for a request it forwards. */
+function claims(method: string, path: string, body: Buffer | string = '') {
+  return {
+    method,
+    path,
+    bodySha256: sha256(body),
+    at: Date.now(),
+    by: 'follower-2',
+    role: 'webhook' as const,
+    user: 'alertmanager',
+  };
+}
+const forwarded = (method: string, path: string, body: Buffer | string = '') =>
+  signForward(KEY, claims(method, path, body));
 
 describe('forwarding from a follower to the leader', () => {
   let dir: string;
@@ -152,12 +175,12 @@ describe('forwarding from a follower to the leader', () => {
     await controller.open();
     const app = createHttpApp({
       controller,
-      auth: createAuth(() => ({
+      auth: createAuth({
         webhookUser: 'alertmanager',
         webhookSecret: SECRET,
         operatorUser: 'oncall',
         operatorSecret: OPERATOR_SECRET,
-      })),
+      }),
       metrics,
       logger,
       bodyLimitBytes: LIMIT,
@@ -204,24 +227,37 @@ describe('forwarding from a follower to the leader', () => {
     const [got] = seen;
     assert.equal(got?.method, 'POST');
     assert.equal(got?.url, '/api/admin/rollback/trigger');
-    assert.equal(got?.headers.authorization, WEBHOOK, 'the leader authenticates it again');
+    assert.equal(got?.headers.authorization, undefined, "the caller's credentials stay here");
     assert.equal(got?.headers['content-type'], 'application/json');
     assert.equal(got?.headers['x-request-id'], 'req-123');
     assert.equal(got?.headers['x-forwarded-for'], '10.1.2.3, 127.0.0.1');
-    assert.equal(got?.headers['x-rollback-forwarded-by'], 'follower-1');
+    // What the leader checks: signed by a replica, for this very request, once.
+    const verify = createForwardVerifier(KEY);
+    const header = String(got?.headers[FORWARD_SIGNATURE_HEADER]);
+    const verdict = verify(header, { method: 'POST', url: '/api/admin/rollback/trigger' });
+    assert.ok(verdict.ok, JSON.stringify(verdict));
+    assert.equal(verdict.claims.by, 'follower-1');
+    assert.equal(verdict.claims.role, 'webhook');
+    assert.equal(verdict.claims.bodySha256, sha256(body));
+    assert.deepEqual(verify(header, { method: 'POST', url: '/api/admin/rollback/trigger' }), {
+      ok: false,
+      reason: 'the forward signature was already used',
+    });
+    const otherKey = createForwardVerifier(replicaKey('guess', undefined)!);
+    assert.equal(otherKey(header, { method: 'POST', url: got?.url ?? '' }).ok, false);
 
     const jobs = await send(`${followerUrl}/rollback/jobs?limit=5&state=queued`, {
       headers: { authorization: WEBHOOK },
     });
     assert.equal(jobs.status, 202, "the leader's status, whatever it is");
     assert.equal(seen[1]?.method, 'GET');
-    assert.equal(seen[1]?.url, '/rollback/jobs?limit=5&state=queued');
+    assert.equal(seen[1]?.url, '/api/admin/rollback/jobs?limit=5&state=queued');
   });
 
   test('probes and metrics are answered by the follower itself', async () => {
     const ready = await send(`${followerUrl}/readyz`);
     assert.equal(ready.status, 200, 'a follower is Ready');
-    assert.equal(ready.json.checks.leader, 'follower (forwarding to leader-0)');
+    assert.deepEqual(ready.json.checks.leader, 'follower', 'no replica names unauthenticated');
     assert.equal((await send(`${followerUrl}/healthz`)).status, 200);
     const metrics = await send(`${followerUrl}/metrics`);
     assert.equal(metrics.status, 200);
@@ -229,7 +265,7 @@ describe('forwarding from a follower to the leader', () => {
     assert.equal(seen.length, 0);
   });
 
-  test('never forwards without valid credentials (operator routes need the operator)', async () => {
+  test('never forwards without valid credentials (approve and resume need the operator)', async () => {
     const url = `${followerUrl}/api/admin/rollback/trigger`;
     const json = { 'content-type': 'application/json' };
     const none = await send(url, { method: 'POST', headers: json, body: Buffer.from('{}') });
@@ -241,29 +277,111 @@ describe('forwarding from a follower to the leader', () => {
       body: Buffer.from('{}'),
     });
     assert.equal(wrong.status, 401);
+    for (const path of ['resume', 'jobs/job-1/approve']) {
+      const webhook = await send(`${followerUrl}/rollback/${path}`, {
+        method: 'POST',
+        headers: { authorization: WEBHOOK },
+      });
+      assert.equal(webhook.status, 401, path);
+      assert.match(webhook.json.error, /operator credentials required/);
+    }
+    assert.equal(seen.length, 0, 'nothing reached the leader');
+
+    const operatorResume = await send(`${followerUrl}/rollback/resume`, {
+      method: 'POST',
+      headers: { authorization: OPERATOR },
+    });
+    assert.equal(operatorResume.status, 202);
     const webhookPause = await send(`${followerUrl}/rollback/pause`, {
       method: 'POST',
       headers: { authorization: WEBHOOK },
     });
-    assert.equal(webhookPause.status, 401);
-    assert.match(webhookPause.json.error, /operator credentials required/);
-    assert.equal(seen.length, 0, 'nothing reached the leader');
+    assert.equal(webhookPause.status, 202, 'pause, the safe direction, takes either');
+    assert.deepEqual(
+      seen.map((r) => r.url),
+      ['/api/admin/rollback/resume', '/api/admin/rollback/pause'],
+    );
+    const roles = seen.map((r) =>
+      createForwardVerifier(KEY)(String(r.headers[FORWARD_SIGNATURE_HEADER]), r),
+    );
+    assert.deepEqual(
+      roles.map((v) => (v.ok ? v.claims.role : v.reason)),
+      ['operator', 'webhook'],
+    );
+  });
 
-    const operatorPause = await send(`${followerUrl}/rollback/pause`, {
-      method: 'POST',
-      headers: { authorization: OPERATOR },
+  test('absolute-form targets and dot segments never leave for anywhere but the leader', async () => {
+    // Somewhere an attacker would like the follower to reach (cloud metadata, a kubelet port).
+    const sinkHits: string[] = [];
+    const sink = createServer((req, res) => {
+      sinkHits.push(`${req.method} ${req.url}`);
+      res.end('secret metadata');
     });
-    assert.equal(operatorPause.status, 202);
-    assert.equal(seen.length, 1);
-    assert.equal(seen[0]?.url, '/rollback/pause');
+    const sinkUrl = await listen(sink);
+    const raw = (requestLine: string, body = '') =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(followerUrl).port), '127.0.0.1');
+        const parts: Buffer[] = [];
+        socket.on('data', (c: Buffer) => parts.push(c));
+        socket.on('end', () => resolve(Buffer.concat(parts).toString()));
+        socket.on('error', reject);
+        socket.write(
+          `${requestLine} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${OPERATOR}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        );
+      });
+    try {
+      const alerts = JSON.stringify(payload([firing('CriticalErrorRate', 'api')]));
+      const absolute = await raw(`POST ${sinkUrl}/api/admin/rollback/trigger`, alerts);
+      assert.match(absolute, /^HTTP\/1\.1 202/);
+      assert.doesNotMatch(absolute, /secret metadata/);
+      assert.equal(seen[0]?.url, '/api/admin/rollback/trigger', 'sent to the leader, by path');
+      for (const line of [
+        'GET /api/admin/rollback/jobs/../../../latest/meta-data',
+        'GET /rollback/jobs/..',
+        'POST /rollback/jobs/%2e%2e%2f%2e%2e%2fpause/approve',
+        `GET ${sinkUrl}/rollback/jobs/..%2f..%2fmetrics`,
+        'GET //169.254.169.254/latest/meta-data',
+      ]) {
+        const answer = await raw(line);
+        assert.match(answer, /^HTTP\/1\.1 (404|400)/, line);
+        assert.doesNotMatch(answer, /secret metadata/, line);
+      }
+      assert.deepEqual(sinkHits, [], 'the sink was never reached');
+      assert.equal(seen.length, 1, 'nothing but the one API request reached the leader');
+    } finally {
+      await close(sink);
+    }
   });
 
   test('a request that was already forwarded is never forwarded again', async () => {
     const res = await send(`${followerUrl}/api/admin/rollback/status`, {
-      headers: { authorization: WEBHOOK, 'x-rollback-forwarded-by': 'follower-2' },
+      headers: { [FORWARD_SIGNATURE_HEADER]: forwarded('GET', '/api/admin/rollback/status') },
     });
     assert.equal(res.status, 503);
-    assert.match(res.json.error, /^leader changed; retry/);
+    assert.match(res.json.error, /^leader changed; retry \(follower-2 forwarded/);
+    assert.equal(seen.length, 0);
+  });
+
+  test('a forged or replayed forward header is a 401, not a way in', async () => {
+    const path = '/api/admin/rollback/status';
+    const forged = signForward(replicaKey('guessed-secret', undefined)!, claims('GET', path));
+    const bad = await send(`${followerUrl}${path}`, {
+      headers: { [FORWARD_SIGNATURE_HEADER]: forged },
+    });
+    assert.equal(bad.status, 401);
+    assert.equal(bad.json.error, 'invalid forward signature');
+    const moved = await send(`${followerUrl}/api/admin/rollback/jobs`, {
+      headers: { [FORWARD_SIGNATURE_HEADER]: forwarded('GET', path) },
+    });
+    assert.equal(moved.status, 401);
+    assert.equal(moved.json.error, 'the forward signature is for another request');
+    const stale = signForward(KEY, { ...claims('GET', path), at: Date.now() - 120_000 });
+    const old = await send(`${followerUrl}${path}`, {
+      headers: { [FORWARD_SIGNATURE_HEADER]: stale },
+    });
+    assert.equal(old.status, 401);
+    assert.match(old.json.error, /expired/);
     assert.equal(seen.length, 0);
   });
 
@@ -315,7 +433,7 @@ describe('forwarding from a follower to the leader', () => {
     const streamed = await send(url, { method: 'POST', headers, chunks });
     assert.equal(streamed.status, 202);
     assert.deepEqual(streamed.json, { bytes: LIMIT, sha256: sha256(body) });
-    assert.equal(seen[1]?.headers['content-length'], undefined, 'streamed, not buffered');
+    assert.equal(seen[1]?.headers['content-length'], String(LIMIT), 'read whole, then signed');
   });
 
   test('a body over the limit is a 413 here, whether declared or streamed', async () => {
@@ -344,14 +462,12 @@ describe('forwarding from a follower to the leader', () => {
     route = { to: 'self' };
     standby = 'taking over as leader (adopting pending jobs)';
     const alerts = Buffer.from(JSON.stringify(payload([firing('CriticalErrorRate', 'api')])));
-    const headers = {
-      authorization: WEBHOOK,
-      'content-type': 'application/json',
-      'x-rollback-forwarded-by': 'follower-2',
-    };
     const early = await send(`${followerUrl}/api/admin/rollback/trigger`, {
       method: 'POST',
-      headers,
+      headers: {
+        'content-type': 'application/json',
+        [FORWARD_SIGNATURE_HEADER]: forwarded('POST', '/api/admin/rollback/trigger', alerts),
+      },
       body: alerts,
     });
     assert.equal(early.status, 503);
@@ -365,7 +481,9 @@ describe('forwarding from a follower to the leader', () => {
     assert.equal(controller.state.paused, false);
 
     standby = undefined;
-    const status = await send(`${followerUrl}/rollback/status`, { headers });
+    const status = await send(`${followerUrl}/api/admin/rollback/status`, {
+      headers: { [FORWARD_SIGNATURE_HEADER]: forwarded('GET', '/api/admin/rollback/status') },
+    });
     assert.equal(status.status, 200, 'a forwarded request is served by the leader');
     assert.equal(status.headers['x-rollback-forwarded-to'], undefined);
     assert.equal(status.json.ready, true);

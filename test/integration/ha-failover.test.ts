@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { firing, payload } from '../support/alerts.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
-import { basic, SECRET } from '../support/server.js';
+import { basic, OPERATOR_SECRET, SECRET } from '../support/server.js';
 import { until } from '../support/until.js';
 
 const NS = 'shop';
@@ -50,7 +50,11 @@ async function call(
   const full = path.startsWith('/') ? `${r.url}${path}` : `${r.url}/api/admin/rollback/${path}`;
   const res = await fetch(full, {
     method,
-    headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      // Resume is a human's: the operator's credentials (pause takes Alertmanager's too).
+      authorization: path === 'resume' ? basic('operator', OPERATOR_SECRET) : auth.authorization,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   return { status: res.status, body: await res.json(), headers: res.headers };
@@ -62,14 +66,16 @@ async function readyz(r: Replica): Promise<{ status: number; leader: string }> {
   return { status: res.status, leader: body.checks.leader };
 }
 
-/** Job records in a replica's own journal (what it decided itself). */
+/** Ids of the jobs in a replica's own journal (what it decided itself), each once: a job has a
+ * record per state change, and how many it has by now depends on how far the queue got. */
 function journaledJobs(dir: string, r: Replica): string[] {
-  return readFileSync(join(dir, `data-${r.name}`, 'journal.jsonl'), 'utf8')
+  const ids = readFileSync(join(dir, `data-${r.name}`, 'journal.jsonl'), 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { t: string; job?: { id: string } })
     .filter((rec) => rec.t === 'job')
     .map((rec) => rec.job?.id ?? '');
+  return [...new Set(ids)];
 }
 
 /** Rollback PATCHes (not dry runs, not the pending marks) sent for a Deployment. */
@@ -100,7 +106,20 @@ describe('high availability: two processes, one Lease', () => {
   const replicas: Replica[] = [];
   let passed = 0;
 
-  async function startReplica(name: string): Promise<Replica> {
+  /** Each test elects on its own Lease, so one test's leftover leader cannot hold up the next. */
+  async function startReplica(name: string, leaseName: string): Promise<Replica> {
+    // The replica's Pod, as the API server reports it: followers forward only to the holder's own
+    // pod address.
+    const pod = await fetch(`${fake.url}/api/v1/namespaces/rollback-system/pods`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        metadata: { name },
+        spec: { containers: [{ name: 'controller', image: 'rollback-controller' }] },
+        status: { phase: 'Running', podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] },
+      }),
+    });
+    assert.equal(pod.status, 201, await pod.text());
     const port = await freePort();
     const output: string[] = [];
     const child = spawn(process.execPath, ['--import', 'tsx', resolve('src/main.ts')], {
@@ -111,10 +130,12 @@ describe('high availability: two processes, one Lease', () => {
         HOST: '127.0.0.1',
         LOG_LEVEL: 'info',
         ROLLBACK_WEBHOOK_SECRET: SECRET,
+        ROLLBACK_OPERATOR_SECRET: OPERATOR_SECRET,
         ROLLBACK_DATA_DIR: join(dir, `data-${name}`),
         ROLLBACK_CONFIG: join(dir, 'config.yaml'),
         KUBECONFIG: fake.kubeconfigPath,
         ROLLBACK_LEADER_ELECTION: 'true',
+        ROLLBACK_LEASE_NAME: leaseName,
         POD_NAME: name,
         POD_NAMESPACE: 'rollback-system',
         // Where followers forward to: http://POD_IP:PORT, published on the Lease.
@@ -145,8 +166,9 @@ describe('high availability: two processes, one Lease', () => {
   async function electedPair(
     a: string,
     b: string,
+    leaseName: string,
   ): Promise<{ leader: Replica; follower: Replica }> {
-    const pair = await Promise.all([startReplica(a), startReplica(b)]);
+    const pair = await Promise.all([startReplica(a, leaseName), startReplica(b, leaseName)]);
     let leader: Replica | undefined;
     await until(
       async () => {
@@ -188,8 +210,8 @@ describe('high availability: two processes, one Lease', () => {
   });
 
   test('the leader is killed mid-queue; the follower adopts and finishes every job once', async () => {
-    const { leader, follower } = await electedPair('a', 'b');
-    const lease = fake.get('Lease', 'rollback-system', 'rollback-controller');
+    const { leader, follower } = await electedPair('a', 'b', 'failover');
+    const lease = fake.get('Lease', 'rollback-system', 'failover');
     assert.equal(lease.spec.holderIdentity, leader.name);
     assert.equal(
       lease.metadata.annotations?.[LEADER_URL],
@@ -199,12 +221,19 @@ describe('high availability: two processes, one Lease', () => {
 
     // Both replicas are Ready (rollouts and PodDisruptionBudgets work); the follower forwards.
     await until(
-      async () => (await readyz(follower)).leader === `follower (forwarding to ${leader.name})`,
+      async () =>
+        (await readyz(follower)).leader === 'follower' &&
+        (await call(follower, 'GET', 'status')).headers.get('x-rollback-forwarded-to') ===
+          leader.name,
       5000,
       'the follower knows where the leader is',
     );
     assert.equal((await readyz(follower)).status, 200);
     assert.equal((await readyz(leader)).status, 200);
+
+    // The rollouts the rollbacks start hold until the test lets them go, so the first job is
+    // still following its rollout, and the others still queued, whenever the leader dies.
+    for (const name of NAMES) fake.stickRollouts('Deployment', NS, name, true);
 
     // Alertmanager reaches the follower through the Service; the leader decides.
     // The alerts started after the v2 deploys (a revision newer than its alert is not undone).
@@ -235,9 +264,12 @@ describe('high availability: two processes, one Lease', () => {
       10_000,
       'first rollback patched and every job marked on its workload',
     );
+    // The Lease refuses writes until the test has seen the follower's answer in between, so the
+    // follower cannot take over early however slowly this machine runs.
+    fake.injectFault({ method: 'PUT', path: /\/leases\/failover$/, status: 500, times: Infinity });
     leader.child.kill('SIGKILL');
     await leader.exited;
-    // Until the Lease expires the follower still forwards to the dead leader: a 503 that
+    // Until it holds the Lease the follower still forwards to the dead leader: a 503 that
     // Alertmanager retries, never a local decision.
     const meanwhile = await call(follower, 'POST', 'trigger', alerts);
     assert.equal(meanwhile.status, 503);
@@ -246,6 +278,8 @@ describe('high availability: two processes, one Lease', () => {
     assert.equal(patchedBeforeKill.length, 1, 'the other two jobs were still queued');
     const first = patchedBeforeKill[0];
     assert.equal(rolledOut(fake.get('Deployment', NS, String(first))), false, 'killed mid-rollout');
+    fake.clearFaults();
+    for (const name of NAMES) fake.stickRollouts('Deployment', NS, name, false);
 
     await until(
       async () => (await readyz(follower)).leader === 'leader',
@@ -253,13 +287,11 @@ describe('high availability: two processes, one Lease', () => {
       'the follower takes over',
     );
     assert.equal(
-      fake.get('Lease', 'rollback-system', 'rollback-controller').metadata.annotations?.[
-        LEADER_URL
-      ],
+      fake.get('Lease', 'rollback-system', 'failover').metadata.annotations?.[LEADER_URL],
       follower.url,
     );
     assert.equal(
-      fake.get('Lease', 'rollback-system', 'rollback-controller').spec.holderIdentity,
+      fake.get('Lease', 'rollback-system', 'failover').spec.holderIdentity,
       follower.name,
     );
     await until(
@@ -311,7 +343,7 @@ describe('high availability: two processes, one Lease', () => {
     // SIGTERM: a clean stop hands the Lease back instead of letting it expire.
     follower.child.kill('SIGTERM');
     assert.equal(await follower.exited, 0);
-    const released = fake.get('Lease', 'rollback-system', 'rollback-controller');
+    const released = fake.get('Lease', 'rollback-system', 'failover');
     assert.equal(released.spec.holderIdentity, '');
     assert.equal(released.metadata.annotations?.[LEADER_URL], undefined, 'no URL to forward to');
     for (const name of NAMES) assert.equal(templatePatches(fake, name).length, 1);
@@ -319,14 +351,17 @@ describe('high availability: two processes, one Lease', () => {
   });
 
   test("an operator's pause outlives the leader it was sent to", async () => {
-    const lease = () => fake.get('Lease', 'rollback-system', 'rollback-controller');
+    const lease = () => fake.get('Lease', 'rollback-system', 'pause');
     const published = () => {
       const raw = lease().metadata.annotations?.[CONTROLLER_STATE];
       return raw ? (JSON.parse(raw) as { paused: boolean; pauseReason?: string }) : undefined;
     };
-    const { leader, follower } = await electedPair('c', 'd');
+    const { leader, follower } = await electedPair('c', 'd', 'pause');
     await until(
-      async () => (await readyz(follower)).leader === `follower (forwarding to ${leader.name})`,
+      async () =>
+        (await readyz(follower)).leader === 'follower' &&
+        (await call(follower, 'GET', 'status')).headers.get('x-rollback-forwarded-to') ===
+          leader.name,
       5000,
       'the follower knows where the leader is',
     );

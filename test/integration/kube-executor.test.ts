@@ -94,10 +94,13 @@ describe('Deployment rollback', () => {
     assert.equal(d.metadata.annotations['deployment.kubernetes.io/revision'], '3');
 
     assert.equal(updates.length, 1);
+    // The rollout followed is the one this patch started: the generation it produced.
+    assert.equal(updates[0]?.rollout?.generation, d.metadata.generation);
     assert.deepEqual(
-      { ...updates[0], actedAt: undefined },
+      { ...updates[0], actedAt: undefined, rollout: undefined },
       {
         patched: true,
+        rollout: undefined,
         actedAt: undefined,
         fromRevision: 2,
         toRevision: 1,
@@ -187,6 +190,48 @@ describe('skips', () => {
     assert.equal(result.outcome, 'skipped');
     assert.equal(result.reason, 'workload moved on: revision 3 is current, alert was for 2');
     assert.equal(image(fake.get('Deployment', ref.namespace, ref.name)), 'registry.example/web:v3');
+  });
+
+  test('moved on: a manual undo after the alert started brings back a reused ReplicaSet → skipped', async () => {
+    const ref = await deployedTwice();
+    const startsAt = new Date().toISOString();
+    // Server times have 1 s resolution: the undo lands in a later second than the alert start.
+    const later = Date.parse(startsAt) + 1000;
+    while (Date.now() <= later) await new Promise((r) => setTimeout(r, 20));
+    const url = `${fake.url}/apis/apps/v1/namespaces/${ref.namespace}/deployments/${ref.name}?fieldManager=kubectl-rollout`;
+    const undo = await fetch(url, {
+      method: 'PATCH',
+      headers: {
+        'content-type': 'application/strategic-merge-patch+json',
+        authorization: `Bearer ${fakeKubeToken}`,
+      },
+      body: JSON.stringify({
+        spec: {
+          template: { spec: { containers: [{ name: 'web', image: 'registry.example/web:v1' }] } },
+        },
+      }),
+    });
+    assert.equal(undo.status, 200, await undo.text());
+    await fake.settle();
+    const v1 = fake
+      .list('ReplicaSet', ref.namespace)
+      .find((rs) => rs.spec.template.spec.containers[0].image === 'registry.example/web:v1');
+    assert.equal(v1.metadata.annotations['deployment.kubernetes.io/revision'], '3');
+    assert.ok(
+      Date.parse(v1.metadata.creationTimestamp) < Date.parse(startsAt),
+      'created before the alert',
+    );
+
+    const base = makeJob(ref);
+    const job = await pinned(executor, { ...base, alert: { ...base.alert, startsAt } });
+    assert.equal(job.fromRevision, 3);
+    const result = await executor.execute(job, makeContext().ctx);
+    assert.equal(result.outcome, 'skipped');
+    assert.match(
+      result.reason,
+      /^workload moved on: revision 3 became current at \S+, after the alert started at \S+ \(ReplicaSet \S+ reused; pod template last written by kubectl-rollout at \S+\)$/,
+    );
+    assert.equal(image(fake.get('Deployment', ref.namespace, ref.name)), 'registry.example/web:v1');
   });
 
   test('opt-out annotation', async () => {
@@ -288,6 +333,78 @@ describe('faults', () => {
       );
     });
   }
+
+  // Item 7 of issue 12: a 422 is told apart by the Status reason and causes, never by its text.
+  const statusBody = (message: string, causes: Array<Record<string, string>>) => ({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason: 'Invalid',
+    details: causes.length ? { causes } : {},
+    code: 422,
+  });
+  const faultOnRealPatch = (ref: WorkloadRef, body: unknown, before: number) =>
+    whenRequest(before, (r) => r.method === 'PATCH' && r.query?.dryRun === 'All').then(() =>
+      fake.injectFault({
+        method: 'PATCH',
+        path: new RegExp(`/deployments/${ref.name}$`),
+        status: 422,
+        body,
+        times: 1,
+      }),
+    );
+  const realPatches = (ref: WorkloadRef, before: number) =>
+    fake.requests
+      .slice(before)
+      .filter(
+        (r) =>
+          r.method === 'PATCH' && r.path.endsWith(`/deployments/${ref.name}`) && !r.query?.dryRun,
+      );
+
+  test('422 validation error whose message says "test": failed at once, never retried', async () => {
+    const ref = await deployedTwice();
+    const job = await pinned(executor, makeJob(ref));
+    const before = fake.requests.length;
+    const armed = faultOnRealPatch(
+      ref,
+      statusBody(
+        `Deployment.apps "test-web" is invalid: spec.template.spec.containers[0].image: Required value (namespace test-payments)`,
+        [
+          {
+            reason: 'FieldValueRequired',
+            field: 'spec.template.spec.containers[0].image',
+            message: 'Required value',
+          },
+        ],
+      ),
+      before,
+    );
+    const result = await executor.execute(job, makeContext().ctx);
+    await armed;
+    assert.equal(result.outcome, 'failed');
+    assert.match(result.reason, /^patching Deployment default\/web\d+ failed: .*422 .*is invalid/);
+    assert.equal(realPatches(ref, before).length, 1, 'a validation error is not retried');
+    assert.equal(image(fake.get('Deployment', ref.namespace, ref.name)), 'registry.example/web:v2');
+  });
+
+  test('422 from a JSON patch the server could not apply (failed test op): re-read, patched once', async () => {
+    const ref = await deployedTwice();
+    const job = await pinned(executor, makeJob(ref));
+    const before = fake.requests.length;
+    // The real API server's answer to a failed `test` operation (kube-apiserver 1.35).
+    const armed = faultOnRealPatch(
+      ref,
+      statusBody('the server rejected our request due to an error in our request', []),
+      before,
+    );
+    const result = await executor.execute(job, makeContext().ctx);
+    await armed;
+    assert.equal(result.outcome, 'succeeded', result.reason);
+    assert.equal(realPatches(ref, before).length, 2);
+    assert.equal(image(fake.get('Deployment', ref.namespace, ref.name)), 'registry.example/web:v1');
+  });
 
   test('GETs failing with 503 are retried too', async () => {
     const ref = await deployedTwice();

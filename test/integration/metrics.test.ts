@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { firing, payload } from '../support/alerts.js';
 import { RecordingExecutor } from '../support/recording-executor.js';
+import { until } from '../support/until.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const SPEC: Array<[string, string, string[]]> = [
@@ -45,11 +46,15 @@ describe('/metrics', () => {
       'trigger',
       payload([{ ...api, status: 'resolved', endsAt: new Date().toISOString() }]),
     );
-    const end = Date.now() + 5000;
-    while (Date.now() < end && !/verdict="not_recovered"/.test(text)) {
-      await new Promise((r) => setTimeout(r, 50));
-      text = await (await fetch(`${s.url}/metrics`)).text();
-    }
+    // Wait for the window to close on web's job (an observable condition, not a fixed time).
+    await until(
+      async () => {
+        text = await (await fetch(`${s.url}/metrics`)).text();
+        return /verdict="not_recovered"/.test(text);
+      },
+      20_000,
+      'the not_recovered verdict',
+    );
   });
   after(() => s.close());
 

@@ -28,7 +28,7 @@ describe('approval of held jobs', () => {
     assert.equal(exec.executed().length, 0, 'held jobs do not run by themselves');
     const ok = await s.request('POST', `jobs/${id}/approve`);
     assert.equal(ok.status, 202);
-    assert.equal(ok.body.job.approval.approvedBy, 'alertmanager');
+    assert.equal(ok.body.job.approval.approvedBy, 'operator', 'a human approved it');
     await until(() => exec.executed().includes(id));
     const twice = await s.request('POST', `jobs/${id}/approve`);
     assert.equal(twice.status, 409);

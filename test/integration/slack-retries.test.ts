@@ -39,12 +39,18 @@ describe('Slack failures', () => {
         ? { status: 429, headers: { 'retry-after': '1' }, body: 'rate_limited' }
         : undefined,
     );
-    const { notifier, metrics } = makeNotifier({ webhookUrl: sink.url, retryBaseMs: 10 });
+    // The wait goes through the injected sleep: what it asked for is exact, on any machine.
+    const waits: number[] = [];
+    const { notifier, metrics } = makeNotifier({
+      webhookUrl: sink.url,
+      retryBaseMs: 10,
+      sleep: async (ms) => void waits.push(ms),
+    });
     notifier.job(sampleJob(), 'queued');
-    await sink.waitFor(1, 4000);
-    const gap = sink.attempts[1].receivedAt - sink.attempts[0].receivedAt;
-    assert.ok(gap >= 950 && gap < 2000, `waited ${gap} ms`);
-    await notifier.flush(1000);
+    await sink.waitFor(1, 10_000);
+    assert.equal(sink.attempts.length, 2);
+    assert.deepEqual(waits, [1000], 'waited Retry-After (1 s), not the 10 ms backoff');
+    await notifier.flush(10_000);
     assert.deepEqual(await notificationCounts(metrics), { sent: 1 });
   });
 
@@ -83,16 +89,8 @@ describe('Slack failures', () => {
       'recovered',
     ];
     const job = sampleJob();
-    const slowest: number[] = [];
-    const workflowStart = performance.now();
-    for (const stage of stages) {
-      const t = performance.now();
-      notifier.job(job, stage);
-      slowest.push(performance.now() - t);
-    }
-    const workflowMs = performance.now() - workflowStart;
-    assert.ok(Math.max(...slowest) < 5, `slowest job() call took ${Math.max(...slowest)} ms`);
-    assert.ok(workflowMs < 50, `workflow took ${workflowMs} ms`);
+    // Slack never answers: that this synchronous loop completes at all shows no caller waits.
+    for (const stage of stages) assert.equal(notifier.job(job, stage), undefined);
 
     // The first message: attempt, 200 ms timeout, 10 ms backoff, attempt, timeout, give up.
     await sink.waitForAttempts(3, 3000);
@@ -104,7 +102,8 @@ describe('Slack failures', () => {
     const flushStart = performance.now();
     await notifier.flush(300);
     const flushMs = performance.now() - flushStart;
-    assert.ok(flushMs >= 290 && flushMs < 1000, `flush took ${flushMs} ms`);
+    assert.ok(flushMs >= 290, `flush took ${flushMs} ms: it gave Slack its budget`);
+    assert.equal(sink.messages.length, 0, 'and returned while Slack still hangs');
 
     const counts = await notificationCounts(metrics);
     assert.ok((counts.failed ?? 0) >= 1, JSON.stringify(counts));

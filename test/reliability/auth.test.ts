@@ -112,9 +112,9 @@ describe('authentication', () => {
       const op = await raw('POST', '/rollback/pause', authorization ? { authorization } : {}, {});
       assert.equal(op.status, 401, `${name} on /pause`);
     }
-    // The webhook credentials do not open operator routes when operator ones are configured.
+    // The webhook credentials do not open the routes that make rollbacks happen.
     assert.equal(
-      (await raw('POST', '/rollback/pause', { authorization: basic('alertmanager', SECRET) }, {}))
+      (await raw('POST', '/rollback/resume', { authorization: basic('alertmanager', SECRET) }, {}))
         .status,
       401,
     );

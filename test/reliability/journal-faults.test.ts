@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -36,7 +36,6 @@ function faultyFs(state: { mode: Mode; quota?: number; used?: () => number }): J
   const fail = (code: string) =>
     Promise.reject(Object.assign(new Error(`${code}: injected`), { code }));
   return {
-    readFile: (p) => readFile(p, 'utf8'),
     rename: (a, b) => (state.mode === 'erofs' ? fail('EROFS') : rename(a, b)),
     open: async (p, flags) => {
       const h: FileHandle = await open(p, flags, 0o600);
@@ -92,8 +91,21 @@ describe('a journal that cannot be written', () => {
       const journal = join(dataDir, 'journal.jsonl');
       try {
         const a = alertFor('jf-a');
-        assert.equal((await s.request('POST', 'trigger', a)).status, 202);
-        await new Promise((r) => setTimeout(r, 50)); // let job A's own records settle
+        const accepted = await s.request('POST', 'trigger', a);
+        assert.equal(accepted.status, 202);
+        // Job A's own records settle: it succeeded and that is the journal's last record, so
+        // nothing of A's is still to be written when the disk starts failing.
+        const idA = String(accepted.body.decisions[0].jobId);
+        await until(
+          async () => {
+            if ((await s.request('GET', `jobs/${idA}`)).body.state !== 'succeeded') return false;
+            const last = readFileSync(journal, 'utf8').trimEnd().split('\n').at(-1) ?? '{}';
+            const record = JSON.parse(last) as { job?: { id: string; state: string } };
+            return record.job?.id === idA && record.job.state === 'succeeded';
+          },
+          10_000,
+          "job A's records are all written",
+        );
         const sizeBefore = statSync(journal).size;
         const jobsBefore = (await s.request('GET', 'jobs')).body.jobs.length;
 
@@ -197,7 +209,16 @@ describe('a journal that cannot be written', () => {
         'jobs failed: their progress could not be journaled',
         jobs.filter((x) => x.state === 'failed').length,
       );
-      await new Promise((r) => setTimeout(r, 100));
+      // Every accepted job has settled (none queued or running): nothing is left in flight.
+      const server = s;
+      await until(
+        async () =>
+          (await server.request('GET', 'jobs?limit=1000')).body.jobs.every(
+            (j: { state: string }) => j.state !== 'queued' && j.state !== 'running',
+          ),
+        10_000,
+        'every accepted job settled',
+      );
       figures.add('disk full', 'journal bytes when full', statSync(journal).size, 'B');
       assertClean(journal);
       for (const id of accepted)

@@ -37,6 +37,11 @@ export interface AlertmanagerOptions {
    * (0.28+), omitted otherwise; `null` omits it.
    */
   webhookTimeout?: string | null;
+  /**
+   * A complete alertmanager.yml to run instead of the generated one (for example a README
+   * example with its URLs pointed at the test's controllers); the webhook options are then unused.
+   */
+  configText?: string;
   /** HA: listen for gossip on a free loopback port and join these `host:port` peers. */
   cluster?: { peers: string[]; peerTimeout?: string; gossipInterval?: string };
 }
@@ -163,7 +168,8 @@ export async function startAlertmanager(o: AlertmanagerOptions): Promise<Alertma
     if (o.webhookTimeout && !webhookTimeout) {
       throw new Error(`this Alertmanager does not support webhook timeout (${o.webhookTimeout})`);
     }
-    const configText = renderAlertmanagerConfig({ ...o, passwordFile, webhookTimeout });
+    const configText =
+      o.configText ?? renderAlertmanagerConfig({ ...o, passwordFile, webhookTimeout });
     const configPath = join(dir, 'alertmanager.yml');
     writeFileSync(configPath, configText);
     const check = await checkAlertmanagerConfig(configPath);

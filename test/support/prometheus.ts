@@ -168,6 +168,8 @@ export const promtool = (args: string[], cwd?: string) =>
 export interface PrometheusOptions {
   /** host:port targets scraped as job `app`. */
   scrapeTargets: string[];
+  /** Labels on every scraped series, e.g. the `namespace` a ServiceMonitor target carries. */
+  targetLabels?: Record<string, string>;
   /** host:port of Alertmanagers to send alerts to. */
   alertmanagers?: string[];
   /** Rule file contents, written next to the config. */
@@ -197,7 +199,14 @@ export function renderPrometheusConfig(o: PrometheusOptions): string {
     ...(o.alertmanagers?.length
       ? { alerting: { alertmanagers: [{ static_configs: [{ targets: o.alertmanagers }] }] } }
       : {}),
-    scrape_configs: [{ job_name: 'app', static_configs: [{ targets: o.scrapeTargets }] }],
+    scrape_configs: [
+      {
+        job_name: 'app',
+        static_configs: [
+          { targets: o.scrapeTargets, ...(o.targetLabels ? { labels: o.targetLabels } : {}) },
+        ],
+      },
+    ],
   });
 }
 

@@ -55,7 +55,7 @@ export class RecordingExecutor implements Executor {
       reason: 'would roll back (recording executor)',
       fromRevision: 7,
       toRevision: 6,
-      changes: { images: [{ container: 'app', from: 'app:v7', to: 'app:v6' }] },
+      changes: { images: [{ container: 'app', from: 'app:v7', to: 'app:v6' }], fields: [] },
       serverDryRun: false,
     };
   }

@@ -35,6 +35,8 @@ export async function startTestServer(
     env?: Record<string, string | undefined>;
     dataDir?: string;
     keepDataDir?: boolean;
+    /** Bind address (default 127.0.0.1). */
+    host?: string;
   } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rc-test-'));
@@ -47,6 +49,7 @@ export async function startTestServer(
   });
   const env: Record<string, string | undefined> = {
     ROLLBACK_WEBHOOK_SECRET: SECRET,
+    ROLLBACK_OPERATOR_SECRET: OPERATOR_SECRET,
     ROLLBACK_DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
     ...options.env,
@@ -61,12 +64,15 @@ export async function startTestServer(
   });
   const url = running.url;
   const auth = basic(env['ROLLBACK_WEBHOOK_USER'] ?? 'alertmanager', SECRET);
+  // Approve and resume are a human's: the operator's credentials, as an operator would send them.
+  const operator = basic(env['ROLLBACK_OPERATOR_USER'] ?? 'operator', OPERATOR_SECRET);
+  const operatorOnly = /(^|\/)(resume|jobs\/[^/]+\/approve)$/;
   const request: TestServer['request'] = async (method, path, body, headers = {}) => {
     const full = path.startsWith('/') ? `${url}${path}` : `${url}/api/admin/rollback/${path}`;
     const res = await fetch(full, {
       method,
       headers: {
-        authorization: auth,
+        authorization: operatorOnly.test(path) ? operator : auth,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...headers,
       },

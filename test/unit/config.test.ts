@@ -17,6 +17,7 @@ describe('config', () => {
     assert.equal(p.cooldownSeconds, 1800);
     assert.deepEqual(p.circuitBreaker, { maxRollbacks: 3, windowSeconds: 600 });
     assert.equal(p.optOutAnnotation, 'rollback-controller.io/disabled');
+    assert.equal(p.maxRevisionAgeSeconds, 86_400);
     assert.equal(r.config.rollout.deadlineSeconds, 600);
     assert.equal(r.config.verification.windowSeconds, 900);
     assert.equal(r.config.http.bodyLimitBytes, 1024 * 1024);
@@ -35,13 +36,13 @@ describe('config', () => {
 
   test('${ENV} references expand inside values only; $${ escapes', () => {
     const r = parseConfigText(
-      'slack:\n  channel: "${CHANNEL}"\n  username: "$${NOT_EXPANDED}"\npolicy:\n  allowedNamespaces: ["${NS}"]\n',
-      { CHANNEL: '#deploys', NS: 'shop: [injected]' },
+      'slack:\n  channel: "${CHANNEL}"\n  username: "$${NOT_EXPANDED}"\n  iconEmoji: "${EMOJI}"\n',
+      { CHANNEL: '#deploys', EMOJI: ':x: [injected]' },
     );
     assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
     assert.equal(r.config.slack.channel, '#deploys');
     assert.equal(r.config.slack.username, '${NOT_EXPANDED}');
-    assert.deepEqual(r.config.policy.allowedNamespaces, ['shop: [injected]']);
+    assert.equal(r.config.slack.iconEmoji, ':x: [injected]');
   });
 
   test('every problem is listed with its path', () => {

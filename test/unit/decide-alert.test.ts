@@ -147,6 +147,14 @@ describe('decideAlert: one case per decision kind', () => {
       reason: /3 rollbacks in the last 600s \(limit 3\)/,
     },
     {
+      name: '4th, but some of the 3 have not acted yet: held back, the circuit is not opened',
+      labels: { alertname: 'CriticalErrorRate', ...shop },
+      view: { rollbacksSince: () => 3, actedSince: () => 1 },
+      expect: 'circuit_open',
+      reason:
+        /^this would be rollback 4 in the last 600s \(limit 3; 2 of them not acted yet\): decided again when the alert is re-sent$/,
+    },
+    {
       name: '3rd rollback in the window still runs',
       labels: { alertname: 'CriticalErrorRate', ...shop },
       view: { rollbacksSince: () => 2 },
@@ -167,6 +175,19 @@ describe('decideAlert: one case per decision kind', () => {
       assert.match(d.decision.reason, c.reason);
     });
   }
+
+  test('only rollbacks that acted open the circuit (SPEC, Policy)', () => {
+    const decide = (acted: number) =>
+      decideAlert(
+        alert({ alertname: 'CriticalErrorRate', ...shop }),
+        NOW,
+        cfg.rules,
+        cfg.config.policy,
+        view({ rollbacksSince: () => 3, actedSince: () => acted }),
+      );
+    assert.deepEqual(decide(2).effect, { kind: 'none' });
+    assert.equal(decide(3).effect.kind, 'open_circuit');
+  });
 
   test('low confidence and autoRollback: false → notify_only', () => {
     const c = setup(

@@ -262,5 +262,5 @@ test('kinds resolve to their resources; a group picks the events.k8s.io Event', 
   assert.equal(resourceForKind('Event').group, '');
   assert.equal(resourceForKind('Event.events.k8s.io').group, 'events.k8s.io');
   assert.equal(resourceForKind('deployment').name, 'deployments');
-  assert.throws(() => resourceForKind('Pod'), /does not serve kind Pod/);
+  assert.throws(() => resourceForKind('CronJob'), /does not serve kind CronJob/);
 });

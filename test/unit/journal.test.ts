@@ -1,7 +1,7 @@
 // The journal against the real filesystem, plus a wrapper that counts fsyncs and injects faults.
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -15,9 +15,16 @@ function tmp(): string {
 }
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+/** What a restart would replay; the journal is closed again (an open handle left to the GC is DEP0137). */
+async function replay<R>(dir: string): Promise<{ records: R[]; torn: number }> {
+  const j = new Journal<R>(dir);
+  const { records, torn } = await j.open();
+  await j.close();
+  return { records, torn };
+}
+
 function countingFs(state: { syncs: number; failWrites: number; partial?: boolean }): JournalFs {
   return {
-    readFile: (p) => readFile(p, 'utf8'),
     rename: (a, b) => rename(a, b),
     open: async (p, flags) => {
       const h = await open(p, flags, 0o600);
@@ -83,7 +90,7 @@ describe('journal', () => {
     await j.append([{ n: 4 }]);
     assert.equal(j.lastError, undefined);
     await j.close();
-    const { records, torn } = await new Journal<{ n: number }>(dir).open();
+    const { records, torn } = await replay<{ n: number }>(dir);
     assert.deepEqual(
       records.map((r) => r.n),
       [1, 4],
@@ -151,7 +158,7 @@ describe('journal', () => {
     await j.compact([{ n: 99 }]);
     await j.append([{ n: 100 }]);
     await j.close();
-    const { records } = await new Journal<{ n: number }>(dir).open();
+    const { records } = await replay<{ n: number }>(dir);
     assert.deepEqual(
       records.map((r) => r.n),
       [99, 100],
@@ -168,5 +175,65 @@ describe('journal', () => {
     assert.ok(snapshots >= 1);
     assert.ok(j.bytes < 2000 + 200);
     await j.close();
+  });
+
+  test('no compaction storm when the snapshot itself is above the threshold', async () => {
+    const dir = tmp();
+    const j = new Journal<{ n: number; pad: string }>(dir, { compactAboveBytes: 2000 });
+    // A state whose snapshot alone (about 5 kB) is over the 2 kB threshold.
+    const big = Array.from({ length: 50 }, (_, n) => ({ n, pad: 'y'.repeat(80) }));
+    let snapshots = 0;
+    j.snapshot = () => (snapshots++, big);
+    await j.open();
+    await j.compact(big);
+    const snapshotBytes = j.bytes;
+    assert.ok(snapshotBytes > 2000);
+    assert.equal(j.compactAtBytes, 2 * snapshotBytes);
+    // 60 appends of ~117 bytes (about 7 kB): one compaction once the journal passes twice the
+    // snapshot, not one per append as a fixed threshold below the snapshot would do.
+    for (let i = 0; i < 60; i++) await j.append([{ n: i, pad: 'x'.repeat(100) }]);
+    assert.equal(snapshots, 1, 'compacted once, when the journal reached twice the snapshot');
+    await j.close();
+    assert.equal((await replay(dir)).records.length > big.length, true);
+  });
+
+  test('replay streams records to a callback, across chunk boundaries and multi-byte text', async () => {
+    const dir = tmp();
+    const j = new Journal<{ n: number; s: string }>(dir, { fsync: false });
+    await j.open();
+    // 3,000 records of ~1 kB: about 3 MB, so lines and 'é'/'€' straddle the 1 MiB read chunks.
+    const text = 'é€'.repeat(300) + 'x'.repeat(101);
+    await j.append(Array.from({ length: 3000 }, (_, n) => ({ n, s: text.slice(n % 7) })));
+    await j.close();
+    const again = new Journal<{ n: number; s: string }>(dir);
+    const seen: number[] = [];
+    const { records, count, torn } = await again.open((r) => {
+      assert.equal(r.s, text.slice(r.n % 7));
+      seen.push(r.n);
+    });
+    await again.close();
+    assert.deepEqual(records, [], 'with a callback nothing is collected');
+    assert.equal(count, 3000);
+    assert.equal(torn, 0);
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 3000 }, (_, n) => n),
+    );
+  });
+
+  test('a complete last record without its newline was never acknowledged: cut', async () => {
+    const dir = tmp();
+    const j = new Journal<{ n: number }>(dir);
+    await j.open();
+    await j.append([{ n: 1 }]);
+    await j.close();
+    appendFileSync(join(dir, 'journal.jsonl'), '{"n":2}');
+    const { records, torn } = await replay<{ n: number }>(dir);
+    assert.deepEqual(
+      records.map((r) => r.n),
+      [1],
+    );
+    assert.equal(torn, 1);
+    assert.equal(readFileSync(join(dir, 'journal.jsonl'), 'utf8'), '{"n":1}\n');
   });
 });

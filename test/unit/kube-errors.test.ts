@@ -8,6 +8,7 @@ import {
   KubeApiError,
   KubeNotFoundError,
   TransientError,
+  isPatchNotApplicable,
   toKubeError,
 } from '../../src/kube/kube-errors.js';
 import { withRetry } from '../../src/kube/with-retry.js';
@@ -15,6 +16,56 @@ import { loadKubeConfig, NO_KUBE_CONFIG } from '../../src/kube/load-kube-config.
 
 const status = (code: number, message: string) =>
   new ApiException(code, 'x', JSON.stringify({ kind: 'Status', code, message }), {});
+
+describe('422: classified by the Status reason and causes, never by message text', () => {
+  // Bodies as kube-apiserver 1.35 answers them (test/cluster/rollback-deployment.test.ts).
+  const body = (message: string, details: unknown) =>
+    new ApiException(
+      422,
+      'x',
+      JSON.stringify({
+        kind: 'Status',
+        status: 'Failure',
+        message,
+        reason: 'Invalid',
+        details,
+        code: 422,
+      }),
+      {},
+    );
+  test('a JSON patch the server could not apply (failed test op): re-read and decide again', () => {
+    const err = toKubeError(
+      body('the server rejected our request due to an error in our request', {}),
+      'PATCH Deployment test-ns/test-web',
+    );
+    assert.ok(err instanceof InvalidError);
+    assert.equal(isPatchNotApplicable(err), true);
+  });
+  test('a validation error naming "test" objects: not a conflict, whatever the text says', () => {
+    const err = toKubeError(
+      body(
+        'Deployment.apps "test-web" is invalid: spec.template.spec.containers[0].image: Required value (test failed; resourceVersion)',
+        {
+          name: 'test-web',
+          group: 'apps',
+          kind: 'Deployment',
+          causes: [
+            {
+              reason: 'FieldValueRequired',
+              message: 'Required value',
+              field: 'spec.template.spec.containers[0].image',
+            },
+          ],
+        },
+      ),
+      'PATCH Deployment test-ns/test-web',
+    );
+    assert.ok(err instanceof InvalidError);
+    assert.equal(err.statusReason, 'Invalid');
+    assert.equal(isPatchNotApplicable(err), false);
+    assert.equal(isPatchNotApplicable(new KubeConflictError('x', 409)), false);
+  });
+});
 
 describe('toKubeError', () => {
   const cases: Array<[string, unknown, new (...a: never[]) => KubeApiError]> = [

@@ -31,15 +31,40 @@ const dep = (
 const alert = { startsAt: '2025-01-01T01:00:00Z' } as never;
 const v1v2 = [rs('web-a', 1, 'v1'), rs('web-b', 2, 'v2')];
 
-function resolve(workload: Workload, replicaSets: ReplicaSet[], fromRevision?: number) {
+function resolve(
+  workload: Workload,
+  replicaSets: ReplicaSet[],
+  fromRevision?: number,
+  extra: { toRevision?: number; maxRevisionAgeSeconds?: number } = {},
+) {
   return resolveRollback({
     kind: 'Deployment',
     workload,
     history: findDeploymentRevisions(workload, replicaSets),
-    job: { alert, ...(fromRevision === undefined ? {} : { fromRevision }) },
+    job: {
+      alert,
+      ...(fromRevision === undefined ? {} : { fromRevision }),
+      ...(extra.toRevision === undefined ? {} : { toRevision: extra.toRevision }),
+    },
     optOutAnnotation: OPT_OUT,
+    maxRevisionAgeSeconds: extra.maxRevisionAgeSeconds ?? 86_400,
   });
 }
+
+/** A managedFields entry as the API server writes it for an Update that set the pod template. */
+const templateWriter = (manager: string, time: string) => ({
+  manager,
+  operation: 'Update',
+  apiVersion: 'apps/v1',
+  time,
+  fieldsType: 'FieldsV1',
+  fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': {} } } } },
+});
+/** v1 (web-a) → v2 (web-b) → manual undo: web-a reused as revision 3, created long before. */
+const undone = [
+  rs('web-a', 3, 'v1', { 'deployment.kubernetes.io/revision-history': '1' }),
+  rs('web-b', 2, 'v2'),
+];
 
 describe('resolveRollback', () => {
   test('v2 → v1 with image changes', () => {
@@ -124,7 +149,7 @@ describe('resolveRollback', () => {
         },
       ],
       2,
-      /after the alert started/,
+      /^workload moved on: revision 2 became current at 2025-01-01T02:00:00Z, after the alert started/,
     ],
   ];
   for (const [name, workload, replicaSets, from, reason] of skips) {
@@ -157,6 +182,124 @@ describe('resolveRollback', () => {
       resolve(dep('v2', { annotations: { [OPT_OUT]: 'false' } }), v1v2, 2).action,
       'rollback',
     );
+  });
+
+  describe('when the current revision became current (a reused ReplicaSet keeps its creation time)', () => {
+    test('manual undo after the alert started: moved on, by the template writer time', () => {
+      const w = dep('v1');
+      w.metadata.managedFields = [
+        templateWriter('kubectl-client-side-apply', '2025-01-01T00:00:00Z'),
+        templateWriter('kubectl-rollout', '2025-01-01T01:30:00Z'),
+        // Status writes are not template writes, whatever their time.
+        {
+          ...templateWriter('kube-controller-manager', '2025-01-01T01:40:00Z'),
+          subresource: 'status',
+        },
+      ];
+      const r = resolve(w, undone);
+      assert.equal(r.action, 'skip');
+      assert.equal(
+        r.reason,
+        'workload moved on: revision 3 became current at 2025-01-01T01:30:00Z, after the alert started at 2025-01-01T01:00:00Z (ReplicaSet web-a reused; pod template last written by kubectl-rollout at 2025-01-01T01:30:00Z)',
+      );
+    });
+
+    test('manual undo before the alert started: that revision is the one to blame', () => {
+      const w = dep('v1');
+      w.metadata.managedFields = [templateWriter('kubectl-rollout', '2025-01-01T00:30:00Z')];
+      const r = resolve(w, undone);
+      assert.equal(r.action, 'rollback', r.reason);
+      assert.equal(r.toRevision, 2);
+    });
+
+    test('reused, no template writer recorded: the ReplicaSet renumbering time decides', () => {
+      const current = undone[0];
+      const renumbered: ReplicaSet = {
+        ...current,
+        metadata: {
+          ...current.metadata,
+          managedFields: [
+            {
+              manager: 'kube-controller-manager',
+              operation: 'Update',
+              time: '2025-01-01T01:05:00Z',
+            },
+          ],
+        },
+      };
+      const r = resolve(dep('v1'), [renumbered, undone[1]]);
+      assert.equal(r.action, 'skip');
+      assert.match(
+        r.reason,
+        /^workload moved on: revision 3 became current at 2025-01-01T01:05:00Z/,
+      );
+    });
+
+    test('reused and no time recorded anywhere: skipped, never guessed from the creation time', () => {
+      const r = resolve(dep('v1'), undone);
+      assert.equal(r.action, 'skip');
+      assert.match(
+        r.reason,
+        /^cannot tell when revision 3 became current \(ReplicaSet web-a was reused/,
+      );
+    });
+  });
+
+  describe('policy.maxRevisionAgeSeconds: only a recent change is blamed', () => {
+    const old = [rs('web-a', 1, 'v1'), rs('web-b', 2, 'v2')];
+    // web-b created 2025-01-01T00:02:00Z; the alert starts at 01:00 (58 min later).
+    test('current for longer than the limit: skipped with its age', () => {
+      const r = resolve(dep('v2'), old, 2, { maxRevisionAgeSeconds: 3000 });
+      assert.equal(r.action, 'skip');
+      assert.equal(
+        r.reason,
+        'revision 2 has been running since 2025-01-01T00:02:00Z, 58 min before the alert: the deploy is unlikely to be the cause (policy.maxRevisionAgeSeconds: 3000)',
+      );
+    });
+    test('days old', () => {
+      const w = dep('v2');
+      const ancient = old.map((r) => ({
+        ...r,
+        metadata: { ...r.metadata, creationTimestamp: '2024-12-29T00:00:00Z' },
+      }));
+      const r = resolve(w, ancient, 2);
+      assert.match(
+        r.reason,
+        /, 3 days 1 h before the alert: the deploy is unlikely to be the cause/,
+      );
+    });
+    test('within the limit, or 0 (no limit): rolled back', () => {
+      assert.equal(resolve(dep('v2'), old, 2, { maxRevisionAgeSeconds: 3600 }).action, 'rollback');
+      assert.equal(resolve(dep('v2'), old, 2, { maxRevisionAgeSeconds: 0 }).action, 'rollback');
+    });
+  });
+
+  test('the pinned target revision is gone: skipped, never one further back', () => {
+    const three = [rs('web-z', 1, 'v0'), rs('web-b', 3, 'v2')];
+    const r = resolve(dep('v2'), three, 3, { toRevision: 2 });
+    assert.equal(r.action, 'skip');
+    assert.equal(
+      r.reason,
+      'the pinned target revision 2 of Deployment prod/web no longer exists (the next older one is 1; not going further back than what was chosen)',
+    );
+    const still = resolve(dep('v2'), [...three, rs('web-a', 2, 'v1')], 3, { toRevision: 2 });
+    assert.equal(still.action, 'rollback');
+  });
+
+  describe('opt-out annotation: any value but false, no or 0 (any case) opts out', () => {
+    for (const value of ['true', 'True', 'TRUE', 'yes', '1', '', 'disabled', 'on']) {
+      test(`${JSON.stringify(value)} opts out`, () => {
+        const r = resolve(dep('v2', { annotations: { [OPT_OUT]: value } }), v1v2, 2);
+        assert.equal(r.action, 'skip');
+        assert.match(r.reason, /opted out of automatic rollback/);
+      });
+    }
+    for (const value of ['false', 'False', 'NO', 'no', '0', ' false ']) {
+      test(`${JSON.stringify(value)} keeps it in`, () => {
+        const r = resolve(dep('v2', { annotations: { [OPT_OUT]: value } }), v1v2, 2);
+        assert.equal(r.action, 'rollback', r.reason);
+      });
+    }
   });
 
   test('template already matches the target revision', () => {

@@ -19,6 +19,58 @@ type Case = [
   { done: boolean; failed: boolean; message?: RegExp; counts?: [number, number, number] },
 ];
 
+describe('Deployment: only the rollout our patch started decides', () => {
+  // The bad deploy timed out at 03:00:00; our patch at 03:00:05 produced generation 5.
+  const timedOut = {
+    type: 'Progressing',
+    status: 'False',
+    reason: 'ProgressDeadlineExceeded',
+    message: 'ReplicaSet "x-v2" has timed out progressing.',
+    lastUpdateTime: '2026-01-01T03:00:00Z',
+    lastTransitionTime: '2026-01-01T03:00:00Z',
+  };
+  // One replica, default strategy: right after the patch the counts have not moved yet.
+  const lagging = (conditions: unknown[], observedGeneration = 5) =>
+    w(
+      { replicas: 1 },
+      {
+        observedGeneration,
+        replicas: 2,
+        updatedReplicas: 1,
+        availableReplicas: 1,
+        conditions,
+      } as never,
+      5,
+    );
+  const ours = { generation: 5, patchedAt: '2026-01-01T03:00:05Z', before: timedOut };
+
+  test("the bad deploy's ProgressDeadlineExceeded, still there after our patch: waiting, not failed", () => {
+    const s = rolloutStatus('Deployment', lagging([timedOut]), ours);
+    assert.deepEqual([s.done, s.failed], [false, false]);
+    assert.match(s.message, /predates the rollback/);
+  });
+  test('known only by the server time of our patch (condition not seen before): still waiting', () => {
+    const s = rolloutStatus('Deployment', lagging([timedOut]), {
+      generation: 5,
+      patchedAt: ours.patchedAt,
+    });
+    assert.deepEqual([s.done, s.failed], [false, false]);
+  });
+  test('a deadline exceeded after our patch fails the job', () => {
+    const later = {
+      ...timedOut,
+      lastUpdateTime: '2026-01-01T03:10:06Z',
+      lastTransitionTime: '2026-01-01T03:10:06Z',
+    };
+    const s = rolloutStatus('Deployment', lagging([later]), ours);
+    assert.deepEqual([s.done, s.failed], [false, true]);
+  });
+  test('status of a generation older than our patch is not read', () => {
+    const s = rolloutStatus('Deployment', lagging([], 4), { generation: 5 });
+    assert.match(s.message, /observe the new spec/);
+  });
+});
+
 describe('Deployment (kubectl rollout status rules)', () => {
   const done = { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 };
   const cases: Case[] = [
@@ -93,9 +145,14 @@ describe('StatefulSet', () => {
   };
   const cases: Case[] = [
     [
-      'OnDelete is not followed (kubectl errors)',
+      'OnDelete: done once patched, not failed (SPEC), with the note',
       w({ replicas: 3, updateStrategy: { type: 'OnDelete' } }, base),
-      { done: true, failed: true, message: /OnDelete/ },
+      {
+        done: true,
+        failed: false,
+        message:
+          /updateStrategy OnDelete: the template is patched, and pods change only when they are deleted/,
+      },
     ],
     [
       'observedGeneration 0 waits',
@@ -153,9 +210,9 @@ describe('DaemonSet', () => {
   };
   const cases: Case[] = [
     [
-      'OnDelete is not followed',
+      'OnDelete: done once patched, not failed (SPEC)',
       w({ updateStrategy: { type: 'OnDelete' } }, base),
-      { done: true, failed: true },
+      { done: true, failed: false, message: /DaemonSet uses updateStrategy OnDelete/ },
     ],
     ['not observed', w({}, { ...base, observedGeneration: 1 }), { done: false, failed: false }],
     [

@@ -274,7 +274,7 @@ describe('LeaseElector: the kill switch and circuit breaker travel on the Lease'
   const takeOver = (e: LeaseElector, state: ControllerState) => {
     const parsed = parseControllerState(e.controllerState);
     assert.ok(parsed && 'state' in parsed, 'the annotation is readable');
-    const records = adoptionRecords(state, parsed.state);
+    const records = adoptionRecords(state, parsed.state, true);
     state.applyAll(records);
     return records;
   };
@@ -395,15 +395,19 @@ describe('adoptionRecords: the later change wins', () => {
   };
 
   test('the cluster says paused, this replica never paused: pause with the same details', () => {
-    const records = adoptionRecords(local([]), {
-      paused: true,
-      pausedBy: 'ops',
-      pausedAt: iso(T(3)),
-      circuitOpen: true,
-      circuitReason: 'too many',
-      circuitOpenedAt: iso(T(2)),
-      updatedAt: iso(T(3)),
-    });
+    const records = adoptionRecords(
+      local([]),
+      {
+        paused: true,
+        pausedBy: 'ops',
+        pausedAt: iso(T(3)),
+        circuitOpen: true,
+        circuitReason: 'too many',
+        circuitOpenedAt: iso(T(2)),
+        updatedAt: iso(T(3)),
+      },
+      true,
+    );
     assert.deepEqual(records, [
       { t: 'pause', at: T(3), paused: true, by: 'ops' },
       { t: 'circuit', at: T(2), open: true, reason: 'too many' },
@@ -412,11 +416,15 @@ describe('adoptionRecords: the later change wins', () => {
 
   test('own journal paused, the cluster resumed later: resume (and close the breaker)', () => {
     const mine = local([{ t: 'pause', at: T(1), paused: true, by: 'ops' }]);
-    const records = adoptionRecords(mine, {
-      paused: false,
-      circuitOpen: false,
-      updatedAt: iso(T(2)),
-    });
+    const records = adoptionRecords(
+      mine,
+      {
+        paused: false,
+        circuitOpen: false,
+        updatedAt: iso(T(2)),
+      },
+      true,
+    );
     assert.deepEqual(records, [
       { t: 'pause', at: T(2), paused: false },
       { t: 'circuit', at: T(2), open: false },
@@ -428,7 +436,7 @@ describe('adoptionRecords: the later change wins', () => {
   test('own journal paused after the cluster last changed: stay paused', () => {
     const mine = local([{ t: 'pause', at: T(3), paused: true, by: 'ops' }]);
     assert.deepEqual(
-      adoptionRecords(mine, { paused: false, circuitOpen: false, updatedAt: iso(T(2)) }),
+      adoptionRecords(mine, { paused: false, circuitOpen: false, updatedAt: iso(T(2)) }, true),
       [],
     );
   });
@@ -440,12 +448,16 @@ describe('adoptionRecords: the later change wins', () => {
       { t: 'circuit', at: T(4), open: false },
     ]);
     assert.deepEqual(
-      adoptionRecords(mine, {
-        paused: true,
-        pausedAt: iso(T(2)),
-        circuitOpen: false,
-        updatedAt: iso(T(2)),
-      }),
+      adoptionRecords(
+        mine,
+        {
+          paused: true,
+          pausedAt: iso(T(2)),
+          circuitOpen: false,
+          updatedAt: iso(T(2)),
+        },
+        true,
+      ),
       [],
     );
   });
@@ -453,12 +465,13 @@ describe('adoptionRecords: the later change wins', () => {
   test('the same instant: only the safe side is taken', () => {
     const resumedAt = local([{ t: 'circuit', at: T(2), open: false }]);
     assert.equal(
-      adoptionRecords(resumedAt, { paused: true, circuitOpen: false, updatedAt: iso(T(2)) }).length,
+      adoptionRecords(resumedAt, { paused: true, circuitOpen: false, updatedAt: iso(T(2)) }, true)
+        .length,
       1,
     );
     const pausedAt = local([{ t: 'pause', at: T(2), paused: true }]);
     assert.deepEqual(
-      adoptionRecords(pausedAt, { paused: false, circuitOpen: false, updatedAt: iso(T(2)) }),
+      adoptionRecords(pausedAt, { paused: false, circuitOpen: false, updatedAt: iso(T(2)) }, true),
       [],
     );
   });

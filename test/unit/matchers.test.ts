@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseMatcher } from '../../src/alerts/matchers.js';
+import { hasNestedQuantifier, MAX_REGEX_INPUT, parseMatcher } from '../../src/alerts/matchers.js';
 import { compileLabelTemplate } from '../../src/alerts/label-template.js';
 
 describe('Alertmanager matchers', () => {
@@ -49,5 +49,67 @@ describe('label templates', () => {
   });
   for (const bad of ['{{ env.HOME }}', '{{ labels.a | upper }}', '{{ labels.a ', 'x }}']) {
     test(`rejects ${bad}`, () => assert.throws(() => compileLabelTemplate(bad)));
+  }
+});
+
+describe('hostile label values against config regexes', () => {
+  // The review's case: V8's backtracking engine took 14.5 s on 31 `a`s; liveness then restarted
+  // the pod over and over. Here every evaluation must leave the event loop within 100 ms.
+  const slowest = (text: string, values: string[]) => {
+    const m = parseMatcher(text);
+    let worst = 0;
+    for (const v of values) {
+      const t0 = performance.now();
+      m.test({ service: v });
+      worst = Math.max(worst, performance.now() - t0);
+    }
+    return worst;
+  };
+  const hostile = [31, 64, 1000, MAX_REGEX_INPUT, MAX_REGEX_INPUT + 1, 1024 * 1024].map((n) =>
+    'a'.repeat(n),
+  );
+
+  for (const text of ['service=~"(a+)+b"', 'service!~"(a+)+b"', 'service=~"(a|aa)*c"']) {
+    test(`${text}: no value blocks the event loop for 100 ms`, () => {
+      parseMatcher(text).test({ service: 'warm-up' });
+      const worst = slowest(text, hostile);
+      assert.ok(worst < 100, `${text} took ${worst.toFixed(1)} ms on a hostile value`);
+    });
+  }
+
+  test('the RE2 engine still matches what Alertmanager matches', () => {
+    const m = parseMatcher('service=~"(a+)+b"');
+    assert.equal(m.test({ service: `${'a'.repeat(31)}b` }), true);
+    assert.equal(m.test({ service: 'a'.repeat(31) }), false);
+    assert.equal(parseMatcher('service!~"(a+)+b"').test({ service: 'a'.repeat(31) }), true);
+  });
+
+  test('a value longer than the bound never satisfies a regex matcher, =~ or !~', () => {
+    const long = 'x'.repeat(MAX_REGEX_INPUT + 1);
+    assert.equal(parseMatcher('service=~".*"').test({ service: long }), false);
+    assert.equal(parseMatcher('service!~"api"').test({ service: long }), false);
+    assert.equal(parseMatcher('service=~".*"').test({ service: long.slice(1) }), true);
+  });
+
+  const nested: Array<[string, boolean]> = [
+    ['(a+)+b', true],
+    ['(\\w*x)*', true],
+    ['(a|b+){2,}', true],
+    ['((ab)*c)+', true],
+    ['(?:a+)+', true],
+    ['(a+){1}', false],
+    ['(a+)?', false],
+    ['api|web', false],
+    ['canary-.*', false],
+    ['(api|web)-[0-9]+', false],
+    ['[(+]+', false],
+    ['\\(a+\\)+', false],
+  ];
+  for (const [pattern, expected] of nested) {
+    test(`nested quantifier in ${JSON.stringify(pattern)}: ${expected ? 'warned' : 'not warned'}`, () => {
+      assert.equal(hasNestedQuantifier(pattern), expected);
+      const m = parseMatcher(`service=~${JSON.stringify(pattern)}`);
+      assert.equal(m.warning !== undefined, expected);
+    });
   }
 });

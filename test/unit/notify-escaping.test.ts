@@ -13,7 +13,7 @@ import { mrkdwnStrings, sampleJob } from './notify-fixtures.js';
 /** Our own control sequences: links from parsed URLs, dates, @here, quote marks. */
 function withoutOurControls(text: string): string {
   return text
-    .replace(/<https?:\/\/[^<>| ]+\|(Alert source|Alertmanager|Runbook)>/g, '')
+    .replace(/<https?:\/\/[^<>| ]+\|(Alert source|Alertmanager|Runbook \([^<>|() ]+\))>/g, '')
     .replace(/<!date\^\d+\^\{date_short_pretty\} \{time\}\|[0-9TZ:.-]+>/g, '')
     .replace(/<!here>/g, '')
     .replace(/^>/gm, ''); // our block quote of the summary annotation
@@ -60,6 +60,25 @@ describe('escaping alert text', () => {
     assert.equal(safeLink('', 'x'), undefined);
     const link = safeLink('https://grafana.example/d?a=1&b=<x>|<!channel>', 'Graph')!;
     assert.equal(link, '<https://grafana.example/d?a=1&amp;b=%3Cx%3E%7C%3C!channel%3E|Graph>');
+  });
+
+  test("a rule writer's runbook_url is a link only when http(s), and says where it goes", () => {
+    const links = (runbook_url: string) => {
+      const job = sampleJob();
+      job.alert = { ...job.alert, annotations: { runbook_url } };
+      return JSON.stringify(buildJobMessage(job, 'started'));
+    };
+    for (const hostile of [
+      'javascript:alert(document.cookie)',
+      'data:text/html,<script>alert(1)</script>',
+      'slack://open?team=T1',
+      'file:///etc/passwd',
+    ]) {
+      const msg = links(hostile);
+      assert.doesNotMatch(msg, /Runbook/, hostile);
+      assert.ok(!msg.includes(hostile.slice(0, 12)), `${hostile} is not rendered`);
+    }
+    assert.match(links('https://login.evil.example/okta'), /\|Runbook \(login\.evil\.example\)>/);
   });
 
   test('decision notices escape alert name, reason and labels', () => {

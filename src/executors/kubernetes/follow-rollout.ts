@@ -4,7 +4,7 @@
 import type { ExecutionContext, ExecutionResult } from '../../model/executor.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
 import type { KubeClient } from '../../kube/kube-client.js';
-import { rolloutStatus, type RolloutStatus } from './rollout-status.js';
+import { rolloutStatus, type OurRollout, type RolloutStatus } from './rollout-status.js';
 import { abortError } from '../../kube/abort-error.js';
 
 export interface FollowOptions {
@@ -13,6 +13,8 @@ export interface FollowOptions {
   ctx: ExecutionContext;
   /** When the rollout started (ms since epoch): the rollout timeout counts from here. */
   startedAt: number;
+  /** The rollout our patch started: conditions from before it never decide the outcome. */
+  ours: OurRollout;
   pollIntervalMs: number;
   clock: { now(): number };
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -28,7 +30,7 @@ export async function followRollout(options: FollowOptions): Promise<ExecutionRe
     if (ctx.signal.aborted) throw abortError('rollout following interrupted by shutdown');
     try {
       const workload = await client.readWorkload(ref, ctx.signal);
-      status = rolloutStatus(ref.kind, workload);
+      status = rolloutStatus(ref.kind, workload, options.ours);
       lastError = '';
       const counts = `${status.updated}/${status.desired}/${status.ready}`;
       if (counts !== lastCounts) {

@@ -18,6 +18,8 @@ export interface KubernetesExecutorOptions {
   /** Environment to find KUBECONFIG / in-cluster settings in (default process.env). */
   env?: NodeJS.ProcessEnv;
   optOutAnnotation: string;
+  /** policy.maxRevisionAgeSeconds (default 86400; 0 = no limit). */
+  maxRevisionAgeSeconds?: number;
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
   retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
@@ -83,6 +85,7 @@ export function kubeExecutorContext(
         history: snap.history,
         job,
         optOutAnnotation: options.optOutAnnotation,
+        maxRevisionAgeSeconds: options.maxRevisionAgeSeconds ?? 86_400,
       }),
   };
 }

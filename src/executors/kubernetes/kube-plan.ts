@@ -9,10 +9,13 @@ import {
 import type { JobPatch, Plan } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
+import { becameCurrent } from './became-current.js';
 import type { KubeExecutorContext } from './kube-executor-context.js';
 import type { Resolution } from './resolve-rollback.js';
 import { dryRunSuspensions, planOwnerView, planOwners } from './owner-step.js';
 import { dryRun, patchFor, recordFor } from './rollback-patcher.js';
+import { onDeleteNote } from './rollout-status.js';
+import { templateChanges } from './template-changes.js';
 
 export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Plan> {
   const ref = job.target;
@@ -26,17 +29,26 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
     const base = {
       fromRevision: res.fromRevision,
       toRevision: res.toRevision,
-      changes: { images: res.images },
+      changes: {
+        images: res.images,
+        fields: templateChanges(snap.workload.spec.template, res.to.template),
+      },
       ...(owner ? { owner } : {}),
     };
     if (ownerPlan.action === 'skip') return { action: 'skip', reason: ownerPlan.reason, ...base };
     const extra = ownerPlan.workloadAnnotations;
+    const strategy =
+      ref.kind === 'Deployment' ? undefined : snap.workload.spec.updateStrategy?.type;
+    const reason =
+      strategy && strategy !== 'RollingUpdate'
+        ? `${res.reason} (${onDeleteNote(ref.kind, strategy)})`
+        : res.reason;
     try {
       await dryRunSuspensions(k, ownerPlan);
     } catch (err) {
       return {
         action: 'rollback',
-        reason: `${res.reason}, but the API server rejected suspending the owner in a dry run: ${(err as Error).message}`,
+        reason: `${reason}, but the API server rejected suspending the owner in a dry run: ${(err as Error).message}`,
         ...base,
         serverDryRun: false,
       };
@@ -51,14 +63,14 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
       ) {
         return {
           action: 'rollback',
-          reason: `${res.reason}, but the API server rejected the patch in a dry run: ${(err as Error).message}`,
+          reason: `${reason}, but the API server rejected the patch in a dry run: ${(err as Error).message}`,
           ...base,
           serverDryRun: false,
         };
       }
       throw err;
     }
-    return { action: 'rollback', reason: res.reason, ...base, serverDryRun: true };
+    return { action: 'rollback', reason, ...base, serverDryRun: true };
   } catch (err) {
     return planFailure(ref, err);
   }
@@ -71,15 +83,17 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
   try {
     const snap = await k.snapshot(ref);
     const current = snap.history.current;
-    if (current?.createdAt && Date.parse(current.createdAt) > Date.parse(job.alert.startsAt)) {
+    const since = current ? becameCurrent(ref.kind, snap.workload, current) : undefined;
+    if (since?.at === undefined || Date.parse(since.at) > Date.parse(job.alert.startsAt)) {
       k.log.warn(
         {
           jobId: job.id,
           revision: snap.history.currentRevision,
-          createdAt: current.createdAt,
+          becameCurrent: since?.at,
+          evidence: since?.evidence,
           alertStartsAt: job.alert.startsAt,
         },
-        'current revision is newer than the alert; pinned anyway, execution will decide',
+        'current revision may be newer than the alert; pinned anyway, execution will decide',
       );
     }
     const previous = snap.history.previous;

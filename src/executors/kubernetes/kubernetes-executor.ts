@@ -31,6 +31,7 @@ import {
   type KubernetesExecutorOptions,
 } from './kube-executor-context.js';
 import { pinRevision, planRollback } from './kube-plan.js';
+import { ourRollout, recordedRollout } from './our-rollout.js';
 import {
   OwnerSuspendError,
   applySuspensions,
@@ -43,6 +44,7 @@ import {
 } from './owner-step.js';
 import type { Snapshot } from './read-snapshot.js';
 import type { Resolution } from './resolve-rollback.js';
+import type { OurRollout } from './rollout-status.js';
 import {
   applyOnce,
   dryRun,
@@ -80,12 +82,19 @@ export function kubernetesExecutor(
   const availabilityTtlMs = options.availabilityTtlMs ?? 10_000;
   let cachedAvailability: { at: number; value: Availability } | undefined;
 
-  const follow = (job: Job, ref: WorkloadRef, ctx: ExecutionContext, startedAt: number) =>
+  const follow = (
+    job: Job,
+    ref: WorkloadRef,
+    ctx: ExecutionContext,
+    startedAt: number,
+    ours: OurRollout,
+  ) =>
     followRollout({
       client,
       ref,
       ctx,
       startedAt,
+      ours,
       pollIntervalMs: k.pollIntervalMs,
       clock,
       sleep: k.sleep,
@@ -107,7 +116,8 @@ export function kubernetesExecutor(
         event: 'note',
         message: 'patch already applied for this job; following the rollout',
       });
-      return follow(job, ref, ctx, job.actedAt ? Date.parse(job.actedAt) : clock.now());
+      const ours = await recordedRollout(k, job, ref, ctx.signal);
+      return follow(job, ref, ctx, job.actedAt ? Date.parse(job.actedAt) : clock.now(), ours);
     }
 
     let snap: Snapshot;
@@ -213,6 +223,7 @@ export function kubernetesExecutor(
     );
     const fields: JobPatch = {
       patched: true,
+      rollout: ourRollout(k.controllerName, applied.patched, applied.snap.workload),
       actedAt: new Date(actedAt).toISOString(),
       fromRevision: applied.res.fromRevision,
       toRevision: applied.res.toRevision,
@@ -239,7 +250,7 @@ export function kubernetesExecutor(
       },
     });
     await emitEvent(k, ref, applied.snap, applied.record, ctx);
-    const result = await follow(job, ref, ctx, actedAt);
+    const result = await follow(job, ref, ctx, actedAt, fields.rollout ?? {});
     return { ...result, fields };
   };
 
@@ -309,7 +320,8 @@ export function kubernetesExecutor(
           message: 'patch was applied before the restart; following the rollout',
         });
         const startedAt = Date.parse(fields.actedAt ?? job.actedAt ?? '') || clock.now();
-        const result = await follow(job, ref, ctx, startedAt);
+        const ours = await recordedRollout(k, job, ref, ctx.signal, workload);
+        const result = await follow(job, ref, ctx, startedAt, ours);
         return { ...result, fields };
       }
       // Not applied: execute() re-checks the pinned revision and skips if the workload moved on.

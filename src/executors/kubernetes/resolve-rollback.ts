@@ -2,6 +2,7 @@
 // rolls back and to what. plan(), execute() and recover() all call it, so a dry run can never
 // disagree with a real run.
 import type { ImageChange, Job } from '../../model/job.js';
+import { becameCurrent, humanDuration } from './became-current.js';
 import { imageDiff } from './image-diff.js';
 import type {
   RevisionEntry,
@@ -28,8 +29,15 @@ export interface ResolveInput {
   kind: WorkloadKind;
   workload: Workload;
   history: RevisionHistory;
-  job: Pick<Job, 'fromRevision' | 'alert'>;
+  job: Pick<Job, 'fromRevision' | 'toRevision' | 'alert'>;
   optOutAnnotation: string;
+  /** policy.maxRevisionAgeSeconds: 0 = no limit. */
+  maxRevisionAgeSeconds: number;
+}
+
+/** SPEC: any value but `false`, `no` or `0`, in any letter case, opts out (fails closed). */
+export function optedOut(value: string | undefined): boolean {
+  return value !== undefined && !['false', 'no', '0'].includes(value.trim().toLowerCase());
 }
 
 export function resolveRollback(input: ResolveInput): Resolution {
@@ -44,9 +52,10 @@ export function resolveRollback(input: ResolveInput): Resolution {
     ...(history.previous ? { toRevision: history.previous.revision } : {}),
   });
 
-  if (workload.metadata.annotations?.[input.optOutAnnotation] === 'true') {
+  const optOut = workload.metadata.annotations?.[input.optOutAnnotation];
+  if (optedOut(optOut)) {
     return skip(
-      `${ref} opted out of automatic rollback (annotation ${input.optOutAnnotation}="true")`,
+      `${ref} opted out of automatic rollback (annotation ${input.optOutAnnotation}=${JSON.stringify(optOut)}; only "false", "no" or "0" keep it in)`,
     );
   }
   if (kind === 'Deployment' && workload.spec.paused === true) {
@@ -66,13 +75,33 @@ export function resolveRollback(input: ResolveInput): Resolution {
     );
   }
   const alertStart = Date.parse(job.alert.startsAt);
-  const created = current?.createdAt ? Date.parse(current.createdAt) : NaN;
-  if (Number.isFinite(alertStart) && Number.isFinite(created) && created > alertStart) {
-    return skip(
-      `revision ${currentRevision} was created at ${current?.createdAt ?? ''}, after the alert started at ${job.alert.startsAt}: it did not cause this alert`,
-    );
+  if (current && Number.isFinite(alertStart)) {
+    const since = becameCurrent(kind, workload, current);
+    if (since.at === undefined) {
+      return skip(
+        `cannot tell when revision ${currentRevision} became current (${since.evidence}), so it cannot be blamed for the alert that started at ${job.alert.startsAt}`,
+      );
+    }
+    const at = Date.parse(since.at);
+    if (at > alertStart) {
+      return skip(
+        `workload moved on: revision ${currentRevision} became current at ${since.at}, after the alert started at ${job.alert.startsAt} (${since.evidence})`,
+      );
+    }
+    const maxAgeMs = input.maxRevisionAgeSeconds * 1000;
+    if (maxAgeMs > 0 && alertStart - at > maxAgeMs) {
+      return skip(
+        `revision ${currentRevision} has been running since ${since.at}, ${humanDuration(alertStart - at)} before the alert: the deploy is unlikely to be the cause (policy.maxRevisionAgeSeconds: ${input.maxRevisionAgeSeconds})`,
+      );
+    }
   }
   const target = history.previous;
+  if (job.toRevision !== undefined && target?.revision !== job.toRevision) {
+    // Pinned: never go further back than the revision recorded for this job.
+    return skip(
+      `the pinned target revision ${job.toRevision} of ${ref} no longer exists${target ? ` (the next older one is ${target.revision}; not going further back than what was chosen)` : ''}`,
+    );
+  }
   if (!target) {
     return skip(
       `${ref} has no earlier revision to roll back to (revision ${currentRevision} is the oldest)`,

@@ -2,7 +2,12 @@
 // Event that announces it.
 import { abortError } from '../../kube/abort-error.js';
 import type { PatchType } from '../../kube/kube-client.js';
-import { KubeConflictError, InvalidError } from '../../kube/kube-errors.js';
+import {
+  isPatchNotApplicable,
+  KubeConflictError,
+  type KubeApiError,
+} from '../../kube/kube-errors.js';
+import type { Workload } from '../../kube/kube-types.js';
 import { parseLastRollback, type LastRollback } from '../../kube/last-rollback.js';
 import type { ExecutionContext } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
@@ -15,7 +20,14 @@ import type { Resolution } from './resolve-rollback.js';
 import { rollbackEvent } from './rollback-event.js';
 
 export type Applied =
-  | { applied: true; snap: Snapshot; res: RollbackResolution; record: LastRollback }
+  | {
+      applied: true;
+      snap: Snapshot;
+      res: RollbackResolution;
+      record: LastRollback;
+      /** The object as the API server answered our patch (or found it carrying our record). */
+      patched: Workload;
+    }
   | { applied: false; reason: string; res: Resolution };
 
 export function recordFor(k: KubeExecutorContext, job: Job, res: RollbackResolution): LastRollback {
@@ -108,7 +120,7 @@ export async function applyOnce(
     if (attempt > 1) {
       snap = await readSnapshot(k.client, ref, signal);
       if (parseLastRollback(snap.workload.metadata.annotations)?.jobId === job.id) {
-        return { applied: true as const, snap, res, record };
+        return { applied: true as const, snap, res, record, patched: snap.workload };
       }
       const again = k.resolve(job, snap);
       if (again.action !== 'rollback')
@@ -119,22 +131,23 @@ export async function applyOnce(
       res = again;
     }
     const patch = patchFor(ref, snap, res, record, extraAnnotations);
+    let patched: Workload;
     try {
-      await k.client.patchWorkload(ref, patch.body, patch.type, {
+      patched = await k.client.patchWorkload(ref, patch.body, patch.type, {
         dryRun: false,
         fieldManager: k.controllerName,
         signal,
       });
     } catch (err) {
-      // A failed resourceVersion precondition (409, or 422 from the JSON patch test op) means
-      // the workload changed since we read it, maybe by our own earlier, late request: re-read
-      // and decide again rather than fail.
-      if (err instanceof InvalidError && /resourceVersion|test/i.test(err.message)) {
-        throw new KubeConflictError(err.message, err.status);
+      // A failed resourceVersion precondition (409, or a JSON patch the server could not apply,
+      // told apart from a validation error by the Status causes) means the workload changed
+      // since we read it, maybe by our own earlier, late request: re-read and decide again.
+      if (isPatchNotApplicable(err)) {
+        throw new KubeConflictError((err as KubeApiError).message, (err as KubeApiError).status);
       }
       throw err;
     }
-    return { applied: true as const, snap, res, record };
+    return { applied: true as const, snap, res, record, patched };
   }, signal);
 }
 

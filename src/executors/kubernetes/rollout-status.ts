@@ -1,7 +1,18 @@
 // Rollout progress by the rules of `kubectl rollout status` for each kind (kubectl's
 // polymorphichelpers status viewers), so "succeeded" here means what it means to an operator
 // watching kubectl. Messages are ours.
-import type { Workload, WorkloadKind } from '../../kube/kube-types.js';
+import type { Condition, Workload, WorkloadKind } from '../../kube/kube-types.js';
+
+/**
+ * The rollout a patch of ours started (SPEC: follow it, a condition from before it never decides
+ * the outcome): the generation the patch produced, the server's time stamp on it (managedFields,
+ * 1 s precision) and the Progressing condition seen on the object just before patching.
+ */
+export interface OurRollout {
+  generation?: number;
+  patchedAt?: string;
+  before?: Pick<Condition, 'reason' | 'lastUpdateTime' | 'lastTransitionTime'>;
+}
 
 export interface RolloutStatus {
   done: boolean;
@@ -12,13 +23,17 @@ export interface RolloutStatus {
   desired: number;
 }
 
-export function rolloutStatus(kind: WorkloadKind, workload: Workload): RolloutStatus {
-  if (kind === 'Deployment') return deploymentStatus(workload);
+export function rolloutStatus(
+  kind: WorkloadKind,
+  workload: Workload,
+  ours: OurRollout = {},
+): RolloutStatus {
+  if (kind === 'Deployment') return deploymentStatus(workload, ours);
   if (kind === 'StatefulSet') return statefulSetStatus(workload);
   return daemonSetStatus(workload);
 }
 
-function deploymentStatus(d: Workload): RolloutStatus {
+function deploymentStatus(d: Workload, ours: OurRollout): RolloutStatus {
   const s = d.status ?? {};
   const desired = d.spec.replicas;
   const counts = {
@@ -28,10 +43,18 @@ function deploymentStatus(d: Workload): RolloutStatus {
   };
   const waiting = (message: string) => ({ done: false, failed: false, message, ...counts });
   // Status fields describe an older spec until the controller has observed this generation.
-  if ((d.metadata.generation ?? 0) > (s.observedGeneration ?? 0)) {
+  const observed = s.observedGeneration ?? 0;
+  if ((d.metadata.generation ?? 0) > observed || (ours.generation ?? 0) > observed) {
     return waiting('waiting for the deployment controller to observe the new spec');
   }
   const progressing = s.conditions?.find((c) => c.type === 'Progressing');
+  if (progressing?.reason === 'ProgressDeadlineExceeded' && !afterOurPatch(progressing, ours)) {
+    // The controller keeps the bad rollout's timeout until it sees progress in replica counts,
+    // and its first status after our patch may show none yet: not our rollout's verdict.
+    return waiting(
+      'the progress deadline condition predates the rollback; waiting for the deployment controller to see progress',
+    );
+  }
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
     return {
       done: false,
@@ -53,6 +76,24 @@ function deploymentStatus(d: Workload): RolloutStatus {
   return { done: true, failed: false, message: 'rollout complete', ...counts };
 }
 
+/** Whether a condition was set after our patch: not the one seen before it, and stamped later. */
+function afterOurPatch(c: Condition, ours: OurRollout): boolean {
+  const stamp = c.lastUpdateTime ?? c.lastTransitionTime;
+  const b = ours.before;
+  if (
+    b &&
+    b.reason === c.reason &&
+    b.lastUpdateTime === c.lastUpdateTime &&
+    b.lastTransitionTime === c.lastTransitionTime
+  ) {
+    return false;
+  }
+  if (ours.patchedAt === undefined || stamp === undefined) return true;
+  // Both are whole seconds on the wire; the same second counts as before (a new deadline needs
+  // at least progressDeadlineSeconds ≥ 1 after our patch, and the job's deadline still applies).
+  return Math.floor(Date.parse(stamp) / 1000) > Math.floor(Date.parse(ours.patchedAt) / 1000);
+}
+
 function statefulSetStatus(sts: Workload): RolloutStatus {
   const s = sts.status ?? {};
   const replicas = sts.spec.replicas;
@@ -64,13 +105,8 @@ function statefulSetStatus(sts: Workload): RolloutStatus {
   const waiting = (message: string) => ({ done: false, failed: false, message, ...counts });
   const strategy = sts.spec.updateStrategy;
   if (strategy?.type !== undefined && strategy.type !== 'RollingUpdate') {
-    // kubectl answers this with an error: nothing rolls until pods are deleted by hand.
-    return {
-      done: true,
-      failed: true,
-      message: `rollout status is only available for the RollingUpdate strategy (this StatefulSet uses ${strategy.type}: pods change only when deleted)`,
-      ...counts,
-    };
+    // Nothing rolls until pods are deleted by hand: the patched template is the whole job (SPEC).
+    return onDelete('StatefulSet', strategy.type, counts);
   }
   if (!s.observedGeneration || (sts.metadata.generation ?? 0) > s.observedGeneration) {
     return waiting('waiting for the statefulset controller to observe the new spec');
@@ -119,12 +155,7 @@ function daemonSetStatus(ds: Workload): RolloutStatus {
   const waiting = (message: string) => ({ done: false, failed: false, message, ...counts });
   const strategy = ds.spec.updateStrategy?.type;
   if (strategy !== undefined && strategy !== 'RollingUpdate') {
-    return {
-      done: true,
-      failed: true,
-      message: `rollout status is only available for the RollingUpdate strategy (this DaemonSet uses ${strategy}: pods change only when deleted)`,
-      ...counts,
-    };
+    return onDelete('DaemonSet', strategy, counts);
   }
   if ((ds.metadata.generation ?? 0) > (s.observedGeneration ?? 0)) {
     return waiting('waiting for the daemonset controller to observe the new spec');
@@ -136,4 +167,17 @@ function daemonSetStatus(ds: Workload): RolloutStatus {
     return waiting(`${counts.ready} of ${desired} updated pods available`);
   }
   return { done: true, failed: false, message: 'rollout complete', ...counts };
+}
+
+/** The note for a workload that is not rolled by its controller (SPEC: the job succeeds with it). */
+export function onDeleteNote(kind: WorkloadKind, strategy: string): string {
+  return `the ${kind} uses updateStrategy ${strategy}: the template is patched, and pods change only when they are deleted (delete them to roll the change out)`;
+}
+
+function onDelete(
+  kind: WorkloadKind,
+  strategy: string,
+  counts: { updated: number; ready: number; desired: number },
+): RolloutStatus {
+  return { done: true, failed: false, message: onDeleteNote(kind, strategy), ...counts };
 }

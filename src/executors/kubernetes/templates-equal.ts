@@ -13,6 +13,11 @@ export function templatesEqual(a: PodTemplate | undefined, b: PodTemplate | unde
   );
 }
 
+/** The template as compared: no hash label, sorted keys, empty and null fields dropped. */
+export function normalizeTemplate(template: PodTemplate | undefined): unknown {
+  return normalize(withoutHashLabel(template));
+}
+
 /** A deep copy of the template without the `pod-template-hash` label. */
 export function withoutHashLabel(template: PodTemplate | undefined): PodTemplate {
   const copy = structuredClone<PodTemplate>(template ?? {});

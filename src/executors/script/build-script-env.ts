@@ -24,13 +24,20 @@ export function labelEnvName(label: string): string {
 /** Kubernetes-style names never contain NUL; alert label values might, and execve cannot pass them. */
 const hasNul = (value: string): boolean => value.includes('\0');
 
+/** A Kubernetes namespace name (DNS-1123 label). */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * The workload the script acts on: only the job's target, which the policy validated (a real
+ * Kubernetes name, an allowed namespace). Without one, kind and name are empty and the namespace
+ * is the alert's only when it is a valid namespace name (decide already refused one the policy
+ * does not allow), for scripts that act on a namespace, such as a Helm release's. Labels that did
+ * not validate never pose as a target (they are still there, raw, as ROLLBACK_LABEL_*).
+ */
 export function scriptTarget(job: Job): { kind: string; namespace: string; name: string } {
-  const labels = job.alert.labels;
-  return {
-    kind: job.target?.kind ?? (labels.kind || 'Deployment'),
-    namespace: job.target?.namespace ?? labels.namespace ?? '',
-    name: job.target?.name ?? (labels.deployment || labels.service || ''),
-  };
+  if (job.target) return { ...job.target };
+  const ns = job.alert.labels['namespace'] ?? '';
+  return { kind: '', namespace: NAMESPACE.test(ns) ? ns : '', name: '' };
 }
 
 export function buildScriptEnv(job: Job, options: ScriptEnvOptions): ScriptEnv {

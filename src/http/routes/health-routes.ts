@@ -2,9 +2,15 @@
 import type { Router } from 'express';
 import type { RollbackController } from '../../controller.js';
 import type { Metrics } from '../../observability/metrics.js';
+import type { AuthSummary } from '../auth-summary.js';
 import { route } from '../route-label.js';
 
-export function mountHealth(router: Router, ctl: RollbackController, metrics: Metrics): void {
+export function mountHealth(
+  router: Router,
+  ctl: RollbackController,
+  metrics: Metrics,
+  auth?: () => AuthSummary,
+): void {
   router.get('/healthz', route('healthz'), (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -12,20 +18,22 @@ export function mountHealth(router: Router, ctl: RollbackController, metrics: Me
   // forward them to the leader. Leadership is reported, not a condition: a follower that is never
   // Ready stalls the controller's own rollouts and a PodDisruptionBudget. A missing cluster is
   // reported, not fatal: dropping out of the Service would make Alertmanager lose notifications.
+  // Unauthenticated, so terse: fixed words only, no replica names, no error text (those are on the
+  // authenticated GET /status).
   router.get('/readyz', route('readyz'), async (_req, res) => {
     const executors = await ctl.executorStatus();
     const journalOk = ctl.journal.lastError === undefined;
     const ready = ctl.isReady && journalOk;
+    const leader = ctl.leaderCheck;
     res.status(ready ? 200 : 503).json({
       ready,
       checks: {
-        ...(ctl.leaderCheck !== undefined ? { leader: ctl.leaderCheck } : {}),
-        journal: journalOk ? 'ok' : ctl.journal.lastError,
+        ...(leader !== undefined ? { leader: leader === 'leader' ? 'leader' : 'follower' } : {}),
+        journal: journalOk ? 'ok' : 'failing',
+        // Reported, not a condition: the pod must stay up for an operator to see why.
+        ...(auth ? { webhookSecret: auth().webhookSecret } : {}),
         ...Object.fromEntries(
-          Object.entries(executors).map(([k, v]) => [
-            k,
-            v.available ? 'available' : `unavailable: ${v.reason ?? 'unknown'}`,
-          ]),
+          Object.entries(executors).map(([k, v]) => [k, v.available ? 'available' : 'unavailable']),
         ),
       },
     });

@@ -1,9 +1,11 @@
-// GET /status, GET /jobs, GET /jobs/:id, and the operator actions on them.
+// GET /status, GET /jobs, GET /jobs/:id, and the operator actions on them (their credentials and
+// request checks are applied before these, in create-http-app.ts, so a follower applies them too).
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import type { RollbackController } from '../../controller.js';
 import { InputError, NotFoundError } from '../../model/errors.js';
 import type { Principal } from '../auth.js';
+import type { AuthSummary } from '../auth-summary.js';
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
@@ -23,10 +25,10 @@ export function mountJobRoutes(
   router: Router,
   ctl: RollbackController,
   json: RequestHandler,
-  operator: RequestHandler,
+  auth?: () => AuthSummary,
 ): void {
   router.get('/status', async (_req, res) => {
-    res.json(await ctl.status());
+    res.json({ ...(await ctl.status()), ...(auth ? { auth: auth() } : {}) });
   });
   router.get('/jobs', (req, res) => {
     const q = listQuery.safeParse(req.query);
@@ -44,7 +46,7 @@ export function mountJobRoutes(
     if (!job) throw new NotFoundError(`job ${JSON.stringify(id.slice(0, 64))} not found`);
     res.json(job);
   });
-  router.post('/jobs/:id/approve', operator, async (req, res) => {
+  router.post('/jobs/:id/approve', async (req, res) => {
     const id = String(req.params['id']);
     if (!JOB_ID.test(id))
       throw new NotFoundError(`job ${JSON.stringify(id.slice(0, 64))} not found`);
@@ -55,7 +57,7 @@ export function mountJobRoutes(
     req.headers['content-length'] === '0' || !req.headers['content-type']
       ? next()
       : json(req, res, next);
-  router.post('/pause', operator, optionalJson, async (req, res) => {
+  router.post('/pause', optionalJson, async (req, res) => {
     const body = pauseBody.safeParse(req.body);
     if (!body.success)
       throw new InputError(
@@ -64,7 +66,7 @@ export function mountJobRoutes(
       );
     res.json(await ctl.setPaused(true, principal(res), body.data?.reason));
   });
-  router.post('/resume', operator, async (_req, res) => {
+  router.post('/resume', async (_req, res) => {
     res.json(await ctl.setPaused(false, principal(res)));
   });
 }

@@ -1,9 +1,15 @@
 // POST /test: the dry run. Same decision path as /trigger, no journal, no queue, no Slack.
-import express, { type RequestHandler, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { formToShortForm, parseDryRunBody } from '../../alerts/dry-run-payload.js';
-import { requireContentType } from '../require-content-type.js';
+import { checkForwardedBody } from '../auth.js';
+import {
+  looksLikeJson,
+  onlyPost,
+  requireContentType,
+  SET_JSON_HEADER,
+} from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
-import { InputError } from '../../model/errors.js';
+import { InputError, UnsupportedMediaTypeError } from '../../model/errors.js';
 
 export function mountTest(
   router: Router,
@@ -11,7 +17,19 @@ export function mountTest(
   json: RequestHandler,
   limit: number,
 ): void {
-  const form = express.urlencoded({ extended: false, limit, parameterLimit: 200 });
+  const form = express.urlencoded({
+    extended: false,
+    limit,
+    parameterLimit: 200,
+    // `curl -d '{...}'` sends JSON as a form; parsed as one it would be a confusing 400.
+    verify: (req: Request, res: Response, buf: Buffer) => {
+      if (looksLikeJson(buf))
+        throw new UnsupportedMediaTypeError(
+          `POST /test got a JSON body sent as a form (application/x-www-form-urlencoded): ${SET_JSON_HEADER}`,
+        );
+      checkForwardedBody(req, res, buf);
+    },
+  });
   router.post(
     '/test',
     requireContentType(
@@ -27,12 +45,14 @@ export function mountTest(
       const parsed = parseDryRunBody(body, Date.now());
       if (!parsed.ok) {
         throw new InputError(
-          'invalid dry-run request: send {"alert_name": "...", "labels": {...}}, a form with alert_name and label.NAME fields, or an Alertmanager payload',
+          parsed.error ??
+            'invalid dry-run request: send {"alert_name": "...", "labels": {...}}, a form with alert_name and label.NAME fields, or an Alertmanager or Grafana webhook payload',
           parsed.issues,
         );
       }
       const plans = await ctl.dryRun(parsed.payload);
-      res.status(200).json({ dryRun: true, plans });
+      res.status(200).json({ dryRun: true, cluster: ctl.clusterName ?? null, plans });
     },
   );
+  router.all('/test', onlyPost('/test (the dry run)'));
 }

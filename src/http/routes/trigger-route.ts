@@ -1,7 +1,8 @@
-// POST /trigger: Alertmanager's webhook. Decides and journals, answers 202; the queue does the work.
+// POST /trigger: Alertmanager's (or Grafana's) webhook. Decides and journals, answers 202; the
+// queue does the work.
 import type { RequestHandler, Router } from 'express';
-import { payloadSchema } from '../../alerts/payload-schema.js';
-import { requireContentType } from '../require-content-type.js';
+import { parseWebhookPayload } from '../../alerts/parse-webhook-payload.js';
+import { onlyPost, requireContentType } from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
 import { InputError } from '../../model/errors.js';
 
@@ -10,19 +11,15 @@ export function mountTrigger(router: Router, ctl: RollbackController, json: Requ
     '/trigger',
     requireContentType(
       ['application/json'],
-      'POST /trigger takes application/json (the Alertmanager webhook payload)',
+      'POST /trigger takes application/json (the Alertmanager or Grafana webhook payload)',
     ),
     json,
     async (req, res) => {
-      const parsed = payloadSchema.safeParse(req.body);
-      if (!parsed.success) {
-        throw new InputError(
-          'invalid Alertmanager webhook payload (version "4" expected)',
-          parsed.error.issues,
-        );
-      }
-      const decisions = await ctl.trigger(parsed.data);
+      const parsed = parseWebhookPayload(req.body);
+      if (!parsed.ok) throw new InputError(parsed.error, parsed.issues);
+      const decisions = await ctl.trigger(parsed.payload);
       res.status(202).json({ decisions });
     },
   );
+  router.all('/trigger', onlyPost('/trigger (the Alertmanager webhook)'));
 }

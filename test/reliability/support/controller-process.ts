@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { SECRET, basic } from '../../support/server.js';
+import { OPERATOR_SECRET, SECRET, basic } from '../../support/server.js';
 import type { Call } from './cluster.js';
 
 const MAIN = resolve(import.meta.dirname, '../../../src/main.ts');
@@ -28,6 +28,8 @@ export async function freePort(): Promise<number> {
 }
 
 export const AUTH = basic('alertmanager', SECRET);
+/** approve and resume are a human's: they take the operator credential (SPEC, Authentication). */
+export const OPERATOR_AUTH = basic('operator', OPERATOR_SECRET);
 
 export async function startControllerProcess(o: {
   dataDir: string;
@@ -42,6 +44,7 @@ export async function startControllerProcess(o: {
       HOST: '127.0.0.1',
       ROLLBACK_DATA_DIR: o.dataDir,
       ROLLBACK_WEBHOOK_SECRET: SECRET,
+      ROLLBACK_OPERATOR_SECRET: OPERATOR_SECRET,
       LOG_LEVEL: 'info',
       ...(o.config ? { ROLLBACK_CONFIG: o.config } : {}),
       ...o.env,
@@ -70,7 +73,7 @@ export async function startControllerProcess(o: {
     const res = await fetch(full, {
       method,
       headers: {
-        authorization: AUTH,
+        authorization: /(^|\/)(approve|resume)$/.test(path) ? OPERATOR_AUTH : AUTH,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),

@@ -74,7 +74,13 @@ export function applyJsonPatch(target: Json, patch: unknown): Json {
         break;
       case 'test':
         if (!deepEqual(read(doc, op.path), op.value!)) {
-          throw new ApiError(422, 'Invalid', `testing value ${op.path} failed`);
+          // As the real API server (1.35) answers a JSON patch it cannot apply: no causes.
+          throw new ApiError(
+            422,
+            'Invalid',
+            'the server rejected our request due to an error in our request',
+            {},
+          );
         }
         break;
       default:

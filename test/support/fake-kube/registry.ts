@@ -2,6 +2,7 @@
 // server-set metadata, defaulting and validation, optimistic concurrency on resourceVersion,
 // generation bumps on spec changes, status-subresource separation, dry runs and cascading delete.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { managedOnCreate, managedOnUpdate } from './managed-fields.js';
 import { applyDefaults } from './defaults.js';
 import { deepEqual } from './json.js';
 import { applyPatch, type PatchType } from './patch.js';
@@ -20,7 +21,12 @@ export interface WriteOptions {
   dryRun?: boolean;
   /** 'status' writes only the status; the main resource ignores status for kinds with one. */
   subresource?: string;
+  /** Field manager of the write (managedFields); the simulated controllers' by default. */
+  manager?: string;
 }
+
+/** The simulated controllers write as the real kube-controller-manager does. */
+const CONTROLLER_MANAGER = 'kube-controller-manager';
 
 const builtInNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -51,6 +57,11 @@ export class Registry {
     }
     meta.uid = randomUUID();
     meta.creationTimestamp = timestamp(this.now());
+    (meta as { managedFields?: unknown }).managedFields = managedOnCreate(
+      object,
+      opts.manager ?? CONTROLLER_MANAGER,
+      meta.creationTimestamp,
+    );
     delete (meta as Partial<typeof meta>).resourceVersion;
     if (type.hasGeneration) meta.generation = 1;
     if (type.hasStatus && type.kind !== 'Namespace') object.status = {};
@@ -167,6 +178,13 @@ export class Registry {
       if (!deepEqual(object.spec, old.spec)) object.metadata.generation += 1;
     }
     validate(type, object, old);
+    (object.metadata as { managedFields?: unknown }).managedFields = managedOnUpdate(
+      old,
+      object,
+      opts.manager ?? CONTROLLER_MANAGER,
+      timestamp(this.now()),
+      opts.subresource,
+    );
     // A write that changes nothing keeps its resourceVersion and sends no watch event.
     if (opts.dryRun || deepEqual(object, old)) return object;
     return this.store.update(type, object);

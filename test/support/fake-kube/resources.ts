@@ -92,6 +92,36 @@ export const resourceTypes: ResourceType[] = [
     namespaced: true,
     shortNames: ['ev'],
   },
+  // Only as records: the chart test runs `helm template --dry-run=server` here, which maps every
+  // kind the chart renders and looks up the Secret it keeps across upgrades.
+  ...(
+    [
+      ['', 'secrets', 'secret', 'Secret'],
+      ['', 'configmaps', 'configmap', 'ConfigMap'],
+      ['', 'services', 'service', 'Service'],
+      ['', 'serviceaccounts', 'serviceaccount', 'ServiceAccount'],
+      ['rbac.authorization.k8s.io', 'roles', 'role', 'Role'],
+      ['rbac.authorization.k8s.io', 'rolebindings', 'rolebinding', 'RoleBinding'],
+    ] as const
+  ).map(([group, name, singularName, kind]) => ({
+    group,
+    version: 'v1',
+    name,
+    singularName,
+    kind,
+    namespaced: true,
+  })),
+  // Only as records: the HA tests create a replica's Pod with its address (status included, since
+  // no kubelet here would fill it in); nothing schedules or runs them.
+  {
+    group: '',
+    version: 'v1',
+    name: 'pods',
+    singularName: 'pod',
+    kind: 'Pod',
+    namespaced: true,
+    shortNames: ['po'],
+  },
   {
     group: 'coordination.k8s.io',
     version: 'v1',

@@ -1,6 +1,7 @@
 // HTTP front: records each request, applies injected faults, then maps the REST paths
 // (/api/v1/..., /apis/<group>/<version>/...) onto discovery documents or registry verbs.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { managerOf } from './managed-fields.js';
 import { apiGroup, coreVersions, groupList, resourceList, versionInfo } from './discovery.js';
 import type { Faults } from './faults.js';
 import { patchTypes, type PatchType } from './patch.js';
@@ -120,7 +121,11 @@ function handle(
       `Invalid dry run value: ${q.get('dryRun')}: valid values are All`,
     );
   }
-  const opts = { dryRun, ...(subresource ? { subresource } : {}) };
+  const opts = {
+    dryRun,
+    ...(subresource ? { subresource } : {}),
+    manager: managerOf(q.get('fieldManager'), req.headers['user-agent']),
+  };
   const { registry } = ctx;
 
   if (name === undefined) {

@@ -1,0 +1,58 @@
+// Whether a follower may send requests to the leader address on the Lease. Anyone who may write
+// Leases in the namespace can put any holder and URL there, so the follower checks both:
+// - the pair carries a signature made with the replica key (only replicas hold the secrets), so
+//   nobody else can name a new address;
+// - the URL is the address of the holder's own pod, as the API server reports it, so an old signed
+//   pair cannot be replayed once that pod is gone and its IP belongs to someone else.
+import { KubeNotFoundError } from '../kube/kube-errors.js';
+import type { ReplicaKey } from '../http/replica-key.js';
+
+const PURPOSE = 'leader v1';
+
+export function signLeaderAddress(key: ReplicaKey, holder: string, url: string): string {
+  return key.sign(PURPOSE, [holder, url]);
+}
+
+export interface PodAddress {
+  deleting: boolean;
+  ips: string[];
+}
+
+export type LeaderCheck = { ok: true } | { ok: false; reason: string };
+
+export async function checkLeaderAddress(o: {
+  holder: string;
+  url: string;
+  signature: string | undefined;
+  key: ReplicaKey | undefined;
+  namespace: string;
+  readPod: (namespace: string, name: string) => Promise<PodAddress>;
+}): Promise<LeaderCheck> {
+  const refuse = (why: string): LeaderCheck => ({
+    ok: false,
+    reason: `the leader address on the Lease (${o.holder} at ${o.url.slice(0, 100)}) ${why}`,
+  });
+  if (!o.key) return refuse('cannot be checked: this replica has no webhook secret');
+  if (o.signature === undefined || !o.key.verify(PURPOSE, [o.holder, o.url], o.signature))
+    return refuse('is not signed with the replicas’ key: someone else wrote the Lease?');
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    return refuse('is not a URL');
+  }
+  if (url.protocol !== 'http:' || url.pathname !== '/' || url.search || url.username)
+    return refuse('is not an http:// origin');
+  let pod: PodAddress;
+  try {
+    pod = await o.readPod(o.namespace, o.holder);
+  } catch (err) {
+    if (err instanceof KubeNotFoundError) return refuse(`names no pod in ${o.namespace}`);
+    return refuse(`could not be checked against its pod: ${(err as Error).message}`);
+  }
+  if (pod.deleting) return refuse('names a pod that is being deleted');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!pod.ips.includes(host))
+    return refuse(`is not its pod's address (${pod.ips.join(', ') || 'no IP yet'})`);
+  return { ok: true };
+}

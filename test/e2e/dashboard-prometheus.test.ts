@@ -1,0 +1,132 @@
+// The Grafana dashboard shows data: the real Prometheus (Debian package) scrapes a controller
+// that performed rollbacks (some recovered, some not, Slack off), and every panel query, with
+// the dashboard's variables substituted as Grafana would, returns samples with finite values
+// through Prometheus' HTTP API. Two rounds of rollbacks, with a scrape between them, so counters
+// and histograms have an increase for increase()/rate() to see, as on a live system.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
+import { alert, payload } from '../support/alerts.js';
+import { startFakeKube } from '../support/fake-kube/index.js';
+import { startPrometheus } from '../support/prometheus.js';
+import { until } from '../support/until.js';
+import {
+  alertLabels,
+  cleanup,
+  controllerConfig,
+  deployV1ThenV2,
+  jobWhen,
+  startController,
+} from './stack.js';
+
+interface Panel {
+  title: string;
+  type: string;
+  targets?: Array<{ expr: string; refId: string }>;
+}
+const dashboard = JSON.parse(
+  readFileSync(
+    resolve(import.meta.dirname, '../../charts/rollback-controller/files/dashboard.json'),
+    'utf8',
+  ),
+) as { panels: Panel[]; templating: { list: Array<{ name: string; query: unknown }> } };
+
+/** The Kubernetes namespace the ServiceMonitor's target labels carry, as in a cluster. */
+const NAMESPACE_LABEL = 'monitoring';
+const VERIFICATION_S = 2;
+
+test('every dashboard panel query returns data from a real Prometheus', async (t) => {
+  const defer = cleanup(t);
+  const fake = await startFakeKube();
+  defer(() => fake.close());
+  const { server } = await startController(defer, fake, {
+    configText: controllerConfig({ verificationWindowSeconds: VERIFICATION_S }),
+  });
+  const started = Date.now();
+  const prometheus = await startPrometheus({
+    scrapeTargets: [new URL(server.url).host],
+    targetLabels: { namespace: NAMESPACE_LABEL },
+  });
+  defer(() => prometheus.stop());
+  const scalar = async (expr: string) => Number((await prometheus.query(expr))[0]?.value[1]);
+  await until(
+    async () => (await scalar('up{job="app"}')) === 1,
+    20_000,
+    'the controller is scraped',
+  );
+
+  // One round: two bad deploys rolled back; one alert resolves (recovered), one does not.
+  let verdicts = 0;
+  const round = async (recovers: string, stays: string) => {
+    for (const name of [recovers, stays]) await deployV1ThenV2(fake, name);
+    const startsAt = new Date().toISOString();
+    const firing = (name: string) =>
+      alert({
+        alertname: 'CriticalErrorRate',
+        labels: alertLabels(name),
+        fingerprint: `dash-${name}`,
+        startsAt,
+      });
+    const res = await server.request('POST', 'trigger', payload([firing(recovers), firing(stays)]));
+    assert.deepEqual(
+      res.body.decisions.map((d: { decision: string }) => d.decision),
+      ['queued', 'queued'],
+    );
+    for (const name of [recovers, stays])
+      await jobWhen(server, name, (j) => j.state === 'succeeded', 15_000, 'rolled back');
+    const resolved = alert({
+      alertname: 'CriticalErrorRate',
+      labels: alertLabels(recovers),
+      fingerprint: `dash-${recovers}`,
+      startsAt,
+      status: 'resolved',
+      endsAt: new Date().toISOString(),
+    });
+    assert.equal((await server.request('POST', 'trigger', payload([resolved]))).status, 202);
+    await jobWhen(server, recovers, (j) => j.verdict === 'recovered', 10_000, 'recovered');
+    await jobWhen(server, stays, (j) => j.verdict === 'not_recovered', 15_000, 'not recovered');
+    verdicts += 2;
+    // Prometheus has seen this round before the next one starts.
+    await until(
+      async () => (await scalar('sum(rollback_verdicts_total)')) === verdicts,
+      20_000,
+      `Prometheus scraped ${verdicts} verdicts`,
+    );
+  };
+  await round('cart', 'search');
+  await round('orders', 'profile');
+
+  // The namespace variable lists the controller's namespace.
+  const variable = dashboard.templating.list.find((v) => v.name === 'namespace');
+  const metric = /label_values\((\w+), namespace\)/.exec(JSON.stringify(variable?.query))?.[1];
+  assert.ok(metric, 'the namespace variable is label_values(<metric>, namespace)');
+  const series = (await (
+    await fetch(`${prometheus.url}/api/v1/series?match[]=${metric}`)
+  ).json()) as { data: Array<Record<string, string>> };
+  assert.deepEqual([...new Set(series.data.map((s) => s['namespace']))], [NAMESPACE_LABEL]);
+
+  // Grafana's substitutions for an instant view of the whole test: one data point, so the
+  // interval is the range; $namespace is the value the variable lists.
+  const range = `${Math.ceil((Date.now() - started) / 1000) + 5}s`;
+  const substitute = (expr: string) =>
+    expr
+      .replaceAll('$namespace', NAMESPACE_LABEL)
+      .replaceAll('$__range', range)
+      .replaceAll('$__rate_interval', range)
+      .replaceAll('$__interval', range);
+  const empty: string[] = [];
+  const queries = dashboard.panels.flatMap((p) =>
+    (p.targets ?? []).map((target) => ({ panel: p.title, refId: target.refId, expr: target.expr })),
+  );
+  assert.ok(queries.length >= 20, `${queries.length} queries`);
+  for (const q of queries) {
+    const expr = substitute(q.expr);
+    assert.doesNotMatch(expr, /\$/, `${q.panel}: every variable substituted`);
+    const result = await prometheus.query(expr);
+    const values = result.map((r) => Number(r.value[1]));
+    if (values.length === 0 || !values.every(Number.isFinite))
+      empty.push(`${q.panel} (${q.refId}): ${expr} → ${JSON.stringify(values)}`);
+  }
+  assert.deepEqual(empty, [], 'panel queries without data');
+});
