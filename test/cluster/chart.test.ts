@@ -16,10 +16,9 @@ import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/inde
 import { chartCrdFiles } from '../support/kube-cluster/binaries.js';
 import { helmPath } from '../support/tools.js';
 import {
-  alertFor,
+  alertAndWait,
   deployedTwice,
   imageOf,
-  jobIn,
   startController,
   type RunningController,
 } from './support.js';
@@ -83,6 +82,14 @@ async function install(release: string, ns: string, values: object): Promise<str
     '180s',
   );
   return helm('get', 'manifest', release, '-n', ns);
+}
+
+/** The release's own config (its ConfigMap), with a test-sized poll interval. */
+async function chartConfig(ns: string, release: string): Promise<any> {
+  const cm = await cluster.http.ok('GET', `/api/v1/namespaces/${ns}/configmaps/${release}`);
+  const config = parse(cm.data['config.yaml'] as string);
+  config.rollout = { ...config.rollout, pollIntervalSeconds: 0.1 };
+  return config;
 }
 
 /** `verb group/resource` pairs the chart's Roles and ClusterRoles grant. */
@@ -155,12 +162,7 @@ describe('the chart on the real control plane', () => {
   test("the controller under the chart's RBAC: rollback, forbidden namespace, verbs used vs granted", async () => {
     assert.ok(manifest, 'the chart is installed');
     // The chart's own config, with a test-sized poll interval.
-    const cm = await cluster.http.ok(
-      'GET',
-      `/api/v1/namespaces/${RELEASE_NS}/configmaps/rollback-controller`,
-    );
-    const config = parse(cm.data['config.yaml'] as string);
-    config.rollout = { ...config.rollout, pollIntervalSeconds: 0.1 };
+    const config = await chartConfig(RELEASE_NS, 'rollback-controller');
     // Four rollbacks within a minute here; the default breaker (3 in 10 min) would stop the 4th.
     config.policy = { ...config.policy, circuitBreaker: { maxRollbacks: 10, windowSeconds: 600 } };
     const kubeconfig = await cluster.serviceAccountKubeconfig(RELEASE_NS, 'rollback-controller');
@@ -179,15 +181,7 @@ describe('the chart on the real control plane', () => {
     // One rollback of each kind in the namespace the chart's RBAC covers.
     for (const kind of kinds) {
       const name = kind.toLowerCase();
-      const ok = await controller.call('POST', 'trigger', alertFor(kind, 'apps', name));
-      assert.equal(ok.status, 202, JSON.stringify(ok.body));
-      assert.equal(ok.body.decisions[0].decision, 'queued', JSON.stringify(ok.body));
-      const job = await jobIn(
-        controller.call,
-        ok.body.decisions[0].jobId,
-        ['succeeded', 'failed', 'skipped'],
-        180_000,
-      );
+      const job = await alertAndWait(controller, kind, 'apps', name);
       assert.equal(
         job.state,
         'succeeded',
@@ -206,16 +200,7 @@ describe('the chart on the real control plane', () => {
       'no request of the controller was denied',
     );
 
-    const no = await controller.call('POST', 'trigger', alertFor('Deployment', 'elsewhere', 'api'));
-    assert.equal(no.status, 202, JSON.stringify(no.body));
-    const d = no.body.decisions[0];
-    assert.equal(d.decision, 'queued', JSON.stringify(d));
-    const refused = await jobIn(
-      controller.call,
-      d.jobId,
-      ['succeeded', 'failed', 'skipped'],
-      180_000,
-    );
+    const refused = await alertAndWait(controller, 'Deployment', 'elsewhere', 'api');
     assert.equal(refused.state, 'failed', JSON.stringify(refused));
     assert.match(refused.reason, /forbidden/i);
     assert.match(refused.reason, /elsewhere/);
@@ -270,5 +255,60 @@ describe('the chart on the real control plane', () => {
       Object.keys(unusedWithReason).sort(),
       `granted but never used: ${unused.join(', ')}; used: ${used.join(', ')}`,
     );
+  });
+
+  test('two replicas: the leader holds the Lease under the chart RBAC, its adoption scan is allowed', async () => {
+    // The release with leader election (test 1). Its Roles cover `apps` only, so the scan for a
+    // dead leader's jobs must be told the namespaces: allowedNamespaces listed literally (with
+    // the chart's default ['*'] the scan is cluster-wide and denied: see the README).
+    const release = 'rollback-ha-rollback-controller';
+    const user = `system:serviceaccount:rollback-ha:${release}`;
+    const config = await chartConfig('rollback-ha', release);
+    config.policy = { ...config.policy, allowedNamespaces: ['apps'] };
+    const ha = await startController({
+      kubeconfig: await cluster.serviceAccountKubeconfig('rollback-ha', release),
+      config: stringify(config),
+      env: {
+        POD_NAMESPACE: 'rollback-ha',
+        POD_NAME: `${release}-test`,
+        POD_IP: '127.0.0.1',
+        ROLLBACK_ADVERTISE_URL: '',
+        ROLLBACK_LEADER_ELECTION: 'true',
+        ROLLBACK_LEASE_NAME: release,
+      },
+    });
+    try {
+      const end = Date.now() + 60_000;
+      let leader = '';
+      while (leader !== 'leader' && Date.now() < end) {
+        const res = await fetch(`${ha.url}/readyz`);
+        leader = ((await res.json()) as { checks: { leader: string } }).checks.leader;
+        if (leader !== 'leader') await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(leader, 'leader', ha.output().slice(-2000));
+      const lease = await cluster.http.ok(
+        'GET',
+        `/apis/coordination.k8s.io/v1/namespaces/rollback-ha/leases/${release}`,
+      );
+      assert.equal(lease.spec.holderIdentity, `${release}-test`);
+      const used = cluster.audit.verbsUsed(user);
+      for (const verb of [
+        'list apps/deployments',
+        'list apps/statefulsets',
+        'list apps/daemonsets',
+      ])
+        assert.ok(used.includes(verb), `${verb} (adoption scan) in ${used.join(', ')}`);
+      assert.ok(
+        used.some((v) => v.endsWith('coordination.k8s.io/leases')),
+        used.join(', '),
+      );
+      assert.deepEqual(
+        cluster.audit.denied({ user }).map((e) => `${e.verb} ${e.requestURI}`),
+        [],
+        'no request of the leader was denied',
+      );
+    } finally {
+      await ha.close();
+    }
   });
 });

@@ -34,7 +34,33 @@ after(async () => {
   await cluster?.stop();
 });
 
+/**
+ * The replica's own Pod, as the API server reports it: a follower forwards only to the Lease
+ * holder's pod address (SPEC, Authentication). The pods sit on a Node no simulated kubelet owns,
+ * so nothing but this test writes their status.
+ */
+async function replicaPod(name: string): Promise<void> {
+  const node = 'controllers';
+  const nodes = await cluster.http.call('GET', `/api/v1/nodes/${node}`);
+  if (nodes.status === 404)
+    await cluster.http.ok('POST', '/api/v1/nodes', { metadata: { name: node } });
+  await cluster.http.ok('POST', '/api/v1/namespaces/rollback-system/pods', {
+    metadata: { name },
+    spec: {
+      nodeName: node,
+      containers: [{ name: 'controller', image: 'rollback-controller:test' }],
+    },
+  });
+  await cluster.http.ok(
+    'PATCH',
+    `/api/v1/namespaces/rollback-system/pods/${name}/status`,
+    { status: { phase: 'Running', podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] } },
+    'application/merge-patch+json',
+  );
+}
+
 async function replica(name: string): Promise<RunningController> {
+  await replicaPod(name);
   const r = await startController({
     kubeconfig,
     env: {
@@ -43,8 +69,9 @@ async function replica(name: string): Promise<RunningController> {
       POD_NAMESPACE: 'rollback-system',
       POD_IP: '127.0.0.1',
       ROLLBACK_ADVERTISE_URL: '',
-      ROLLBACK_LEASE_DURATION_SECONDS: '4',
-      ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '3',
+      // Generous for a busy machine: a leader that misses its renew deadline steps down.
+      ROLLBACK_LEASE_DURATION_SECONDS: '8',
+      ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '6',
       ROLLBACK_LEASE_RETRY_PERIOD_SECONDS: '0.5',
     },
   });
@@ -75,8 +102,11 @@ describe('HA on a real Lease', () => {
       '/apis/coordination.k8s.io/v1/namespaces/rollback-system/leases/rollback-controller',
     );
     assert.equal(lease.spec.holderIdentity, leader === a ? 'rc-a' : 'rc-b');
+    // Readiness is terse; the follower's /status is answered by the leader it forwards to.
     await until(
-      async () => (await role(follower)).startsWith('follower (forwarding to'),
+      async () =>
+        (await role(follower)) === 'follower' &&
+        (await follower.call('GET', 'status')).body?.leadership?.role === 'leader',
       30_000,
       'the follower knows the leader',
     );
@@ -121,7 +151,10 @@ describe('HA on a real Lease', () => {
       },
       180_000,
       'every job finished on the new leader',
-    );
+    ).catch((e: Error) => {
+      const states = jobs.map((j) => `${j.targetKey} ${j.state} ${j.reason ?? ''}`).join('\n');
+      throw new Error(`${e.message}\n${states}\n${follower.output().slice(-6000)}`);
+    });
     assert.deepEqual(
       jobs.map((j) => `${j.targetKey} ${j.state}`).sort(),
       NAMES.map((n) => `Deployment/${NS}/${n} succeeded`).sort(),

@@ -8,12 +8,11 @@ import assert from 'node:assert/strict';
 import type { KubeCluster } from '../support/kube-cluster/index.js';
 import type { WorkloadKind } from '../support/fake-kube/types.js';
 import {
-  alertFor,
+  alertAndWait,
   clusterWithController,
   deployedTwice,
   historyRevisions,
   imageOf,
-  jobIn,
   type RunningController,
 } from './support.js';
 
@@ -57,16 +56,7 @@ describe('StatefulSet and DaemonSet on the real control plane', () => {
       ]);
       assert.deepEqual(historyRevisions(before), [1, 2]);
 
-      const r = await controller.call('POST', 'trigger', alertFor(c.kind, ns, name));
-      assert.equal(r.status, 202, JSON.stringify(r.body));
-      const decision = r.body.decisions[0];
-      assert.equal(decision.decision, 'queued', JSON.stringify(decision));
-      const job = await jobIn(
-        controller.call,
-        decision.jobId,
-        ['succeeded', 'failed', 'skipped'],
-        180_000,
-      );
+      const job = await alertAndWait(controller, c.kind, ns, name);
       assert.equal(
         job.state,
         'succeeded',

@@ -16,6 +16,9 @@ import {
   type ControllerProcess,
 } from '../reliability/support/controller-process.js';
 
+import { jobIn } from '../reliability/support/cluster.js';
+import assert from 'node:assert/strict';
+
 export { jobIn, allJobs } from '../reliability/support/cluster.js';
 
 /** Test-sized timings: a short poll, a rollout deadline that a busy machine still meets. */
@@ -71,6 +74,9 @@ export async function startController(o: {
     port: await freePort(),
     config: configPath,
     env: { KUBECONFIG: o.kubeconfig, KUBERNETES_SERVICE_HOST: '', ...o.env },
+  }).catch((e: unknown) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   });
   return {
     ...proc,
@@ -156,4 +162,21 @@ export async function clusterWithController(
     await cluster.stop();
     throw e;
   }
+}
+
+/**
+ * Sends the workload's alert to the controller, checks it was queued (202), and resolves with
+ * the job once it finished (succeeded, failed or skipped).
+ */
+export async function alertAndWait(
+  controller: RunningController,
+  kind: WorkloadKind,
+  ns: string,
+  name: string,
+): Promise<any> {
+  const r = await controller.call('POST', 'trigger', alertFor(kind, ns, name));
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  const decision = r.body.decisions[0];
+  assert.equal(decision.decision, 'queued', JSON.stringify(decision));
+  return jobIn(controller.call, decision.jobId, ['succeeded', 'failed', 'skipped'], 180_000);
 }

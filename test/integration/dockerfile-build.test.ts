@@ -313,7 +313,9 @@ describe('Dockerfile build steps, carried out', () => {
       appDir = join(fsRoot(final), resolve('/', workdirs.at(-1) ?? '/'));
       binDir = join(fsRoot(final), 'usr', 'local', 'bin');
     },
-    { timeout: 180_000 },
+    // A hang guard for real work (npm ci, tsc), not a speed limit: on a shared machine with
+    // both cores busy the build alone takes minutes.
+    { timeout: 600_000 },
   );
 
   after(() => {

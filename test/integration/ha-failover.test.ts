@@ -22,6 +22,12 @@ const PENDING = 'rollback-controller.io/pending-rollback';
 const LAST = 'rollback-controller.io/last-rollback';
 const LEADER_URL = 'rollback-controller.io/leader-url';
 const CONTROLLER_STATE = 'rollback-controller.io/controller-state';
+/**
+ * Every wait below is for an observable condition; its deadline only stops a hung test, so it is
+ * as long as the test's own budget allows, not a guess at how fast this machine is.
+ */
+const HANG_GUARD_MS = 120_000;
+const TEST_TIMEOUT_MS = 600_000;
 
 interface Replica {
   name: string;
@@ -141,9 +147,11 @@ describe('high availability: two processes, one Lease', () => {
         // Where followers forward to: http://POD_IP:PORT, published on the Lease.
         POD_IP: '127.0.0.1',
         ROLLBACK_ADVERTISE_URL: '',
-        ROLLBACK_LEASE_DURATION_SECONDS: '3',
-        ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '2',
-        ROLLBACK_LEASE_RETRY_PERIOD_SECONDS: '0.25',
+        // Production timings: a leader starved of CPU by a busy machine must not lose the Lease
+        // mid-test (a 3 s lease did); the takeover below waits for expiry, however long.
+        ROLLBACK_LEASE_DURATION_SECONDS: '15',
+        ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '10',
+        ROLLBACK_LEASE_RETRY_PERIOD_SECONDS: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -175,7 +183,7 @@ describe('high availability: two processes, one Lease', () => {
         for (const r of pair) if ((await readyz(r)).leader === 'leader') leader = r;
         return leader !== undefined;
       },
-      10_000,
+      HANG_GUARD_MS,
       'a leader is elected',
     );
     return { leader: leader!, follower: leader === pair[0] ? pair[1] : pair[0] };
@@ -209,211 +217,235 @@ describe('high availability: two processes, one Lease', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the leader is killed mid-queue; the follower adopts and finishes every job once', async () => {
-    const { leader, follower } = await electedPair('a', 'b', 'failover');
-    const lease = fake.get('Lease', 'rollback-system', 'failover');
-    assert.equal(lease.spec.holderIdentity, leader.name);
-    assert.equal(
-      lease.metadata.annotations?.[LEADER_URL],
-      leader.url,
-      'the leader publishes its URL',
-    );
-
-    // Both replicas are Ready (rollouts and PodDisruptionBudgets work); the follower forwards.
-    await until(
-      async () =>
-        (await readyz(follower)).leader === 'follower' &&
-        (await call(follower, 'GET', 'status')).headers.get('x-rollback-forwarded-to') ===
-          leader.name,
-      5000,
-      'the follower knows where the leader is',
-    );
-    assert.equal((await readyz(follower)).status, 200);
-    assert.equal((await readyz(leader)).status, 200);
-
-    // The rollouts the rollbacks start hold until the test lets them go, so the first job is
-    // still following its rollout, and the others still queued, whenever the leader dies.
-    for (const name of NAMES) fake.stickRollouts('Deployment', NS, name, true);
-
-    // Alertmanager reaches the follower through the Service; the leader decides.
-    // The alerts started after the v2 deploys (a revision newer than its alert is not undone).
-    const startsAt = new Date(Date.now() + 1000).toISOString();
-    const alerts = payload(NAMES.map((n) => firing('CriticalErrorRate', n, { startsAt })));
-    const accepted = await call(follower, 'POST', 'trigger', alerts);
-    assert.equal(accepted.status, 202);
-    assert.equal(accepted.headers.get('x-rollback-forwarded-to'), leader.name);
-    const decisions = accepted.body.decisions as Array<{ decision: string; jobId: string }>;
-    assert.deepEqual(
-      decisions.map((d) => d.decision),
-      ['queued', 'queued', 'queued'],
-    );
-    const forwardedJobs = (await call(follower, 'GET', 'jobs')).body.jobs as Array<{ id: string }>;
-    assert.deepEqual(
-      forwardedJobs.map((j) => j.id).sort(),
-      decisions.map((d) => d.jobId).sort(),
-      "the follower's /jobs is the leader's",
-    );
-    assert.deepEqual(journaledJobs(dir, follower), [], 'the follower decided nothing itself');
-    assert.deepEqual(journaledJobs(dir, leader).sort(), decisions.map((d) => d.jobId).sort());
-
-    // Kill the leader once the first rollback is applied and rolling out, the others queued.
-    await until(
-      () =>
-        NAMES.some((n) => templatePatches(fake, n).length > 0) &&
-        NAMES.every((n) => fake.get('Deployment', NS, n).metadata.labels?.[PENDING] === 'true'),
-      10_000,
-      'first rollback patched and every job marked on its workload',
-    );
-    // The Lease refuses writes until the test has seen the follower's answer in between, so the
-    // follower cannot take over early however slowly this machine runs.
-    fake.injectFault({ method: 'PUT', path: /\/leases\/failover$/, status: 500, times: Infinity });
-    leader.child.kill('SIGKILL');
-    await leader.exited;
-    // Until it holds the Lease the follower still forwards to the dead leader: a 503 that
-    // Alertmanager retries, never a local decision.
-    const meanwhile = await call(follower, 'POST', 'trigger', alerts);
-    assert.equal(meanwhile.status, 503);
-    assert.match(meanwhile.body.error, /could not reach the leader .*; retry/);
-    const patchedBeforeKill = NAMES.filter((n) => templatePatches(fake, n).length > 0);
-    assert.equal(patchedBeforeKill.length, 1, 'the other two jobs were still queued');
-    const first = patchedBeforeKill[0];
-    assert.equal(rolledOut(fake.get('Deployment', NS, String(first))), false, 'killed mid-rollout');
-    fake.clearFaults();
-    for (const name of NAMES) fake.stickRollouts('Deployment', NS, name, false);
-
-    await until(
-      async () => (await readyz(follower)).leader === 'leader',
-      10_000,
-      'the follower takes over',
-    );
-    assert.equal(
-      fake.get('Lease', 'rollback-system', 'failover').metadata.annotations?.[LEADER_URL],
-      follower.url,
-    );
-    assert.equal(
-      fake.get('Lease', 'rollback-system', 'failover').spec.holderIdentity,
-      follower.name,
-    );
-    await until(
-      async () =>
-        (await call(follower, 'GET', 'jobs?state=succeeded')).body.jobs.length === NAMES.length,
-      15_000,
-      'every job succeeds on the new leader',
-    );
-
-    const jobs = (await call(follower, 'GET', 'jobs')).body.jobs as Array<{
-      id: string;
-      targetKey: string;
-      fromRevision: number;
-      timeline: Array<{ event: string }>;
-    }>;
-    assert.deepEqual(
-      jobs.map((j) => j.id).sort(),
-      decisions.map((d) => d.jobId).sort(),
-      'the same jobs, under the ids the dead leader answered with',
-    );
-    for (const job of jobs) {
-      assert.ok(
-        job.timeline.some((t) => t.event === 'adopted'),
-        `${job.id} was adopted`,
+  test(
+    'the leader is killed mid-queue; the follower adopts and finishes every job once',
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const { leader, follower } = await electedPair('a', 'b', 'failover');
+      const lease = fake.get('Lease', 'rollback-system', 'failover');
+      assert.equal(lease.spec.holderIdentity, leader.name);
+      assert.equal(
+        lease.metadata.annotations?.[LEADER_URL],
+        leader.url,
+        'the leader publishes its URL',
       );
-      assert.equal(job.fromRevision, 2, 'the pinned revision came along');
-    }
-    for (const name of NAMES) {
-      const d = fake.get('Deployment', NS, name);
-      assert.equal(d.spec.template.spec.containers[0].image, `${name}:v1`, `${name} is on v1`);
-      assert.equal(templatePatches(fake, name).length, 1, `${name} was rolled back exactly once`);
-      assert.equal(d.metadata.labels?.[PENDING], undefined, `${name}: pending label cleared`);
-      assert.equal(d.metadata.annotations?.[PENDING], undefined, `${name}: intent cleared`);
-      const last = JSON.parse(d.metadata.annotations[LAST]);
-      assert.ok(decisions.some((x) => x.jobId === last.jobId));
-    }
-    const status = (await call(follower, 'GET', 'status')).body;
-    assert.equal(status.leadership.role, 'leader');
-    assert.equal(status.leadership.adoptedJobs, 3);
 
-    // Alertmanager re-sends the same alerts to the new leader: nothing is rolled back again.
-    const again = await call(follower, 'POST', 'trigger', alerts);
-    assert.equal(again.status, 202);
-    assert.deepEqual(
-      again.body.decisions.map((d: { decision: string }) => d.decision),
-      ['duplicate', 'duplicate', 'duplicate'],
-    );
+      // Both replicas are Ready (rollouts and PodDisruptionBudgets work); the follower forwards.
+      await until(
+        async () =>
+          (await readyz(follower)).leader === 'follower' &&
+          (await call(follower, 'GET', 'status')).headers.get('x-rollback-forwarded-to') ===
+            leader.name,
+        HANG_GUARD_MS,
+        'the follower knows where the leader is',
+      );
+      assert.equal((await readyz(follower)).status, 200);
+      assert.equal((await readyz(leader)).status, 200);
 
-    // SIGTERM: a clean stop hands the Lease back instead of letting it expire.
-    follower.child.kill('SIGTERM');
-    assert.equal(await follower.exited, 0);
-    const released = fake.get('Lease', 'rollback-system', 'failover');
-    assert.equal(released.spec.holderIdentity, '');
-    assert.equal(released.metadata.annotations?.[LEADER_URL], undefined, 'no URL to forward to');
-    for (const name of NAMES) assert.equal(templatePatches(fake, name).length, 1);
-    passed++;
-  });
+      // The rollouts the rollbacks start hold until the test lets them go, so the first job is
+      // still following its rollout, and the others still queued, whenever the leader dies.
+      for (const name of NAMES) fake.stickRollouts('Deployment', NS, name, true);
 
-  test("an operator's pause outlives the leader it was sent to", async () => {
-    const lease = () => fake.get('Lease', 'rollback-system', 'pause');
-    const published = () => {
-      const raw = lease().metadata.annotations?.[CONTROLLER_STATE];
-      return raw ? (JSON.parse(raw) as { paused: boolean; pauseReason?: string }) : undefined;
-    };
-    const { leader, follower } = await electedPair('c', 'd', 'pause');
-    await until(
-      async () =>
-        (await readyz(follower)).leader === 'follower' &&
-        (await call(follower, 'GET', 'status')).headers.get('x-rollback-forwarded-to') ===
-          leader.name,
-      5000,
-      'the follower knows where the leader is',
-    );
+      // Alertmanager reaches the follower through the Service; the leader decides.
+      // The alerts started after the v2 deploys (a revision newer than its alert is not undone).
+      const startsAt = new Date(Date.now() + 1000).toISOString();
+      const alerts = payload(NAMES.map((n) => firing('CriticalErrorRate', n, { startsAt })));
+      const accepted = await call(follower, 'POST', 'trigger', alerts);
+      assert.equal(accepted.status, 202);
+      assert.equal(accepted.headers.get('x-rollback-forwarded-to'), leader.name);
+      const decisions = accepted.body.decisions as Array<{ decision: string; jobId: string }>;
+      assert.deepEqual(
+        decisions.map((d) => d.decision),
+        ['queued', 'queued', 'queued'],
+      );
+      const forwardedJobs = (await call(follower, 'GET', 'jobs')).body.jobs as Array<{
+        id: string;
+      }>;
+      assert.deepEqual(
+        forwardedJobs.map((j) => j.id).sort(),
+        decisions.map((d) => d.jobId).sort(),
+        "the follower's /jobs is the leader's",
+      );
+      assert.deepEqual(journaledJobs(dir, follower), [], 'the follower decided nothing itself');
+      assert.deepEqual(journaledJobs(dir, leader).sort(), decisions.map((d) => d.jobId).sort());
 
-    // 3 a.m.: the operator's pause lands on the follower and is forwarded to the leader.
-    const paused = await call(follower, 'POST', 'pause', { reason: 'night incident' });
-    assert.equal(paused.status, 200);
-    assert.equal(paused.headers.get('x-rollback-forwarded-to'), leader.name);
-    assert.equal(paused.body.paused.paused, true);
-    await until(() => published()?.paused === true, 5000, 'the pause is published on the Lease');
-    assert.equal(published()?.pauseReason, 'night incident');
+      // Kill the leader once the first rollback is applied and rolling out, the others queued.
+      await until(
+        () =>
+          NAMES.some((n) => templatePatches(fake, n).length > 0) &&
+          NAMES.every((n) => fake.get('Deployment', NS, n).metadata.labels?.[PENDING] === 'true'),
+        HANG_GUARD_MS,
+        'first rollback patched and every job marked on its workload',
+      );
+      // The Lease refuses writes until the test has seen the follower's answer in between, so the
+      // follower cannot take over early however slowly this machine runs.
+      fake.injectFault({
+        method: 'PUT',
+        path: /\/leases\/failover$/,
+        status: 500,
+        times: Infinity,
+      });
+      leader.child.kill('SIGKILL');
+      await leader.exited;
+      // Until it holds the Lease the follower still forwards to the dead leader: a 503 that
+      // Alertmanager retries, never a local decision.
+      const meanwhile = await call(follower, 'POST', 'trigger', alerts);
+      assert.equal(meanwhile.status, 503);
+      assert.match(meanwhile.body.error, /could not reach the leader .*; retry/);
+      const patchedBeforeKill = NAMES.filter((n) => templatePatches(fake, n).length > 0);
+      assert.equal(patchedBeforeKill.length, 1, 'the other two jobs were still queued');
+      const first = patchedBeforeKill[0];
+      assert.equal(
+        rolledOut(fake.get('Deployment', NS, String(first))),
+        false,
+        'killed mid-rollout',
+      );
+      fake.clearFaults();
+      for (const name of NAMES) fake.stickRollouts('Deployment', NS, name, false);
 
-    leader.child.kill('SIGKILL');
-    await leader.exited;
-    await until(
-      async () => (await readyz(follower)).leader === 'leader',
-      10_000,
-      'the follower takes over',
-    );
-    const status = (await call(follower, 'GET', 'status')).body;
-    assert.equal(status.leadership.role, 'leader');
-    assert.equal(status.paused.paused, true, 'the new leader is paused');
-    assert.equal(status.paused.reason, 'night incident');
-    const metrics = await (await fetch(`${follower.url}/metrics`)).text();
-    assert.match(metrics, /^rollback_paused 1$/m);
+      await until(
+        async () => (await readyz(follower)).leader === 'leader',
+        HANG_GUARD_MS,
+        'the follower takes over',
+      );
+      assert.equal(
+        fake.get('Lease', 'rollback-system', 'failover').metadata.annotations?.[LEADER_URL],
+        follower.url,
+      );
+      assert.equal(
+        fake.get('Lease', 'rollback-system', 'failover').spec.holderIdentity,
+        follower.name,
+      );
+      await until(
+        async () =>
+          (await call(follower, 'GET', 'jobs?state=succeeded')).body.jobs.length === NAMES.length,
+        HANG_GUARD_MS,
+        'every job succeeds on the new leader',
+      );
 
-    // An alert after a new deploy of orders: held by the pause, then acted on after resume.
-    await fake.createDeployment(NS, 'orders', { image: 'orders:v1' });
-    await fake.settle();
-    await fake.setImage('Deployment', NS, 'orders', 'orders:v2');
-    await fake.settle();
-    const startsAt = new Date(Date.now() + 1000).toISOString();
-    const alert = payload([firing('CriticalErrorRate', 'orders', { startsAt })]);
-    const held = await call(follower, 'POST', 'trigger', alert);
-    assert.equal(held.status, 202);
-    assert.equal(held.body.decisions[0].decision, 'paused');
+      const jobs = (await call(follower, 'GET', 'jobs')).body.jobs as Array<{
+        id: string;
+        targetKey: string;
+        fromRevision: number;
+        timeline: Array<{ event: string }>;
+      }>;
+      assert.deepEqual(
+        jobs.map((j) => j.id).sort(),
+        decisions.map((d) => d.jobId).sort(),
+        'the same jobs, under the ids the dead leader answered with',
+      );
+      for (const job of jobs) {
+        assert.ok(
+          job.timeline.some((t) => t.event === 'adopted'),
+          `${job.id} was adopted`,
+        );
+        assert.equal(job.fromRevision, 2, 'the pinned revision came along');
+      }
+      for (const name of NAMES) {
+        const d = fake.get('Deployment', NS, name);
+        assert.equal(d.spec.template.spec.containers[0].image, `${name}:v1`, `${name} is on v1`);
+        assert.equal(templatePatches(fake, name).length, 1, `${name} was rolled back exactly once`);
+        assert.equal(d.metadata.labels?.[PENDING], undefined, `${name}: pending label cleared`);
+        assert.equal(d.metadata.annotations?.[PENDING], undefined, `${name}: intent cleared`);
+        const last = JSON.parse(d.metadata.annotations[LAST]);
+        assert.ok(decisions.some((x) => x.jobId === last.jobId));
+      }
+      const status = (await call(follower, 'GET', 'status')).body;
+      assert.equal(status.leadership.role, 'leader');
+      assert.equal(status.leadership.adoptedJobs, 3);
 
-    const resumed = await call(follower, 'POST', 'resume');
-    assert.equal(resumed.status, 200);
-    assert.equal(resumed.body.paused.paused, false);
-    await until(() => published()?.paused === false, 5000, 'the resume is published');
-    const metricsAfter = await (await fetch(`${follower.url}/metrics`)).text();
-    assert.match(metricsAfter, /^rollback_paused 0$/m);
-    const acted = await call(follower, 'POST', 'trigger', alert);
-    assert.equal(acted.body.decisions[0].decision, 'queued');
-    await until(
-      async () =>
-        (await call(follower, 'GET', 'jobs?state=succeeded&target=orders')).body.jobs.length === 1,
-      10_000,
-      'the rollback runs on the resumed leader',
-    );
-    assert.equal(templatePatches(fake, 'orders').length, 1);
-    passed++;
-  });
+      // Alertmanager re-sends the same alerts to the new leader: nothing is rolled back again.
+      const again = await call(follower, 'POST', 'trigger', alerts);
+      assert.equal(again.status, 202);
+      assert.deepEqual(
+        again.body.decisions.map((d: { decision: string }) => d.decision),
+        ['duplicate', 'duplicate', 'duplicate'],
+      );
+
+      // SIGTERM: a clean stop hands the Lease back instead of letting it expire.
+      follower.child.kill('SIGTERM');
+      assert.equal(await follower.exited, 0);
+      const released = fake.get('Lease', 'rollback-system', 'failover');
+      assert.equal(released.spec.holderIdentity, '');
+      assert.equal(released.metadata.annotations?.[LEADER_URL], undefined, 'no URL to forward to');
+      for (const name of NAMES) assert.equal(templatePatches(fake, name).length, 1);
+      passed++;
+    },
+  );
+
+  test(
+    "an operator's pause outlives the leader it was sent to",
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const lease = () => fake.get('Lease', 'rollback-system', 'pause');
+      const published = () => {
+        const raw = lease().metadata.annotations?.[CONTROLLER_STATE];
+        return raw ? (JSON.parse(raw) as { paused: boolean; pauseReason?: string }) : undefined;
+      };
+      const { leader, follower } = await electedPair('c', 'd', 'pause');
+      await until(
+        async () =>
+          (await readyz(follower)).leader === 'follower' &&
+          (await call(follower, 'GET', 'status')).headers.get('x-rollback-forwarded-to') ===
+            leader.name,
+        HANG_GUARD_MS,
+        'the follower knows where the leader is',
+      );
+
+      // 3 a.m.: the operator's pause lands on the follower and is forwarded to the leader.
+      const paused = await call(follower, 'POST', 'pause', { reason: 'night incident' });
+      assert.equal(paused.status, 200);
+      assert.equal(paused.headers.get('x-rollback-forwarded-to'), leader.name);
+      assert.equal(paused.body.paused.paused, true);
+      await until(
+        () => published()?.paused === true,
+        HANG_GUARD_MS,
+        'the pause is published on the Lease',
+      );
+      assert.equal(published()?.pauseReason, 'night incident');
+
+      leader.child.kill('SIGKILL');
+      await leader.exited;
+      await until(
+        async () => (await readyz(follower)).leader === 'leader',
+        HANG_GUARD_MS,
+        'the follower takes over',
+      );
+      const status = (await call(follower, 'GET', 'status')).body;
+      assert.equal(status.leadership.role, 'leader');
+      assert.equal(status.paused.paused, true, 'the new leader is paused');
+      assert.equal(status.paused.reason, 'night incident');
+      const metrics = await (await fetch(`${follower.url}/metrics`)).text();
+      assert.match(metrics, /^rollback_paused 1$/m);
+
+      // An alert after a new deploy of orders: held by the pause, then acted on after resume.
+      await fake.createDeployment(NS, 'orders', { image: 'orders:v1' });
+      await fake.settle();
+      await fake.setImage('Deployment', NS, 'orders', 'orders:v2');
+      await fake.settle();
+      const startsAt = new Date(Date.now() + 1000).toISOString();
+      const alert = payload([firing('CriticalErrorRate', 'orders', { startsAt })]);
+      const held = await call(follower, 'POST', 'trigger', alert);
+      assert.equal(held.status, 202);
+      assert.equal(held.body.decisions[0].decision, 'paused');
+
+      const resumed = await call(follower, 'POST', 'resume');
+      assert.equal(resumed.status, 200);
+      assert.equal(resumed.body.paused.paused, false);
+      await until(() => published()?.paused === false, HANG_GUARD_MS, 'the resume is published');
+      const metricsAfter = await (await fetch(`${follower.url}/metrics`)).text();
+      assert.match(metricsAfter, /^rollback_paused 0$/m);
+      const acted = await call(follower, 'POST', 'trigger', alert);
+      assert.equal(acted.body.decisions[0].decision, 'queued');
+      await until(
+        async () =>
+          (await call(follower, 'GET', 'jobs?state=succeeded&target=orders')).body.jobs.length ===
+          1,
+        HANG_GUARD_MS,
+        'the rollback runs on the resumed leader',
+      );
+      assert.equal(templatePatches(fake, 'orders').length, 1);
+      passed++;
+    },
+  );
 });

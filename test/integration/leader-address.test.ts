@@ -7,7 +7,6 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -30,21 +29,12 @@ import { silentNotifier } from '../../src/model/job-notifier.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { firing, payload } from '../support/alerts.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
+import { close, listen } from '../support/loopback-server.js';
 import { basic, OPERATOR_SECRET, SECRET } from '../support/server.js';
 import { until } from '../support/until.js';
 
 const NS = 'rollback-system';
 const KEY = replicaKey(SECRET, OPERATOR_SECRET)!;
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise<void>((ok) => server.close(() => ok()));
-}
 
 describe('a follower forwards only to the leader it can verify', () => {
   let fake: FakeKube;

@@ -10,15 +10,18 @@ describe('approval of held jobs', () => {
   let s: TestServer;
   const exec = new RecordingExecutor();
   before(async () => {
-    s = await startTestServer({
-      executors: { kubernetes: exec },
-      configText: 'policy: { approvalTtlSeconds: 1 }',
-    });
+    // Held jobs wait an hour here, so a busy machine never expires one before it is approved;
+    // the expiry test has its own server with a one-second TTL.
+    s = await startTestServer({ executors: { kubernetes: exec } });
   });
   after(() => s.close());
 
-  const hold = async (name: string) => {
-    const r = await s.request('POST', 'trigger', payload([firing('RedisConnectionFailure', name)]));
+  const hold = async (name: string, server = s) => {
+    const r = await server.request(
+      'POST',
+      'trigger',
+      payload([firing('RedisConnectionFailure', name)]),
+    );
     assert.equal(r.body.decisions[0].decision, 'awaiting_approval');
     return r.body.decisions[0].jobId as string;
   };
@@ -41,12 +44,24 @@ describe('approval of held jobs', () => {
   });
 
   test('a held job expires; approving it then is a 409 and it never runs', async () => {
-    const id = await hold('queue');
-    await until(async () => (await s.request('GET', `jobs/${id}`)).body.state === 'expired', 4000);
-    const late = await s.request('POST', `jobs/${id}/approve`);
-    assert.equal(late.status, 409);
-    assert.match(late.body.error, /expired/);
-    assert.ok(!exec.executed().includes(id));
+    const short = await startTestServer({
+      executors: { kubernetes: exec },
+      configText: 'policy: { approvalTtlSeconds: 1 }',
+    });
+    try {
+      const id = await hold('queue', short);
+      await until(
+        async () => (await short.request('GET', `jobs/${id}`)).body.state === 'expired',
+        60_000,
+        'the held job expires',
+      );
+      const late = await short.request('POST', `jobs/${id}/approve`);
+      assert.equal(late.status, 409);
+      assert.match(late.body.error, /expired/);
+      assert.ok(!exec.executed().includes(id));
+    } finally {
+      await short.close();
+    }
   });
 
   test('unknown job → 404', async () => {

