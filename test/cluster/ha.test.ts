@@ -41,9 +41,9 @@ after(async () => {
  */
 async function replicaPod(name: string): Promise<void> {
   const node = 'controllers';
-  const nodes = await cluster.http.call('GET', `/api/v1/nodes/${node}`);
-  if (nodes.status === 404)
-    await cluster.http.ok('POST', '/api/v1/nodes', { metadata: { name: node } });
+  // Both replicas start at once: whichever creates the Node first, the other finds it (409).
+  const created = await cluster.http.call('POST', '/api/v1/nodes', { metadata: { name: node } });
+  assert.ok([201, 409].includes(created.status), JSON.stringify(created.body));
   await cluster.http.ok('POST', '/api/v1/namespaces/rollback-system/pods', {
     metadata: { name },
     spec: {

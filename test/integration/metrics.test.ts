@@ -27,7 +27,11 @@ describe('/metrics', () => {
   let s: TestServer;
   let text = '';
   before(async () => {
+    // The rollbacks wait for the test: api's alert resolves while they run, so it is recovered
+    // the moment it succeeds (no race against the 1 s window); web's never resolves.
+    let release = () => {};
     const exec = new RecordingExecutor();
+    exec.gate = new Promise<void>((ok) => (release = ok));
     s = await startTestServer({
       executors: { kubernetes: exec },
       configText: 'verification: { windowSeconds: 1 }',
@@ -38,13 +42,16 @@ describe('/metrics', () => {
       'trigger',
       payload([api, firing('CriticalErrorRate', 'web'), firing('Unknown', 'x')]),
     );
-    while ((await s.request('GET', 'jobs?state=succeeded')).body.jobs.length < 2)
-      await new Promise((r) => setTimeout(r, 20));
-    // api's alert resolves (recovered); web's never does (not_recovered after the window).
     await s.request(
       'POST',
       'trigger',
       payload([{ ...api, status: 'resolved', endsAt: new Date().toISOString() }]),
+    );
+    release();
+    await until(
+      async () => (await s.request('GET', 'jobs?state=succeeded')).body.jobs.length === 2,
+      60_000,
+      'both rollbacks succeeded',
     );
     // Wait for the window to close on web's job (an observable condition, not a fixed time).
     await until(
@@ -52,7 +59,7 @@ describe('/metrics', () => {
         text = await (await fetch(`${s.url}/metrics`)).text();
         return /verdict="not_recovered"/.test(text);
       },
-      20_000,
+      60_000,
       'the not_recovered verdict',
     );
   });
