@@ -73,19 +73,29 @@ export class GitReconciler {
   private async reconcile(m: Managed): Promise<void> {
     const http = this.cluster.http;
     if (m.by === 'argocd-parent') {
+      // The child first, then the parent, and the write conditional on the child read: the
+      // controller suspends the parent before the child, so no stale decision lands.
+      const child = await http.ok('GET', `${APPS}/${m.child}`);
       const parent = await http.ok('GET', `${APPS}/${m.parent}`);
       if (!selfHeals(parent)) return;
-      const child = await http.ok('GET', `${APPS}/${m.child}`);
       if (isDeepStrictEqual(child.spec.syncPolicy ?? null, m.syncPolicy)) return;
-      await http.ok(
+      const r = await http.call(
         'PATCH',
         `${APPS}/${m.child}`,
-        { spec: { syncPolicy: m.syncPolicy } },
+        {
+          metadata: { resourceVersion: child.metadata.resourceVersion },
+          spec: { syncPolicy: m.syncPolicy },
+        },
         'application/merge-patch+json',
       );
+      if (r.status === 409) return;
+      if (r.status >= 300) throw new Error(`re-applying Git failed: ${r.status}`);
       this.reverts.push(`Application argocd/${m.child}`);
       return;
     }
+    // One read of the live object decides, and the write is conditional on it (resourceVersion):
+    // a decision made before the controller's rollback patch never lands after it.
+    const live = await this.cluster.get('Deployment', m.ns, m.name);
     if (m.by === 'argocd') {
       const app = await http.ok('GET', `${APPS}/${m.app}`);
       if (!selfHeals(app)) return;
@@ -96,7 +106,6 @@ export class GitReconciler {
         `/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/${ns}/kustomizations/${name}`,
       );
       if (ks.spec.suspend === true) return;
-      const live = await this.cluster.get('Deployment', m.ns, m.name);
       if (live.metadata.annotations?.['kustomize.toolkit.fluxcd.io/reconcile'] === 'disabled')
         return;
     } else {
@@ -107,9 +116,19 @@ export class GitReconciler {
       );
       if (hr.spec.suspend === true) return;
     }
-    const live = await this.cluster.get('Deployment', m.ns, m.name);
-    if (live.spec.template.spec.containers[0].image === m.image) return;
-    await this.cluster.setImage('Deployment', m.ns, m.name, m.image);
+    const container = live.spec.template.spec.containers[0];
+    if (container.image === m.image) return;
+    const r = await http.call(
+      'PATCH',
+      `/apis/apps/v1/namespaces/${m.ns}/deployments/${m.name}`,
+      {
+        metadata: { resourceVersion: live.metadata.resourceVersion },
+        spec: { template: { spec: { containers: [{ name: container.name, image: m.image }] } } },
+      },
+      'application/strategic-merge-patch+json',
+    );
+    if (r.status === 409) return; // changed since the read: decide again on the next pass
+    if (r.status >= 300) throw new Error(`re-applying Git failed: ${r.status}`);
     this.reverts.push(`Deployment ${m.ns}/${m.name}`);
   }
 }
