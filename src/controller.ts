@@ -14,6 +14,7 @@ import { ControllerState } from './jobs/controller-state.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { JobStore } from './jobs/job-store.js';
 import { JobTimers, type SetTimer } from './jobs/job-timers.js';
+import { OwnerWatch } from './jobs/owner-watch.js';
 import { Journal, type JournalFs } from './jobs/journal.js';
 import type { JournalRecord } from './jobs/journal-record.js';
 import { planDryRun, type DryRunPlan } from './jobs/plan-dry-run.js';
@@ -68,6 +69,8 @@ export class RollbackController {
   /** The one commit path: state, journal, and the listeners that follow a job's changes. */
   readonly store: JobStore;
   readonly runner: JobRunner;
+  /** GitOps owners suspended by jobs and not yet turned back on (`suspendedOwners`). */
+  readonly owners: OwnerWatch;
   readonly timers: JobTimers;
   readonly startedAt: number;
   private readonly now: () => number;
@@ -113,6 +116,15 @@ export class RollbackController {
     };
     this.store.onJobChange((before, after) => reportJobChange(before, after, sinks));
     this.store.onJobChange(this.timers.changed);
+    this.owners = new OwnerWatch({
+      store: this.store,
+      executor: o.executors.kubernetes,
+      metrics: o.metrics,
+      logger: o.logger.child({ component: 'owners' }),
+      now: this.now,
+      intervalMs: o.config.policy.owners.resumeCheckSeconds * 1000,
+      standby: () => o.leadership?.standbyReason(),
+    });
     this.store.onCommit(() => this.updateGauges());
     o.notifier.onSent?.((jobId, entry) => this.runner.note(jobId, entry));
   }
@@ -121,6 +133,7 @@ export class RollbackController {
     this.o.metrics.queueDepth.set(this.state.count('queued'));
     this.o.metrics.paused.set(this.state.paused ? 1 : 0);
     this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
+    this.owners.updateGauge();
   }
 
   /**
@@ -182,6 +195,7 @@ export class RollbackController {
     if (this.state.paused) this.runner.pause();
     for (const job of this.state.jobs.values()) this.timers.arm(job);
     this.runner.start();
+    this.owners.start();
     this.ready = true;
     this.o.logger.info(
       { replayed: count, jobs: this.state.jobs.size, instances: this.state.instanceCount },
@@ -289,6 +303,16 @@ export class RollbackController {
         maxPending: this.o.config.queue.maxPending,
       },
       executors: await this.executorStatus(),
+      suspendedOwners: this.owners.index.list().map((e) => ({
+        owner: e.owner.owner,
+        object: `${e.owner.object.kind} ${e.owner.object.namespace}/${e.owner.object.name}`,
+        role: e.owner.role,
+        change: e.owner.change,
+        suspendedAt: e.owner.suspendedAt,
+        resumeCommand: e.owner.resumeCommand,
+        jobId: e.jobId,
+        ...(e.target ? { target: `${e.target.kind} ${e.target.namespace}/${e.target.name}` } : {}),
+      })),
       notifications: {
         slack: this.o.notifier.enabled ? 'enabled' : 'disabled (SLACK_WEBHOOK_URL not set)',
       },
@@ -369,6 +393,7 @@ export class RollbackController {
   async close(): Promise<void> {
     this.closing = true;
     this.timers.stop();
+    this.owners.stop();
     await this.runner.stop(this.o.shutdownGraceMs ?? 20_000);
     await this.o.notifier.flush(3000);
     await this.journal.close();

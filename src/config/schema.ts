@@ -42,6 +42,10 @@ export const ruleSchema = z
     message: 'a rule has either target or script, not both',
   });
 
+const ownerModeSchema = z.enum(['suspend', 'skip'], {
+  error: 'must be suspend (turn the owner off so the rollback sticks) or skip (leave it to Git)',
+});
+
 export const policySchema = z.strictObject({
   /** Lowest confidence that rolls back without a human. */
   autoRollbackConfidence: confidenceSchema.default('high'),
@@ -60,6 +64,24 @@ export const policySchema = z.strictObject({
     .array(namespaceGlobSchema)
     .default(['kube-system', 'kube-public', 'kube-node-lease']),
   optOutAnnotation: z.string().min(1).default('rollback-controller.io/disabled'),
+  /** Workloads managed by Argo CD or Flux: suspend the owner so the rollback sticks, or skip. */
+  owners: z
+    .strictObject({
+      argocd: ownerModeSchema.default('suspend'),
+      flux: ownerModeSchema.default('suspend'),
+      /** Where Argo CD Applications live (the instance label is looked up there). */
+      argocdNamespaces: z
+        .array(
+          z
+            .string()
+            .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name (DNS label)'),
+        )
+        .min(1)
+        .default(['argocd']),
+      /** How often suspended owners are checked for a human turning them back on. */
+      resumeCheckSeconds: z.number().positive().max(3600).default(30),
+    })
+    .prefault({}),
   /**
    * Only blame a recent change: a revision current for longer than this when the alert started is
    * not rolled back. 0 = no limit.

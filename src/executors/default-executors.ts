@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { ExecutorName } from '../model/job.js';
+import { namespaceAllowed } from '../decide/resolve-target.js';
 import type { Executor } from '../model/executor.js';
 import { createKubeClient } from '../kube/kube-client.js';
 import { KubeNotFoundError } from '../kube/kube-errors.js';
@@ -18,6 +19,12 @@ export function defaultExecutors(
   const kubernetes = createKubernetesExecutor({
     env,
     optOutAnnotation: config.policy.optOutAnnotation,
+    owners: {
+      argocd: config.policy.owners.argocd,
+      flux: config.policy.owners.flux,
+      argocdNamespaces: config.policy.owners.argocdNamespaces,
+      namespaceProblem: (ns) => namespaceAllowed(ns, config.policy),
+    },
     maxRevisionAgeSeconds: config.policy.maxRevisionAgeSeconds,
     pollIntervalMs: config.rollout.pollIntervalSeconds * 1000,
     logger: logger.child({ component: 'kubernetes' }),

@@ -131,5 +131,6 @@ export function withClusterIntents(inner: Executor, o: ClusterIntentOptions): Ex
     },
     execute: (job, ctx) => run(job, ctx, 'execute'),
     recover: (job, ctx) => run(job, ctx, 'recover'),
+    ...(inner.ownerResumed ? { ownerResumed: inner.ownerResumed.bind(inner) } : {}),
   };
 }

@@ -16,6 +16,7 @@ import {
   type TimelineEntry,
   type Verdict,
 } from '../model/job.js';
+import { ownerKey } from '../model/owner.js';
 import { TimelineEvent } from '../model/timeline-event.js';
 
 const { AwaitingApproval, Queued, Running, Succeeded, Failed, Skipped, Expired } = JobStates;
@@ -299,6 +300,32 @@ export function pinned(job: Job, patch: JobPatch, at: number): Job {
     ...job,
     ...patch,
     timeline: [...job.timeline, entry(at, TimelineEvent.Pinned, message)],
+  };
+}
+
+/**
+ * A human turned back on an owner this job had suspended (noticed by the controller's check):
+ * the job's own state does not change.
+ */
+export function ownerResumed(job: Job, key: string, at: number): Job {
+  const owner = job.owner;
+  const target = owner?.suspended?.find((o) => ownerKey(o) === key && !o.resumedAt);
+  if (!owner || !target) return job;
+  const what = `${target.object.kind} ${target.object.namespace}/${target.object.name}`;
+  return {
+    ...job,
+    owner: {
+      ...owner,
+      suspended: (owner.suspended ?? []).map((o) =>
+        o === target ? { ...o, resumedAt: iso(at) } : o,
+      ),
+    },
+    timeline: [
+      ...job.timeline,
+      entry(at, TimelineEvent.OwnerResumed, `${what} was turned back on outside the controller`, {
+        object: what,
+      }),
+    ],
   };
 }
 

@@ -23,6 +23,8 @@ export interface DryRunPlan {
   fromRevision?: number;
   toRevision?: number;
   changes?: Plan['changes'];
+  /** Who else manages the workload (Argo CD, Flux, Helm) and the action that would be taken. */
+  owner?: Plan['owner'];
   execution?: { action: Plan['action']; reason: string; serverDryRun: boolean };
 }
 
@@ -82,6 +84,7 @@ export async function planDryRun(
   if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
   if (p.toRevision !== undefined) plan.toRevision = p.toRevision;
   if (p.changes) plan.changes = p.changes;
+  if (p.owner) plan.owner = p.owner;
   plan.execution = {
     action: p.action,
     reason: p.reason,

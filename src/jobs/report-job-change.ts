@@ -31,6 +31,10 @@ function enteredStage(before: Job | undefined, after: Job): JobStage | undefined
   }
 }
 
+function resumedCount(job: Job): number {
+  return job.owner?.suspended?.filter((o) => o.resumedAt).length ?? 0;
+}
+
 export function reportJobChange(before: Job | undefined, after: Job, o: JobReportSinks): void {
   const channel = o.channelFor?.(after);
   const notify = (stage: JobStage) => o.notifier.job(after, stage, channel ? { channel } : {});
@@ -58,6 +62,9 @@ export function reportJobChange(before: Job | undefined, after: Job, o: JobRepor
       );
   }
   if (stage) notify(stage);
+  if (after.outcome && before?.state !== after.state && after.owner?.action)
+    metrics.ownerActions.inc({ owner: after.owner.owner, action: after.owner.action });
+  if (before && resumedCount(after) > resumedCount(before)) notify('owner_resumed');
 
   const seen = before?.timeline.length ?? after.timeline.length;
   for (const e of after.timeline.slice(seen))

@@ -4,6 +4,7 @@
 import {
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   Observable,
   PatchStrategy,
   VersionApi,
@@ -12,11 +13,25 @@ import {
   type KubeConfig,
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
+import type { ObjectRef } from '../model/owner.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
 import type { ControllerRevision, ReplicaSet, Workload } from './kube-types.js';
 import { toKubeError } from './kube-errors.js';
 
-export type PatchType = 'json' | 'strategic';
+export type PatchType = 'json' | 'strategic' | 'merge';
+
+/** A custom resource (Argo CD, Flux) as plain JSON. */
+export interface CustomObject {
+  metadata: {
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<{ kind?: string; name?: string; controller?: boolean }>;
+  };
+  spec?: Record<string, unknown>;
+}
 
 export interface KubeEvent {
   metadata: { name: string; namespace: string };
@@ -58,6 +73,14 @@ export interface KubeClient {
     options: { dryRun: boolean; fieldManager: string; signal?: AbortSignal },
   ): Promise<Workload>;
   createEvent(event: KubeEvent, signal?: AbortSignal): Promise<void>;
+  /** GET a namespaced custom resource (Argo CD Application, Flux HelmRelease...). */
+  readObject(ref: ObjectRef, signal?: AbortSignal): Promise<CustomObject>;
+  patchObject(
+    ref: ObjectRef,
+    patch: unknown,
+    type: Exclude<PatchType, 'strategic'>,
+    options: { dryRun: boolean; fieldManager: string; signal?: AbortSignal },
+  ): Promise<CustomObject>;
   /** GET /version with the given timeout: the cheap reachability probe. */
   version(timeoutMs: number): Promise<string>;
 }
@@ -69,6 +92,11 @@ export function createKubeClient(
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
   const versionApi = kc.makeApiClient(VersionApi);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const objectParams = (ref: ObjectRef) => {
+    const [group = '', version = ''] = ref.apiVersion.split('/');
+    return { group, version, plural: pluralOf(ref.kind), namespace: ref.namespace, name: ref.name };
+  };
 
   // A per-call middleware that bounds the request (and the caller's abort) with a timeout.
   const limit = (
@@ -123,9 +151,26 @@ export function createKubeClient(
       );
       return (list.items ?? []) as unknown as ControllerRevision[];
     },
+    readObject(ref, signal) {
+      return call(`GET ${ref.kind} ${ref.namespace}/${ref.name}`, () =>
+        custom.getNamespacedCustomObject(objectParams(ref), limit(signal)),
+      ) as Promise<CustomObject>;
+    },
+    patchObject(ref, patch, type, { dryRun, fieldManager, signal }) {
+      const param = {
+        ...objectParams(ref),
+        body: patch,
+        fieldManager,
+        ...(dryRun ? { dryRun: 'All' } : {}),
+      };
+      const opts = limit(signal, undefined, setHeaderOptions('Content-Type', contentTypeOf(type)));
+      const what = `PATCH ${ref.kind} ${ref.namespace}/${ref.name}${dryRun ? ' (dry run)' : ''}`;
+      return call(what, () =>
+        custom.patchNamespacedCustomObject(param, opts),
+      ) as Promise<CustomObject>;
+    },
     patchWorkload(ref, patch, type, { dryRun, fieldManager, signal }) {
-      const contentType =
-        type === 'json' ? PatchStrategy.JsonPatch : PatchStrategy.StrategicMergePatch;
+      const contentType = contentTypeOf(type);
       const param = {
         name: ref.name,
         namespace: ref.namespace,
@@ -156,4 +201,15 @@ export function createKubeClient(
       return info.gitVersion;
     },
   };
+}
+
+function contentTypeOf(type: PatchType): PatchStrategy {
+  if (type === 'json') return PatchStrategy.JsonPatch;
+  if (type === 'merge') return PatchStrategy.MergePatch;
+  return PatchStrategy.StrategicMergePatch;
+}
+
+/** Resource names of the kinds read through the custom objects API (all regular English plurals). */
+function pluralOf(kind: string): string {
+  return `${kind.toLowerCase()}s`;
 }

@@ -2,6 +2,7 @@
 // the job store owns journaling (and, through its listeners, Slack and metrics); an executor
 // owns one kind of action and reports progress as data.
 import type { ImageChange, Job, JobOutcome, ScriptResult } from './job.js';
+import type { OwnerKind, SuspendedOwner } from './owner.js';
 import type { TimelineEvent } from './timeline-event.js';
 
 /** A changed pod-template field other than an image (SPEC `POST /test`: `changes.fields`). */
@@ -28,6 +29,19 @@ export interface Plan {
   changes?: { images: ImageChange[]; fields: FieldChange[] };
   /** True when the API server accepted the patch with dryRun=All. */
   serverDryRun?: boolean;
+  /** Who else manages the workload and what a rollback would do about it. */
+  owner?: PlanOwner;
+}
+
+/** A dry run's view of the owner: the action that would be taken, in the future tense. */
+export interface PlanOwner {
+  owner: OwnerKind;
+  name?: string;
+  action: 'suspend' | 'skip' | 'note';
+  reason: string;
+  advice?: string;
+  /** The objects that would be changed, in order, and how a human would undo each. */
+  changes?: Array<{ object: string; change: string; resumeCommand: string }>;
 }
 
 /** The timeline events an executor reports. */
@@ -40,6 +54,8 @@ export type ExecutorEvent = Extract<
   | 'script_started'
   | 'script_output'
   | 'script_terminating'
+  | 'owner_suspended'
+  | 'owner_restored'
 >;
 
 export interface ProgressEvent {
@@ -52,7 +68,14 @@ export interface ProgressEvent {
 export type JobPatch = Partial<
   Pick<
     Job,
-    'fromRevision' | 'toRevision' | 'images' | 'patched' | 'rollout' | 'actedAt' | 'script_result'
+    | 'fromRevision'
+    | 'toRevision'
+    | 'images'
+    | 'patched'
+    | 'rollout'
+    | 'actedAt'
+    | 'script_result'
+    | 'owner'
   >
 >;
 
@@ -92,6 +115,11 @@ export interface Executor {
    * it was applied (then follow it to the end) or not (then run it or skip it). Never patches twice.
    */
   recover?(job: Job, ctx: ExecutionContext): Promise<ExecutionResult>;
+  /**
+   * Whether a GitOps owner a job suspended has been turned back on by a human (or deleted).
+   * Throws when the cluster cannot say.
+   */
+  ownerResumed?(owner: SuspendedOwner): Promise<boolean>;
 }
 
 export type { ScriptResult };

@@ -14,7 +14,9 @@ export type JobStage =
   | 'skipped'
   | 'expired'
   | 'recovered'
-  | 'not_recovered';
+  | 'not_recovered'
+  /** A human turned a GitOps owner this job had suspended back on. */
+  | 'owner_resumed';
 
 export interface DecisionNotice {
   alertname: string;

@@ -1,6 +1,7 @@
 // The job model shared by the queue, the executors, the journal, Slack and the HTTP API.
 // Jobs are plain JSON so the journal can store and replay them as they are.
 import type { Confidence, ScriptAction } from '../config/schema.js';
+import type { JobOwner } from './owner.js';
 import type { TimelineEvent } from './timeline-event.js';
 import type { WorkloadRef } from './workload-ref.js';
 
@@ -94,6 +95,8 @@ export interface Job {
   /** Revision the job goes back to. */
   toRevision?: number;
   images?: ImageChange[];
+  /** Who else manages the workload (Argo CD, Flux, Helm) and what the job did about it. */
+  owner?: JobOwner;
   /** Set once the patch call returned: never patch twice for one job. */
   patched?: boolean;
   /**

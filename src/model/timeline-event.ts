@@ -30,6 +30,12 @@ export const TimelineEvent = {
   ScriptStarted: 'script_started',
   ScriptOutput: 'script_output',
   ScriptTerminating: 'script_terminating',
+  /** A GitOps owner was turned off so the rollback sticks (src/owners/). */
+  OwnerSuspended: 'owner_suspended',
+  /** The owners a job had suspended were turned back on because its patch never happened. */
+  OwnerRestored: 'owner_restored',
+  /** The controller noticed that a human turned a suspended owner back on. */
+  OwnerResumed: 'owner_resumed',
   // Reported by the notifier: what was posted to Slack.
   Slack: 'slack',
 } as const;

@@ -2,6 +2,7 @@ import type { Job } from '../model/job.js';
 import type { JobStage } from '../model/job-notifier.js';
 import type { SlackMessage } from './block-kit.js';
 import { buildApprovalMessage } from './build-approval-message.js';
+import { buildOwnerResumedMessage } from './build-owner-resumed-message.js';
 import { buildOutcomeMessage } from './build-outcome-message.js';
 import { buildProgressMessage } from './build-progress-message.js';
 import { buildQueuedMessage } from './build-queued-message.js';
@@ -33,5 +34,7 @@ function stageMessage(job: Job, stage: JobStage, ctx: MessageContext): SlackMess
     case 'recovered':
     case 'not_recovered':
       return buildVerdictMessage(job, stage);
+    case 'owner_resumed':
+      return buildOwnerResumedMessage(job);
   }
 }

@@ -12,6 +12,7 @@ import {
   slackDate,
   targetText,
 } from './job-facts.js';
+import { ownerBlock } from './owner-lines.js';
 
 export type OutcomeStage = 'finished' | 'failed' | 'skipped' | 'expired';
 
@@ -27,7 +28,7 @@ export function buildOutcomeMessage(job: Job, stage: OutcomeStage): SlackMessage
       ['Duration', duration],
       ['Revision', revisions],
     ]);
-  const tail = [alertLinks(job.alert), jobContext(job)];
+  const tail = [ownerBlock(job), alertLinks(job.alert), jobContext(job)];
 
   switch (stage) {
     case 'finished': {

@@ -19,6 +19,8 @@ export interface Metrics {
   notifications: Counter<'channel' | 'outcome'>;
   verdicts: Counter<'trigger' | 'verdict'>;
   recovery: Histogram<'trigger'>;
+  ownerActions: Counter<'owner' | 'action'>;
+  ownersSuspended: Gauge<'owner'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -108,6 +110,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       help: 'Time from rollback finished to the triggering alert resolved.',
       labelNames: ['trigger'],
       buckets: [30, 60, 120, 300, 600, 900, 1800, 3600],
+      registers,
+    }),
+    ownerActions: new Counter({
+      name: 'rollback_owner_actions_total',
+      help: "What finished Kubernetes jobs did about the workload's GitOps or Helm owner.",
+      labelNames: ['owner', 'action'],
+      registers,
+    }),
+    ownersSuspended: new Gauge({
+      name: 'rollback_owners_suspended',
+      help: 'GitOps owners (Argo CD Applications, Flux objects) suspended by the controller and not yet turned back on.',
+      labelNames: ['owner'],
       registers,
     }),
   };

@@ -123,7 +123,11 @@ const ALLOWED: Record<string, Record<string, string[]>> = {
   'coordination.k8s.io': { leases: ['get', 'create', 'update'] },
   // HA only: a follower checks the Lease holder's own pod address before forwarding to it.
   '': { events: ['create'], pods: ['get'] },
+  // Only with gitops.argocd.enabled / gitops.flux.enabled.
+  'argoproj.io': { applications: ['get', 'patch'], applicationsets: ['get'] },
+  'helm.toolkit.fluxcd.io': { helmreleases: ['get', 'patch'] },
 };
+const GITOPS_GROUPS = new Set(['argoproj.io', 'helm.toolkit.fluxcd.io']);
 
 /** SPEC "Rules": the shipped defaults. */
 
@@ -409,8 +413,13 @@ describe('helm template with the default values', () => {
     const verbs = granted(roles);
     assert.ok(!verbs.has('coordination.k8s.io/leases'), 'no Lease access without leader election');
     assert.ok(!verbs.has('/pods'), 'no pod access without leader election');
+    for (const group of GITOPS_GROUPS)
+      assert.ok(
+        ![...verbs.keys()].some((k) => k.startsWith(`${group}/`)),
+        `no ${group} by default`,
+      );
     for (const [group, resources] of Object.entries(ALLOWED)) {
-      if (group === 'coordination.k8s.io') continue;
+      if (group === 'coordination.k8s.io' || GITOPS_GROUPS.has(group)) continue;
       for (const [resource, needed] of Object.entries(resources)) {
         if (group === '' && resource === 'pods') continue;
         assert.deepEqual(
@@ -619,6 +628,40 @@ describe('helm template with every option enabled', () => {
 });
 
 describe('helm template with individual settings', () => {
+  test('gitops.argocd / gitops.flux grant Applications and HelmReleases access, only where asked', async () => {
+    const objects = await template(
+      'ops',
+      '--set',
+      'rbac.namespaces={shop}',
+      '--set',
+      'gitops.argocd.enabled=true',
+      '--set',
+      'gitops.flux.enabled=true',
+      '--set',
+      'gitops.flux.namespaces={flux-system}',
+    );
+    const roles = all<Role>(objects, 'Role');
+    assertLeastPrivilege(roles);
+    const argo = one<Role>(objects, 'Role', 'rc-rollback-controller-argocd');
+    assert.equal(argo.metadata.namespace, 'argocd');
+    assert.deepEqual(Object.fromEntries([...granted([argo])].map(([k, v]) => [k, [...v].sort()])), {
+      'argoproj.io/applications': ['get', 'patch'],
+      'argoproj.io/applicationsets': ['get'],
+    });
+    const flux = one<Role>(objects, 'Role', 'rc-rollback-controller-flux');
+    assert.equal(flux.metadata.namespace, 'flux-system');
+    assert.deepEqual([...granted([flux]).keys()], ['helm.toolkit.fluxcd.io/helmreleases']);
+    const shop = roles.find((r) => r.metadata.namespace === 'shop');
+    assert.deepEqual(
+      [...(granted(shop ? [shop] : []).get('helm.toolkit.fluxcd.io/helmreleases') ?? [])].sort(),
+      ['get', 'patch'],
+    );
+    for (const b of all<Binding>(objects, 'RoleBinding'))
+      assert.equal(b.subjects[0]?.name, 'rc-rollback-controller');
+    const config = assertConfigValid(objects);
+    assert.deepEqual(config.policy.owners.argocdNamespaces, ['argocd']);
+  });
+
   test('rbac.namespaces gets one Role and RoleBinding per namespace', async () => {
     const objects = await template('ops', '--set', 'rbac.namespaces={shop,payments}');
     const workloadRoles = all<Role>(objects, 'Role').filter(

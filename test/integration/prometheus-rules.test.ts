@@ -24,6 +24,7 @@ const ALERTS = [
   'RollbackPausedTooLong',
   'RollbackNotificationsFailing',
   'RollbackNotRecovered',
+  'RollbackOwnerSuspendedTooLong',
 ];
 
 interface AlertRule {
@@ -61,7 +62,7 @@ describe('prometheus-rules.yaml', () => {
   test('promtool check rules accepts it', async () => {
     const result = await promtool(['check', 'rules', rulesRel], root);
     assert.equal(result.code, 0, result.output);
-    assert.match(result.output, /SUCCESS: 6 rules found/);
+    assert.match(result.output, /SUCCESS: 7 rules found/);
   });
 
   test('has the controller alerts, each with a severity, summary, description and runbook', () => {

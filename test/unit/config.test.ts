@@ -78,6 +78,33 @@ describe('config', () => {
     }
   });
 
+  test('policy.owners: suspend by default; a wrong mode or namespace is reported with its path', () => {
+    const d = parseConfigText('', {});
+    assert.ok(d.ok);
+    assert.deepEqual(d.config.policy.owners, {
+      argocd: 'suspend',
+      flux: 'suspend',
+      argocdNamespaces: ['argocd'],
+      resumeCheckSeconds: 30,
+    });
+    const r = parseConfigText(
+      'policy: { owners: { argocd: pause, flux: skip, argocdNamespaces: [Argo_CD] } }',
+      {},
+    );
+    assert.equal(r.ok, false);
+    const problems = !r.ok ? r.problems.map((p) => `${p.path}: ${p.message}`) : [];
+    assert.ok(
+      problems.some((p) => /^policy\.owners\.argocd: must be suspend .* or skip/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) =>
+        p.startsWith('policy.owners.argocdNamespaces.0: must be a namespace name'),
+      ),
+      problems.join('\n'),
+    );
+  });
+
   test('matcher and template problems are reported once the schema passes', () => {
     const r = parseConfigText(
       'rules:\n  - alert: B\n    trigger: t\n    confidence: high\n    matchers: ["severity"]\n    target: { name: "{{ env.X }}" }\n',

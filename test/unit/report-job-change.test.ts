@@ -121,4 +121,40 @@ describe('reportJobChange', () => {
     t.change(resolved, step.finish(resolved, { outcome: 'succeeded', reason: 'ok' }, T0 + 4000));
     assert.deepEqual(t.stages, ['awaiting_approval', 'queued', 'expired', 'finished', 'recovered']);
   });
+
+  test('owners: the action is counted once when the job finishes; a human resuming one is announced', async () => {
+    const t = sinks();
+    const queued = t.change(undefined, step.open(fresh(), { at: T0, reason: 'high' }));
+    const running = t.change(queued, step.start(queued, T0 + 1000));
+    const suspended = {
+      owner: 'argocd' as const,
+      object: {
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        namespace: 'argocd',
+        name: 'api',
+      },
+      role: 'owner' as const,
+      change: 'removed spec.syncPolicy.automated (automated sync off)',
+      resumeCommand: "kubectl -n argocd patch applications.argoproj.io api --type merge -p '{}'",
+      suspendedAt: new Date(T0 + 1500).toISOString(),
+    };
+    const owner = {
+      owner: 'argocd' as const,
+      action: 'suspended' as const,
+      reason: 'r',
+      suspended: [suspended],
+    };
+    const recorded = t.change(running, step.recorded(running, { owner }));
+    const done = t.change(
+      recorded,
+      step.finish(recorded, { outcome: 'succeeded', reason: 'ok', fields: { owner } }, T0 + 3000),
+    );
+    const count = async () =>
+      (await t.metrics.ownerActions.get()).values.find((v) => v.labels.owner === 'argocd')?.value;
+    assert.equal(await count(), 1);
+    t.change(done, step.ownerResumed(done, 'argoproj.io/Application/argocd/api', T0 + 9000));
+    assert.equal(await count(), 1);
+    assert.deepEqual(t.stages, ['queued', 'started', 'finished', 'owner_resumed']);
+  });
 });

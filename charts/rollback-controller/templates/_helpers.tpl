@@ -86,6 +86,16 @@ workload template back, and record an Event on it.
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create"]
+{{- if .Values.gitops.flux.enabled }}
+{{ include "rollback-controller.helmReleaseRules" . }}
+{{- end }}
+{{- end }}
+
+{{/* Flux: read a workload's HelmRelease and suspend it (spec.suspend) before a rollback. */}}
+{{- define "rollback-controller.helmReleaseRules" -}}
+- apiGroups: ["helm.toolkit.fluxcd.io"]
+  resources: ["helmreleases"]
+  verbs: ["get", "patch"]
 {{- end }}
 
 {{/* Where the pod reaches the controller's webhook, for the AlertmanagerConfig example. */}}

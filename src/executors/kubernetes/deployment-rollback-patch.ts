@@ -23,6 +23,9 @@ export const DEPLOYMENT_OWN_ANNOTATIONS: ReadonlySet<string> = new Set([
   'deprecated.deployment.rollback.to',
   // Ours: the queued/running job's intent must survive its own patch (a new leader adopts it).
   PENDING_ROLLBACK_ANNOTATION,
+  // Flux's switch is about the Deployment, not a template revision: a rollback neither turns
+  // reconciliation back on nor off behind a human's back (src/owners/).
+  'kustomize.toolkit.fluxcd.io/reconcile',
 ]);
 
 export interface JsonPatchOp {

@@ -8,6 +8,7 @@ import type { KubeClient } from '../../kube/kube-client.js';
 import { withRetry } from '../../kube/with-retry.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
+import type { OwnerSettings } from './owner-step.js';
 import { readSnapshot, type Snapshot } from './read-snapshot.js';
 import { resolveRollback, type Resolution } from './resolve-rollback.js';
 
@@ -28,6 +29,8 @@ export interface KubernetesExecutorOptions {
   controllerName?: string;
   /** How long an availability answer is reused. */
   availabilityTtlMs?: number;
+  /** GitOps owners: `policy.owners` and the allowed namespaces (default: suspend, `argocd`). */
+  owners?: OwnerSettings;
 }
 
 export type RollbackResolution = Extract<Resolution, { action: 'rollback' }>;

@@ -12,6 +12,7 @@ import type { WorkloadRef } from '../../model/workload-ref.js';
 import { becameCurrent } from './became-current.js';
 import type { KubeExecutorContext } from './kube-executor-context.js';
 import type { Resolution } from './resolve-rollback.js';
+import { dryRunSuspensions, planOwnerView, planOwners } from './owner-step.js';
 import { dryRun, patchFor, recordFor } from './rollback-patcher.js';
 import { onDeleteNote } from './rollout-status.js';
 import { templateChanges } from './template-changes.js';
@@ -23,6 +24,8 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
     const snap = await k.snapshot(ref);
     const res = k.resolve(job, snap);
     if (res.action !== 'rollback') return skipPlan(res);
+    const ownerPlan = await planOwners(k, ref, snap.workload);
+    const owner = planOwnerView(ownerPlan);
     const base = {
       fromRevision: res.fromRevision,
       toRevision: res.toRevision,
@@ -30,7 +33,10 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
         images: res.images,
         fields: templateChanges(snap.workload.spec.template, res.to.template),
       },
+      ...(owner ? { owner } : {}),
     };
+    if (ownerPlan.action === 'skip') return { action: 'skip', reason: ownerPlan.reason, ...base };
+    const extra = ownerPlan.workloadAnnotations;
     const strategy =
       ref.kind === 'Deployment' ? undefined : snap.workload.spec.updateStrategy?.type;
     const reason =
@@ -38,7 +44,17 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
         ? `${res.reason} (${onDeleteNote(ref.kind, strategy)})`
         : res.reason;
     try {
-      await dryRun(k, ref, patchFor(ref, snap, res, recordFor(k, job, res)));
+      await dryRunSuspensions(k, ownerPlan);
+    } catch (err) {
+      return {
+        action: 'rollback',
+        reason: `${reason}, but the API server rejected suspending the owner in a dry run: ${(err as Error).message}`,
+        ...base,
+        serverDryRun: false,
+      };
+    }
+    try {
+      await dryRun(k, ref, patchFor(ref, snap, res, recordFor(k, job, res), extra));
     } catch (err) {
       if (
         err instanceof InvalidError ||

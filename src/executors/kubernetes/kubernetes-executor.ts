@@ -21,6 +21,9 @@ import type {
 } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
+import type { JobOwner, SuspendedOwner } from '../../model/owner.js';
+import { refText } from '../../owners/owner-objects.js';
+import { jobOwnerFrom } from '../../owners/plan-owner-action.js';
 import { followRollout } from './follow-rollout.js';
 import {
   kubeExecutorContext,
@@ -29,6 +32,16 @@ import {
 } from './kube-executor-context.js';
 import { pinRevision, planRollback } from './kube-plan.js';
 import { ourRollout, recordedRollout } from './our-rollout.js';
+import {
+  OwnerSuspendError,
+  applySuspensions,
+  dryRunSuspensions,
+  inPatchSuspensions,
+  mergeSuspended,
+  ownerResumed,
+  planOwners,
+  restoreSuspensions,
+} from './owner-step.js';
 import type { Snapshot } from './read-snapshot.js';
 import type { Resolution } from './resolve-rollback.js';
 import type { OurRollout } from './rollout-status.js';
@@ -123,25 +136,73 @@ export function kubernetesExecutor(
     const res = k.resolve(job, snap);
     if (res.action !== 'rollback') return skipped(job, res);
 
-    // Let the API server validate the exact patch before changing anything.
+    // Who else manages the workload (SPEC "Workloads managed by GitOps or Helm"), decided only
+    // once every pinned-revision check passed: a job skipped for another reason suspends nothing.
+    const ownerPlan = await planOwners(k, ref, snap.workload, ctx.signal);
+    if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
+    const prior = job.owner?.suspended ?? [];
+    const owner = jobOwnerFrom(ownerPlan);
+    if (ownerPlan.action === 'skip')
+      return { outcome: 'skipped', reason: ownerPlan.reason, ...ownerFields(owner) };
+
+    // Let the API server validate the exact patches before changing anything.
     const record = recordFor(k, job, res);
+    const extra = ownerPlan.workloadAnnotations;
     try {
-      await dryRun(k, ref, patchFor(ref, snap, res, record), ctx.signal);
+      await dryRun(k, ref, patchFor(ref, snap, res, record, extra), ctx.signal);
+      await dryRunSuspensions(k, ownerPlan, ctx.signal);
     } catch (err) {
       if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
       return {
         outcome: 'failed',
-        reason: `the API server rejected the rollback patch (dry run): ${(err as Error).message}`,
+        reason:
+          err instanceof OwnerSuspendError
+            ? `the API server rejected suspending the owner (dry run): ${err.message}`
+            : `the API server rejected the rollback patch (dry run): ${(err as Error).message}`,
+        ...ownerFields(owner),
       };
     }
 
+    // Right before the patch: turn the owners off. A failure to suspend means no patch.
+    let suspendedNow: SuspendedOwner[] = [];
+    try {
+      suspendedNow = await applySuspensions(k, ownerPlan, ctx.signal);
+    } catch (err) {
+      return { outcome: 'failed', reason: (err as Error).message, ...ownerFields(owner) };
+    }
+    if (owner && suspendedNow.length) {
+      await ctx.update({
+        owner: { ...owner, suspended: mergeSuspended(prior, suspendedNow) },
+      });
+      ctx.progress({
+        event: 'owner_suspended',
+        message: suspendedNow.map((o) => `${o.change} on ${refText(o.object)}`).join('; '),
+        data: { objects: suspendedNow.map((o) => refText(o.object)) },
+      });
+    }
+    const undo = () =>
+      restoreSuspensions(
+        k,
+        ownerPlan.suspensions.filter((s) => s.patch),
+      );
+    const restoreNote = async (): Promise<void> => {
+      if (!suspendedNow.length) return;
+      const restored = await undo();
+      await ctx.update(owner ? { owner: { ...owner, action: 'skipped', suspended: prior } } : {});
+      ctx.progress({
+        event: 'owner_restored',
+        message: `no rollback patch was applied: turned ${restored.join(', ') || 'nothing'} back on`,
+      });
+    };
+
     let applied: Applied;
     try {
-      applied = await applyOnce(k, job, ref, { snap, res }, ctx.signal);
+      applied = await applyOnce(k, job, ref, { snap, res }, ctx.signal, extra);
     } catch (err) {
       if (ctx.signal.aborted || (err as Error).name === 'AbortError') {
         throw abortError('interrupted by shutdown before the patch was confirmed');
       }
+      await restoreNote();
       if (err instanceof KubeNotFoundError) {
         return { outcome: 'skipped', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
       }
@@ -150,9 +211,16 @@ export function kubernetesExecutor(
         reason: `patching ${ref.kind} ${ref.namespace}/${ref.name} failed: ${describe(err)}`,
       };
     }
-    if (!applied.applied) return skipped(job, applied.res);
+    if (!applied.applied) {
+      await restoreNote();
+      return skipped(job, applied.res);
+    }
 
     const actedAt = clock.now();
+    const allSuspended = mergeSuspended(
+      mergeSuspended(prior, suspendedNow),
+      inPatchSuspensions(ownerPlan, actedAt),
+    );
     const fields: JobPatch = {
       patched: true,
       rollout: ourRollout(k.controllerName, applied.patched, applied.snap.workload),
@@ -160,6 +228,16 @@ export function kubernetesExecutor(
       fromRevision: applied.res.fromRevision,
       toRevision: applied.res.toRevision,
       images: applied.res.images,
+      ...(owner
+        ? {
+            owner: {
+              ...owner,
+              ...(allSuspended.length
+                ? { action: 'suspended' as const, suspended: allSuspended }
+                : {}),
+            },
+          }
+        : {}),
     };
     await ctx.update(fields);
     ctx.progress({
@@ -200,6 +278,7 @@ export function kubernetesExecutor(
     },
 
     pin: (job) => pinRevision(k, job),
+    ownerResumed: (owner) => ownerResumed(k, owner),
     plan: (job) => planRollback(k, job),
 
     execute,
@@ -249,6 +328,10 @@ export function kubernetesExecutor(
       return execute(job, ctx);
     },
   };
+}
+
+function ownerFields(owner: JobOwner | undefined): { fields?: JobPatch } {
+  return owner ? { fields: { owner } } : {};
 }
 
 /** A skip as an outcome; revisions are filled in only when the job has none pinned. */

@@ -54,6 +54,7 @@ export function patchFor(
   snap: Snapshot,
   res: RollbackResolution,
   record: LastRollback,
+  extraAnnotations: Record<string, string> = {},
 ): { body: unknown; type: PatchType } {
   const resourceVersion = snap.workload.metadata.resourceVersion;
   if (ref.kind === 'Deployment') {
@@ -64,6 +65,11 @@ export function patchFor(
         ...(res.to.annotations ? { annotations: res.to.annotations } : {}),
       },
       record,
+    ).map((op) =>
+      // Annotations that stop a GitOps owner (Flux) ride on the same patch: no window between.
+      op.path === '/metadata/annotations'
+        ? { ...op, value: { ...(op.value as object), ...extraAnnotations } }
+        : op,
     );
     const guard = resourceVersion
       ? [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }]
@@ -71,6 +77,8 @@ export function patchFor(
     return { type: 'json', body: [...guard, ...ops] };
   }
   const body = controllerRevisionPatch(res.to.data ?? {}, record);
+  const metadata = body['metadata'] as { annotations?: Record<string, string> };
+  metadata.annotations = { ...metadata.annotations, ...extraAnnotations };
   if (resourceVersion) body['metadata'] = { ...(body['metadata'] as object), resourceVersion };
   return { type: 'strategic', body };
 }
@@ -103,6 +111,7 @@ export async function applyOnce(
   ref: WorkloadRef,
   first: { snap: Snapshot; res: RollbackResolution },
   signal: AbortSignal,
+  extraAnnotations: Record<string, string> = {},
 ): Promise<Applied> {
   let { snap, res } = first;
   let record = recordFor(k, job, res);
@@ -121,7 +130,7 @@ export async function applyOnce(
       }
       res = again;
     }
-    const patch = patchFor(ref, snap, res, record);
+    const patch = patchFor(ref, snap, res, record, extraAnnotations);
     let patched: Workload;
     try {
       patched = await k.client.patchWorkload(ref, patch.body, patch.type, {
