@@ -9,16 +9,13 @@
 import type { Job } from '../model/job.js';
 import type { Executor, JobPatch } from '../model/executor.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
+import { optedOut } from './kubernetes/resolve-rollback.js';
 
 export interface WorkloadOptOut {
   annotation: string;
   /** The workload's annotations; undefined when it cannot be read (no cluster configured). */
   read(ref: WorkloadRef, signal?: AbortSignal): Promise<Record<string, string> | undefined>;
 }
-
-/** SPEC: any value but `false`, `no` or `0`, in any letter case, opts out. */
-const optsOut = (v: string | undefined) =>
-  v !== undefined && !['false', 'no', '0'].includes(v.trim().toLowerCase());
 
 export function withWorkloadPin(
   script: Executor,
@@ -36,7 +33,7 @@ export function withWorkloadPin(
       return `could not read ${ref} to check its ${optOut.annotation} annotation (${(err as Error).message}); the script was not run`;
     }
     const value = annotations?.[optOut.annotation];
-    return optsOut(value)
+    return optedOut(value)
       ? `${ref} opted out of automatic rollback (annotation ${optOut.annotation}=${JSON.stringify(value)}); the script was not run`
       : undefined;
   };
