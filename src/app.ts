@@ -20,6 +20,7 @@ import { lockDataDir } from './jobs/data-dir-lock.js';
 import type { ExecutorName } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import { createSlackNotifier } from './notify/create-slack-notifier.js';
+import type { SetTimer } from './jobs/job-timers.js';
 import type { JournalFs } from './jobs/journal.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   }) => JobNotifier;
   logDestination?: DestinationStream;
   now?: () => number;
+  /** Approval expiry and verification timers (tests fire them by hand). */
+  setTimer?: SetTimer;
   newId?: () => string;
   journalFs?: JournalFs;
   fsync?: boolean;
@@ -164,6 +167,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     metrics,
     logger,
     ...(o.now ? { now: o.now } : {}),
+    ...(o.setTimer ? { setTimer: o.setTimer } : {}),
     ...(o.newId ? { newId: o.newId } : {}),
     ...(env['npm_package_version'] ? { version: env['npm_package_version'] } : {}),
     ...(o.journalFs ? { journalFs: o.journalFs } : {}),
