@@ -130,6 +130,11 @@ export interface RevisionHistory {
   previous?: RevisionEntry;
   /** All owned revisions, oldest first. */
   entries: RevisionEntry[];
+  /**
+   * Why the workload is in flux (a change its controller has not processed, SPEC): then there
+   * is no current revision and nothing is rolled back.
+   */
+  inFlux?: string;
 }
 
 export type { WorkloadKind };
