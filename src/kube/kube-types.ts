@@ -91,6 +91,12 @@ export interface Workload {
   };
 }
 
+/** The little of a Pod the executor reads (a stuck StatefulSet rollout). */
+export interface Pod {
+  metadata: ObjectMeta & { deletionTimestamp?: string };
+  status?: { conditions?: Condition[] };
+}
+
 export interface ReplicaSet {
   metadata: ObjectMeta;
   spec?: { template?: PodTemplate; [key: string]: unknown };

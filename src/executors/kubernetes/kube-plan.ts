@@ -14,6 +14,7 @@ import type { Resolution } from './resolve-rollback.js';
 import { dryRunSuspensions, planOwnerView, planOwners } from './owner-step.js';
 import { dryRun, patchFor, recordFor } from './rollback-patcher.js';
 import { onDeleteNote } from './rollout-status.js';
+import { stuckPlanNote } from './stuck-plan-note.js';
 import { templateChanges } from './template-changes.js';
 
 export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Plan> {
@@ -41,7 +42,7 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
     const reason =
       strategy && strategy !== 'RollingUpdate'
         ? `${res.reason} (${onDeleteNote(ref.kind, strategy)})`
-        : res.reason;
+        : `${res.reason}${await stuckPlanNote(k, ref, snap, res)}`;
     try {
       await dryRunSuspensions(k, ownerPlan);
     } catch (err) {
