@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AlertPayload } from './alerts/payload-schema.js';
 import type { CompiledRule } from './config/compile-rules.js';
 import type { Config } from './config/schema.js';
-import type { Decision, DecisionKind } from './model/decision.js';
+import { NOTIFYING_DECISIONS, type Decision } from './model/decision.js';
 import type { Availability, Executor } from './model/executor.js';
 import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
@@ -52,13 +52,6 @@ export interface ControllerOptions {
 /** Prune while replaying every this many records. */
 const REPLAY_PRUNE_EVERY = 10_000;
 
-/** Decisions that are worth a message in the deployment channel on their own. */
-const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set([
-  'cooldown',
-  'circuit_open',
-  'paused',
-  'notify_only',
-]);
 export function newJobId(now: number): string {
   return `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
 }
@@ -226,7 +219,7 @@ export class RollbackController {
         decision: d.decision,
       });
       const rule = result.rules[i];
-      if (NOTIFY_DECISIONS.has(d.decision)) {
+      if (NOTIFYING_DECISIONS.has(d.decision)) {
         const alert = payload.alerts[i];
         this.o.notifier.decision(
           {

@@ -38,12 +38,14 @@ export function withClusterIntents(inner: Executor, o: ClusterIntentOptions): Ex
   const retry = <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> =>
     withRetry(fn, { ...retryPolicy, sleep: abortableSleep, ...(signal ? { signal } : {}) });
 
-  const mark = async (job: Job, ref: WorkloadRef, fromRevision?: number, signal?: AbortSignal) => {
+  const mark = async (
+    job: Job,
+    ref: WorkloadRef,
+    pinned?: { fromRevision?: number; toRevision?: number },
+    signal?: AbortSignal,
+  ) => {
     try {
-      await retry(
-        () => o.marks.mark(ref, pendingFor(job, o.identity, fromRevision), signal),
-        signal,
-      );
+      await retry(() => o.marks.mark(ref, pendingFor(job, o.identity, pinned), signal), signal);
     } catch (err) {
       o.logger.warn(
         { jobId: job.id, err: (err as Error).message },
@@ -126,7 +128,7 @@ export function withClusterIntents(inner: Executor, o: ClusterIntentOptions): Ex
       const patch = inner.pin ? await inner.pin(job) : {};
       // Jobs held for approval are not marked: they wait for an operator on this replica.
       if (job.target && job.state === 'queued')
-        await mark(job, job.target, patch.fromRevision ?? job.fromRevision);
+        await mark(job, job.target, patch.fromRevision !== undefined ? patch : {});
       return patch;
     },
     execute: (job, ctx) => run(job, ctx, 'execute'),

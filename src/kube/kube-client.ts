@@ -1,4 +1,5 @@
-// The thin layer over @kubernetes/client-node 1.x: the only file that touches the library.
+// The thin layer over @kubernetes/client-node 1.x for workloads, owner objects and Events (the
+// Lease client of ha/ and the kubeconfig loading in load-kube-config.ts are the other callers).
 // It returns plain wire-format JSON, sets the patch Content-Type explicitly per call, bounds every
 // call with a timeout and turns every failure into a typed error (kube-errors.ts).
 import {
@@ -15,7 +16,7 @@ import {
 } from '@kubernetes/client-node';
 import type { ObjectRef } from '../model/owner.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
-import type { ControllerRevision, ReplicaSet, Workload } from './kube-types.js';
+import type { ControllerRevision, Pod, ReplicaSet, Workload } from './kube-types.js';
 import { toKubeError } from './kube-errors.js';
 
 export type PatchType = 'json' | 'strategic' | 'merge';
@@ -73,6 +74,9 @@ export interface KubeClient {
     options: { dryRun: boolean; fieldManager: string; signal?: AbortSignal },
   ): Promise<Workload>;
   createEvent(event: KubeEvent, signal?: AbortSignal): Promise<void>;
+  listPods(namespace: string, labelSelector: string, signal?: AbortSignal): Promise<Pod[]>;
+  /** DELETE a pod, only if it is still the one seen (uid precondition). */
+  deletePod(namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void>;
   /** GET a namespaced custom resource (Argo CD Application, Flux HelmRelease...). */
   readObject(ref: ObjectRef, signal?: AbortSignal): Promise<CustomObject>;
   patchObject(
@@ -185,6 +189,20 @@ export function createKubeClient(
         if (ref.kind === 'StatefulSet') return apps.patchNamespacedStatefulSet(param, opts);
         return apps.patchNamespacedDaemonSet(param, opts);
       }) as Promise<Workload>;
+    },
+    async listPods(namespace, labelSelector, signal) {
+      const list = await call(`LIST Pods in ${namespace}`, () =>
+        core.listNamespacedPod({ namespace, labelSelector }, limit(signal)),
+      );
+      return (list.items ?? []) as unknown as Pod[];
+    },
+    async deletePod(namespace, name, uid, signal) {
+      await call(`DELETE Pod ${namespace}/${name}`, () =>
+        core.deleteNamespacedPod(
+          { namespace, name, body: { preconditions: { uid } } },
+          limit(signal),
+        ),
+      );
     },
     async createEvent(event, signal) {
       await call(`CREATE Event in ${event.metadata.namespace}`, () =>

@@ -22,6 +22,8 @@ export interface KubernetesExecutorOptions {
   optOutAnnotation: string;
   /** policy.maxRevisionAgeSeconds (default 86400; 0 = no limit). */
   maxRevisionAgeSeconds?: number;
+  /** policy.deleteStuckPods: delete StatefulSet pods stuck on the bad revision after the patch. */
+  deleteStuckPods?: boolean;
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
   retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
