@@ -5,6 +5,7 @@
 // - the URL is the address of the holder's own pod, as the API server reports it, so an old signed
 //   pair cannot be replayed once that pod is gone and its IP belongs to someone else.
 import { KubeNotFoundError } from '../kube/kube-errors.js';
+import type { PodAddress } from '../kube/kube-types.js';
 import type { ReplicaKey } from '../http/replica-key.js';
 
 const PURPOSE = 'leader v1';
@@ -13,10 +14,7 @@ export function signLeaderAddress(key: ReplicaKey, holder: string, url: string):
   return key.sign(PURPOSE, [holder, url]);
 }
 
-export interface PodAddress {
-  deleting: boolean;
-  ips: string[];
-}
+export type { PodAddress };
 
 export type LeaderCheck = { ok: true } | { ok: false; reason: string };
 
