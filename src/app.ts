@@ -121,12 +121,15 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ...(o.logDestination ? { destination: o.logDestination } : {}),
   });
   const metrics = createMetrics();
-  const auth = createAuth(credentials);
   // The kubeconfig is loaded once and its one client (one keep-alive connection) is shared by
   // the executors, high availability and the script opt-out check.
   const kube = o.kube ?? connectKube({ env });
-  // High availability (ROLLBACK_LEADER_ELECTION=true): src/ha/high-availability.ts.
+  // High availability (ROLLBACK_LEADER_ELECTION=true): src/ha/high-availability.ts. Forwards are
+  // accepted only when signed for this replica's process (forward-signature.ts).
   let ha: ReturnType<typeof highAvailabilityFromEnv>;
+  const auth = createAuth(credentials, {
+    addressee: () => (ha ? { identity: ha.identity, epoch: ha.epoch } : undefined),
+  });
   try {
     ha = highAvailabilityFromEnv(env, {
       config,

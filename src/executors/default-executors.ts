@@ -25,6 +25,7 @@ export function defaultExecutors(
       namespaceProblem: (ns) => namespaceAllowed(ns, config.policy),
     },
     maxRevisionAgeSeconds: config.policy.maxRevisionAgeSeconds,
+    deleteStuckPods: config.policy.deleteStuckPods,
     pollIntervalMs: config.rollout.pollIntervalSeconds * 1000,
     logger: logger.child({ component: 'kubernetes' }),
   });

@@ -21,6 +21,7 @@
 // On becoming leader the replica adopts the jobs the previous leader left pending on workloads
 // (cluster-intent-checks.ts), journals them under their original ids, and only then starts its
 // queue and accepts alerts.
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { abortableSleep } from '../kube/abort-error.js';
 import type { KubeClient } from '../kube/kube-client.js';
@@ -76,6 +77,8 @@ type Phase = 'follower' | 'taking_over' | 'leader';
 
 export class HighAvailability implements ReplicaLeadership {
   readonly elector: LeaseElector;
+  /** Drawn per process: a restarted replica accepts no forward signed for its previous process. */
+  readonly epoch = randomBytes(16).toString('hex');
   readonly marks: WorkloadMarks;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -108,7 +111,12 @@ export class HighAvailability implements ReplicaLeadership {
       }),
       identity: o.settings.identity,
       advertiseUrl: o.settings.advertiseUrl,
-      ...(o.key ? { signLeader: signLeaderAddress.bind(undefined, o.key) } : {}),
+      ...(o.key
+        ? {
+            signLeader: (holder: string, url: string) =>
+              signLeaderAddress(o.key as ReplicaKey, holder, url, this.epoch),
+          }
+        : {}),
       // Only once leading: while taking over, the predecessor's value stays until adopted.
       controllerState: () =>
         this.phase === 'leader' && this.parts
@@ -185,7 +193,9 @@ export class HighAvailability implements ReplicaLeadership {
       this.checkLeader(holder, url, signature);
     const check = same ? c.check : undefined;
     if (!check) return { to: 'nobody', reason: `checking the address of the leader ${holder}` };
-    return check.ok ? { to: 'leader', holder, url } : { to: 'nobody', reason: check.reason };
+    return check.ok
+      ? { to: 'leader', holder, url, epoch: check.epoch }
+      : { to: 'nobody', reason: check.reason };
   }
 
   private checkLeader(holder: string, url: string, signature: string | undefined): void {

@@ -27,6 +27,7 @@ import type { WorkloadRef } from '../model/workload-ref.js';
 import { keepAliveAuth } from './keep-alive-auth.js';
 import type {
   ControllerRevision,
+  Pod,
   PodAddress,
   ReplicaSet,
   WireLease,
@@ -89,6 +90,9 @@ export interface KubeClient {
     options: { dryRun: boolean; fieldManager: string; signal?: AbortSignal },
   ): Promise<Workload>;
   createEvent(event: KubeEvent, signal?: AbortSignal): Promise<void>;
+  listPods(namespace: string, labelSelector: string, signal?: AbortSignal): Promise<Pod[]>;
+  /** DELETE a pod, only if it is still the one seen (uid precondition). */
+  deletePod(namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void>;
   /** GET a namespaced custom resource (Argo CD Application, Flux HelmRelease...). */
   readObject(ref: ObjectRef, signal?: AbortSignal): Promise<CustomObject>;
   patchObject(
@@ -223,6 +227,20 @@ export function createKubeClient(
         if (ref.kind === 'StatefulSet') return apps.patchNamespacedStatefulSet(param, opts);
         return apps.patchNamespacedDaemonSet(param, opts);
       }) as Promise<Workload>;
+    },
+    async listPods(namespace, labelSelector, signal) {
+      const list = await call(`LIST Pods in ${namespace}`, () =>
+        core.listNamespacedPod({ namespace, labelSelector }, limit(signal)),
+      );
+      return (list.items ?? []) as unknown as Pod[];
+    },
+    async deletePod(namespace, name, uid, signal) {
+      await call(`DELETE Pod ${namespace}/${name}`, () =>
+        core.deleteNamespacedPod(
+          { namespace, name, body: { preconditions: { uid } } },
+          limit(signal),
+        ),
+      );
     },
     async createEvent(event, signal) {
       await call(`CREATE Event in ${event.metadata.namespace}`, () =>

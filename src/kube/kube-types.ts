@@ -91,6 +91,12 @@ export interface Workload {
   };
 }
 
+/** The little of a Pod the executor reads (a stuck StatefulSet rollout). */
+export interface Pod {
+  metadata: ObjectMeta & { deletionTimestamp?: string };
+  status?: { conditions?: Condition[] };
+}
+
 export interface ReplicaSet {
   metadata: ObjectMeta;
   spec?: { template?: PodTemplate; [key: string]: unknown };
@@ -130,6 +136,11 @@ export interface RevisionHistory {
   previous?: RevisionEntry;
   /** All owned revisions, oldest first. */
   entries: RevisionEntry[];
+  /**
+   * Why the workload is in flux (a change its controller has not processed, SPEC): then there
+   * is no current revision and nothing is rolled back.
+   */
+  inFlux?: string;
 }
 
 export type { WorkloadKind };

@@ -378,6 +378,24 @@ describe('pending-rollback annotation', () => {
     );
     assert.equal(parsePending({}), undefined);
   });
+
+  test('keeps the pinned target revision too, so an adopted job never goes further back', () => {
+    const p = pendingFor(job({ fromRevision: 3, toRevision: 2 }), 'replica-a');
+    assert.deepEqual([p.fromRevision, p.toRevision], [3, 2]);
+    const read = parsePending({ [PENDING_ROLLBACK_ANNOTATION]: JSON.stringify(p) });
+    assert.equal(read?.toRevision, 2);
+    const plan = adoptionPlan(
+      [{ ref: REF, pending: read }],
+      { jobs: new Map(), activeJob: () => undefined },
+      { now: NOW, identity: 'replica-b' },
+    );
+    assert.deepEqual([plan.adopt[0]?.fromRevision, plan.adopt[0]?.toRevision], [3, 2]);
+    // A pin made now (the executor's answer) replaces the job's older one as a pair.
+    const repinned = pendingFor(job({ fromRevision: 3, toRevision: 2 }), 'replica-a', {
+      fromRevision: 4,
+    });
+    assert.deepEqual([repinned.fromRevision, repinned.toRevision], [4, undefined]);
+  });
 });
 
 describe('HA settings', () => {

@@ -15,6 +15,8 @@ export interface KubernetesExecutorOptions {
   optOutAnnotation: string;
   /** policy.maxRevisionAgeSeconds (default 86400; 0 = no limit). */
   maxRevisionAgeSeconds?: number;
+  /** policy.deleteStuckPods: delete StatefulSet pods stuck on the bad revision after the patch. */
+  deleteStuckPods?: boolean;
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
   retry?: RetryPolicy;

@@ -9,12 +9,12 @@ import {
 import type { JobPatch, Plan } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
-import { becameCurrent } from './became-current.js';
 import type { KubeExecutorContext } from './kube-executor-context.js';
 import type { Resolution } from './resolve-rollback.js';
 import { dryRunSuspensions, planOwnerView, planOwners } from './owner-step.js';
 import { dryRun, patchFor, recordFor } from './rollback-patcher.js';
 import { onDeleteNote } from './rollout-status.js';
+import { stuckPlanNote } from './stuck-plan-note.js';
 import { templateChanges } from './template-changes.js';
 
 export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Plan> {
@@ -42,7 +42,7 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
     const reason =
       strategy && strategy !== 'RollingUpdate'
         ? `${res.reason} (${onDeleteNote(ref.kind, strategy)})`
-        : res.reason;
+        : `${res.reason}${await stuckPlanNote(k, ref, snap, res)}`;
     try {
       await dryRunSuspensions(k, ownerPlan);
     } catch (err) {
@@ -82,25 +82,21 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
   if (!ref) return {};
   try {
     const snap = await k.snapshot(ref);
-    const current = snap.history.current;
-    const since = current ? becameCurrent(ref.kind, snap.workload, current) : undefined;
-    if (since?.at === undefined || Date.parse(since.at) > Date.parse(job.alert.startsAt)) {
+    if (snap.history.inFlux !== undefined) {
+      // Nothing to pin: the revision the alert is about is not known; execution decides.
+      k.log.warn({ jobId: job.id, inFlux: snap.history.inFlux }, 'workload in flux; not pinned');
+      return {};
+    }
+    const res = k.resolve({ ...job, fromRevision: snap.history.currentRevision }, snap);
+    if (res.action !== 'rollback') {
       k.log.warn(
-        {
-          jobId: job.id,
-          revision: snap.history.currentRevision,
-          becameCurrent: since?.at,
-          evidence: since?.evidence,
-          alertStartsAt: job.alert.startsAt,
-        },
-        'current revision may be newer than the alert; pinned anyway, execution will decide',
+        { jobId: job.id, revision: snap.history.currentRevision, reason: res.reason },
+        'the job would be skipped now; pinned anyway, execution will decide',
       );
     }
-    const previous = snap.history.previous;
-    const res = k.resolve({ ...job, fromRevision: snap.history.currentRevision }, snap);
     return {
       fromRevision: snap.history.currentRevision,
-      ...(previous ? { toRevision: previous.revision } : {}),
+      ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
       ...(res.action === 'rollback' ? { images: res.images } : {}),
     };
   } catch (err) {

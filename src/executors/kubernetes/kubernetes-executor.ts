@@ -95,6 +95,7 @@ export function kubernetesExecutor(
       pollIntervalMs: k.pollIntervalMs,
       clock,
       sleep: k.sleep,
+      deleteStuckPods: options.deleteStuckPods === true,
     }).then((result) => {
       log.info(
         { jobId: job.id, outcome: result.outcome, reason: result.reason },
