@@ -22,6 +22,7 @@ import { reportJobChange } from './jobs/report-job-change.js';
 import { UnavailableError } from './model/errors.js';
 import type { ExecutorName, Job, JobState } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
+import type { PreActCheck } from './model/pre-act-check.js';
 import type { Metrics } from './observability/metrics.js';
 
 export interface ControllerOptions {
@@ -29,6 +30,8 @@ export interface ControllerOptions {
   rules: CompiledRule[];
   dataDir: string;
   executors: Partial<Record<ExecutorName, Executor>>;
+  /** What a job passes, in order, before its executor acts (opt-out, HA marks and cooldown). */
+  checks?: readonly PreActCheck[];
   notifier: JobNotifier;
   metrics: Metrics;
   logger: Logger;
@@ -100,6 +103,7 @@ export class RollbackController {
       now: this.now,
       concurrency: o.config.queue.concurrency,
       rolloutTimeoutMs: o.config.rollout.deadlineSeconds * 1000,
+      ...(o.checks ? { checks: o.checks } : {}),
     });
     const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
     const sinks = {
