@@ -136,6 +136,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   try {
     ha = highAvailabilityFromEnv(env, {
       config,
+      rules,
       kube,
       logger,
       ...(auth.key ? { key: auth.key } : {}),
