@@ -2,22 +2,12 @@
 // become one payload so the dry run goes through exactly the decision path a real notification
 // takes.
 import { z } from 'zod';
-import { parseWebhookPayload } from './parse-webhook-payload.js';
-import type { AlertPayload } from './payload-schema.js';
+import { boundIssue, parseWebhookPayload } from './parse-webhook-payload.js';
+import { boundedMap, PAYLOAD_BOUNDS, type AlertPayload } from './payload-schema.js';
 
-const labelValue = z.string().max(1024);
 const shortForm = z.strictObject({
   alert_name: z.string().min(1).max(256),
-  labels: z
-    .record(
-      z
-        .string()
-        .min(1)
-        .max(256)
-        .refine((k) => k !== '__proto__', '__proto__ is not a label name'),
-      labelValue,
-    )
-    .default({}),
+  labels: boundedMap('label', PAYLOAD_BOUNDS.labels, PAYLOAD_BOUNDS.labelValueChars).default({}),
   status: z.enum(['firing', 'resolved']).default('firing'),
 });
 
@@ -44,7 +34,14 @@ export function parseDryRunBody(body: unknown, now: number): DryRunParse {
       : { ok: false, issues: parsed.issues, error: parsed.error };
   }
   const parsed = shortForm.safeParse(body);
-  if (!parsed.success) return { ok: false, issues: parsed.error.issues };
+  if (!parsed.success) {
+    const bound = boundIssue(parsed.error.issues);
+    return {
+      ok: false,
+      issues: parsed.error.issues,
+      ...(bound ? { error: `invalid dry-run request: ${bound}` } : {}),
+    };
+  }
   const startsAt = new Date(now).toISOString();
   const labels = { ...parsed.data.labels, alertname: parsed.data.alert_name };
   return {

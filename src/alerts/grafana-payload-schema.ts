@@ -4,11 +4,14 @@
 // Alertmanager's. Grafana marks title, state, message, dashboardURL and panelURL as soon to be
 // deprecated: they are checked when present and not required.
 import { z } from 'zod';
-import { alertSchema, groupFields } from './payload-schema.js';
+import { alertSchema, atMostEntries, groupFields, PAYLOAD_BOUNDS } from './payload-schema.js';
 
 export const grafanaAlertSchema = alertSchema.extend({
   /** The query and expression results that made the rule fire, by refId (`B: 44.2`). */
-  values: z.record(z.string(), z.number().nullable()).nullable().optional(),
+  values: atMostEntries('values', PAYLOAD_BOUNDS.labels)
+    .pipe(z.record(z.string().max(PAYLOAD_BOUNDS.nameChars), z.number().nullable()))
+    .nullable()
+    .optional(),
   silenceURL: z.string().optional(),
   dashboardURL: z.string().optional(),
   panelURL: z.string().optional(),

@@ -5,15 +5,20 @@
 // Regexes run on RE2 (re2js), not V8's backtracking engine: label values come from whoever can
 // send alerts, and `(a+)+b` against 31 `a`s kept V8 busy for 14.5 s. RE2 matches in time linear
 // in the input and has Alertmanager's own syntax (Go's regexp is RE2). As a second bound, a regex
-// is never run on a label value longer than MAX_REGEX_INPUT: such a matcher does not hold, for
-// `=~` and `!~` alike, so the rule does not apply (no rollback is the safe side).
+// is never run on a label value longer than MAX_REGEX_INPUT (the payload schemas refuse such
+// values anyway). Such a matcher cannot be evaluated, which is not the same as "does not hold":
+// the alert is decided `invalid_target` with why (unevaluable), never passed on to the next,
+// possibly broader rule, or whoever sets the label would choose the rule.
 import { RE2JS } from 're2js';
 
 export interface Matcher {
   name: string;
   op: '=' | '!=' | '=~' | '!~';
   value: string;
+  /** Whether it holds; false too when it cannot be evaluated (see unevaluable). */
   test(labels: Record<string, string>): boolean;
+  /** Why it cannot be evaluated on these labels (a value over MAX_REGEX_INPUT), if it cannot. */
+  unevaluable(labels: Record<string, string>): string | undefined;
   /** Something check-config should point out (the matcher still works). */
   warning?: string;
 }
@@ -76,6 +81,7 @@ export function parseMatcher(text: string): Matcher {
   const [, name, op, rawValue] = m as unknown as [string, string, Matcher['op'], string];
   const value = unquote(rawValue);
   let test: Matcher['test'];
+  let unevaluable: Matcher['unevaluable'] = () => undefined;
   let warning: string | undefined;
   if (op === '=~' || op === '!~') {
     let re: RE2JS;
@@ -92,11 +98,17 @@ export function parseMatcher(text: string): Matcher {
       if (v.length > MAX_REGEX_INPUT) return false;
       return re.matches(v) === holds;
     };
+    unevaluable = (l) => {
+      const n = (l[name] ?? '').length;
+      return n > MAX_REGEX_INPUT
+        ? `label ${name} is ${n} characters, more than the ${MAX_REGEX_INPUT} a regex matcher evaluates`
+        : undefined;
+    };
     if (hasNestedQuantifier(value))
       warning = `nested quantifier in ${JSON.stringify(value)}: harmless here (RE2 runs in linear time), but it backtracks catastrophically in engines that copy this rule; simplify it (e.g. "(a+)+" is "a+")`;
   } else {
     // A missing label equals the empty string, as in Alertmanager.
     test = op === '=' ? (l) => (l[name] ?? '') === value : (l) => (l[name] ?? '') !== value;
   }
-  return { name, op, value, test, ...(warning ? { warning } : {}) };
+  return { name, op, value, test, unevaluable, ...(warning ? { warning } : {}) };
 }

@@ -3,7 +3,7 @@
 // any other sender) learns how to fix it from the 400 alone.
 import { z } from 'zod';
 import { grafanaPayloadSchema } from './grafana-payload-schema.js';
-import { payloadSchema, type AlertPayload } from './payload-schema.js';
+import { BOUND_HINT, payloadSchema, type AlertPayload } from './payload-schema.js';
 
 export type WebhookParse =
   { ok: true; payload: AlertPayload } | { ok: false; error: string; issues: z.core.$ZodIssue[] };
@@ -30,7 +30,10 @@ export function parseWebhookPayload(body: unknown): WebhookParse {
       ? { ok: true, payload: parsed.data }
       : {
           ok: false,
-          error: 'invalid Alertmanager webhook payload (version "4")',
+          error: withBound(
+            'invalid Alertmanager webhook payload (version "4")',
+            parsed.error.issues,
+          ),
           issues: parsed.error.issues,
         };
   }
@@ -39,15 +42,28 @@ export function parseWebhookPayload(body: unknown): WebhookParse {
     ? { ok: true, payload: parsed.data }
     : {
         ok: false,
-        error:
+        error: withBound(
           'invalid Grafana webhook payload (version "1"): expected the contact point\'s default body ' +
-          '(orgId, status, alerts[] each with status, labels.alertname, startsAt and fingerprint); ' +
-          'if the contact point has a custom payload template, remove it',
+            '(orgId, status, alerts[] each with status, labels.alertname, startsAt and fingerprint); ' +
+            'if the contact point has a custom payload template, remove it',
+          parsed.error.issues,
+        ),
         issues: parsed.error.issues,
       };
+}
+
+function withBound(error: string, issues: readonly z.core.$ZodIssue[]): string {
+  const bound = boundIssue(issues);
+  return bound ? `${error}: ${bound}` : error;
 }
 
 function clip(text: string | undefined): string {
   const t = text ?? 'undefined';
   return t.length > 40 ? `${t.slice(0, 40)}…` : t;
+}
+
+/** The first issue that names a payload bound, as `path: message`, for the 400's own message. */
+export function boundIssue(issues: readonly z.core.$ZodIssue[]): string | undefined {
+  const hit = issues.find((i) => i.message.includes(BOUND_HINT));
+  return hit ? `${hit.path.join('.') || 'payload'}: ${hit.message}` : undefined;
 }

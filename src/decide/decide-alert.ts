@@ -84,14 +84,24 @@ export function decideAlert(
     );
   }
 
-  const rule = matchRule(rules, alert.labels);
-  if (!rule)
+  const matched = matchRule(rules, alert.labels);
+  if (!matched)
     return done('unmapped', `no rule maps alert ${JSON.stringify(alertname)} with these labels`);
+  const rule = matched.rule;
   const ruleInfo: Partial<Decision> = {
     rule: rule.name,
     trigger: rule.trigger,
     confidence: rule.confidence,
   };
+  if (matched.unevaluable)
+    return done(
+      'invalid_target',
+      `rule ${rule.name} cannot be evaluated: ${matched.unevaluable} (a matcher never passes an alert on to the next rule)`,
+      ruleInfo,
+      false,
+      { kind: 'none' },
+      rule,
+    );
 
   let targetKey: string;
   let target: WorkloadRef | undefined;
