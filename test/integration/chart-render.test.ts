@@ -344,6 +344,7 @@ describe('helm template with the default values', () => {
     assert.deepEqual(kinds, [
       'ConfigMap',
       'Deployment',
+      'NetworkPolicy',
       'Role',
       'RoleBinding',
       'Secret',
@@ -734,16 +735,8 @@ describe('helm template with individual settings', () => {
     assert.equal(env(c, 'ROLLBACK_OPERATOR_SECRET_FILE'), undefined);
   });
 
-  test('networkPolicy admits only Alertmanager, Prometheus and the replicas, on the http port', async () => {
-    const objects = await template(
-      'ops',
-      '--set',
-      'networkPolicy.enabled=true',
-      '--set',
-      'networkPolicy.alertmanagerNamespaces={monitoring}',
-      '--set',
-      'networkPolicy.prometheusNamespaces={monitoring,metrics}',
-    );
+  test('networkPolicy (on by default) admits only Alertmanager, Prometheus and the replicas, on the http port', async () => {
+    const objects = await template('ops');
     const policy = one<
       K8sObject & {
         spec: {
@@ -758,12 +751,66 @@ describe('helm template with individual settings', () => {
     assert.deepEqual(policy.spec.policyTypes, ['Ingress']);
     assert.equal(policy.spec.ingress.length, 1);
     assert.deepEqual(policy.spec.ingress[0]?.ports, [{ port: 'http', protocol: 'TCP' }]);
+    const monitoring = { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } };
     assert.deepEqual(policy.spec.ingress[0]?.from, [
       { podSelector: { matchLabels: deployment.spec.selector.matchLabels } },
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
-      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'metrics' } } },
+      {
+        namespaceSelector: monitoring,
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'alertmanager' } },
+      },
+      {
+        namespaceSelector: monitoring,
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+      },
     ]);
-    assert.equal(all(await template('ops'), 'NetworkPolicy').length, 0, 'off by default');
+    const apart = await template(
+      'ops',
+      '--set-json',
+      'networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"metrics"}}}]',
+    );
+    assert.deepEqual(one<typeof policy>(apart, 'NetworkPolicy').spec.ingress[0]?.from.at(-1), {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'metrics' } },
+    });
+    const off = await template('ops', '--set', 'networkPolicy.enabled=false');
+    assert.equal(all(off, 'NetworkPolicy').length, 0);
+  });
+
+  test('a render without lookup (helm template, GitOps) warns that generated secrets rotate', async () => {
+    const text = (await helm(['template', 'rc', chart, '--namespace', 'ops'])).stdout;
+    assert.match(
+      text,
+      /WARNING: rendered without access to the cluster .* change on every render/s,
+    );
+    assert.match(text, /rollback-controller.io\/warning: "generated without lookup/);
+    const notes = (await helm(['install', 'rc', chart, '--dry-run=client', '--namespace', 'ops']))
+      .stdout;
+    assert.match(notes, /NOTES:[\s\S]*For GitOps set secret.existingSecret/);
+    const managed = (
+      await helm([
+        'template',
+        'rc',
+        chart,
+        '--namespace',
+        'ops',
+        '--set',
+        'secret.existingSecret=mine',
+      ])
+    ).stdout;
+    assert.doesNotMatch(managed, /WARNING: rendered without access/);
+    const given = (
+      await helm([
+        'template',
+        'rc',
+        chart,
+        '--namespace',
+        'ops',
+        '--set',
+        'secret.webhookSecret=w',
+        '--set',
+        'secret.operatorSecret=o',
+      ])
+    ).stdout;
+    assert.doesNotMatch(given, /generated without lookup/);
   });
 
   test('clusterWide RBAC prints a warning with the deny list that is then the only guard', async () => {
@@ -857,6 +904,9 @@ describe('helm upgrade keeps the generated credentials', () => {
         fake.kubeconfigPath,
         '--show-only',
         'templates/secret.yaml',
+        // The fake API server serves no networking.k8s.io.
+        '--set',
+        'networkPolicy.enabled=false',
       ]);
       assert.equal(result.code, 0, result.stderr);
       const [doc] = parseAllDocuments(result.stdout).map((d) => d.toJS() as Secret);

@@ -127,6 +127,19 @@ so upgrades keep it), else a new random one. Called with (list $ valueGiven key)
 {{- end }}
 {{- end }}
 
+{{/*
+"true" when this render would generate credentials it cannot keep: no secret.existingSecret, a
+secret value left empty, and a renderer without cluster access (`helm template`, Argo CD, Flux,
+`--dry-run=client`: `lookup` returns nothing, not even the release's namespace). Each such
+render draws new secrets, so pods roll and Alertmanager's password breaks on every sync.
+*/}}
+{{- define "rollback-controller.secretsRotate" -}}
+{{- $generated := or (not .Values.secret.webhookSecret) (and .Values.operator.enabled (not .Values.secret.operatorSecret)) }}
+{{- if and (not .Values.secret.existingSecret) $generated (not (lookup "v1" "Namespace" "" .Release.Namespace)) -}}
+true
+{{- end }}
+{{- end }}
+
 {{/* The webhook secret (Alertmanager's credential). */}}
 {{- define "rollback-controller.webhookSecret" -}}
 {{- include "rollback-controller.keptSecret" (list . .Values.secret.webhookSecret .Values.secret.keys.webhookSecret) }}
