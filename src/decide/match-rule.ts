@@ -4,8 +4,7 @@
 import type { CompiledRule } from '../config/compile-rules.js';
 
 export type RuleMatch =
-  | { rule: CompiledRule; unevaluable?: undefined }
-  | { rule: CompiledRule; unevaluable: string };
+  { rule: CompiledRule; unevaluable?: undefined } | { rule: CompiledRule; unevaluable: string };
 
 export function matchRule(
   rules: readonly CompiledRule[],
