@@ -31,7 +31,8 @@ export function becameCurrent(
   current: RevisionEntry,
 ): BecameCurrent {
   const created = current.createdAt;
-  if (kind !== 'Deployment') {
+  // A Rollout, like a Deployment, keeps its revisions in ReplicaSets.
+  if (kind === 'StatefulSet' || kind === 'DaemonSet') {
     const at = latest([created, current.changedAt]);
     if (at === undefined)
       return { evidence: `ControllerRevision ${current.name} has no timestamps` };

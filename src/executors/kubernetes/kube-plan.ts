@@ -31,7 +31,11 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
       toRevision: res.toRevision,
       changes: {
         images: res.images,
-        fields: templateChanges(snap.workload.spec.template, res.to.template),
+        // A Rollout's own template is undefaulted; its ReplicaSet's copy compares like for like.
+        fields: templateChanges(
+          ref.kind === 'Rollout' ? res.from.template : snap.workload.spec.template,
+          res.to.template,
+        ),
       },
       ...(owner ? { owner } : {}),
     };
@@ -98,9 +102,11 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
     }
     const previous = snap.history.previous;
     const res = k.resolve({ ...job, fromRevision: snap.history.currentRevision }, snap);
+    // A Rollout in flight goes back to its stable revision, which the resolution names.
+    const to = res.action === 'rollback' ? res.to : previous;
     return {
       fromRevision: snap.history.currentRevision,
-      ...(previous ? { toRevision: previous.revision } : {}),
+      ...(to ? { toRevision: to.revision } : {}),
       ...(res.action === 'rollback' ? { images: res.images } : {}),
     };
   } catch (err) {

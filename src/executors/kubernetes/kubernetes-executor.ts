@@ -54,6 +54,9 @@ import {
   type Applied,
 } from './rollback-patcher.js';
 import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor.js';
+import { fastTrackRollout } from './rollouts/fast-track-rollout.js';
+import { rolloutOurs } from './rollouts/rollout-ours.js';
+import { rolloutVerb } from './rollouts/rollout-patch-for.js';
 
 export type { KubernetesExecutorOptions } from './kube-executor-context.js';
 
@@ -82,14 +85,20 @@ export function kubernetesExecutor(
   const availabilityTtlMs = options.availabilityTtlMs ?? 10_000;
   let cachedAvailability: { at: number; value: Availability } | undefined;
 
-  const follow = (
+  const follow = async (
     job: Job,
     ref: WorkloadRef,
     ctx: ExecutionContext,
     startedAt: number,
     ours: OurRollout,
-  ) =>
-    followRollout({
+  ) => {
+    if (ref.kind === 'Rollout') {
+      // A promoted Rollout's undo is fast-tracked before it is followed (idempotent by state,
+      // so a job resumed after a restart asks again only if nothing was asked yet).
+      const note = await fastTrackRollout(k, ref, ours, ctx, startedAt);
+      if (note) ctx.progress({ event: 'note', message: note });
+    }
+    return followRollout({
       client,
       ref,
       ctx,
@@ -105,6 +114,7 @@ export function kubernetesExecutor(
       );
       return result;
     });
+  };
 
   const execute = async (job: Job, ctx: ExecutionContext): Promise<ExecutionResult> => {
     const ref = job.target;
@@ -223,7 +233,10 @@ export function kubernetesExecutor(
     );
     const fields: JobPatch = {
       patched: true,
-      rollout: ourRollout(k.controllerName, applied.patched, applied.snap.workload),
+      rollout:
+        ref.kind === 'Rollout'
+          ? rolloutOurs(k.controllerName, applied.res, applied.snap.workload, applied.patched)
+          : ourRollout(k.controllerName, applied.patched, applied.snap.workload),
       actedAt: new Date(actedAt).toISOString(),
       fromRevision: applied.res.fromRevision,
       toRevision: applied.res.toRevision,
@@ -242,7 +255,7 @@ export function kubernetesExecutor(
     await ctx.update(fields);
     ctx.progress({
       event: 'patched',
-      message: `patched ${ref.kind} ${ref.namespace}/${ref.name}: revision ${applied.res.fromRevision} → ${applied.res.toRevision}${imagesText(applied.res.images)}`,
+      message: `${ref.kind === 'Rollout' ? rolloutVerb(applied.res) : 'patched'} ${ref.kind} ${ref.namespace}/${ref.name}: revision ${applied.res.fromRevision} → ${applied.res.toRevision}${imagesText(applied.res.images)}`,
       data: {
         fromRevision: applied.res.fromRevision,
         toRevision: applied.res.toRevision,

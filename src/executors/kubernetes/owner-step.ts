@@ -16,6 +16,7 @@ import {
   type Suspension,
 } from '../../owners/plan-owner-action.js';
 import type { KubeExecutorContext } from './kube-executor-context.js';
+import { ROLLOUT_API_VERSION } from './rollouts/argo-rollout.js';
 
 export interface OwnerSettings extends OwnerPolicy {
   argocdNamespaces: readonly string[];
@@ -29,7 +30,8 @@ export const DEFAULT_OWNER_SETTINGS: OwnerSettings = {
 };
 
 export function workloadObjectRef(ref: WorkloadRef): ObjectRef {
-  return { apiVersion: 'apps/v1', kind: ref.kind, namespace: ref.namespace, name: ref.name };
+  const apiVersion = ref.kind === 'Rollout' ? ROLLOUT_API_VERSION : 'apps/v1';
+  return { apiVersion, kind: ref.kind, namespace: ref.namespace, name: ref.name };
 }
 
 export async function planOwners(
