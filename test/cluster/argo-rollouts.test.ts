@@ -210,8 +210,11 @@ describe('Argo Rollouts: in flight → abort', () => {
     const stable = before.status.stableRS;
     const { plan, job } = await dryRunThenAlert(t, ns, name);
     assert.equal(plan.decision, 'queued');
-    assert.match(plan.reason, /abort the update of Rollout argo-abort\/cart to revision 2/);
-    assert.equal(plan.serverDryRun, true);
+    assert.match(
+      plan.execution.reason,
+      /abort the update of Rollout argo-abort\/cart to revision 2/,
+    );
+    assert.equal(plan.execution.serverDryRun, true);
     assert.deepEqual([plan.fromRevision, plan.toRevision], [2, 1]);
 
     assert.equal(job.state, 'succeeded', job.reason);
@@ -238,7 +241,7 @@ describe('Argo Rollouts: promoted → pinned undo + fast-track', () => {
     const v1Hash = (await replicaSetsAfterFirst(ns, name)).v1Hash;
     const { plan, job } = await dryRunThenAlert(t, ns, name);
     assert.match(
-      plan.reason,
+      plan.execution.reason,
       /undo Rollout argo-undo\/shop from revision 2 \(promoted\) to 1, then promote it fully once the controller has observed the new template/,
     );
     assert.deepEqual(plan.changes.images, [
@@ -282,7 +285,7 @@ describe('Argo Rollouts: promoted → pinned undo + fast-track', () => {
     const covered = (await created('1')) < (await created('2'));
     const { plan, job } = await dryRunThenAlert(t, ns, name);
     assert.match(
-      plan.reason,
+      plan.execution.reason,
       covered ? /then let spec.rollbackWindow \(2 revisions\) skip/ : /then promote it fully/,
     );
     assert.equal(job.state, 'succeeded', job.reason);
@@ -308,7 +311,10 @@ describe('Argo Rollouts: promoted → pinned undo + fast-track', () => {
     await promoteFull(ns, name);
     await waitRollout(ns, name, 'v2 promoted', (r) => healthy(r) && imageOf(r) === `${name}:v2`);
     const { plan, job } = await dryRunThenAlert(t, ns, name);
-    assert.match(plan.reason, /undo Rollout argo-bg\/pay from revision 2 \(promoted\) to 1/);
+    assert.match(
+      plan.execution.reason,
+      /undo Rollout argo-bg\/pay from revision 2 \(promoted\) to 1/,
+    );
     assert.equal(job.state, 'succeeded', job.reason);
     const after = await getRollout(ns, name);
     assert.equal(imageOf(after), `${name}:v1`);
@@ -357,7 +363,10 @@ describe('Argo Rollouts: promoted → pinned undo + fast-track', () => {
       (r) => healthy(r) && r.status.stableRS !== v1.status.stableRS,
     );
     const { plan, job } = await dryRunThenAlert(t, ns, name);
-    assert.match(plan.reason, /through the template of Deployment ship-template \(workloadRef\)/);
+    assert.match(
+      plan.execution.reason,
+      /through the template of Deployment ship-template \(workloadRef\)/,
+    );
     assert.equal(job.state, 'succeeded', job.reason);
     const deployment = await cluster.get('Deployment', ns, `${name}-template`);
     assert.equal(deployment.spec.template.spec.containers[0].image, `${name}:v1`);
