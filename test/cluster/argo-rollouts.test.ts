@@ -150,13 +150,22 @@ async function dryRunThenAlert(
   return { plan, job };
 }
 
-/** The Slack messages about one job (webhook mode: text of the blocks). */
-function slackFor(t: TestContext, name: string): string[] {
-  const texts = slack.messages
-    .map((m) => JSON.stringify(m.body))
-    .filter((text) => text.includes(`/${name}`));
-  for (const text of texts) t.diagnostic(`slack: ${text}`);
-  return texts;
+/**
+ * The Slack messages about one Rollout, once its outcome was posted (webhook mode posts the
+ * outcome after the job finished): each names the kind `Rollout`.
+ */
+async function slackFor(t: TestContext, ns: string, name: string, outcome: string): Promise<void> {
+  const about = () =>
+    slack.messages.map((m) => m.body.text ?? '').filter((text) => text.includes(` ${ns}/${name}`));
+  await until(
+    () => about().some((text) => text.startsWith(`Rollback ${outcome}`)),
+    30_000,
+    `the ${outcome} message for ${ns}/${name}`,
+  );
+  for (const text of about()) {
+    t.diagnostic(`slack: ${text}`);
+    assert.match(text, new RegExp(`Rollout ${ns}/${name}`));
+  }
 }
 
 /** The rollback controller's own writes to one object, dry runs left out. */
@@ -192,6 +201,7 @@ before(async () => {
   // Medium confidence waits for a human: the job is pinned, then approved later.
   held = await startController({
     kubeconfig: identity.kubeconfig,
+    env,
     config: `${FAST_CONFIG}\nrules:\n  - { alert: CriticalErrorRate, trigger: error_rate_threshold, confidence: medium }\n`,
   });
 });
@@ -231,7 +241,7 @@ describe('Argo Rollouts: in flight → abort', () => {
     assert.equal(imageOf(after), `${name}:v2`);
     assert.equal(writes(ns, name, 'rollouts/status').length, 1);
     assert.equal(writes(ns, name, 'rollouts').length, 0);
-    assert.ok(slackFor(t, name).length > 0);
+    await slackFor(t, ns, name, 'succeeded');
   });
 });
 
@@ -259,37 +269,37 @@ describe('Argo Rollouts: promoted → pinned undo + fast-track', () => {
     assert.equal(await eventCount(ns, name, 'RolloutPaused'), 1);
     assert.equal(writes(ns, name, 'rollouts').length, 1);
     assert.equal(writes(ns, name, 'rollouts/status').length, 1);
-    slackFor(t, name);
+    await slackFor(t, ns, name, 'succeeded');
   });
 
   test('canary with spec.rollbackWindow covering the target: Argo skips the steps by itself', async (t) => {
     const [ns, name] = ['argo-window', 'books'];
-    await promoted(ns, name, CANARY);
-    await cluster.http.ok(
-      'PATCH',
-      `${base(ns)}/${name}`,
-      { spec: { rollbackWindow: { revisions: 2 } } },
-      'application/merge-patch+json',
-    );
-    await waitRollout(ns, name, 'window observed', healthy);
-    // Argo's own rule: the target must be older than the stable ReplicaSet in whole seconds.
-    const created = (rev: string) =>
-      replicaSetsOf(ns).then((sets) =>
-        Math.floor(
-          Date.parse(
-            sets.find((rs) => rs.metadata.annotations['rollout.argoproj.io/revision'] === rev)
-              .metadata.creationTimestamp,
-          ) / 1000,
-        ),
-      );
-    const covered = (await created('1')) < (await created('2'));
+    await cluster.createNamespace(ns);
+    await createRollout(ns, name, {
+      strategy: CANARY,
+      rollbackWindow: { revisions: 2 },
+      template: template(name, `${name}:v1`),
+    });
+    // Argo's window needs the target ReplicaSet strictly older than the stable one in whole
+    // seconds (creation times have second resolution): v2 is made in a later second than v1.
+    const [v1] = await replicaSetsOf(ns);
+    const v1Second = Math.floor(Date.parse(v1.metadata.creationTimestamp) / 1000);
+    await until(() => Math.floor(Date.now() / 1000) > v1Second, 5000, 'the next second');
+    await setImage(ns, name, `${name}:v2`);
+    await waitRollout(ns, name, 'paused at the v2 step', pausedAtStep);
+    await promoteFull(ns, name);
+    await waitRollout(ns, name, 'v2 promoted', (r) => healthy(r) && imageOf(r) === `${name}:v2`);
     const { plan, job } = await dryRunThenAlert(t, ns, name);
     assert.match(
       plan.execution.reason,
-      covered ? /then let spec.rollbackWindow \(2 revisions\) skip/ : /then promote it fully/,
+      /then let spec.rollbackWindow \(2 revisions\) skip the canary steps and analysis$/,
     );
     assert.equal(job.state, 'succeeded', job.reason);
-    assert.equal(writes(ns, name, 'rollouts/status').length, covered ? 0 : 1);
+    const timeline = job.timeline.map((e: any) => e.message).join('\n');
+    assert.match(timeline, /spec.rollbackWindow covers the target/);
+    // No promoteFull: Argo promoted the rollback by itself.
+    assert.equal(writes(ns, name, 'rollouts/status').length, 0);
+    assert.equal(await eventCount(ns, name, 'RolloutPaused'), 1);
     assert.equal(imageOf(await getRollout(ns, name)), `${name}:v1`);
     assert.equal(writes(ns, name, 'rollouts').length, 1);
   });
@@ -327,7 +337,7 @@ describe('Argo Rollouts: promoted → pinned undo + fast-track', () => {
     assert.equal(service.spec.selector['rollouts-pod-template-hash'], v1.status.stableRS);
     assert.equal(writes(ns, name, 'rollouts').length, 1);
     assert.ok(writes(ns, name, 'rollouts/status').length <= 1);
-    slackFor(t, name);
+    await slackFor(t, ns, name, 'succeeded');
   });
 
   test('workloadRef: the referenced Deployment template is undone, the Rollout follows', async (t) => {
@@ -378,7 +388,7 @@ describe('Argo Rollouts: promoted → pinned undo + fast-track', () => {
     );
     assert.equal(writes(ns, name, 'rollouts').length, 0);
     assert.equal(writes(ns, name, 'rollouts/status').length, 1);
-    slackFor(t, name);
+    await slackFor(t, ns, name, 'succeeded');
   });
 });
 
@@ -419,6 +429,7 @@ describe('Argo Rollouts: pinned', () => {
     t.diagnostic(`job: ${job.state}: ${job.reason}`);
     assert.equal(job.state, 'skipped', job.reason);
     assert.match(job.reason, /^workload moved on: revision 3 is current, alert was for 2$/);
+    await slackFor(t, ns, name, 'skipped');
     assert.equal(writes(ns, name, 'rollouts').length, 0);
     assert.equal(writes(ns, name, 'rollouts/status').length, 0);
   });
