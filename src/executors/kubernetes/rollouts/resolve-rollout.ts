@@ -115,22 +115,32 @@ export function resolveRollout(
   }
 
   const updating = inFlight(rollout);
-  const target = updating ? history.stable : history.previous;
+  const stable = history.stable;
+  const current = history.current;
   const base = resolveRollback({
     ...input,
     kind: 'Rollout',
     workload: effectiveWorkload(snap),
+    // In flight, the way back is the stable revision, whatever was tried (and aborted) since:
+    // the revisions between it and the current one are left out of what the rules read.
     history: {
       currentRevision: history.currentRevision,
-      current: history.current,
-      entries: history.entries,
-      ...(target ? { previous: target } : {}),
+      current,
+      entries: updating
+        ? history.entries.filter((e) => e === current || e.revision <= stable.revision)
+        : history.entries,
+      ...(updating ? { previous: stable } : history.previous ? { previous: history.previous } : {}),
     },
   });
   if (base.action !== 'rollback') return base;
   const strategy = strategyOf(rollout);
-  const bad = history.current;
+  const bad = current;
   const to = base.to as RolloutRevision;
+  if (updating && to.name !== stable.name) {
+    return skip(
+      `${ref}: the update in flight (revision ${bad.revision}) only restarts revision ${to.revision}, not a deploy to blame; nothing to abort`,
+    );
+  }
   if (updating) {
     return {
       ...base,
