@@ -110,12 +110,6 @@ export class JobRunner {
     await withTimeout(allDone(), 5000);
   }
 
-  /** Adds a note to a job's timeline (e.g. what Slack was sent). Never throws. */
-  note(id: string, e: Parameters<typeof step.noted>[1]): void {
-    if (!this.o.store.get(id)) return;
-    this.o.store.update(id, (j) => step.noted(j, e, this.o.now()), KEEP).catch(() => undefined);
-  }
-
   private schedule(id: string, mode: Mode): void {
     this.track(this.queue.add(() => this.run(id, mode)));
   }
