@@ -108,7 +108,7 @@ export class ControllerState implements PolicyView {
         });
         break;
       case 'job':
-        this.putJob(withOrigin(record.job));
+        this.putJob(upgraded(record.job));
         break;
       case 'coalesce': {
         const job = this.jobs.get(record.jobId);
@@ -307,8 +307,16 @@ function countedAt(job: Job): number | undefined {
   return Date.parse(job.createdAt);
 }
 
-/** Journals written before `origin` existed marked an adopted job only on its timeline. */
-function withOrigin(job: Job): Job {
+/**
+ * A job from a journal an earlier version wrote: `script_result` is `scriptResult` now, and
+ * before `origin` existed an adopted job was marked only on its timeline.
+ */
+function upgraded(job: Job): Job {
+  const legacy = job as Job & { script_result?: Job['scriptResult'] };
+  if (legacy.script_result) {
+    const { script_result: scriptResult, ...rest } = legacy;
+    job = { ...rest, scriptResult };
+  }
   if ((job as Partial<Job>).origin) return job;
   const adopted = job.timeline.some((e) => e.event === TimelineEvent.Adopted);
   return { ...job, origin: adopted ? 'adopted' : 'alert' };

@@ -157,7 +157,7 @@ export class JobRunner {
     const log = this.o.logger.child({ jobId: id });
     const started = await this.o.store.update(
       id,
-      (j) => (mode === 'recover' ? step.resume(j, this.o.now()) : step.start(j, this.o.now())),
+      (j) => (mode === 'recover' ? step.recover(j, this.o.now()) : step.start(j, this.o.now())),
       KEEP,
     );
     log.info({ targetKey: started.targetKey, mode }, 'job started');
