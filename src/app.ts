@@ -25,6 +25,7 @@ import type { JournalFs } from './jobs/journal.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { defined } from './model/defined.js';
 
 export interface AppOptions {
   env?: Record<string, string | undefined>;
@@ -130,8 +131,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ha = highAvailabilityFromEnv(env, {
       config,
       logger,
-      ...(auth.key ? { key: auth.key } : {}),
-      ...(o.now ? { now: o.now } : {}),
+      ...defined({ key: auth.key, now: o.now }),
     });
   } catch (err) {
     throw new StartupError((err as Error).message);
@@ -165,17 +165,19 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     rules,
     dataDir,
     executors: ha ? ha.wrapExecutors(executors) : executors,
-    ...(ha ? { leadership: ha } : {}),
     notifier,
     metrics,
     logger,
-    ...(o.now ? { now: o.now } : {}),
-    ...(o.setTimer ? { setTimer: o.setTimer } : {}),
-    ...(o.newId ? { newId: o.newId } : {}),
+    ...defined({
+      now: o.now,
+      setTimer: o.setTimer,
+      newId: o.newId,
+      journalFs: o.journalFs,
+      fsync: o.fsync,
+      shutdownGraceMs: o.shutdownGraceMs,
+      leadership: ha,
+    }),
     ...(env['npm_package_version'] ? { version: env['npm_package_version'] } : {}),
-    ...(o.journalFs ? { journalFs: o.journalFs } : {}),
-    ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
-    ...(o.shutdownGraceMs !== undefined ? { shutdownGraceMs: o.shutdownGraceMs } : {}),
   });
   ha?.attach(controller);
   try {

@@ -24,6 +24,7 @@ import { UnavailableError } from './model/errors.js';
 import type { ExecutorName, Job, JobState } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import type { Metrics } from './observability/metrics.js';
+import { defined } from './model/defined.js';
 
 export interface ControllerOptions {
   config: Config;
@@ -78,8 +79,7 @@ export class RollbackController {
     this.newId = o.newId ?? (() => newJobId(this.now()));
     this.startedAt = this.now();
     this.journal = new Journal<JournalRecord>(o.dataDir, {
-      ...(o.journalFs ? { fs: o.journalFs } : {}),
-      ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
+      ...defined({ fs: o.journalFs, fsync: o.fsync }),
       compactAboveBytes: o.config.journal.compactAboveMiB * 1024 * 1024,
     });
     const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
@@ -90,7 +90,7 @@ export class RollbackController {
       metrics: o.metrics,
       logger: o.logger,
       now: this.now,
-      ...(o.setTimer ? { setTimer: o.setTimer } : {}),
+      ...defined({ setTimer: o.setTimer }),
       concurrency: o.config.queue.concurrency,
       rolloutTimeoutMs: o.config.rollout.deadlineSeconds * 1000,
       verificationWindowMs: o.config.verification.windowSeconds * 1000,
@@ -230,9 +230,7 @@ export class RollbackController {
             decision: d.decision,
             reason: d.reason,
             labels: alert?.labels ?? {},
-            ...(d.trigger ? { trigger: d.trigger } : {}),
-            ...(d.confidence ? { confidence: d.confidence } : {}),
-            ...(d.target ? { target: d.target } : {}),
+            ...defined({ trigger: d.trigger, confidence: d.confidence, target: d.target }),
             ...(alert?.generatorURL ? { generatorURL: alert.generatorURL } : {}),
           },
           rule?.slackChannel ? { channel: rule.slackChannel } : {},

@@ -8,6 +8,7 @@ import type { Job } from '../model/job.js';
 import { TimelineEvent } from '../model/timeline-event.js';
 import { ACTIVE_STATES } from './job-transitions.js';
 import type { JournalRecord } from './journal-record.js';
+import { defined } from '../model/defined.js';
 
 export interface PauseState {
   paused: boolean;
@@ -104,7 +105,7 @@ export class ControllerState implements PolicyView {
         this.instances.set(record.key, {
           decision: record.decision,
           at: record.at,
-          ...(record.jobId ? { jobId: record.jobId } : {}),
+          ...defined({ jobId: record.jobId }),
         });
         break;
       case 'job':
@@ -123,8 +124,7 @@ export class ControllerState implements PolicyView {
           ? {
               paused: true,
               since: record.at,
-              ...(record.by ? { by: record.by } : {}),
-              ...(record.reason ? { reason: record.reason } : {}),
+              ...defined({ by: record.by, reason: record.reason }),
             }
           : { paused: false };
         break;
@@ -134,7 +134,7 @@ export class ControllerState implements PolicyView {
               open: true,
               since: record.at,
               resetAt: this.circuit.resetAt,
-              ...(record.reason ? { reason: record.reason } : {}),
+              ...defined({ reason: record.reason }),
             }
           : { open: false, resetAt: record.at };
         break;
@@ -143,7 +143,7 @@ export class ControllerState implements PolicyView {
           this.instances.set(record.key, {
             decision: record.d.decision,
             at: record.at,
-            ...(record.d.jobId ? { jobId: record.d.jobId } : {}),
+            ...defined({ jobId: record.d.jobId }),
           });
         }
         break;
@@ -265,8 +265,7 @@ export class ControllerState implements PolicyView {
           t: 'pause',
           at: pause.since ?? now,
           paused: true,
-          ...(pause.by ? { by: pause.by } : {}),
-          ...(pause.reason ? { reason: pause.reason } : {}),
+          ...defined({ by: pause.by, reason: pause.reason }),
         };
       }
       yield { t: 'circuit', at: circuit.resetAt, open: false };
@@ -275,7 +274,7 @@ export class ControllerState implements PolicyView {
           t: 'circuit',
           at: circuit.since ?? now,
           open: true,
-          ...(circuit.reason ? { reason: circuit.reason } : {}),
+          ...defined({ reason: circuit.reason }),
         };
       }
       for (const job of jobs) yield { t: 'job', job };
@@ -285,7 +284,7 @@ export class ControllerState implements PolicyView {
           at: inst.at,
           key,
           decision: inst.decision,
-          ...(inst.jobId ? { jobId: inst.jobId } : {}),
+          ...defined({ jobId: inst.jobId }),
         };
       }
     })();

@@ -16,6 +16,7 @@ import { noted } from './job-transitions.js';
 import type { JournalRecord } from './journal-record.js';
 import { OwnerWatch } from './owner-watch.js';
 import { reportJobChange } from './report-job-change.js';
+import { defined } from '../model/defined.js';
 
 export interface JobEngineOptions {
   /** Where committed records go: the journal (tests: memory). */
@@ -63,7 +64,7 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
     now,
     verificationWindowMs: o.verificationWindowMs,
     logger: logger.child({ component: 'timers' }),
-    ...(o.setTimer ? { setTimer: o.setTimer } : {}),
+    ...defined({ setTimer: o.setTimer }),
   });
   const runner = new JobRunner({
     store,
@@ -81,13 +82,9 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
     logger: logger.child({ component: 'owners' }),
     now,
     intervalMs: o.ownerCheckIntervalMs,
-    ...(o.standby ? { standby: o.standby } : {}),
+    ...defined({ standby: o.standby }),
   });
-  const sinks = {
-    notifier: o.notifier,
-    metrics,
-    ...(o.channelFor ? { channelFor: o.channelFor } : {}),
-  };
+  const sinks = { notifier: o.notifier, metrics, ...defined({ channelFor: o.channelFor }) };
   store.onJobChange((before, after) => reportJobChange(before, after, sinks));
   store.onJobChange(timers.changed);
   const updateGauges = () => {

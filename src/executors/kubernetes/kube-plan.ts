@@ -22,6 +22,7 @@ import type { Resolution } from './resolve-rollback.js';
 import { onDeleteNote } from './rollout-status.js';
 import { stuckPlanNote } from './stuck-plan-note.js';
 import { templateChanges } from './template-changes.js';
+import { defined } from '../../model/defined.js';
 
 export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Plan> {
   const ref = job.target;
@@ -37,7 +38,7 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
         images: p.res.images,
         fields: templateChanges(p.snap.workload.spec.template, p.res.to.template),
       },
-      ...(owner ? { owner } : {}),
+      ...defined({ owner }),
     };
     if (p.step === 'skip') return { action: 'skip', reason: p.reason, ...base };
     const strategy =
@@ -92,7 +93,7 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
     }
     return {
       fromRevision: snap.history.currentRevision,
-      ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
+      ...defined({ toRevision: res.toRevision }),
       ...(res.action === 'rollback' ? { images: res.images } : {}),
     };
   } catch (err) {
@@ -119,7 +120,6 @@ function skipPlan(res: Resolution): Plan {
   return {
     action: 'skip',
     reason: res.reason,
-    ...(res.fromRevision !== undefined ? { fromRevision: res.fromRevision } : {}),
-    ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
+    ...defined({ fromRevision: res.fromRevision, toRevision: res.toRevision }),
   };
 }
