@@ -9,6 +9,7 @@ import type { Decision, DecisionKind } from './model/decision.js';
 import type { Availability, Executor } from './model/executor.js';
 import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
+import { DecisionHistory, type DecisionFilter } from './jobs/decision-history.js';
 import { approveJob } from './jobs/approve-job.js';
 import { ControllerState } from './jobs/controller-state.js';
 import { JobRunner } from './jobs/job-runner.js';
@@ -23,6 +24,7 @@ import { UnavailableError } from './model/errors.js';
 import type { ExecutorName, Job, JobState } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import type { Metrics } from './observability/metrics.js';
+import { logDecision } from './observability/log-decision.js';
 
 export interface ControllerOptions {
   config: Config;
@@ -72,6 +74,8 @@ export class RollbackController {
   /** GitOps owners suspended by jobs and not yet turned back on (`suspendedOwners`). */
   readonly owners: OwnerWatch;
   readonly timers: JobTimers;
+  /** Recent alert decisions with their reasons (`GET /decisions`). */
+  readonly decisions = new DecisionHistory();
   readonly startedAt: number;
   private readonly now: () => number;
   private readonly newId: () => string;
@@ -203,7 +207,8 @@ export class RollbackController {
     );
   }
 
-  async trigger(payload: AlertPayload): Promise<Decision[]> {
+  /** `log`: the request's logger, so each decision line carries its request id. */
+  async trigger(payload: AlertPayload, log: Logger = this.o.logger): Promise<Decision[]> {
     if (this.closing) throw new UnavailableError('the controller is shutting down');
     this.mustLead();
     for (const a of payload.alerts) this.o.metrics.alertsReceived.inc({ status: a.status });
@@ -212,7 +217,8 @@ export class RollbackController {
         `the job queue is full (${this.o.config.queue.maxPending} pending)`,
       );
     }
-    const result = await takeAlerts(payload, this.now(), {
+    const decidedAt = this.now();
+    const result = await takeAlerts(payload, decidedAt, {
       store: this.store,
       rules: () => this.o.rules,
       policy: this.o.config.policy,
@@ -220,6 +226,9 @@ export class RollbackController {
       newId: this.newId,
     });
     result.decisions.forEach((d, i) => {
+      const explained = this.withJobTarget(d);
+      logDecision(log, explained);
+      this.decisions.add(explained, decidedAt);
       this.o.metrics.decisions.inc({
         trigger: d.trigger ?? 'none',
         confidence: d.confidence ?? 'none',
@@ -246,6 +255,24 @@ export class RollbackController {
     if (result.circuitOpened) this.o.leadership?.controllerStateChanged?.();
     for (const job of result.created) this.runner.accepted(job);
     return result.decisions;
+  }
+
+  /**
+   * Duplicate and resolved alerts are decided before any rule is read: for the log and
+   * `/decisions`, name the target and rule of the job the alert instance belongs to.
+   */
+  private withJobTarget(d: Decision): Decision {
+    if (d.targetKey) return d;
+    const job = d.jobId
+      ? this.state.jobs.get(d.jobId)
+      : this.state.jobsForAlert(d.fingerprint).at(-1);
+    if (!job) return d;
+    return {
+      ...d,
+      targetKey: job.targetKey,
+      rule: d.rule ?? job.rule,
+      ...(job.target ? { target: job.target } : {}),
+    };
   }
 
   /** What `trigger` would decide now, plus the executor's plan; touches nothing. */
@@ -346,6 +373,10 @@ export class RollbackController {
       out.push(job);
     }
     return out;
+  }
+
+  listDecisions(filter: DecisionFilter) {
+    return this.decisions.list(filter);
   }
 
   getJob(id: string): Job | undefined {

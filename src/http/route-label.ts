@@ -7,6 +7,7 @@ const ROUTES: Array<[method: string, pattern: RegExp, name: string]> = [
   ['POST', /^\/test\/?$/, 'test'],
   ['GET', /^\/status\/?$/, 'status'],
   ['GET', /^\/jobs\/?$/, 'jobs'],
+  ['GET', /^\/decisions\/?$/, 'decisions'],
   ['GET', /^\/jobs\/[^/]+\/?$/, 'job'],
   ['POST', /^\/jobs\/[^/]+\/approve\/?$/, 'approve'],
   ['POST', /^\/pause\/?$/, 'pause'],

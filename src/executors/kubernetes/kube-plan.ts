@@ -16,6 +16,7 @@ import { dryRunSuspensions, planOwnerView, planOwners } from './owner-step.js';
 import { dryRun, patchFor, recordFor } from './rollback-patcher.js';
 import { onDeleteNote } from './rollout-status.js';
 import { templateChanges } from './template-changes.js';
+import { jobLogBindings } from '../../observability/job-log-bindings.js';
 
 export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Plan> {
   const ref = job.target;
@@ -87,7 +88,7 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
     if (since?.at === undefined || Date.parse(since.at) > Date.parse(job.alert.startsAt)) {
       k.log.warn(
         {
-          jobId: job.id,
+          ...jobLogBindings(job),
           revision: snap.history.currentRevision,
           becameCurrent: since?.at,
           evidence: since?.evidence,
@@ -105,7 +106,7 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
     };
   } catch (err) {
     k.log.warn(
-      { jobId: job.id, err: (err as Error).message },
+      { ...jobLogBindings(job), err: (err as Error).message },
       'could not pin the current revision',
     );
     return {};

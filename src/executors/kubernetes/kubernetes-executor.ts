@@ -54,6 +54,7 @@ import {
   type Applied,
 } from './rollback-patcher.js';
 import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor.js';
+import { jobLogBindings } from '../../observability/job-log-bindings.js';
 
 export type { KubernetesExecutorOptions } from './kube-executor-context.js';
 
@@ -100,7 +101,7 @@ export function kubernetesExecutor(
       sleep: k.sleep,
     }).then((result) => {
       log.info(
-        { jobId: job.id, outcome: result.outcome, reason: result.reason },
+        { ...jobLogBindings(job), outcome: result.outcome, reason: result.reason },
         'rollout finished',
       );
       return result;

@@ -1,8 +1,9 @@
-// GET /status, GET /jobs, GET /jobs/:id, and the operator actions on them (their credentials and
+// GET /status, GET /jobs, GET /jobs/:id, GET /decisions, and the operator actions on them (their credentials and
 // request checks are applied before these, in create-http-app.ts, so a follower applies them too).
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import type { RollbackController } from '../../controller.js';
+import { DECISION_KINDS } from '../../model/decision.js';
 import { InputError, NotFoundError } from '../../model/errors.js';
 import type { Principal } from '../auth.js';
 import type { AuthSummary } from '../auth-summary.js';
@@ -13,6 +14,12 @@ const listQuery = z.object({
     .enum(['awaiting_approval', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'expired'])
     .optional(),
   target: z.string().max(300).optional(),
+});
+const decisionQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  decision: z.enum(DECISION_KINDS).optional(),
+  target: z.string().max(300).optional(),
+  alertname: z.string().max(300).optional(),
 });
 const pauseBody = z.object({ reason: z.string().max(500).optional() }).optional();
 const JOB_ID = /^[a-z0-9-]{1,64}$/;
@@ -39,6 +46,25 @@ export function mountJobRoutes(
       ...(q.data.target ? { target: q.data.target } : {}),
     };
     res.json({ jobs: ctl.listJobs(filter) });
+  });
+  // Recent alert decisions with their reasons (a bounded ring since start), newest first.
+  router.get('/decisions', (req, res) => {
+    const q = decisionQuery.safeParse(req.query);
+    if (!q.success)
+      throw new InputError(
+        `invalid query: limit is 1-1000, decision one of ${DECISION_KINDS.join(', ')}`,
+        q.error.issues,
+      );
+    const { limit, decision, target, alertname } = q.data;
+    res.json({
+      capacity: ctl.decisions.capacity,
+      decisions: ctl.listDecisions({
+        limit,
+        ...(decision ? { decision } : {}),
+        ...(target ? { target } : {}),
+        ...(alertname ? { alertname } : {}),
+      }),
+    });
   });
   router.get('/jobs/:id', (req, res) => {
     const id = String(req.params['id']);
