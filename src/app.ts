@@ -21,6 +21,7 @@ import type { ExecutorName } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import { createSlackNotifier } from './notify/create-slack-notifier.js';
 import type { JournalFs } from './jobs/journal.js';
+import { loadKubeConfig } from './kube/load-kube-config.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -137,6 +138,9 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
+  // Which cluster this process patches (API server, context), named wherever it acts or reports.
+  const kubeLoaded = loadKubeConfig({ env });
+  const kubeTarget = 'target' in kubeLoaded ? kubeLoaded.target : undefined;
   const notifier = o.notifier
     ? o.notifier({ metrics, logger, config, slackWebhookUrl })
     : createSlackNotifier({
@@ -150,6 +154,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         timeoutMs: config.slack.timeoutSeconds * 1000,
         baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
         cluster: config.cluster.name,
+        kube: kubeTarget,
         metrics,
         logger, // the notifier binds its own component: binding it here too duplicated the key
       });
@@ -160,6 +165,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     dataDir,
     executors: ha ? ha.wrapExecutors(executors) : executors,
     ...(ha ? { leadership: ha } : {}),
+    ...(kubeTarget ? { kubeTarget } : {}),
     notifier,
     metrics,
     logger,
@@ -196,6 +202,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       ha: haStatus ? { lease: String(haStatus['lease']), identity: ha?.identity ?? '' } : undefined,
       dataDir,
       clusterName: controller.clusterName,
+      kube: kubeTarget,
       auth: authSummary(credentials),
       logFormat,
     });

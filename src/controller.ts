@@ -24,6 +24,7 @@ import { UnavailableError } from './model/errors.js';
 import type { ExecutorName, Job, JobState } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import type { Metrics } from './observability/metrics.js';
+import type { KubeTarget } from './kube/load-kube-config.js';
 import { logDecision } from './observability/log-decision.js';
 
 export interface ControllerOptions {
@@ -49,6 +50,8 @@ export interface ControllerOptions {
    * followers forward API requests to it (src/http/forward-to-leader.ts).
    */
   leadership?: ReplicaLeadership;
+  /** The API server and kubeconfig context this process patches through, when configured. */
+  kubeTarget?: KubeTarget;
 }
 
 /** Prune while replaying every this many records. */
@@ -151,6 +154,11 @@ export class RollbackController {
   /** The cluster this controller serves (config `cluster.name` / ROLLBACK_CLUSTER_NAME), if set. */
   get clusterName(): string | undefined {
     return this.o.config.cluster.name;
+  }
+
+  /** The API server and context (or `in-cluster`) this process patches through, if any. */
+  get kubeTarget(): KubeTarget | undefined {
+    return this.o.kubeTarget;
   }
 
   /** With leader election: "leader", "follower (forwarding to b)", ... (for /readyz). */
@@ -313,6 +321,8 @@ export class RollbackController {
         name: this.o.config.cluster.name ?? null,
         label: this.o.config.cluster.label,
         requireLabel: this.o.config.cluster.requireLabel,
+        apiServer: this.o.kubeTarget?.server ?? null,
+        context: this.o.kubeTarget?.context ?? null,
       },
       paused: this.state.pause,
       circuit: {

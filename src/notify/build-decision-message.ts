@@ -59,5 +59,5 @@ export function buildDecisionMessage(
       context([labelsText(notice.labels)]),
     ],
   );
-  return withCluster(message, ctx.cluster);
+  return withCluster(message, ctx);
 }

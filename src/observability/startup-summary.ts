@@ -10,6 +10,8 @@ export interface StartupFacts {
   dataDir: string;
   /** The cluster this controller serves (cluster identity); undefined when not configured. */
   clusterName: string | undefined;
+  /** The API server and kubeconfig context (or `in-cluster`); undefined without a config. */
+  kube: { server: string; context: string } | undefined;
   auth: AuthSummary;
   logFormat: string;
 }
@@ -29,6 +31,8 @@ export function startupSummary(f: StartupFacts): Record<string, unknown> {
       : 'off: single replica (ROLLBACK_LEADER_ELECTION is not true)',
     dataDir: f.dataDir,
     cluster: f.clusterName ?? 'not set: alerts for any cluster are accepted',
+    apiServer: f.kube?.server ?? 'none: no Kubernetes config',
+    kubeContext: f.kube?.context ?? 'none',
     webhookSecret: f.auth.webhookSecret,
     operatorSecret: f.auth.operatorSecret,
     logFormat: f.logFormat,

@@ -27,6 +27,10 @@ export function mountHealth(
     const leader = ctl.leaderCheck;
     res.status(ready ? 200 : 503).json({
       ready,
+      // Which cluster this pod serves, by the names its operators chose (the API server URL is on
+      // the authenticated GET /status).
+      cluster: ctl.clusterName ?? null,
+      kubeContext: ctl.kubeTarget?.context ?? null,
       checks: {
         ...(leader !== undefined ? { leader: leader === 'leader' ? 'leader' : 'follower' } : {}),
         journal: journalOk ? 'ok' : 'failing',

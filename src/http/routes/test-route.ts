@@ -51,7 +51,13 @@ export function mountTest(
         );
       }
       const plans = await ctl.dryRun(parsed.payload);
-      res.status(200).json({ dryRun: true, cluster: ctl.clusterName ?? null, plans });
+      res.status(200).json({
+        dryRun: true,
+        cluster: ctl.clusterName ?? null,
+        apiServer: ctl.kubeTarget?.server ?? null,
+        kubeContext: ctl.kubeTarget?.context ?? null,
+        plans,
+      });
     },
   );
   router.all('/test', onlyPost('/test (the dry run)'));
