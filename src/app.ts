@@ -21,7 +21,11 @@ import type { ExecutorName } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import { createSlackNotifier } from './notify/create-slack-notifier.js';
 import type { JournalFs } from './jobs/journal.js';
+import { createKubeClient } from './kube/kube-client.js';
 import { loadKubeConfig } from './kube/load-kube-config.js';
+import { PermissionCheck } from './kube/permission-check.js';
+import { requiredPermissions } from './kube/required-permissions.js';
+import { readHaSettings } from './ha/ha-settings.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -141,6 +145,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   // Which cluster this process patches (API server, context), named wherever it acts or reports.
   const kubeLoaded = loadKubeConfig({ env });
   const kubeTarget = 'target' in kubeLoaded ? kubeLoaded.target : undefined;
+  const permissions = permissionCheck(kubeLoaded, env, config, metrics, logger);
   const notifier = o.notifier
     ? o.notifier({ metrics, logger, config, slackWebhookUrl })
     : createSlackNotifier({
@@ -166,6 +171,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     executors: ha ? ha.wrapExecutors(executors) : executors,
     ...(ha ? { leadership: ha } : {}),
     ...(kubeTarget ? { kubeTarget } : {}),
+    permissions,
     notifier,
     metrics,
     logger,
@@ -184,6 +190,8 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     throw err;
   }
   ha?.start();
+  void permissions.check();
+  permissions.start();
   if (!credentials.webhookSecret) {
     logger.warn(
       'ROLLBACK_WEBHOOK_SECRET is not set: protected routes answer 503 until it is (set it or ROLLBACK_WEBHOOK_SECRET_FILE)',
@@ -195,6 +203,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   }
   const startup = async () => {
     const haStatus = ha?.status();
+    await permissions.check();
     return startupSummary({
       executors: await controller.executorStatus(),
       rules,
@@ -203,6 +212,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       dataDir,
       clusterName: controller.clusterName,
       kube: kubeTarget,
+      permissions: permissions.summary,
       auth: authSummary(credentials),
       logFormat,
     });
@@ -223,11 +233,39 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     metrics,
     logger,
     close: async () => {
+      permissions.stop();
       await controller.close();
       await ha?.close();
       unlock();
     },
   };
+}
+
+/** Access reviews for what the enabled features need, over the process's Kubernetes config. */
+function permissionCheck(
+  loaded: ReturnType<typeof loadKubeConfig>,
+  env: Record<string, string | undefined>,
+  config: Extract<ConfigResult, { ok: true }>['config'],
+  metrics: Metrics,
+  logger: Logger,
+): PermissionCheck {
+  const client =
+    'kubeConfig' in loaded
+      ? createKubeClient(loaded.kubeConfig, { requestTimeoutMs: 10_000 })
+      : undefined;
+  const ha = readHaSettings(env);
+  const lease =
+    ha.enabled && 'settings' in ha
+      ? { namespace: ha.settings.leaseNamespace, name: ha.settings.leaseName }
+      : undefined;
+  return new PermissionCheck({
+    review: client ? (a) => client.reviewAccess(a) : undefined,
+    ...('reason' in loaded ? { unavailableReason: loaded.reason } : {}),
+    required: requiredPermissions({ policy: config.policy, ...(lease ? { lease } : {}) }),
+    metrics,
+    logger: logger.child({ component: 'permissions' }),
+    intervalMs: config.permissions.checkIntervalSeconds * 1000,
+  });
 }
 
 export interface RunningServer {

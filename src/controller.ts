@@ -25,6 +25,7 @@ import type { ExecutorName, Job, JobState } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import type { Metrics } from './observability/metrics.js';
 import type { KubeTarget } from './kube/load-kube-config.js';
+import type { PermissionCheck } from './kube/permission-check.js';
 import { logDecision } from './observability/log-decision.js';
 
 export interface ControllerOptions {
@@ -52,6 +53,8 @@ export interface ControllerOptions {
   leadership?: ReplicaLeadership;
   /** The API server and kubeconfig context this process patches through, when configured. */
   kubeTarget?: KubeTarget;
+  /** Access reviews of what the enabled features need (reported, never a condition). */
+  permissions?: PermissionCheck;
 }
 
 /** Prune while replaying every this many records. */
@@ -159,6 +162,10 @@ export class RollbackController {
   /** The API server and context (or `in-cluster`) this process patches through, if any. */
   get kubeTarget(): KubeTarget | undefined {
     return this.o.kubeTarget;
+  }
+
+  get permissions(): PermissionCheck | undefined {
+    return this.o.permissions;
   }
 
   /** With leader election: "leader", "follower (forwarding to b)", ... (for /readyz). */
@@ -340,6 +347,9 @@ export class RollbackController {
         maxPending: this.o.config.queue.maxPending,
       },
       executors: await this.executorStatus(),
+      ...(this.o.permissions
+        ? { permissions: { ...this.o.permissions.report, summary: this.o.permissions.summary } }
+        : {}),
       suspendedOwners: this.owners.index.list().map((e) => ({
         owner: e.owner.owner,
         object: `${e.owner.object.kind} ${e.owner.object.namespace}/${e.owner.object.name}`,

@@ -3,6 +3,7 @@
 // call with a timeout and turns every failure into a typed error (kube-errors.ts).
 import {
   AppsV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   Observable,
@@ -83,6 +84,17 @@ export interface KubeClient {
   ): Promise<CustomObject>;
   /** GET /version with the given timeout: the cheap reachability probe. */
   version(timeoutMs: number): Promise<string>;
+  /** SelfSubjectAccessReview: may this identity do `verb` on the resource (in `namespace`; '' = all)? */
+  reviewAccess(attributes: AccessAttributes): Promise<{ allowed: boolean; reason?: string }>;
+}
+
+/** The resource attributes of an access review (group '' is the core API). */
+export interface AccessAttributes {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace: string;
+  name?: string;
 }
 
 export function createKubeClient(
@@ -93,6 +105,7 @@ export function createKubeClient(
   const core = kc.makeApiClient(CoreV1Api);
   const versionApi = kc.makeApiClient(VersionApi);
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const authz = kc.makeApiClient(AuthorizationV1Api);
   const objectParams = (ref: ObjectRef) => {
     const [group = '', version = ''] = ref.apiVersion.split('/');
     return { group, version, plural: pluralOf(ref.kind), namespace: ref.namespace, name: ref.name };
@@ -199,6 +212,24 @@ export function createKubeClient(
         versionApi.getCode(limit(undefined, timeoutMs)),
       );
       return info.gitVersion;
+    },
+    async reviewAccess(a) {
+      const review = await call(`CREATE SelfSubjectAccessReview (${a.verb} ${a.resource})`, () =>
+        authz.createSelfSubjectAccessReview(
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: { ...a } },
+            },
+          },
+          limit(undefined),
+        ),
+      );
+      return {
+        allowed: review.status?.allowed === true,
+        ...(review.status?.reason ? { reason: review.status.reason } : {}),
+      };
     },
   };
 }

@@ -21,6 +21,8 @@ export interface Metrics {
   recovery: Histogram<'trigger'>;
   ownerActions: Counter<'owner' | 'action'>;
   ownersSuspended: Gauge<'owner'>;
+  timeToRestore: Histogram<'cluster' | 'kind' | 'stage'>;
+  permissionMissing: Gauge<'verb' | 'resource'>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -122,6 +124,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'rollback_owners_suspended',
       help: 'GitOps owners (Argo CD Applications, Flux objects) suspended by the controller and not yet turned back on.',
       labelNames: ['owner'],
+      registers,
+    }),
+    timeToRestore: new Histogram({
+      name: 'rollback_time_to_restore_seconds',
+      help: "Time from the triggering alert's startsAt to the rollback patch (stage=patched), the workload Ready (ready) and the alert resolved (resolved).",
+      labelNames: ['cluster', 'kind', 'stage'],
+      buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400],
+      registers,
+    }),
+    permissionMissing: new Gauge({
+      name: 'rollback_permission_missing',
+      help: "1 while the controller's identity lacks a permission an enabled feature needs (in any checked namespace).",
+      labelNames: ['verb', 'resource'],
       registers,
     }),
   };

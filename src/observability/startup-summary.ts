@@ -12,6 +12,8 @@ export interface StartupFacts {
   clusterName: string | undefined;
   /** The API server and kubeconfig context (or `in-cluster`); undefined without a config. */
   kube: { server: string; context: string } | undefined;
+  /** The permission check's one-line answer ("ok (9 checked)", "missing: patch ..."). */
+  permissions: string;
   auth: AuthSummary;
   logFormat: string;
 }
@@ -33,6 +35,7 @@ export function startupSummary(f: StartupFacts): Record<string, unknown> {
     cluster: f.clusterName ?? 'not set: alerts for any cluster are accepted',
     apiServer: f.kube?.server ?? 'none: no Kubernetes config',
     kubeContext: f.kube?.context ?? 'none',
+    permissions: f.permissions,
     webhookSecret: f.auth.webhookSecret,
     operatorSecret: f.auth.operatorSecret,
     logFormat: f.logFormat,

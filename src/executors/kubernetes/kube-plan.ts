@@ -6,6 +6,7 @@ import {
   KubeNotFoundError,
   TransientError,
 } from '../../kube/kube-errors.js';
+import { forbiddenPermission } from '../../kube/forbidden-permission.js';
 import type { JobPatch, Plan } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
@@ -47,11 +48,13 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
     try {
       await dryRunSuspensions(k, ownerPlan);
     } catch (err) {
+      const forbidden = forbiddenPermission(err);
       return {
         action: 'rollback',
         reason: `${reason}, but the API server rejected suspending the owner in a dry run: ${(err as Error).message}`,
         ...base,
         serverDryRun: false,
+        ...(forbidden ? { forbidden } : {}),
       };
     }
     try {
@@ -62,11 +65,13 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
         err instanceof ForbiddenError ||
         !(err instanceof TransientError)
       ) {
+        const forbidden = forbiddenPermission(err);
         return {
           action: 'rollback',
           reason: `${reason}, but the API server rejected the patch in a dry run: ${(err as Error).message}`,
           ...base,
           serverDryRun: false,
+          ...(forbidden ? { forbidden } : {}),
         };
       }
       throw err;
@@ -121,7 +126,12 @@ function planFailure(ref: WorkloadRef, err: unknown): Plan {
   if (err instanceof TransientError) {
     return { action: 'unavailable', reason: `API server unreachable: ${err.message}` };
   }
-  return { action: 'unavailable', reason: (err as Error).message };
+  const forbidden = forbiddenPermission(err);
+  return {
+    action: 'unavailable',
+    reason: (err as Error).message,
+    ...(forbidden ? { forbidden } : {}),
+  };
 }
 
 function skipPlan(res: Resolution): Plan {

@@ -1,6 +1,8 @@
 // Unauthenticated probes and metrics (no prefix).
 import type { Router } from 'express';
 import type { RollbackController } from '../../controller.js';
+import type { PermissionReport } from '../../kube/permission-check.js';
+import { permissionText } from '../../kube/required-permissions.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { AuthSummary } from '../auth-summary.js';
 import { route } from '../route-label.js';
@@ -25,6 +27,8 @@ export function mountHealth(
     const journalOk = ctl.journal.lastError === undefined;
     const ready = ctl.isReady && journalOk;
     const leader = ctl.leaderCheck;
+    const permissions = ctl.permissions?.report;
+    const missing = permissions?.missing ?? [];
     res.status(ready ? 200 : 503).json({
       ready,
       // Which cluster this pod serves, by the names its operators chose (the API server URL is on
@@ -39,11 +43,26 @@ export function mountHealth(
         ...Object.fromEntries(
           Object.entries(executors).map(([k, v]) => [k, v.available ? 'available' : 'unavailable']),
         ),
+        // Reported, not a condition: a missing permission fails the jobs that need it, not intake.
+        ...(permissions ? { permissions: permissionWord(permissions) } : {}),
       },
+      ...(missing.length
+        ? {
+            warnings: missing.map(
+              (m) =>
+                `missing permission: ${permissionText({ ...m, label: m.resource })} (${m.feature})`,
+            ),
+          }
+        : {}),
     });
   });
   router.get('/metrics', route('metrics'), async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
+}
+
+function permissionWord(r: PermissionReport): string {
+  if (r.error || r.checkedAt === null) return 'unknown';
+  return r.missing.length ? `missing ${r.missing.length}` : 'ok';
 }
