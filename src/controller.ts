@@ -120,6 +120,7 @@ export class RollbackController {
       notifier: o.notifier,
       metrics: o.metrics,
       channelFor: (job: Job) => ruleByName.get(job.rule)?.slackChannel,
+      ...(o.config.cluster.name ? { cluster: o.config.cluster.name } : {}),
     };
     this.store.onJobChange((before, after) => reportJobChange(before, after, sinks));
     this.store.onJobChange(this.timers.changed);

@@ -23,6 +23,12 @@ export interface Metrics {
   ownersSuspended: Gauge<'owner'>;
   timeToRestore: Histogram<'cluster' | 'kind' | 'stage'>;
   permissionMissing: Gauge<'verb' | 'resource'>;
+  lastRollbackInfo: Gauge<
+    'namespace' | 'workload' | 'kind' | 'from_revision' | 'to_revision' | 'outcome' | 'verdict'
+  >;
+  lastTimeToRestore: Gauge<'namespace' | 'workload' | 'kind'>;
+  /** The label set of each workload's lastRollbackInfo series (replaced, never accumulated). */
+  lastRollbackRows: Map<string, Record<string, string>>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -139,5 +145,26 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['verb', 'resource'],
       registers,
     }),
+    lastRollbackInfo: new Gauge({
+      name: 'rollback_last_rollback_info',
+      help: "Each workload's last rollback (one series per workload): the value is when it finished (Unix time).",
+      labelNames: [
+        'namespace',
+        'workload',
+        'kind',
+        'from_revision',
+        'to_revision',
+        'outcome',
+        'verdict',
+      ],
+      registers,
+    }),
+    lastTimeToRestore: new Gauge({
+      name: 'rollback_last_time_to_restore_seconds',
+      help: "Each workload's last rollback: alert startsAt to the alert resolved (recovered) or, until then, to the workload Ready.",
+      labelNames: ['namespace', 'workload', 'kind'],
+      registers,
+    }),
+    lastRollbackRows: new Map(),
   };
 }
