@@ -9,6 +9,7 @@ import { NOTIFYING_DECISIONS, type Decision } from './model/decision.js';
 import type { Availability, Executor } from './model/executor.js';
 import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
+import { DecisionHistory, type DecisionFilter } from './jobs/decision-history.js';
 import { approveJob } from './jobs/approve-job.js';
 import { ControllerState } from './jobs/controller-state.js';
 import { JobRunner } from './jobs/job-runner.js';
@@ -24,6 +25,9 @@ import type { ExecutorName, Job, JobState } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import type { PreActCheck } from './model/pre-act-check.js';
 import type { Metrics } from './observability/metrics.js';
+import type { KubeTarget } from './kube/load-kube-config.js';
+import type { PermissionCheck } from './kube/permission-check.js';
+import { logDecision } from './observability/log-decision.js';
 
 export interface ControllerOptions {
   config: Config;
@@ -50,6 +54,10 @@ export interface ControllerOptions {
    * followers forward API requests to it (src/http/forward-to-leader.ts).
    */
   leadership?: ReplicaLeadership;
+  /** The API server and kubeconfig context this process patches through, when configured. */
+  kubeTarget?: KubeTarget;
+  /** Access reviews of what the enabled features need (reported, never a condition). */
+  permissions?: PermissionCheck;
 }
 
 /** Prune while replaying every this many records. */
@@ -68,6 +76,8 @@ export class RollbackController {
   /** GitOps owners suspended by jobs and not yet turned back on (`suspendedOwners`). */
   readonly owners: OwnerWatch;
   readonly timers: JobTimers;
+  /** Recent alert decisions with their reasons (`GET /decisions`). */
+  readonly decisions = new DecisionHistory();
   readonly startedAt: number;
   private readonly now: () => number;
   private readonly newId: () => string;
@@ -110,6 +120,7 @@ export class RollbackController {
       notifier: o.notifier,
       metrics: o.metrics,
       channelFor: (job: Job) => ruleByName.get(job.rule)?.slackChannel,
+      ...(o.config.cluster.name ? { cluster: o.config.cluster.name } : {}),
     };
     this.store.onJobChange((before, after) => reportJobChange(before, after, sinks));
     this.store.onJobChange(this.timers.changed);
@@ -144,6 +155,15 @@ export class RollbackController {
   /** The cluster this controller serves (config `cluster.name` / ROLLBACK_CLUSTER_NAME), if set. */
   get clusterName(): string | undefined {
     return this.o.config.cluster.name;
+  }
+
+  /** The API server and context (or `in-cluster`) this process patches through, if any. */
+  get kubeTarget(): KubeTarget | undefined {
+    return this.o.kubeTarget;
+  }
+
+  get permissions(): PermissionCheck | undefined {
+    return this.o.permissions;
   }
 
   /** With leader election: "leader", "follower (forwarding to b)", ... (for /readyz). */
@@ -200,7 +220,8 @@ export class RollbackController {
     );
   }
 
-  async trigger(payload: AlertPayload): Promise<Decision[]> {
+  /** `log`: the request's logger, so each decision line carries its request id. */
+  async trigger(payload: AlertPayload, log: Logger = this.o.logger): Promise<Decision[]> {
     if (this.closing) throw new UnavailableError('the controller is shutting down');
     this.mustLead();
     for (const a of payload.alerts) this.o.metrics.alertsReceived.inc({ status: a.status });
@@ -209,7 +230,8 @@ export class RollbackController {
         `the job queue is full (${this.o.config.queue.maxPending} pending)`,
       );
     }
-    const result = await takeAlerts(payload, this.now(), {
+    const decidedAt = this.now();
+    const result = await takeAlerts(payload, decidedAt, {
       store: this.store,
       rules: () => this.o.rules,
       policy: this.o.config.policy,
@@ -217,6 +239,9 @@ export class RollbackController {
       newId: this.newId,
     });
     result.decisions.forEach((d, i) => {
+      const explained = this.withJobTarget(d);
+      logDecision(log, explained);
+      this.decisions.add(explained, decidedAt);
       this.o.metrics.decisions.inc({
         trigger: d.trigger ?? 'none',
         confidence: d.confidence ?? 'none',
@@ -243,6 +268,24 @@ export class RollbackController {
     if (result.circuitOpened) this.o.leadership?.controllerStateChanged?.();
     for (const job of result.created) this.runner.accepted(job);
     return result.decisions;
+  }
+
+  /**
+   * Duplicate and resolved alerts are decided before any rule is read: for the log and
+   * `/decisions`, name the target and rule of the job the alert instance belongs to.
+   */
+  private withJobTarget(d: Decision): Decision {
+    if (d.targetKey) return d;
+    const job = d.jobId
+      ? this.state.jobs.get(d.jobId)
+      : this.state.jobsForAlert(d.fingerprint).at(-1);
+    if (!job) return d;
+    return {
+      ...d,
+      targetKey: job.targetKey,
+      rule: d.rule ?? job.rule,
+      ...(job.target ? { target: job.target } : {}),
+    };
   }
 
   /** What `trigger` would decide now, plus the executor's plan; touches nothing. */
@@ -283,6 +326,8 @@ export class RollbackController {
         name: this.o.config.cluster.name ?? null,
         label: this.o.config.cluster.label,
         requireLabel: this.o.config.cluster.requireLabel,
+        apiServer: this.o.kubeTarget?.server ?? null,
+        context: this.o.kubeTarget?.context ?? null,
       },
       paused: this.state.pause,
       circuit: {
@@ -300,6 +345,9 @@ export class RollbackController {
         maxPending: this.o.config.queue.maxPending,
       },
       executors: await this.executorStatus(),
+      ...(this.o.permissions
+        ? { permissions: { ...this.o.permissions.report, summary: this.o.permissions.summary } }
+        : {}),
       suspendedOwners: this.owners.index.list().map((e) => ({
         owner: e.owner.owner,
         object: `${e.owner.object.kind} ${e.owner.object.namespace}/${e.owner.object.name}`,
@@ -343,6 +391,10 @@ export class RollbackController {
       out.push(job);
     }
     return out;
+  }
+
+  listDecisions(filter: DecisionFilter) {
+    return this.decisions.list(filter);
   }
 
   getJob(id: string): Job | undefined {

@@ -54,5 +54,5 @@ export function buildDecisionMessage(
       context([labelsText(notice.labels)]),
     ],
   );
-  return withCluster(message, ctx.cluster);
+  return withCluster(message, ctx);
 }
