@@ -11,6 +11,7 @@ import { formatProblems, parseConfigText, type ConfigResult } from './config/loa
 import { readSecret } from './config/read-secret.js';
 import { RollbackController } from './controller.js';
 import { defaultExecutors } from './executors/default-executors.js';
+import { workloadOptOutCheck } from './executors/workload-opt-out-check.js';
 import { highAvailabilityFromEnv } from './ha/high-availability-from-env.js';
 import type { Executor } from './model/executor.js';
 import { createAuth, type Credentials } from './http/auth.js';
@@ -22,6 +23,10 @@ import type { JobNotifier } from './model/job-notifier.js';
 import { createSlackNotifier } from './notify/create-slack-notifier.js';
 import type { SetTimer } from './jobs/job-timers.js';
 import type { JournalFs } from './jobs/journal.js';
+import { connectKube, type KubeAccess } from './kube/connect-kube.js';
+import { PermissionCheck } from './kube/permission-check.js';
+import { requiredPermissions } from './kube/required-permissions.js';
+import { readHaSettings } from './ha/ha-settings.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -46,6 +51,8 @@ export interface AppOptions {
   journalFs?: JournalFs;
   fsync?: boolean;
   shutdownGraceMs?: number;
+  /** Default: the kubeconfig found from `env` (in-cluster, KUBECONFIG, ~/.kube/config). */
+  kube?: KubeAccess;
 }
 
 export interface App {
@@ -121,6 +128,9 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ...(o.logDestination ? { destination: o.logDestination } : {}),
   });
   const metrics = createMetrics();
+  // The kubeconfig is loaded once and its one client (one keep-alive connection) is shared by
+  // the executors, high availability and the script opt-out check.
+  const kube = o.kube ?? connectKube({ env });
   // High availability (ROLLBACK_LEADER_ELECTION=true): src/ha/high-availability.ts. Forwards are
   // accepted only when signed for this replica's process (forward-signature.ts).
   let ha: ReturnType<typeof highAvailabilityFromEnv>;
@@ -130,6 +140,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   try {
     ha = highAvailabilityFromEnv(env, {
       config,
+      kube,
       logger,
       ...defined({ key: auth.key, now: o.now }),
     });
@@ -143,6 +154,9 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
+  // Which cluster this process patches (API server, context), named wherever it acts or reports.
+  const kubeTarget = 'target' in kube ? kube.target : undefined;
+  const permissions = permissionCheck(kube, env, config, metrics, logger);
   const notifier = o.notifier
     ? o.notifier({ metrics, logger, config, slackWebhookUrl })
     : createSlackNotifier({
@@ -156,15 +170,24 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         timeoutMs: config.slack.timeoutSeconds * 1000,
         baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
         cluster: config.cluster.name,
+        kube: kubeTarget,
         metrics,
         logger, // the notifier binds its own component: binding it here too duplicated the key
       });
-  const executors = o.executors ?? defaultExecutors(config, logger, env);
+  const executors = o.executors ?? defaultExecutors(config, logger, env, kube);
+  // Checked in this order before any job acts (jobs/job-runner.ts).
+  const checks = [
+    workloadOptOutCheck(kube, config.policy.optOutAnnotation),
+    ...(ha ? ha.preActChecks() : []),
+  ];
   const controller = new RollbackController({
     config,
     rules,
     dataDir,
-    executors: ha ? ha.wrapExecutors(executors) : executors,
+    executors,
+    checks,
+    ...defined({ kubeTarget }),
+    permissions,
     notifier,
     metrics,
     logger,
@@ -187,6 +210,8 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     throw err;
   }
   ha?.start();
+  void permissions.check();
+  permissions.start();
   if (!credentials.webhookSecret) {
     logger.warn(
       'ROLLBACK_WEBHOOK_SECRET is not set: protected routes answer 503 until it is (set it or ROLLBACK_WEBHOOK_SECRET_FILE)',
@@ -198,6 +223,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   }
   const startup = async () => {
     const haStatus = ha?.status();
+    await permissions.check();
     return startupSummary({
       executors: await controller.executorStatus(),
       rules,
@@ -205,6 +231,8 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       ha: haStatus ? { lease: String(haStatus['lease']), identity: ha?.identity ?? '' } : undefined,
       dataDir,
       clusterName: controller.clusterName,
+      kube: kubeTarget,
+      permissions: permissions.summary,
       auth: authSummary(credentials),
       logFormat,
     });
@@ -225,11 +253,37 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     metrics,
     logger,
     close: async () => {
+      permissions.stop();
       await controller.close();
       await ha?.close();
+      if ('client' in kube) kube.client.close();
       unlock();
     },
   };
+}
+
+/** Access reviews for what the enabled features need, over the process's Kubernetes config. */
+function permissionCheck(
+  kube: KubeAccess,
+  env: Record<string, string | undefined>,
+  config: Extract<ConfigResult, { ok: true }>['config'],
+  metrics: Metrics,
+  logger: Logger,
+): PermissionCheck {
+  const client = 'client' in kube ? kube.client : undefined;
+  const ha = readHaSettings(env);
+  const lease =
+    ha.enabled && 'settings' in ha
+      ? { namespace: ha.settings.leaseNamespace, name: ha.settings.leaseName }
+      : undefined;
+  return new PermissionCheck({
+    review: client ? (a) => client.reviewAccess(a) : undefined,
+    ...('reason' in kube ? { unavailableReason: kube.reason } : {}),
+    required: requiredPermissions({ policy: config.policy, ...(lease ? { lease } : {}) }),
+    metrics,
+    logger: logger.child({ component: 'permissions' }),
+    intervalMs: config.permissions.checkIntervalSeconds * 1000,
+  });
 }
 
 export interface RunningServer {

@@ -1,6 +1,6 @@
-// The controller's use cases (trigger, dry run, jobs, pause/resume, approve) over the job engine
-// (jobs/create-job-engine.ts) and the journal. HTTP routes are thin wrappers around these
-// methods; the /status view is src/http/status-view.ts.
+// The controller's use cases (trigger, dry run, jobs, decisions, pause/resume, approve) over the
+// job engine (jobs/create-job-engine.ts) and the journal. HTTP routes are thin wrappers around
+// these methods; the /status view is src/http/status-view.ts.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AlertPayload } from './alerts/payload-schema.js';
@@ -10,6 +10,7 @@ import { NOTIFYING_DECISIONS, type Decision } from './model/decision.js';
 import type { Availability, Executor } from './model/executor.js';
 import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
+import { DecisionHistory, type DecisionFilter } from './jobs/decision-history.js';
 import { approveJob } from './jobs/approve-job.js';
 import type { ControllerState } from './jobs/controller-state.js';
 import { createJobEngine } from './jobs/create-job-engine.js';
@@ -20,17 +21,23 @@ import type { OwnerWatch } from './jobs/owner-watch.js';
 import { Journal, type JournalFs } from './jobs/journal.js';
 import type { JournalRecord } from './jobs/journal-record.js';
 import { planDryRun, type DryRunPlan } from './jobs/plan-dry-run.js';
+import { defined } from './model/defined.js';
 import { UnavailableError } from './model/errors.js';
 import type { ExecutorName, Job, JobState } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
+import type { PreActCheck } from './model/pre-act-check.js';
 import type { Metrics } from './observability/metrics.js';
-import { defined } from './model/defined.js';
+import type { KubeTarget } from './kube/load-kube-config.js';
+import type { PermissionCheck } from './kube/permission-check.js';
+import { logDecision } from './observability/log-decision.js';
 
 export interface ControllerOptions {
   config: Config;
   rules: CompiledRule[];
   dataDir: string;
   executors: Partial<Record<ExecutorName, Executor>>;
+  /** What a job passes, in order, before its executor acts (opt-out, HA marks and cooldown). */
+  checks?: readonly PreActCheck[];
   notifier: JobNotifier;
   metrics: Metrics;
   logger: Logger;
@@ -49,6 +56,10 @@ export interface ControllerOptions {
    * followers forward API requests to it (src/http/forward-to-leader.ts).
    */
   leadership?: ReplicaLeadership;
+  /** The API server and kubeconfig context this process patches through, when configured. */
+  kubeTarget?: KubeTarget;
+  /** Access reviews of what the enabled features need (reported, never a condition). */
+  permissions?: PermissionCheck;
 }
 
 /** Prune while replaying every this many records. */
@@ -67,6 +78,8 @@ export class RollbackController {
   /** GitOps owners suspended by jobs and not yet turned back on (`suspendedOwners`). */
   readonly owners: OwnerWatch;
   readonly timers: JobTimers;
+  /** Recent alert decisions with their reasons (`GET /decisions`). */
+  readonly decisions = new DecisionHistory();
   readonly startedAt: number;
   private readonly now: () => number;
   private readonly newId: () => string;
@@ -90,7 +103,7 @@ export class RollbackController {
       metrics: o.metrics,
       logger: o.logger,
       now: this.now,
-      ...defined({ setTimer: o.setTimer }),
+      ...defined({ setTimer: o.setTimer, checks: o.checks, cluster: o.config.cluster.name }),
       concurrency: o.config.queue.concurrency,
       rolloutTimeoutMs: o.config.rollout.deadlineSeconds * 1000,
       verificationWindowMs: o.config.verification.windowSeconds * 1000,
@@ -143,6 +156,15 @@ export class RollbackController {
   /** The cluster this controller serves (config `cluster.name` / ROLLBACK_CLUSTER_NAME), if set. */
   get clusterName(): string | undefined {
     return this.o.config.cluster.name;
+  }
+
+  /** The API server and context (or `in-cluster`) this process patches through, if any. */
+  get kubeTarget(): KubeTarget | undefined {
+    return this.o.kubeTarget;
+  }
+
+  get permissions(): PermissionCheck | undefined {
+    return this.o.permissions;
   }
 
   /** With leader election: "leader", "follower (forwarding to b)", ... (for /readyz). */
@@ -199,7 +221,8 @@ export class RollbackController {
     );
   }
 
-  async trigger(payload: AlertPayload): Promise<Decision[]> {
+  /** `log`: the request's logger, so each decision line carries its request id. */
+  async trigger(payload: AlertPayload, log: Logger = this.o.logger): Promise<Decision[]> {
     if (this.closing) throw new UnavailableError('the controller is shutting down');
     this.mustLead();
     for (const a of payload.alerts) this.o.metrics.alertsReceived.inc({ status: a.status });
@@ -208,7 +231,8 @@ export class RollbackController {
         `the job queue is full (${this.o.config.queue.maxPending} pending)`,
       );
     }
-    const result = await takeAlerts(payload, this.now(), {
+    const decidedAt = this.now();
+    const result = await takeAlerts(payload, decidedAt, {
       store: this.store,
       rules: () => this.o.rules,
       policy: this.o.config.policy,
@@ -216,6 +240,9 @@ export class RollbackController {
       newId: this.newId,
     });
     result.decisions.forEach((d, i) => {
+      const explained = this.withJobTarget(d);
+      logDecision(log, explained);
+      this.decisions.add(explained, decidedAt);
       this.o.metrics.decisions.inc({
         trigger: d.trigger ?? 'none',
         confidence: d.confidence ?? 'none',
@@ -240,6 +267,24 @@ export class RollbackController {
     if (result.circuitOpened) this.o.leadership?.controllerStateChanged?.();
     for (const job of result.created) this.runner.accepted(job);
     return result.decisions;
+  }
+
+  /**
+   * Duplicate and resolved alerts are decided before any rule is read: for the log and
+   * `/decisions`, name the target and rule of the job the alert instance belongs to.
+   */
+  private withJobTarget(d: Decision): Decision {
+    if (d.targetKey) return d;
+    const job = d.jobId
+      ? this.state.jobs.get(d.jobId)
+      : this.state.jobsForAlert(d.fingerprint).at(-1);
+    if (!job) return d;
+    return {
+      ...d,
+      targetKey: job.targetKey,
+      rule: d.rule ?? job.rule,
+      ...(job.target ? { target: job.target } : {}),
+    };
   }
 
   /** What `trigger` would decide now, plus the executor's plan; touches nothing. */
@@ -278,6 +323,10 @@ export class RollbackController {
       out.push(job);
     }
     return out;
+  }
+
+  listDecisions(filter: DecisionFilter) {
+    return this.decisions.list(filter);
   }
 
   getJob(id: string): Job | undefined {

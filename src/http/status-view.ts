@@ -15,6 +15,8 @@ export async function statusView(c: RollbackController): Promise<Record<string, 
       name: c.config.cluster.name ?? null,
       label: c.config.cluster.label,
       requireLabel: c.config.cluster.requireLabel,
+      apiServer: c.kubeTarget?.server ?? null,
+      context: c.kubeTarget?.context ?? null,
     },
     paused: c.state.pause,
     circuit: {
@@ -30,6 +32,9 @@ export async function statusView(c: RollbackController): Promise<Record<string, 
       maxPending: c.config.queue.maxPending,
     },
     executors: await c.executorStatus(),
+    ...(c.permissions
+      ? { permissions: { ...c.permissions.report, summary: c.permissions.summary } }
+      : {}),
     suspendedOwners: c.owners.index.list().map((e) => ({
       owner: e.owner.owner,
       object: `${e.owner.object.kind} ${e.owner.object.namespace}/${e.owner.object.name}`,

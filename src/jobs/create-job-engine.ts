@@ -5,6 +5,7 @@
 // noted on the job's timeline without a journal write of its own.
 import type { Logger } from 'pino';
 import type { Executor } from '../model/executor.js';
+import type { PreActCheck } from '../model/pre-act-check.js';
 import type { JobNotifier } from '../model/job-notifier.js';
 import type { ExecutorName, Job } from '../model/job.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -38,6 +39,10 @@ export interface JobEngineOptions {
   channelFor?: (job: Job) => string | undefined;
   /** Why this replica must not act now (high availability), if so. */
   standby?: () => string | undefined;
+  /** What a job passes, in order, before its executor acts (opt-out, HA marks and cooldown). */
+  checks?: readonly PreActCheck[];
+  /** The configured cluster name (the `cluster` label of the time-to-restore metric). */
+  cluster?: string;
 }
 
 export interface JobEngine {
@@ -74,6 +79,7 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
     now,
     concurrency: o.concurrency,
     rolloutTimeoutMs: o.rolloutTimeoutMs,
+    ...defined({ checks: o.checks }),
   });
   const owners = new OwnerWatch({
     store,
@@ -84,7 +90,11 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
     intervalMs: o.ownerCheckIntervalMs,
     ...defined({ standby: o.standby }),
   });
-  const sinks = { notifier: o.notifier, metrics, ...defined({ channelFor: o.channelFor }) };
+  const sinks = {
+    notifier: o.notifier,
+    metrics,
+    ...defined({ channelFor: o.channelFor, cluster: o.cluster }),
+  };
   store.onJobChange((before, after) => reportJobChange(before, after, sinks));
   store.onJobChange(timers.changed);
   const updateGauges = () => {

@@ -7,7 +7,8 @@ import { clusterDecision } from '../decide/cluster-decision.js';
 import { decideAlert, type PolicyView } from '../decide/decide-alert.js';
 import type { Decision, DecisionKind } from '../model/decision.js';
 import type { Executor, Plan } from '../model/executor.js';
-import type { ExecutorName } from '../model/job.js';
+import type { ExecutorName, Job } from '../model/job.js';
+import type { PreActCheck } from '../model/pre-act-check.js';
 import { alertRef, newJob } from './new-job.js';
 
 export interface DryRunPlan {
@@ -15,8 +16,11 @@ export interface DryRunPlan {
   rule?: string;
   trigger?: string;
   confidence?: string;
-  /** `executor_unavailable` (dry run only): `/trigger` would queue a job that cannot run. */
-  decision: DecisionKind | 'executor_unavailable';
+  /**
+   * Dry run only: `executor_unavailable`, `/trigger` would queue a job that cannot run;
+   * `forbidden`, the API server refused a call of the plan (403): `forbidden` names the permission.
+   */
+  decision: DecisionKind | 'executor_unavailable' | 'forbidden';
   reason: string;
   target?: Decision['target'];
   script?: { path: string; args: string[] };
@@ -26,6 +30,8 @@ export interface DryRunPlan {
   /** Who else manages the workload (Argo CD, Flux, Helm) and the action that would be taken. */
   owner?: Plan['owner'];
   execution?: { action: Plan['action']; reason: string; serverDryRun: boolean };
+  /** The permission the identity lacks (decision `forbidden`). */
+  forbidden?: Plan['forbidden'];
 }
 
 /** Decisions for which a dry run also asks the executor what it would do. */
@@ -50,6 +56,8 @@ export async function planDryRun(
     cluster: ClusterConfig;
     view: PolicyView;
     executors: Partial<Record<ExecutorName, Executor>>;
+    /** The runner's pre-act checks; those marked `inDryRun` are asked here too. */
+    checks?: readonly PreActCheck[];
   },
 ): Promise<DryRunPlan> {
   const ad =
@@ -80,7 +88,7 @@ export async function planDryRun(
     };
     return unavailablePlan(plan, job.executor);
   }
-  const p = await executor.plan(job);
+  const p = (await refusal(job, o.checks ?? [])) ?? (await executor.plan(job));
   if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
   if (p.toRevision !== undefined) plan.toRevision = p.toRevision;
   if (p.changes) plan.changes = p.changes;
@@ -90,7 +98,35 @@ export async function planDryRun(
     reason: p.reason,
     serverDryRun: p.serverDryRun ?? false,
   };
+  if (p.forbidden) return forbiddenPlan(plan, p.forbidden);
   return p.action === 'unavailable' ? unavailablePlan(plan, job.executor) : plan;
+}
+
+/** Decisions that would act: with a refused call they become `forbidden`, never `queued`. */
+const ACTING: ReadonlySet<DryRunPlan['decision']> = new Set(['queued', 'awaiting_approval']);
+
+function forbiddenPlan(plan: DryRunPlan, f: NonNullable<Plan['forbidden']>): DryRunPlan {
+  const out = { ...plan, forbidden: f };
+  if (!ACTING.has(plan.decision)) return out;
+  const where = f.namespace ? ` in namespace ${f.namespace}` : '';
+  return {
+    ...out,
+    decision: 'forbidden',
+    reason: `${plan.reason}; but the API server refuses: this controller may not ${f.verb} ${f.resource}${where} (grant it in the controller's Role; kubectl auth can-i ${f.verb} ${f.resource}${f.namespace ? ` -n ${f.namespace}` : ''} --as <its service account>)`,
+  };
+}
+
+/** The first dry-run check that would stop the job, as a plan; a check that throws stops it. */
+async function refusal(job: Job, checks: readonly PreActCheck[]): Promise<Plan | undefined> {
+  for (const c of checks) {
+    if (!c.inDryRun || !c.applies(job)) continue;
+    const v = await c.check(job).catch((err: Error) => ({
+      go: false as const,
+      reason: `${c.name} check failed: ${err.message}`,
+    }));
+    if (!v.go) return { action: 'skip', reason: v.reason };
+  }
+  return undefined;
 }
 
 /** A dry run never claims `queued` for a job its executor could not run (SPEC, POST /test). */

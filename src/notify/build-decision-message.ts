@@ -51,5 +51,5 @@ export function buildDecisionMessage(
       context([labelsText(notice.labels)]),
     ],
   );
-  return withCluster(message, ctx.cluster);
+  return withCluster(message, ctx);
 }

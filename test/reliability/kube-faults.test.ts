@@ -4,8 +4,8 @@
 // PATCHes are counted by a recording proxy that sees the answer the API really gave).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { createKubernetesExecutor } from '../../src/executors/kubernetes/kubernetes-executor.js';
+import { connectKube } from '../../src/kube/connect-kube.js';
 import { firing, payload } from '../support/alerts.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -28,10 +28,11 @@ describe('Kubernetes API faults during real rollbacks', () => {
   before(async () => {
     fake = await startFakeKube({ rolloutStepMs: 10 });
     proxy = await startKubeProxy(fake.url);
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(proxy.kubeconfigPath);
-    const kubernetes = createKubernetesExecutor({
-      kubeConfig,
+    const kube = connectKube({
+      env: { KUBECONFIG: proxy.kubeconfigPath },
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    const kubernetes = createKubernetesExecutor(kube, {
       optOutAnnotation: 'rollback-controller.io/disabled',
       pollIntervalMs: 50,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,

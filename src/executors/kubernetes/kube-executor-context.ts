@@ -2,11 +2,10 @@
 // one is the unavailable executor), retries, the clock, the one rollback resolution and the
 // cluster side of the workload's GitOps owners.
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { abortableSleep } from '../../kube/abort-error.js';
 import type { KubeClient } from '../../kube/kube-client.js';
-import { withRetry } from '../../kube/with-retry.js';
+import { KUBE_RETRY, withRetry, type RetryPolicy } from '../../kube/with-retry.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
 import { clusterOwners, type ClusterOwners } from '../../owners/cluster-owners.js';
@@ -16,10 +15,6 @@ import { resolveRollback, type Resolution } from './resolve-rollback.js';
 import { defined } from '../../model/defined.js';
 
 export interface KubernetesExecutorOptions {
-  /** Default: in-cluster service account, else KUBECONFIG / ~/.kube/config. */
-  kubeConfig?: KubeConfig;
-  /** Environment to find KUBECONFIG / in-cluster settings in (default process.env). */
-  env?: NodeJS.ProcessEnv;
   optOutAnnotation: string;
   /** policy.maxRevisionAgeSeconds (default 86400; 0 = no limit). */
   maxRevisionAgeSeconds?: number;
@@ -27,7 +22,7 @@ export interface KubernetesExecutorOptions {
   deleteStuckPods?: boolean;
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
-  retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
+  retry?: RetryPolicy;
   clock?: { now(): number };
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   logger?: Logger;
@@ -64,7 +59,7 @@ export function kubeExecutorContext(
 ): KubeExecutorContext {
   const sleep = options.sleep ?? abortableSleep;
   const log = options.logger ?? pino({ enabled: false });
-  const retryPolicy = options.retry ?? { attempts: 5, baseDelayMs: 200, maxDelayMs: 5000 };
+  const retryPolicy = options.retry ?? KUBE_RETRY;
   const retry = <T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> =>
     withRetry(fn, {
       ...retryPolicy,

@@ -11,10 +11,10 @@
 // rollback-patcher.ts (the patch, exactly once, and its Event), kube-executor-context.ts (what
 // they share), and the unavailable executor used when there is no cluster configuration.
 import { abortError } from '../../kube/abort-error.js';
-import { createKubeClient, type KubeClient } from '../../kube/kube-client.js';
+import type { KubeAccess } from '../../kube/connect-kube.js';
+import type { KubeClient } from '../../kube/kube-client.js';
 import { ForbiddenError, KubeApiError, KubeNotFoundError } from '../../kube/kube-errors.js';
 import { parseLastRollback } from '../../kube/last-rollback.js';
-import { loadKubeConfig } from '../../kube/load-kube-config.js';
 import type {
   Availability,
   ExecutionContext,
@@ -47,6 +47,7 @@ import type { Resolution } from './resolve-rollback.js';
 import type { OurRollout } from './rollout-status.js';
 import { applyOnce, emitEvent } from './rollback-patcher.js';
 import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor.js';
+import { jobLogBindings } from '../../observability/job-log-bindings.js';
 import {
   withOwnersSuspended,
   type OwnerJournal,
@@ -59,15 +60,12 @@ export type { KubernetesExecutorOptions } from './kube-executor-context.js';
  * Constructing never throws: without a usable cluster configuration this is the unavailable
  * executor, which says why.
  */
-export function createKubernetesExecutor(options: KubernetesExecutorOptions): Executor {
-  const loaded = options.kubeConfig
-    ? { kubeConfig: options.kubeConfig }
-    : loadKubeConfig(options.env ? { env: options.env } : {});
-  if ('reason' in loaded) return unavailableKubernetesExecutor(loaded.reason);
-  const client = createKubeClient(loaded.kubeConfig, {
-    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-  });
-  return kubernetesExecutor(client, options);
+export function createKubernetesExecutor(
+  kube: KubeAccess,
+  options: KubernetesExecutorOptions,
+): Executor {
+  if ('reason' in kube) return unavailableKubernetesExecutor(kube.reason);
+  return kubernetesExecutor(kube.client, options);
 }
 
 /** The executor over a client that exists. */
@@ -99,7 +97,7 @@ export function kubernetesExecutor(
       deleteStuckPods: options.deleteStuckPods === true,
     }).then((result) => {
       log.info(
-        { jobId: job.id, outcome: result.outcome, reason: result.reason },
+        { ...jobLogBindings(job), outcome: result.outcome, reason: result.reason },
         'rollout finished',
       );
       return result;
