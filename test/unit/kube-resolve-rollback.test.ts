@@ -336,6 +336,8 @@ describe('issue 22: in flux, times that err late, restarts', () => {
   test('whole-second times stand for the latest instant they may mean', () => {
     assert.equal(latestInstant('2025-01-01T01:00:00Z'), Date.parse('2025-01-01T01:00:00.999Z'));
     assert.equal(latestInstant('2025-01-01T01:00:00.250Z'), Date.parse('2025-01-01T01:00:00.250Z'));
+    // As the client library hands them out: a whole second with a zero fraction.
+    assert.equal(latestInstant('2025-01-01T01:00:00.000Z'), Date.parse('2025-01-01T01:00:00.999Z'));
   });
 
   test('a deploy in the alert’s own second is not "before the alert": skipped', () => {
