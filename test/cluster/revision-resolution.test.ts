@@ -8,14 +8,15 @@ import assert from 'node:assert/strict';
 import type { WorkloadKind } from '../support/fake-kube/types.js';
 import { workloadManifest, type KubeCluster } from '../support/kube-cluster/index.js';
 import { startKubeCluster } from '../support/kube-cluster/index.js';
-import { until } from '../support/until.js';
 import {
   FAST_CONFIG,
   alertFor,
+  clockPast,
   controllerIdentity,
   deployedTwice,
   imageOf,
   jobIn,
+  replicaSetsByRevision,
   startController,
   type RunningController,
 } from './support.js';
@@ -60,20 +61,7 @@ async function alertJob(
 const writesBy = (u: string, ns: string, name: string) =>
   cluster.audit.templateWrites({ user: u, namespace: ns, name });
 
-/** The ReplicaSets of a Deployment by revision number. */
-async function replicaSets(ns: string): Promise<Map<number, any>> {
-  const list = await cluster.http.ok('GET', `/apis/apps/v1/namespaces/${ns}/replicasets`);
-  return new Map(
-    list.items.map((rs: any) => [
-      Number(rs.metadata.annotations['deployment.kubernetes.io/revision']),
-      rs,
-    ]),
-  );
-}
-
-async function clockPast(ms: number): Promise<void> {
-  await until(() => Date.now() > ms, 30_000, 'the clock to pass a point');
-}
+const replicaSets = (ns: string) => replicaSetsByRevision(cluster, ns);
 
 describe('in flux: a deploy the controller manager has not processed yet is never undone', () => {
   for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet'] as const) {
