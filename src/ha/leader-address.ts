@@ -8,6 +8,7 @@
 // for that one process (forward-signature.ts), so a restarted leader refuses what its previous
 // process was sent.
 import { KubeNotFoundError } from '../kube/kube-errors.js';
+import type { PodAddress } from '../kube/kube-types.js';
 import type { ReplicaKey } from '../http/replica-key.js';
 
 const PURPOSE = 'leader v2';
@@ -23,10 +24,7 @@ export function signLeaderAddress(
   return `${epoch}.${key.sign(PURPOSE, [holder, url, epoch])}`;
 }
 
-export interface PodAddress {
-  deleting: boolean;
-  ips: string[];
-}
+export type { PodAddress };
 
 export type LeaderCheck = { ok: true; epoch: string } | { ok: false; reason: string };
 

@@ -144,3 +144,26 @@ export interface RevisionHistory {
 }
 
 export type { WorkloadKind };
+
+/** A coordination.k8s.io/v1 Lease as the API server sends it (times are MicroTime strings). */
+export interface WireLease {
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+  };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+/** Where a pod can be reached, and whether it is going away. */
+export interface PodAddress {
+  deleting: boolean;
+  ips: string[];
+}

@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfigFromEnv } from '../../src/app.js';
 import { RollbackController } from '../../src/controller.js';
-import { loadKubeConfig } from '../../src/kube/load-kube-config.js';
-import { createHaKubeClient } from '../../src/ha/ha-kube-client.js';
+import { connectKube } from '../../src/kube/connect-kube.js';
 import { HighAvailability } from '../../src/ha/high-availability.js';
 import { createKubeLeaseStore } from '../../src/ha/kube-lease-store.js';
 import { signLeaderAddress } from '../../src/ha/leader-address.js';
@@ -128,15 +127,12 @@ describe('a follower forwards only to the leader it can verify', () => {
     });
     leaderUrl = await listen(leader);
 
-    const loaded = loadKubeConfig({ env: { KUBECONFIG: fake.kubeconfigPath } });
-    assert.ok('kubeConfig' in loaded);
-    store = createKubeLeaseStore(
-      createHaKubeClient(loaded.kubeConfig, { requestTimeoutMs: 5000 }),
-      {
-        namespace: NS,
-        name: 'rollback-controller',
-      },
-    );
+    const kube = connectKube({ env: { KUBECONFIG: fake.kubeconfigPath }, requestTimeoutMs: 5000 });
+    assert.ok('client' in kube);
+    store = createKubeLeaseStore(kube.client, {
+      namespace: NS,
+      name: 'rollback-controller',
+    });
     // Someone else holds the Lease from the start, so this replica stays a follower.
     await publish('nobody-yet', 'http://127.0.0.1:1').catch(() => undefined);
     const logger = pino({ enabled: false });
@@ -150,7 +146,7 @@ describe('a follower forwards only to the leader it can verify', () => {
         renewDeadlineMs: 10_000,
         retryPeriodMs: 100,
       },
-      kubeConfig: loaded.kubeConfig,
+      client: kube.client,
       cooldownMs: 0,
       key: KEY,
       logger,
