@@ -111,7 +111,7 @@ describe('times that may be late never make a revision young enough to roll back
   before(async () => {
     aged = await startController({
       kubeconfig,
-      config: FAST_CONFIG.replace('policy: {', 'policy: { maxRevisionAgeSeconds: 2,'),
+      config: FAST_CONFIG.replace('policy: {', 'policy: { maxRevisionAgeSeconds: 5,'),
     });
   });
   after(async () => {
@@ -125,6 +125,7 @@ describe('times that may be late never make a revision young enough to roll back
       await cluster.createNamespace(ns);
       const manifest = (replicas: number) =>
         JSON.stringify(workloadManifest(kind, ns, name, { image: `${name}:v1`, replicas }));
+      const created = Date.now();
       await cluster.apply(manifest(1));
       await cluster.waitRolledOut(kind, ns, name);
       await cluster.kubectl([
@@ -136,12 +137,18 @@ describe('times that may be late never make a revision young enough to roll back
         ns,
       ]);
       await cluster.waitRolledOut(kind, ns, name);
+      // The undo lands in a later second than v1's creation (a renumbered ControllerRevision
+      // is told from a new one by its managedFields time).
+      await clockPast(created + 1000);
       await cluster.kubectl(['rollout', 'undo', `${resource(kind)}/${name}`, '-n', ns]);
       const undoneBy = Date.now();
       await cluster.waitRolledOut(kind, ns, name);
-      // v1 has been current again for longer than the 2 s limit when the human scales it.
-      await clockPast(undoneBy + 4000);
+      // v1 has been current again for longer than the 5 s limit when the human scales it.
+      await clockPast(undoneBy + 8000);
       await cluster.apply(manifest(2));
+      // The alert starts a second after the apply: the apply's time is then "before the alert",
+      // and young enough (under 5 s) to pass the age limit if it were trusted.
+      await clockPast(Date.now() + 1000);
       const scaled = await cluster.waitRolledOut(kind, ns, name);
       assert.equal(imageOf(scaled), `${name}:v1`);
       assert.equal(scaled.spec.replicas, 2);
@@ -150,7 +157,7 @@ describe('times that may be late never make a revision young enough to roll back
       assert.equal(job.state, 'skipped', `${job.reason}\n${aged.output().slice(-2000)}`);
       assert.match(
         job.reason,
-        /^revision 3 may have been running since \S+ \(it was reused, and revision 2 \(\S+\), created at \S+, came before it; no later time is certain\), \d+ s before the alert: a change that may be that old is not blamed \(policy\.maxRevisionAgeSeconds: 2\)$/,
+        /^revision 3 may have been running since \S+ \(it was reused, and revision 2 \(\S+\), created at \S+, came before it; no later time is certain\), \d+ s before the alert: a change that may be that old is not blamed \(policy\.maxRevisionAgeSeconds: 5\)$/,
       );
       assert.equal(plan.execution.reason, job.reason);
       assert.deepEqual(writesBy(user, ns, name), [], 'v2, which the human removed, is not back');
