@@ -119,7 +119,7 @@ export interface Job {
     };
   };
   approval?: { expiresAt: string; approvedAt?: string; approvedBy?: string };
-  script_result?: ScriptResult;
+  scriptResult?: ScriptResult;
   verdict?: Verdict;
   /** The triggering alert resolved before the job finished (verification closes at once). */
   alertResolvedAt?: string;

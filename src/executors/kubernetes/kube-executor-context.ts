@@ -15,6 +15,7 @@ import { resolveRollback, type Resolution } from './resolve-rollback.js';
 import { asRollout } from './rollouts/argo-rollout.js';
 import type { RolloutHistory } from './rollouts/find-rollout-revisions.js';
 import { resolveRollout } from './rollouts/resolve-rollout.js';
+import { defined } from '../../model/defined.js';
 
 export interface KubernetesExecutorOptions {
   optOutAnnotation: string;
@@ -66,7 +67,7 @@ export function kubeExecutorContext(
     withRetry(fn, {
       ...retryPolicy,
       sleep,
-      ...(signal ? { signal } : {}),
+      ...defined({ signal }),
       onRetry: (err, attempt, delayMs) =>
         log.warn({ err: err.message, attempt, delayMs }, 'Kubernetes call failed, retrying'),
     });
@@ -113,7 +114,7 @@ export function kubeExecutorContext(
       controllerName,
       now: () => clock.now(),
       log,
-      ...(options.owners ? { settings: options.owners } : {}),
+      ...defined({ settings: options.owners }),
     }),
   };
 }

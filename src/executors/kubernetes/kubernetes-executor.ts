@@ -50,6 +50,7 @@ import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor
 import { fastTrackRollout } from './rollouts/fast-track-rollout.js';
 import { rolloutOurs } from './rollouts/rollout-ours.js';
 import { rolloutVerb } from './rollouts/rollout-patch-for.js';
+import { jobLogBindings } from '../../observability/job-log-bindings.js';
 import {
   withOwnersSuspended,
   type OwnerJournal,
@@ -105,7 +106,7 @@ export function kubernetesExecutor(
       deleteStuckPods: options.deleteStuckPods === true,
     }).then((result) => {
       log.info(
-        { jobId: job.id, outcome: result.outcome, reason: result.reason },
+        { ...jobLogBindings(job), outcome: result.outcome, reason: result.reason },
         'rollout finished',
       );
       return result;
@@ -286,7 +287,7 @@ export function kubernetesExecutor(
             : { patched: true };
         if (!job.patched) await ctx.update(fields);
         ctx.progress({
-          event: 'recovered',
+          event: 'patch_found',
           message: 'patch was applied before the restart; following the rollout',
         });
         const startedAt = Date.parse(fields.actedAt ?? job.actedAt ?? '') || clock.now();

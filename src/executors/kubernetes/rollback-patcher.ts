@@ -28,6 +28,7 @@ export interface WorkloadPatch {
   target?: WorkloadRef;
   subresource?: 'status';
 }
+import { defined } from '../../model/defined.js';
 
 export type Applied =
   | {
@@ -112,7 +113,7 @@ function send(
   signal?: AbortSignal,
 ): Promise<Workload> {
   const target = patch.target ?? ref;
-  const o = { dryRun, fieldManager: k.controllerName, ...(signal ? { signal } : {}) };
+  const o = { dryRun, fieldManager: k.controllerName, ...defined({ signal }) };
   return patch.subresource === 'status'
     ? k.client.patchWorkloadStatus(target, patch.body, o)
     : k.client.patchWorkload(target, patch.body, patch.type, o);
