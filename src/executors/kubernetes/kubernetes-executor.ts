@@ -1,5 +1,6 @@
 // The Kubernetes executor: a pinned `kubectl rollout undo` (SPEC "Kubernetes rollback
-// semantics"). plan → dry-run patch → patch once → record on the job → Event → follow rollout.
+// semantics"). plan → (only when owners are suspended first: dry-run patches) → patch once →
+// record on the job → Event → follow rollout.
 //
 // Shutdown: when ctx.signal aborts, execute()/recover() throw an error named `AbortError`
 // (before patching: nothing changed; after patching: `patched: true` is already durable on the
@@ -143,12 +144,16 @@ export function kubernetesExecutor(
     if (ownerPlan.action === 'skip')
       return { outcome: 'skipped', reason: ownerPlan.reason, ...ownerFields(owner) };
 
-    // Let the API server validate the exact patches before changing anything.
+    // When owners are to be suspended first, let the API server validate the exact patches
+    // before changing anything. Without them the real PATCH is its own check: a rejected PATCH
+    // changes nothing, so a dry run would only add a round trip before the rollback.
     const record = recordFor(k, job, res);
     const extra = ownerPlan.workloadAnnotations;
     try {
-      await dryRun(k, ref, patchFor(ref, snap, res, record, extra), ctx.signal);
-      await dryRunSuspensions(k, ownerPlan, ctx.signal);
+      if (ownerPlan.suspensions.some((s) => s.patch)) {
+        await dryRun(k, ref, patchFor(ref, snap, res, record, extra), ctx.signal);
+        await dryRunSuspensions(k, ownerPlan, ctx.signal);
+      }
     } catch (err) {
       if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
       return {
@@ -206,7 +211,10 @@ export function kubernetesExecutor(
       }
       return {
         outcome: 'failed',
-        reason: `patching ${ref.kind} ${ref.namespace}/${ref.name} failed: ${describe(err)}`,
+        reason:
+          err instanceof ForbiddenError
+            ? `the API server rejected the rollback patch: ${describe(err)}`
+            : `patching ${ref.kind} ${ref.namespace}/${ref.name} failed: ${describe(err)}`,
       };
     }
     if (!applied.applied) {
@@ -254,6 +262,8 @@ export function kubernetesExecutor(
 
   return {
     name: 'kubernetes',
+    // execute() resolves from the workload it reads and records the revisions it acted on.
+    pinsOnExecute: true,
 
     async availability() {
       const now = clock.now();
