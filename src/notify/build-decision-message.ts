@@ -4,14 +4,6 @@ import { alertLinks, esc, labelsText, workloadText } from './job-facts.js';
 import type { MessageContext } from './message-context.js';
 import { withCluster } from './with-cluster.js';
 
-/** Decisions that did not start a job but that the deployment channel should hear about. */
-export const NOTIFIED_DECISIONS: ReadonlySet<string> = new Set([
-  'cooldown',
-  'circuit_open',
-  'paused',
-  'notify_only',
-]);
-
 const WORDING: Record<string, { title: string; meaning: string }> = {
   cooldown: {
     title: ':snowflake: Rollback suppressed: cooldown',
@@ -59,5 +51,5 @@ export function buildDecisionMessage(
       context([labelsText(notice.labels)]),
     ],
   );
-  return withCluster(message, ctx.cluster);
+  return withCluster(message, ctx);
 }

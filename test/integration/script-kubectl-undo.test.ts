@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { firing, payload } from '../support/alerts.js';
 import { startFakeKube } from '../support/fake-kube/index.js';
 import type { FakeKube } from '../support/fake-kube/types.js';
+import { until } from '../support/until.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { kubectlPath } from '../support/tools.js';
 
@@ -56,25 +57,28 @@ describe('script job: pinned kubectl rollout undo', () => {
     assert.equal(r.body.decisions[0].decision, 'queued');
     const id = r.body.decisions[0].jobId as string;
     let job: any;
-    const end = Date.now() + 30_000;
-    do {
-      await new Promise((res) => setTimeout(res, 100));
-      job = (await s.request('GET', `jobs/${id}`)).body;
-    } while (!['succeeded', 'failed', 'skipped'].includes(job.state) && Date.now() < end);
+    await until(
+      async () => {
+        job = (await s.request('GET', `jobs/${id}`)).body;
+        return ['succeeded', 'failed', 'skipped'].includes(job.state);
+      },
+      60_000,
+      'the script job finished',
+    );
     assert.equal(
       job.state,
       'succeeded',
-      `${job.reason}\n${job.script_result?.outputTail}\n${JSON.stringify(job.timeline)}`,
+      `${job.reason}\n${job.scriptResult?.outputTail}\n${JSON.stringify(job.timeline)}`,
     );
     assert.equal(job.executor, 'script');
     assert.equal(job.fromRevision, 2);
     assert.equal(job.toRevision, 1);
-    assert.equal(job.script_result.exitCode, 0);
+    assert.equal(job.scriptResult.exitCode, 0);
     assert.match(
-      job.script_result.outputTail,
+      job.scriptResult.outputTail,
       /rolling back deployment\/checkout in shop to revision 1/,
     );
-    assert.match(job.script_result.outputTail, /successfully rolled out/);
+    assert.match(job.scriptResult.outputTail, /successfully rolled out/);
     const d = fake.get('Deployment', 'shop', 'checkout');
     assert.equal(d.spec.template.spec.containers[0].image, 'shop/checkout:v1');
   });

@@ -1,5 +1,6 @@
 // What every part of the Kubernetes executor shares: a client that exists (an executor without
-// one is the unavailable executor), retries, the clock, and the one rollback resolution.
+// one is the unavailable executor), retries, the clock, the one rollback resolution and the
+// cluster side of the workload's GitOps owners.
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { abortableSleep } from '../../kube/abort-error.js';
@@ -7,9 +8,11 @@ import type { KubeClient } from '../../kube/kube-client.js';
 import { KUBE_RETRY, withRetry, type RetryPolicy } from '../../kube/with-retry.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
-import type { OwnerSettings } from './owner-step.js';
+import { clusterOwners, type ClusterOwners } from '../../owners/cluster-owners.js';
+import type { OwnerSettings } from '../../owners/plan-owner-action.js';
 import { readSnapshot, type Snapshot } from './read-snapshot.js';
 import { resolveRollback, type Resolution } from './resolve-rollback.js';
+import { defined } from '../../model/defined.js';
 
 export interface KubernetesExecutorOptions {
   optOutAnnotation: string;
@@ -46,6 +49,8 @@ export interface KubeExecutorContext {
   retry<T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T>;
   snapshot(ref: WorkloadRef, signal?: AbortSignal): Promise<Snapshot>;
   resolve(job: Job, snap: Snapshot): Resolution;
+  /** Reads, plans, suspends and restores the workload's GitOps owners. */
+  owners: ClusterOwners;
 }
 
 export function kubeExecutorContext(
@@ -59,17 +64,19 @@ export function kubeExecutorContext(
     withRetry(fn, {
       ...retryPolicy,
       sleep,
-      ...(signal ? { signal } : {}),
+      ...defined({ signal }),
       onRetry: (err, attempt, delayMs) =>
         log.warn({ err: err.message, attempt, delayMs }, 'Kubernetes call failed, retrying'),
     });
+  const clock = options.clock ?? { now: () => Date.now() };
+  const controllerName = options.controllerName ?? 'rollback-controller';
   return {
     client,
     options,
-    clock: options.clock ?? { now: () => Date.now() },
+    clock,
     sleep,
     log,
-    controllerName: options.controllerName ?? 'rollback-controller',
+    controllerName,
     pollIntervalMs: options.pollIntervalMs ?? 2000,
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     instance: hostname(),
@@ -84,6 +91,14 @@ export function kubeExecutorContext(
         optOutAnnotation: options.optOutAnnotation,
         maxRevisionAgeSeconds: options.maxRevisionAgeSeconds ?? 86_400,
       }),
+    owners: clusterOwners({
+      client,
+      retry,
+      controllerName,
+      now: () => clock.now(),
+      log,
+      ...defined({ settings: options.owners }),
+    }),
   };
 }
 

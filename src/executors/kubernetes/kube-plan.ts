@@ -1,78 +1,79 @@
 // The Kubernetes executor's side-effect-free answers: what a rollback would do (dry runs and
-// /test), and which revision to pin when a job is accepted.
+// /test: the same prepareRollback as execute(), stopped before anything is written), and which
+// revision to pin when a job is accepted.
 import {
   ForbiddenError,
   InvalidError,
   KubeNotFoundError,
   TransientError,
 } from '../../kube/kube-errors.js';
+import { forbiddenPermission } from '../../kube/forbidden-permission.js';
 import type { JobPatch, Plan } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
 import type { KubeExecutorContext } from './kube-executor-context.js';
+import { planOwnerView } from '../../owners/plan-owner-action.js';
+import {
+  DryRunRejected,
+  SnapshotError,
+  prepareRollback,
+  validateRollback,
+} from './prepare-rollback.js';
 import type { Resolution } from './resolve-rollback.js';
-import { dryRunSuspensions, planOwnerView, planOwners } from './owner-step.js';
-import { dryRun, patchFor, recordFor } from './rollback-patcher.js';
 import { onDeleteNote } from './rollout-status.js';
 import { stuckPlanNote } from './stuck-plan-note.js';
 import { templateChanges } from './template-changes.js';
+import { defined } from '../../model/defined.js';
+import { jobLogBindings } from '../../observability/job-log-bindings.js';
 
 export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Plan> {
   const ref = job.target;
   if (!ref) return { action: 'skip', reason: 'job has no Kubernetes target' };
   try {
-    const snap = await k.snapshot(ref);
-    const res = k.resolve(job, snap);
-    if (res.action !== 'rollback') return skipPlan(res);
-    const ownerPlan = await planOwners(k, ref, snap.workload);
-    const owner = planOwnerView(ownerPlan);
+    const p = await prepareRollback(k, job, ref);
+    if (p.res.action !== 'rollback') return skipPlan(p.res);
+    const owner = p.owners ? planOwnerView(p.owners) : undefined;
     const base = {
-      fromRevision: res.fromRevision,
-      toRevision: res.toRevision,
+      fromRevision: p.res.fromRevision,
+      toRevision: p.res.toRevision,
       changes: {
-        images: res.images,
-        fields: templateChanges(snap.workload.spec.template, res.to.template),
+        images: p.res.images,
+        fields: templateChanges(p.snap.workload.spec.template, p.res.to.template),
       },
-      ...(owner ? { owner } : {}),
+      ...defined({ owner }),
     };
-    if (ownerPlan.action === 'skip') return { action: 'skip', reason: ownerPlan.reason, ...base };
-    const extra = ownerPlan.workloadAnnotations;
+    if (p.step === 'skip') return { action: 'skip', reason: p.reason, ...base };
     const strategy =
-      ref.kind === 'Deployment' ? undefined : snap.workload.spec.updateStrategy?.type;
+      ref.kind === 'Deployment' ? undefined : p.snap.workload.spec.updateStrategy?.type;
     const reason =
       strategy && strategy !== 'RollingUpdate'
-        ? `${res.reason} (${onDeleteNote(ref.kind, strategy)})`
-        : `${res.reason}${await stuckPlanNote(k, ref, snap, res)}`;
+        ? `${p.res.reason} (${onDeleteNote(ref.kind, strategy)})`
+        : `${p.res.reason}${await stuckPlanNote(k, ref, p.snap, p.res)}`;
     try {
-      await dryRunSuspensions(k, ownerPlan);
+      await validateRollback(k, p);
     } catch (err) {
+      if (!(err instanceof DryRunRejected)) throw err;
+      // A workload patch that failed for a passing reason is no verdict: the cluster is unavailable.
+      const cause = err.cause;
+      const forbidden = forbiddenPermission(cause);
+      if (
+        err.patch === 'workload' &&
+        cause instanceof TransientError &&
+        !(cause instanceof InvalidError || cause instanceof ForbiddenError)
+      )
+        throw cause;
+      const what = err.patch === 'owner' ? 'suspending the owner' : 'the patch';
       return {
         action: 'rollback',
-        reason: `${reason}, but the API server rejected suspending the owner in a dry run: ${(err as Error).message}`,
+        reason: `${reason}, but the API server rejected ${what} in a dry run: ${err.message}`,
         ...base,
         serverDryRun: false,
+        ...(forbidden ? { forbidden } : {}),
       };
-    }
-    try {
-      await dryRun(k, ref, patchFor(ref, snap, res, recordFor(k, job, res), extra));
-    } catch (err) {
-      if (
-        err instanceof InvalidError ||
-        err instanceof ForbiddenError ||
-        !(err instanceof TransientError)
-      ) {
-        return {
-          action: 'rollback',
-          reason: `${reason}, but the API server rejected the patch in a dry run: ${(err as Error).message}`,
-          ...base,
-          serverDryRun: false,
-        };
-      }
-      throw err;
     }
     return { action: 'rollback', reason, ...base, serverDryRun: true };
   } catch (err) {
-    return planFailure(ref, err);
+    return planFailure(ref, err instanceof SnapshotError ? err.cause : err);
   }
 }
 
@@ -84,24 +85,27 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
     const snap = await k.snapshot(ref);
     if (snap.history.inFlux !== undefined) {
       // Nothing to pin: the revision the alert is about is not known; execution decides.
-      k.log.warn({ jobId: job.id, inFlux: snap.history.inFlux }, 'workload in flux; not pinned');
+      k.log.warn(
+        { ...jobLogBindings(job), inFlux: snap.history.inFlux },
+        'workload in flux; not pinned',
+      );
       return {};
     }
     const res = k.resolve({ ...job, fromRevision: snap.history.currentRevision }, snap);
     if (res.action !== 'rollback') {
       k.log.warn(
-        { jobId: job.id, revision: snap.history.currentRevision, reason: res.reason },
+        { ...jobLogBindings(job), revision: snap.history.currentRevision, reason: res.reason },
         'the job would be skipped now; pinned anyway, execution will decide',
       );
     }
     return {
       fromRevision: snap.history.currentRevision,
-      ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
+      ...defined({ toRevision: res.toRevision }),
       ...(res.action === 'rollback' ? { images: res.images } : {}),
     };
   } catch (err) {
     k.log.warn(
-      { jobId: job.id, err: (err as Error).message },
+      { ...jobLogBindings(job), err: (err as Error).message },
       'could not pin the current revision',
     );
     return {};
@@ -116,14 +120,18 @@ function planFailure(ref: WorkloadRef, err: unknown): Plan {
   if (err instanceof TransientError) {
     return { action: 'unavailable', reason: `API server unreachable: ${err.message}` };
   }
-  return { action: 'unavailable', reason: (err as Error).message };
+  const forbidden = forbiddenPermission(err);
+  return {
+    action: 'unavailable',
+    reason: (err as Error).message,
+    ...(forbidden ? { forbidden } : {}),
+  };
 }
 
 function skipPlan(res: Resolution): Plan {
   return {
     action: 'skip',
     reason: res.reason,
-    ...(res.fromRevision !== undefined ? { fromRevision: res.fromRevision } : {}),
-    ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
+    ...defined({ fromRevision: res.fromRevision, toRevision: res.toRevision }),
   };
 }

@@ -137,7 +137,7 @@ function timeCheck(
   if (since.at === undefined) {
     return `cannot tell when revision ${n} became current (${since.evidence}), so it cannot be blamed for the alert that started at ${job.alert.startsAt}`;
   }
-  if (latestInstant(since.at) > alertStart) {
+  if (latestInstant(since.at) >= alertStart) {
     const when =
       Date.parse(since.at) > alertStart
         ? 'after the alert started'
