@@ -140,6 +140,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   try {
     ha = highAvailabilityFromEnv(env, {
       config,
+      rules,
       kube,
       logger,
       ...defined({ key: auth.key, now: o.now }),
