@@ -33,7 +33,9 @@ const result = spawnSync(
     'tsx',
     '--test',
     '--test-concurrency=2',
-    '--test-timeout=120000',
+    // A hang guard, not a speed limit: a whole file (the runner times each file too) may take
+    // minutes on a machine whose cores are busy with other work.
+    '--test-timeout=300000',
     ...passthrough,
     ...files,
   ],
