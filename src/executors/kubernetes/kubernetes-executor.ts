@@ -1,7 +1,7 @@
 // The Kubernetes executor: a pinned `kubectl rollout undo` (SPEC "Kubernetes rollback
 // semantics"). execute() is one pipeline of named stages: prepare (snapshot → resolve → owners →
-// patches, the same prepareRollback the dry run uses) → server dry run → suspend owners → patch
-// once → record on the job → Event → follow the rollout.
+// patches, the same prepareRollback the dry run uses) → server dry run (only when owners are
+// suspended first) → suspend owners → patch once → record on the job → Event → follow the rollout.
 //
 // Shutdown: when ctx.signal aborts, execute()/recover() throw an error named `AbortError`
 // (before patching: nothing changed; after patching: `patched: true` is already durable on the
@@ -141,9 +141,12 @@ export function kubernetesExecutor(
         ? { outcome: 'skipped', reason: p.reason, ...ownerFields(owner) }
         : skipped(job, p.res);
 
-    // 2. Let the API server validate the exact patches before changing anything.
+    // 2. When owners are suspended first, let the API server validate the exact patches before
+    // changing anything. Without them the real PATCH is its own check (a rejected PATCH changes
+    // nothing), so a dry run would only add a round trip before the rollback.
     try {
-      await guard.stage(BEFORE_PATCHING, () => validateRollback(k, p, ctx.signal));
+      if (p.owners.suspensions.some((s) => s.patch))
+        await guard.stage(BEFORE_PATCHING, () => validateRollback(k, p, ctx.signal));
     } catch (err) {
       if (!(err instanceof DryRunRejected)) throw err;
       const what = err.patch === 'owner' ? 'suspending the owner' : 'the rollback patch';
@@ -170,7 +173,10 @@ export function kubernetesExecutor(
       if (err instanceof KubeNotFoundError) return notFound(ref);
       return {
         outcome: 'failed',
-        reason: `patching ${ref.kind} ${ref.namespace}/${ref.name} failed: ${describe(err)}`,
+        reason:
+          err instanceof ForbiddenError
+            ? `the API server rejected the rollback patch: ${describe(err)}`
+            : `patching ${ref.kind} ${ref.namespace}/${ref.name} failed: ${describe(err)}`,
       };
     }
     if (done.step === 'not_suspended')
@@ -236,6 +242,8 @@ export function kubernetesExecutor(
 
   return {
     name: 'kubernetes',
+    // execute() resolves from the workload it reads and records the revisions it acted on.
+    pinsOnExecute: true,
 
     async availability() {
       const now = clock.now();
