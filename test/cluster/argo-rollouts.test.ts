@@ -128,12 +128,26 @@ function rolloutAlert(ns: string, name: string, alertname = 'CriticalErrorRate')
   ]);
 }
 
+/**
+ * An alert can only blame a deploy that started before it, and the API server records whole
+ * seconds: the bad ReplicaSet was created in an earlier second than the alert starts.
+ */
+async function afterTheBadDeploy(ns: string, name: string): Promise<void> {
+  const hash = (await getRollout(ns, name)).status.currentPodHash;
+  const bad = (await replicaSetsOf(ns)).find(
+    (rs) => rs.metadata.labels['rollouts-pod-template-hash'] === hash,
+  );
+  const second = Math.floor(Date.parse(bad.metadata.creationTimestamp) / 1000);
+  await until(() => Math.floor(Date.now() / 1000) > second, 5000, 'a second after the deploy');
+}
+
 /** The dry run, then the alert; resolves with the plan and the finished job. */
 async function dryRunThenAlert(
   t: TestContext,
   ns: string,
   name: string,
 ): Promise<{ plan: any; job: any }> {
+  await afterTheBadDeploy(ns, name);
   const dry = await controller.call('POST', 'test', {
     alert_name: 'CriticalErrorRate',
     labels: { namespace: ns, rollout: name },
