@@ -47,6 +47,9 @@ import type { Resolution } from './resolve-rollback.js';
 import type { OurRollout } from './rollout-status.js';
 import { applyOnce, emitEvent } from './rollback-patcher.js';
 import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor.js';
+import { fastTrackRollout } from './rollouts/fast-track-rollout.js';
+import { rolloutOurs } from './rollouts/rollout-ours.js';
+import { rolloutVerb } from './rollouts/rollout-patch-for.js';
 import { jobLogBindings } from '../../observability/job-log-bindings.js';
 import {
   withOwnersSuspended,
@@ -78,14 +81,20 @@ export function kubernetesExecutor(
   const availabilityTtlMs = options.availabilityTtlMs ?? 10_000;
   let cachedAvailability: { at: number; value: Availability } | undefined;
 
-  const follow = (
+  const follow = async (
     job: Job,
     ref: WorkloadRef,
     ctx: ExecutionContext,
     startedAt: number,
     ours: OurRollout,
-  ) =>
-    followRollout({
+  ) => {
+    if (ref.kind === 'Rollout') {
+      // A promoted Rollout's undo is fast-tracked before it is followed (idempotent by state,
+      // so a job resumed after a restart asks again only if nothing was asked yet).
+      const note = await fastTrackRollout(k, ref, ours, ctx, startedAt);
+      if (note) ctx.progress({ event: 'note', message: note });
+    }
+    return followRollout({
       client,
       ref,
       ctx,
@@ -102,6 +111,7 @@ export function kubernetesExecutor(
       );
       return result;
     });
+  };
 
   /**
    * The rollback, as named stages: prepare (the dry run's own pipeline) → server dry run →
@@ -182,7 +192,10 @@ export function kubernetesExecutor(
     );
     const fields: JobPatch = {
       patched: true,
-      rollout: ourRollout(k.controllerName, applied.patched, applied.snap.workload),
+      rollout:
+        ref.kind === 'Rollout'
+          ? rolloutOurs(k.controllerName, applied.res, applied.snap.workload, applied.patched)
+          : ourRollout(k.controllerName, applied.patched, applied.snap.workload),
       actedAt: new Date(actedAt).toISOString(),
       fromRevision: applied.res.fromRevision,
       toRevision: applied.res.toRevision,
@@ -201,7 +214,7 @@ export function kubernetesExecutor(
     await ctx.update(fields);
     ctx.progress({
       event: 'patched',
-      message: `patched ${ref.kind} ${ref.namespace}/${ref.name}: revision ${applied.res.fromRevision} → ${applied.res.toRevision}${imagesText(applied.res.images)}`,
+      message: `${ref.kind === 'Rollout' ? rolloutVerb(applied.res) : 'patched'} ${ref.kind} ${ref.namespace}/${ref.name}: revision ${applied.res.fromRevision} → ${applied.res.toRevision}${imagesText(applied.res.images)}`,
       data: {
         fromRevision: applied.res.fromRevision,
         toRevision: applied.res.toRevision,
