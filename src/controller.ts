@@ -97,7 +97,7 @@ export class RollbackController {
     });
     const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
     const engine = createJobEngine({
-      append: (records) => this.journal.append(records),
+      append: (records, opts) => this.journal.append(records, opts),
       executors: o.executors,
       notifier: o.notifier,
       metrics: o.metrics,

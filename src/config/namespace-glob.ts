@@ -34,19 +34,26 @@ export const namespaceGlobSchema = z
  * name for each part, never backtracking.
  */
 export function globMatches(glob: string, name: string): boolean {
+  return compileGlob(glob)(name);
+}
+
+/** The matcher for `glob`, split once (policy globs are compiled when the policy is loaded). */
+export function compileGlob(glob: string): (name: string) => boolean {
   const parts = glob.split('*');
   const first = parts[0] ?? '';
-  if (parts.length === 1) return glob === name;
+  if (parts.length === 1) return (name) => glob === name;
   const last = parts[parts.length - 1] ?? '';
-  if (name.length < first.length + last.length) return false;
-  if (!name.startsWith(first) || !name.endsWith(last)) return false;
-  let at = first.length;
-  const end = name.length - last.length;
-  for (let i = 1; i < parts.length - 1; i++) {
-    const part = parts[i] ?? '';
-    const found = name.indexOf(part, at);
-    if (found < 0 || found + part.length > end) return false;
-    at = found + part.length;
-  }
-  return true;
+  const middle = parts.slice(1, -1);
+  return (name) => {
+    if (name.length < first.length + last.length) return false;
+    if (!name.startsWith(first) || !name.endsWith(last)) return false;
+    let at = first.length;
+    const end = name.length - last.length;
+    for (const part of middle) {
+      const found = name.indexOf(part, at);
+      if (found < 0 || found + part.length > end) return false;
+      at = found + part.length;
+    }
+    return true;
+  };
 }

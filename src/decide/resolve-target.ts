@@ -1,6 +1,6 @@
 // Renders a rule's target from the alert's labels and checks it names something we may touch.
 import type { CompiledRule } from '../config/compile-rules.js';
-import { globMatches } from '../config/namespace-glob.js';
+import { compileGlob } from '../config/namespace-glob.js';
 import type { Policy, WorkloadKind } from '../config/schema.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
 
@@ -26,6 +26,22 @@ export function invalidNamespace(namespace: string): string | undefined {
   return `namespace ${show(namespace)} is not a valid Kubernetes namespace name (a DNS-1123 label of at most 63 characters)`;
 }
 
+type Matcher = (name: string) => boolean;
+/** A policy's globs, compiled the first time the policy is asked (once per loaded config). */
+const compiled = new WeakMap<Policy, { allowed: Matcher[]; denied: Matcher[] }>();
+
+function compiledGlobs(policy: Policy): { allowed: Matcher[]; denied: Matcher[] } {
+  let globs = compiled.get(policy);
+  if (!globs) {
+    globs = {
+      allowed: policy.allowedNamespaces.map(compileGlob),
+      denied: policy.deniedNamespaces.map(compileGlob),
+    };
+    compiled.set(policy, globs);
+  }
+  return globs;
+}
+
 /**
  * Why the policy forbids acting in `namespace`, or undefined when it allows it. The name is
  * checked first, for every executor, so no policy glob ever runs on a value that is no namespace.
@@ -33,10 +49,11 @@ export function invalidNamespace(namespace: string): string | undefined {
 export function namespaceAllowed(namespace: string, policy: Policy): string | undefined {
   const invalid = invalidNamespace(namespace);
   if (invalid) return invalid;
-  if (policy.deniedNamespaces.some((g) => globMatches(g, namespace))) {
+  const globs = compiledGlobs(policy);
+  if (globs.denied.some((matches) => matches(namespace))) {
     return `namespace ${JSON.stringify(namespace)} is denied by policy.deniedNamespaces`;
   }
-  if (!policy.allowedNamespaces.some((g) => globMatches(g, namespace))) {
+  if (!globs.allowed.some((matches) => matches(namespace))) {
     return `namespace ${JSON.stringify(namespace)} is not in policy.allowedNamespaces`;
   }
   return undefined;

@@ -16,7 +16,7 @@ import {
   type ForwardAddressee,
 } from './forward-signature.js';
 import { replicaKey, type ReplicaKey } from './replica-key.js';
-import { safeEqual } from './safe-equal.js';
+import { equalsSecret } from './safe-equal.js';
 
 export interface Credentials {
   webhookUser: string;
@@ -79,16 +79,23 @@ export function createAuth(
   const addressee = o.addressee ?? (() => undefined);
   const verifyForward = key ? createForwardVerifier(key, addressee, o.now) : undefined;
 
+  // The configured values' digests are computed once, not on every request.
+  const webhookUserIs = equalsSecret(creds.webhookUser);
+  const webhookSecretIs =
+    creds.webhookSecret !== undefined ? equalsSecret(creds.webhookSecret) : undefined;
+  const operatorUserIs = equalsSecret(operatorUser);
+  const operatorSecretIs =
+    creds.operatorSecret !== undefined ? equalsSecret(creds.operatorSecret) : undefined;
   // Both comparisons run every time, so timing does not reveal which credential matched.
   const verify = (user: string | undefined, pass: string): Principal | undefined => {
     const asWebhook =
-      creds.webhookSecret !== undefined &&
-      safeEqual(user ?? creds.webhookUser, creds.webhookUser) &&
-      safeEqual(pass, creds.webhookSecret);
+      webhookSecretIs !== undefined &&
+      webhookUserIs(user ?? creds.webhookUser) &&
+      webhookSecretIs(pass);
     const asOperator =
-      creds.operatorSecret !== undefined &&
-      safeEqual(user ?? operatorUser, operatorUser) &&
-      safeEqual(pass, creds.operatorSecret);
+      operatorSecretIs !== undefined &&
+      operatorUserIs(user ?? operatorUser) &&
+      operatorSecretIs(pass);
     if (asOperator) return { role: 'operator', user: operatorUser };
     if (asWebhook) return { role: 'webhook', user: creds.webhookUser };
     return undefined;

@@ -2,7 +2,7 @@
 // its own credential; on a follower, API routes are authenticated here and then forwarded to the
 // leader), then one error handler.
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { RollbackController } from '../controller.js';
 import type { ReplicaLeadership } from '../ha/replica-leadership.js';
@@ -58,17 +58,20 @@ export function createHttpApp(o: {
     next();
   });
 
-  const json = express.json({
+  const parseJson = express.json({
     limit: o.bodyLimitBytes,
     type: ['application/json'],
     strict: true,
-    // JSON.parse makes `__proto__` an own key; copying such objects later can swap prototypes.
-    reviver: (key: string, value: unknown) => {
-      if (key === '__proto__') throw new Error('keys named __proto__ are not accepted');
-      return value;
-    },
     verify: checkForwardedBody,
   });
+  // JSON.parse makes `__proto__` an own key; copying such objects later can swap prototypes.
+  // Walking the parsed body once refuses them at a fraction of a reviver's cost per key.
+  const json: RequestHandler = (req, res, next) =>
+    parseJson(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      if (hasProtoKey(req.body)) return next(protoKeyError());
+      next();
+    });
   const leadership = o.leadership;
   const forward =
     leadership && o.auth.key
@@ -97,4 +100,32 @@ export function createHttpApp(o: {
   );
   app.use(errorHandler());
   return app;
+}
+
+/** Whether any object in the parsed JSON has an own key `__proto__` (iterative: no deep recursion). */
+function hasProtoKey(body: unknown): boolean {
+  const stack: unknown[] = [body];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === 'object' && x !== null) stack.push(x);
+      continue;
+    }
+    if (Object.hasOwn(v, '__proto__')) return true;
+    for (const k in v) {
+      const x = (v as Record<string, unknown>)[k];
+      if (typeof x === 'object' && x !== null) stack.push(x);
+    }
+  }
+  return false;
+}
+
+/** Shaped like body-parser's parse failure, so the error handler answers it the same way. */
+function protoKeyError(): Error {
+  return Object.assign(new Error('keys named __proto__ are not accepted'), {
+    type: 'entity.parse.failed',
+    status: 400,
+    expose: true,
+  });
 }

@@ -7,3 +7,12 @@ export function safeEqual(a: string, b: string): boolean {
   const hb = createHash('sha256').update(b, 'utf8').digest();
   return timingSafeEqual(ha, hb);
 }
+
+/**
+ * `safeEqual(given, expected)` with the expected value's digest computed once (a configured
+ * secret is compared on every request).
+ */
+export function equalsSecret(expected: string): (given: string) => boolean {
+  const digest = createHash('sha256').update(expected, 'utf8').digest();
+  return (given) => timingSafeEqual(createHash('sha256').update(given, 'utf8').digest(), digest);
+}

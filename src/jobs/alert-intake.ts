@@ -100,8 +100,12 @@ export async function takeAlerts(
     result.rules.push(ad.rule);
   }
 
+  // A payload of duplicates records nothing new: their decisions change no state, and the
+  // decision they repeat is already durable (the journal waits when it is not), so 202 needs
+  // no fsync of its own.
+  const nothingNew = result.decisions.every((d) => d.decision === 'duplicate');
   try {
-    await tx.commit();
+    await tx.commit(nothingNew ? { durable: false } : {});
   } catch (err) {
     for (; reserved > 0; reserved--) deps.starter?.releaseStart();
     throw err;

@@ -21,7 +21,7 @@ import { defined } from '../model/defined.js';
 
 export interface JobEngineOptions {
   /** Where committed records go: the journal (tests: memory). */
-  append(records: JournalRecord[]): Promise<void>;
+  append(records: JournalRecord[], o?: { durable?: boolean }): Promise<void>;
   executors: Partial<Record<ExecutorName, Executor>>;
   notifier: JobNotifier;
   metrics: Metrics;
@@ -61,7 +61,7 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
   const state = new ControllerState();
   const store = new JobStore({
     state,
-    append: (records) => o.append(records),
+    append: (records, opts) => o.append(records, opts),
     logger: logger.child({ component: 'store' }),
   });
   const timers = new JobTimers({

@@ -17,11 +17,13 @@ export interface CommitOptions {
    * and throwing. For what already happened in the world: a patch was applied, a job finished.
    */
   keepOnFailure?: boolean;
+  /** False for records that change no state (see Journal.append): no wait for an fsync. */
+  durable?: boolean;
 }
 
 export interface JobStoreOptions {
   state: ControllerState;
-  append(records: JournalRecord[]): Promise<void>;
+  append(records: JournalRecord[], o?: { durable?: boolean }): Promise<void>;
   logger: Logger;
 }
 
@@ -53,7 +55,7 @@ export class Batch {
   async commit(o: CommitOptions = {}): Promise<void> {
     if (!this.records.length) return;
     try {
-      await this.store.o.append(this.records);
+      await this.store.o.append(this.records, o.durable === false ? { durable: false } : {});
     } catch (err) {
       if (!o.keepOnFailure) {
         for (let i = this.undos.length - 1; i >= 0; i--) this.undos[i]?.();

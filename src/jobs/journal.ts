@@ -131,10 +131,20 @@ export class Journal<R> {
     return { records, count, torn };
   }
 
-  /** Resolves once the records are on disk (fsync'd). */
-  append(records: R[]): Promise<void> {
+  /**
+   * Resolves once the records are on disk (fsync'd). `durable: false` (records that change
+   * nothing on replay, e.g. a duplicate's decision) resolves at once when everything appended
+   * before is already durable and the journal is healthy; the lines follow with the next write.
+   * Otherwise it waits like any append, so it never answers ahead of what it depends on.
+   */
+  append(records: R[], o: { durable?: boolean } = {}): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     const lines = records.map((r) => `${JSON.stringify(r)}\n`);
+    if (o.durable === false && !this.pending && !this.flushing && !this.lastError) {
+      this.pending = { lines, waiters: [] };
+      this.flushing = this.flushLoop();
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
       const batch = (this.pending ??= { lines: [], waiters: [] });
       batch.lines.push(...lines);

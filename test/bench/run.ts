@@ -24,6 +24,7 @@ import { measureRealCluster, type RealClusterResult } from './real-cluster.js';
 import { measureStartup } from './startup.js';
 import { runStorm } from './storm.js';
 import { measureReplay, type ReplayResult } from './journal-replay.js';
+import { chartMemory } from '../support/chart-memory.js';
 import { measureWebhook } from './webhook-load.js';
 
 const args = process.argv.slice(2);
@@ -125,8 +126,10 @@ async function main(): Promise<void> {
   log(`alert-to-patch latency, ${latencySamples} alerts one at a time, fake cluster on loopback`);
   const latency = await measureAlertToPatch(latencySamples, profiled('alert-to-patch'));
 
-  log('storm: 10,000 alerts over 100 workloads');
-  const storm = await runStorm(STORM_STEP_MS, profiled('storm'));
+  // Under the chart's NODE_OPTIONS (heap cap and semi-space), as the controller runs in a pod.
+  const chart = chartMemory();
+  log(`storm: 10,000 alerts over 100 workloads, under ${chart.nodeFlags.join(' ')}`);
+  const storm = await runStorm(STORM_STEP_MS, [...chart.nodeFlags, ...profiled('storm')]);
 
   log("restart cost: journal at the chart's threshold, the chart's heap cap");
   const replay = await measureReplay(nodeFlags);
@@ -229,7 +232,7 @@ async function main(): Promise<void> {
   const d = storm.decisions;
   rows.push(
     {
-      figure: 'storm wall time (10,000 alerts, 100 workloads → all jobs done)',
+      figure: `storm wall time (10,000 alerts, 100 workloads → all jobs done; ${chart.nodeFlags.join(' ')})`,
       target: '≤ 10 s',
       measured:
         `${(storm.wallMs / 1000).toFixed(1)} s (202s after ${(storm.ingestMs / 1000).toFixed(1)} s; ` +
@@ -250,10 +253,10 @@ async function main(): Promise<void> {
         storm.backOnV1 === 100,
     },
     {
-      figure: 'storm peak RSS of the controller',
-      target: '≤ 200 MB',
+      figure: "storm peak RSS of the controller (the chart's flags)",
+      target: `inside the chart's limit (${chart.limitMiB} MiB)`,
       measured: mb(storm.peakRssBytes),
-      pass: storm.peakRssBytes <= 200 * 1024 ** 2,
+      pass: storm.peakRssBytes <= chart.limitMiB * 1024 ** 2,
     },
     {
       figure: 'start-up to ready (spawn → /readyz 200, median of 5)',

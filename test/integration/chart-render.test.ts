@@ -836,7 +836,7 @@ describe('helm template with individual settings', () => {
     assert.doesNotMatch(scoped.stdout, /WARNING: RBAC is cluster-wide/);
   });
 
-  test('the V8 heap is derived from the memory limit (NODE_OPTIONS)', async () => {
+  test('the V8 heap is derived from the memory limit, with a semi-space for storms (NODE_OPTIONS)', async () => {
     const heap = async (...set: string[]) => {
       const objects = await template('ops', ...set.flatMap((v) => ['--set', v]));
       return env(
@@ -844,17 +844,30 @@ describe('helm template with individual settings', () => {
         'NODE_OPTIONS',
       );
     };
-    // 60% of the limit, in MiB, whatever unit the limit is written in.
-    assert.equal(await heap(), '--max-old-space-size=153');
-    assert.equal(await heap('resources.limits.memory=1Gi'), '--max-old-space-size=614');
-    assert.equal(await heap('resources.limits.memory=512M'), '--max-old-space-size=292');
-    assert.equal(await heap('resources.limits.memory=268435456'), '--max-old-space-size=153');
+    // 60% of the limit, in MiB, whatever unit the limit is written in; 16 MiB semi-space.
+    const semi = ' --max-semi-space-size=16';
+    assert.equal(await heap(), `--max-old-space-size=153${semi}`);
+    assert.equal(await heap('resources.limits.memory=1Gi'), `--max-old-space-size=614${semi}`);
+    assert.equal(await heap('resources.limits.memory=512M'), `--max-old-space-size=292${semi}`);
     assert.equal(
-      await heap('resources.limits.memory=1Gi', 'nodeHeapPercentOfLimit=75'),
-      '--max-old-space-size=768',
+      await heap('resources.limits.memory=268435456'),
+      `--max-old-space-size=153${semi}`,
     );
-    assert.equal(await heap('nodeHeapPercentOfLimit=0'), undefined, "0 keeps Node's default");
-    assert.equal(await heap('resources.limits=null'), undefined, "no limit keeps Node's default");
+    assert.equal(
+      await heap('resources.limits.memory=1Gi', 'nodeHeapPercentOfLimit=75', 'nodeSemiSpaceMiB=32'),
+      '--max-old-space-size=768 --max-semi-space-size=32',
+    );
+    assert.equal(
+      await heap('nodeHeapPercentOfLimit=0'),
+      semi.trim(),
+      "0 keeps Node's default heap",
+    );
+    assert.equal(await heap('resources.limits=null'), semi.trim(), "no limit: Node's default heap");
+    assert.equal(
+      await heap('resources.limits=null', 'nodeSemiSpaceMiB=0'),
+      undefined,
+      "neither: Node's defaults",
+    );
     const bad = await helm(['template', 'rc', chart, '--set', 'resources.limits.memory=lots']);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /resources\.limits\.memory "lots" is not a memory quantity/);

@@ -55,6 +55,49 @@ function countingFs(state: { syncs: number; failWrites: number; partial?: boolea
 }
 
 describe('journal', () => {
+  test('a record that changes nothing answers without its own fsync, never ahead of one in flight', async () => {
+    const dir = tmp();
+    let release = (): void => undefined;
+    let gate = Promise.resolve();
+    const fs: JournalFs = {
+      rename: (a, b) => rename(a, b),
+      open: async (path, flags) => {
+        const h = await open(path, flags, 0o600);
+        return new Proxy(h, {
+          get(target, prop, recv) {
+            if (prop === 'datasync') return async () => gate.then(() => target.datasync());
+            const v = Reflect.get(target, prop, recv) as unknown;
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          },
+        });
+      },
+    };
+    const j = new Journal<{ n: number }>(dir, { fs });
+    await j.open();
+    gate = new Promise<void>((r) => (release = r));
+    // Nothing in flight: answered while its fsync is still held at the gate.
+    await j.append([{ n: 1 }], { durable: false });
+    release();
+    await j.append([{ n: 2 }]);
+
+    // A durable append in flight: the non-durable one waits for it (it may repeat it).
+    gate = new Promise<void>((r) => (release = r));
+    const order: string[] = [];
+    const first = j.append([{ n: 3 }]).then(() => order.push('durable'));
+    const second = j.append([{ n: 4 }], { durable: false }).then(() => order.push('duplicate'));
+    await new Promise((r) => setImmediate(r));
+    release();
+    await Promise.all([first, second]);
+    assert.deepEqual(order, ['durable', 'duplicate']);
+    await j.close();
+    const again = new Journal<{ n: number }>(dir);
+    assert.deepEqual(
+      (await again.open()).records.map((r) => r.n),
+      [1, 2, 3, 4],
+    );
+    await again.close();
+  });
+
   test('concurrent appends are batched into few fsyncs and all survive a reopen', async () => {
     const dir = tmp();
     const state = { syncs: 0, failWrites: 0 };
