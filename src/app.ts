@@ -19,7 +19,12 @@ import { createHttpApp } from './http/create-http-app.js';
 import { lockDataDir } from './jobs/data-dir-lock.js';
 import type { ExecutorName } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
-import { createSlackNotifier } from './notify/create-slack-notifier.js';
+import {
+  createNotifierFromSettings,
+  slackSecrets,
+  slackSettings,
+  type SlackSettings,
+} from './notify/slack-from-env.js';
 import type { JournalFs } from './jobs/journal.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
@@ -86,6 +91,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   const { config, rules } = loadConfigFromEnv(env, o.configText);
   let credentials: Credentials;
   let slackWebhookUrl: string | undefined;
+  let slack: SlackSettings;
   try {
     credentials = {
       webhookUser: env['ROLLBACK_WEBHOOK_USER'] || 'alertmanager',
@@ -93,13 +99,16 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       operatorUser: env['ROLLBACK_OPERATOR_USER'] || undefined,
       operatorSecret: readSecret('ROLLBACK_OPERATOR_SECRET', { env }),
     };
-    slackWebhookUrl = readSecret('SLACK_WEBHOOK_URL', { env });
+    slack = slackSettings(env);
+    slackWebhookUrl = slack.webhookUrl;
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  const secrets = [credentials.webhookSecret, credentials.operatorSecret, slackWebhookUrl].filter(
-    (s): s is string => !!s,
-  );
+  const secrets = [
+    credentials.webhookSecret,
+    credentials.operatorSecret,
+    ...slackSecrets(slack),
+  ].filter((s): s is string => !!s);
   let logFormat: LogFormat;
   try {
     logFormat = logFormatFromEnv(
@@ -137,22 +146,10 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  const notifier = o.notifier
-    ? o.notifier({ metrics, logger, config, slackWebhookUrl })
-    : createSlackNotifier({
-        webhookUrl: slackWebhookUrl,
-        channel: config.slack.channel,
-        username: config.slack.username,
-        iconEmoji: config.slack.iconEmoji,
-        namespaceChannels: config.slack.namespaceChannels,
-        progressIntervalMs: config.slack.progressIntervalSeconds * 1000,
-        retries: config.slack.retries,
-        timeoutMs: config.slack.timeoutSeconds * 1000,
-        baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
-        cluster: config.cluster.name,
-        metrics,
-        logger, // the notifier binds its own component: binding it here too duplicated the key
-      });
+  const slackParts = o.notifier
+    ? { notifier: o.notifier({ metrics, logger, config, slackWebhookUrl }) }
+    : createNotifierFromSettings(slack, { config, metrics, logger });
+  const notifier = slackParts.notifier;
   const executors = o.executors ?? defaultExecutors(config, logger, env);
   const controller = new RollbackController({
     config,

@@ -20,7 +20,8 @@ import type { JournalRecord } from './jobs/journal-record.js';
 import { planDryRun, type DryRunPlan } from './jobs/plan-dry-run.js';
 import { reportJobChange } from './jobs/report-job-change.js';
 import { UnavailableError } from './model/errors.js';
-import type { ExecutorName, Job, JobState } from './model/job.js';
+import type { ExecutorName, Job, JobState, SlackMessageRef } from './model/job.js';
+import { postedToSlack } from './jobs/job-transitions.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import type { Metrics } from './observability/metrics.js';
 
@@ -127,6 +128,20 @@ export class RollbackController {
     });
     this.store.onCommit(() => this.updateGauges());
     o.notifier.onSent?.((jobId, entry) => this.runner.note(jobId, entry));
+    o.notifier.onPosted?.((jobId, ref) => void this.recordSlackMessage(jobId, ref));
+  }
+
+  /** The app-mode message of a job is state: journaled with it, so edits survive a restart. */
+  private async recordSlackMessage(jobId: string, ref: SlackMessageRef): Promise<void> {
+    if (!this.store.get(jobId)) return;
+    try {
+      await this.store.update(jobId, (job) => postedToSlack(job, ref));
+    } catch (err) {
+      this.o.logger.warn(
+        { jobId, errName: (err as Error)?.name },
+        'could not journal the Slack message of a job; a restart would post it again',
+      );
+    }
   }
 
   private updateGauges(): void {
@@ -365,6 +380,7 @@ export class RollbackController {
       { by, reason, paused },
       paused ? 'automatic rollbacks paused' : 'automatic rollbacks resumed',
     );
+    this.o.notifier.killSwitch?.({ paused, by, ...(reason ? { reason } : {}) });
     return { paused: this.state.pause, circuit: this.state.circuit };
   }
 
