@@ -28,6 +28,7 @@ import {
 import type { JournalFs } from './jobs/journal.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
+import { slackInteractionsFromSettings } from './slack/slack-inputs.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 
 export interface AppOptions {
@@ -197,6 +198,16 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       logFormat,
     });
   };
+  const slackInputs = slackInteractionsFromSettings(slack, {
+    client: slackParts.client,
+    controller,
+    approvers: config.slack.approvers,
+    logger,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    ...(ha ? { leadership: ha } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  });
+  slackInputs.socket?.start();
   const http = createHttpApp({
     controller,
     auth,
@@ -205,6 +216,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
     ...(ha ? { leadership: ha } : {}),
+    ...(slackInputs.route ? { slackInteractions: slackInputs.route } : {}),
   });
   return {
     http,
@@ -213,6 +225,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     metrics,
     logger,
     close: async () => {
+      await slackInputs.socket?.close();
       await controller.close();
       await ha?.close();
       unlock();

@@ -20,8 +20,9 @@ import type { JournalRecord } from './jobs/journal-record.js';
 import { planDryRun, type DryRunPlan } from './jobs/plan-dry-run.js';
 import { reportJobChange } from './jobs/report-job-change.js';
 import { UnavailableError } from './model/errors.js';
-import type { ExecutorName, Job, JobState, SlackMessageRef } from './model/job.js';
-import { postedToSlack } from './jobs/job-transitions.js';
+import type { ExecutorName, Job, JobState, SlackAction } from './model/job.js';
+import { denyJob } from './jobs/deny-job.js';
+import { recordSlackMessage } from './jobs/record-slack-message.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import type { Metrics } from './observability/metrics.js';
 
@@ -128,20 +129,9 @@ export class RollbackController {
     });
     this.store.onCommit(() => this.updateGauges());
     o.notifier.onSent?.((jobId, entry) => this.runner.note(jobId, entry));
-    o.notifier.onPosted?.((jobId, ref) => void this.recordSlackMessage(jobId, ref));
-  }
-
-  /** The app-mode message of a job is state: journaled with it, so edits survive a restart. */
-  private async recordSlackMessage(jobId: string, ref: SlackMessageRef): Promise<void> {
-    if (!this.store.get(jobId)) return;
-    try {
-      await this.store.update(jobId, (job) => postedToSlack(job, ref));
-    } catch (err) {
-      this.o.logger.warn(
-        { jobId, errName: (err as Error)?.name },
-        'could not journal the Slack message of a job; a restart would post it again',
-      );
-    }
+    o.notifier.onPosted?.(
+      (jobId, ref) => void recordSlackMessage(this.store, jobId, ref, o.logger),
+    );
   }
 
   private updateGauges(): void {
@@ -395,15 +385,22 @@ export class RollbackController {
     this.o.leadership?.controllerStateChanged?.();
   }
 
-  async approve(id: string, by: string): Promise<Job> {
+  async approve(id: string, by: string, slackUser?: SlackAction['user']): Promise<Job> {
     this.mustLead();
     const job = await approveJob(id, by, {
       store: this.store,
       now: this.now(),
       expire: (jobId) => this.timers.expire(jobId),
+      slackUser,
     });
     this.runner.enqueue(job);
     return job;
+  }
+
+  /** An operator refused a held job from Slack: it ends skipped, nothing is changed. */
+  async deny(id: string, by: string, slackUser: SlackAction['user']): Promise<Job> {
+    this.mustLead();
+    return denyJob(id, by, { store: this.store, now: this.now(), slackUser });
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 // The express app: request ids and logging, metrics per request, the routes under both prefixes
 // (on a follower: authenticated, then forwarded to the leader), then one error handler.
 import { randomUUID } from 'node:crypto';
-import express, { Router, type Express } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { RollbackController } from '../controller.js';
 import type { ReplicaLeadership } from '../ha/replica-leadership.js';
@@ -34,6 +34,8 @@ export function createHttpApp(o: {
   /** With leader election: API requests go to the leader unless this replica leads. */
   leadership?: ReplicaLeadership;
   forwardTimeoutMs?: number;
+  /** Slack's request URL (slack-interactions-route.ts): Slack-signed, no other credential. */
+  slackInteractions?: RequestHandler[];
 }): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -103,6 +105,14 @@ export function createHttpApp(o: {
   const health = Router();
   mountHealth(health, o.controller, o.metrics, o.authSummary);
   app.use(health);
+  const slack = o.slackInteractions;
+  if (slack) {
+    const label: RequestHandler = (_req, res, next) => {
+      res.locals['route'] = 'slack_interactions';
+      next();
+    };
+    for (const prefix of PREFIXES) app.post(`${prefix}/slack/interactions`, label, ...slack);
+  }
   for (const prefix of PREFIXES) app.use(prefix, api);
   app.use((_req, res) => {
     res.status(404).json({ error: `no such route; the API lives under ${PREFIXES.join(' and ')}` });

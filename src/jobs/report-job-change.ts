@@ -62,6 +62,8 @@ export function reportJobChange(before: Job | undefined, after: Job, o: JobRepor
       );
   }
   if (stage) notify(stage);
+  else if ((after.slackActions?.length ?? 0) > (before?.slackActions?.length ?? 0))
+    notify('slack_action');
   if (after.outcome && before?.state !== after.state && after.owner?.action)
     metrics.ownerActions.inc({ owner: after.owner.owner, action: after.owner.action });
   if (before && resumedCount(after) > resumedCount(before)) notify('owner_resumed');

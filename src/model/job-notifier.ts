@@ -16,7 +16,9 @@ export type JobStage =
   | 'recovered'
   | 'not_recovered'
   /** A human turned a GitOps owner this job had suspended back on. */
-  | 'owner_resumed';
+  | 'owner_resumed'
+  /** Someone pressed Pause or Resume on the job's Slack message (app mode re-renders it). */
+  | 'slack_action';
 
 export interface DecisionNotice {
   alertname: string;

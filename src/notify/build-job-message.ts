@@ -9,6 +9,7 @@ import { buildOwnerResumedMessage } from './build-owner-resumed-message.js';
 import { buildOutcomeMessage } from './build-outcome-message.js';
 import { buildProgressMessage } from './build-progress-message.js';
 import { buildQueuedMessage } from './build-queued-message.js';
+import { buildSlackActionMessage } from './build-slack-action-message.js';
 import { buildStartedMessage } from './build-started-message.js';
 import { buildVerdictMessage } from './build-verdict-message.js';
 import type { MessageContext } from './message-context.js';
@@ -47,5 +48,7 @@ function stageMessage(job: Job, stage: JobStage, ctx: MessageContext): SlackMess
       return buildVerdictMessage(job, stage);
     case 'owner_resumed':
       return buildOwnerResumedMessage(job);
+    case 'slack_action':
+      return buildSlackActionMessage(job);
   }
 }

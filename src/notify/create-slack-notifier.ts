@@ -186,6 +186,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
     enabled: true,
     onSent: (listener) => void sentListeners.push(listener),
     job(job: Job, stage: JobStage, opts: { channel?: string } = {}): void {
+      // Buttons are app mode's; pause and resume are posted as such (killSwitch).
+      if (stage === 'slack_action') return;
       try {
         const channel = resolveChannel({
           explicit: opts.channel,

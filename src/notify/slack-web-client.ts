@@ -15,13 +15,14 @@ export function createSlackWebClient(o: {
     timeout: o.timeoutMs,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
-    logger: quietLogger(),
+    logger: quietSlackLogger(),
     // Method names only: a method that looks like a URL must not redirect the token elsewhere.
     allowAbsoluteUrls: false,
   });
 }
 
-function quietLogger(): SlackLogger {
+/** Slack's clients log to the console by default; ours say nothing (their text can quote Slack). */
+export function quietSlackLogger(): SlackLogger {
   let level = LogLevel.ERROR;
   const none = () => undefined;
   return {
