@@ -11,6 +11,7 @@ import { formatProblems, parseConfigText, type ConfigResult } from './config/loa
 import { readSecret } from './config/read-secret.js';
 import { RollbackController } from './controller.js';
 import { defaultExecutors } from './executors/default-executors.js';
+import { workloadOptOutCheck } from './executors/workload-opt-out-check.js';
 import { highAvailabilityFromEnv } from './ha/high-availability-from-env.js';
 import type { Executor } from './model/executor.js';
 import { createAuth, type Credentials } from './http/auth.js';
@@ -25,7 +26,9 @@ import {
   slackSettings,
   type SlackSettings,
 } from './notify/slack-from-env.js';
+import type { SetTimer } from './jobs/job-timers.js';
 import type { JournalFs } from './jobs/journal.js';
+import { connectKube, type KubeAccess } from './kube/connect-kube.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
 import { slackInteractionsFromSettings } from './slack/slack-inputs.js';
@@ -44,10 +47,14 @@ export interface AppOptions {
   }) => JobNotifier;
   logDestination?: DestinationStream;
   now?: () => number;
+  /** Approval expiry and verification timers (tests fire them by hand). */
+  setTimer?: SetTimer;
   newId?: () => string;
   journalFs?: JournalFs;
   fsync?: boolean;
   shutdownGraceMs?: number;
+  /** Default: the kubeconfig found from `env` (in-cluster, KUBECONFIG, ~/.kube/config). */
+  kube?: KubeAccess;
 }
 
 export interface App {
@@ -127,12 +134,19 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ...(o.logDestination ? { destination: o.logDestination } : {}),
   });
   const metrics = createMetrics();
-  const auth = createAuth(credentials);
-  // High availability (ROLLBACK_LEADER_ELECTION=true): src/ha/high-availability.ts.
+  // The kubeconfig is loaded once and its one client (one keep-alive connection) is shared by
+  // the executors, high availability and the script opt-out check.
+  const kube = o.kube ?? connectKube({ env });
+  // High availability (ROLLBACK_LEADER_ELECTION=true): src/ha/high-availability.ts. Forwards are
+  // accepted only when signed for this replica's process (forward-signature.ts).
   let ha: ReturnType<typeof highAvailabilityFromEnv>;
+  const auth = createAuth(credentials, {
+    addressee: () => (ha ? { identity: ha.identity, epoch: ha.epoch } : undefined),
+  });
   try {
     ha = highAvailabilityFromEnv(env, {
       config,
+      kube,
       logger,
       ...(auth.key ? { key: auth.key } : {}),
       ...(o.now ? { now: o.now } : {}),
@@ -151,17 +165,24 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ? { notifier: o.notifier({ metrics, logger, config, slackWebhookUrl }) }
     : createNotifierFromSettings(slack, { config, metrics, logger });
   const notifier = slackParts.notifier;
-  const executors = o.executors ?? defaultExecutors(config, logger, env);
+  const executors = o.executors ?? defaultExecutors(config, logger, env, kube);
+  // Checked in this order before any job acts (jobs/job-runner.ts).
+  const checks = [
+    workloadOptOutCheck(kube, config.policy.optOutAnnotation),
+    ...(ha ? ha.preActChecks() : []),
+  ];
   const controller = new RollbackController({
     config,
     rules,
     dataDir,
-    executors: ha ? ha.wrapExecutors(executors) : executors,
+    executors,
+    checks,
     ...(ha ? { leadership: ha } : {}),
     notifier,
     metrics,
     logger,
     ...(o.now ? { now: o.now } : {}),
+    ...(o.setTimer ? { setTimer: o.setTimer } : {}),
     ...(o.newId ? { newId: o.newId } : {}),
     ...(env['npm_package_version'] ? { version: env['npm_package_version'] } : {}),
     ...(o.journalFs ? { journalFs: o.journalFs } : {}),
@@ -216,7 +237,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
     ...(ha ? { leadership: ha } : {}),
-    ...(slackInputs.route ? { slackInteractions: slackInputs.route } : {}),
+    ...(slackInputs.routes ? { slackRoutes: slackInputs.routes } : {}),
   });
   return {
     http,
@@ -228,6 +249,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       await slackInputs.socket?.close();
       await controller.close();
       await ha?.close();
+      if ('client' in kube) kube.client.close();
       unlock();
     },
   };

@@ -4,21 +4,24 @@ import type { Job, SlackMessageRef } from './job.js';
 import type { TimelineEvent } from './timeline-event.js';
 import type { WorkloadRef } from './workload-ref.js';
 
-export type JobStage =
-  | 'queued'
-  | 'awaiting_approval'
-  | 'started'
-  | 'progress'
-  | 'finished'
-  | 'failed'
-  | 'skipped'
-  | 'expired'
-  | 'recovered'
-  | 'not_recovered'
+/** Every stage of a job a notifier hears about, in the order a job goes through them. */
+export const JOB_STAGES = [
+  'queued',
+  'awaiting_approval',
+  'started',
+  'progress',
+  'finished',
+  'failed',
+  'skipped',
+  'expired',
+  'recovered',
+  'not_recovered',
   /** A human turned a GitOps owner this job had suspended back on. */
-  | 'owner_resumed'
+  'owner_resumed',
   /** Someone pressed Pause or Resume on the job's Slack message (app mode re-renders it). */
-  | 'slack_action';
+  'slack_action',
+] as const;
+export type JobStage = (typeof JOB_STAGES)[number];
 
 export interface DecisionNotice {
   alertname: string;

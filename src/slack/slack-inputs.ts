@@ -2,10 +2,10 @@
 // token (only the leader connects), and/or the request URL with a signing secret. Both feed one
 // SlackInteractions, so a click is judged the same way whichever way it came.
 import type { WebClient } from '@slack/web-api';
-import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { ReplicaLeadership } from '../ha/replica-leadership.js';
-import { slackInteractionsRoute } from '../http/routes/slack-interactions-route.js';
+import { slackInteractionsRoutes } from '../http/routes/slack-interactions-route.js';
+import type { ApiRoute } from '../http/route-table.js';
 import type { SlackSettings } from '../notify/slack-from-env.js';
 import { SlackInteractions, type SlackControl } from './slack-interactions.js';
 import { SlackSignatureVerifier } from './slack-signature-verifier.js';
@@ -22,7 +22,7 @@ export function slackInteractionsFromSettings(
     leadership?: ReplicaLeadership;
     now?: () => number;
   },
-): { socket?: SlackSocket; route?: RequestHandler[] } {
+): { socket?: SlackSocket; routes?: ApiRoute[] } {
   if (!o.client || !s.channel || (!s.appToken && !s.signingSecret)) return {};
   const interactions = new SlackInteractions({
     controller: o.controller,
@@ -47,7 +47,7 @@ export function slackInteractionsFromSettings(
       : {}),
     ...(s.signingSecret
       ? {
-          route: slackInteractionsRoute({
+          routes: slackInteractionsRoutes({
             verifier: new SlackSignatureVerifier(s.signingSecret, o.now),
             interactions,
             bodyLimitBytes: o.bodyLimitBytes,

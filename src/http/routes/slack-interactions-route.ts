@@ -11,6 +11,7 @@ import type { LeaderRoute } from '../../ha/replica-leadership.js';
 import type { SlackInteractions } from '../../slack/slack-interactions.js';
 import type { SlackSignatureVerifier } from '../../slack/slack-signature-verifier.js';
 import { CANONICAL_PREFIX } from '../forward-to-leader.js';
+import type { ApiRoute } from '../route-table.js';
 
 export interface SlackRouteOptions {
   verifier: SlackSignatureVerifier;
@@ -23,6 +24,24 @@ export interface SlackRouteOptions {
 }
 
 const SLACK_HEADERS = ['x-slack-request-timestamp', 'x-slack-signature'] as const;
+
+/**
+ * The route's entry in the route table. Its credential is Slack's signature, which the handler
+ * checks itself (the table's own credentials are ours, and Slack cannot send them); the table's
+ * forward step passes a request with no principal of ours through to it, and it forwards itself.
+ */
+export function slackInteractionsRoutes(o: SlackRouteOptions): ApiRoute[] {
+  return [
+    {
+      method: 'POST',
+      path: '/slack/interactions',
+      name: 'slack_interactions',
+      scope: 'api',
+      credential: 'none',
+      handlers: slackInteractionsRoute(o),
+    },
+  ];
+}
 
 export function slackInteractionsRoute(o: SlackRouteOptions): RequestHandler[] {
   const raw = express.raw({ type: () => true, limit: o.bodyLimitBytes });
