@@ -7,7 +7,9 @@ import { readSecret } from '../config/read-secret.js';
 import type { Config } from '../config/schema.js';
 import type { JobNotifier } from '../model/job-notifier.js';
 import type { Metrics } from '../observability/metrics.js';
+import { createPagerDutyNotifier } from './create-pagerduty-notifier.js';
 import { createSlackAppNotifier } from './create-slack-app-notifier.js';
+import { fanOutNotifier } from './fan-out-notifier.js';
 import { createSlackNotifier } from './create-slack-notifier.js';
 import { createSlackWebClient } from './slack-web-client.js';
 
@@ -21,6 +23,9 @@ export interface SlackSettings {
   apiUrl?: string;
   /** ROLLBACK_EXTERNAL_URL: links in messages and the approve command. */
   externalUrl?: string;
+  /** PAGERDUTY_ROUTING_KEY: change events for finished rollbacks (optional). */
+  pagerDutyKey?: string;
+  pagerDutyUrl?: string;
 }
 
 /** Reads the settings; throws with how to fix a half-done configuration. */
@@ -30,6 +35,7 @@ export function slackSettings(env: Record<string, string | undefined>): SlackSet
   const appToken = readSecret('SLACK_APP_TOKEN', { env });
   const signingSecret = readSecret('SLACK_SIGNING_SECRET', { env });
   const channel = env['SLACK_CHANNEL'] || undefined;
+  const pagerDutyKey = readSecret('PAGERDUTY_ROUTING_KEY', { env });
   if (botToken && !channel)
     throw new Error(
       'SLACK_BOT_TOKEN is set but SLACK_CHANNEL is not: set SLACK_CHANNEL to the id of the channel to post in (C…, from the channel details in Slack)',
@@ -43,6 +49,8 @@ export function slackSettings(env: Record<string, string | undefined>): SlackSet
     ...(signingSecret ? { signingSecret } : {}),
     ...(env['SLACK_API_URL'] ? { apiUrl: env['SLACK_API_URL'] } : {}),
     ...(env['ROLLBACK_EXTERNAL_URL'] ? { externalUrl: env['ROLLBACK_EXTERNAL_URL'] } : {}),
+    ...(pagerDutyKey ? { pagerDutyKey } : {}),
+    ...(env['PAGERDUTY_EVENTS_URL'] ? { pagerDutyUrl: env['PAGERDUTY_EVENTS_URL'] } : {}),
   };
   if (botToken && channel) return { mode: 'app', botToken, channel, ...optional };
   if (webhookUrl) return { mode: 'webhook', webhookUrl, ...optional };
@@ -50,10 +58,29 @@ export function slackSettings(env: Record<string, string | undefined>): SlackSet
 }
 
 export function slackSecrets(s: SlackSettings): string[] {
-  return [s.webhookUrl, s.botToken, s.appToken, s.signingSecret].filter((v): v is string => !!v);
+  return [s.webhookUrl, s.botToken, s.appToken, s.signingSecret, s.pagerDutyKey].filter(
+    (v): v is string => !!v,
+  );
 }
 
 export function createNotifierFromSettings(
+  s: SlackSettings,
+  o: { config: Config; metrics: Metrics; logger: Logger },
+): { notifier: JobNotifier; client?: WebClient } {
+  const slack = createSlack(s, o);
+  if (!s.pagerDutyKey) return slack;
+  const pagerDuty = createPagerDutyNotifier({
+    routingKey: s.pagerDutyKey,
+    eventsUrl: s.pagerDutyUrl,
+    cluster: o.config.cluster.name,
+    externalUrl: s.externalUrl,
+    metrics: o.metrics,
+    logger: o.logger,
+  });
+  return { ...slack, notifier: fanOutNotifier(slack.notifier, pagerDuty) };
+}
+
+function createSlack(
   s: SlackSettings,
   o: { config: Config; metrics: Metrics; logger: Logger },
 ): { notifier: JobNotifier; client?: WebClient } {
