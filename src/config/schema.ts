@@ -136,6 +136,10 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   verification: z.strictObject({ windowSeconds: z.number().positive().default(900) }).prefault({}),
+  /** Access reviews of what the enabled features need: at start-up, then this often. */
+  permissions: z
+    .strictObject({ checkIntervalSeconds: z.number().positive().default(300) })
+    .prefault({}),
   http: z
     .strictObject({
       bodyLimitBytes: z

@@ -15,6 +15,7 @@ import type {
 import type { ExecutorName, Job } from '../model/job.js';
 import type { PreActCheck } from '../model/pre-act-check.js';
 import type { Metrics } from '../observability/metrics.js';
+import { jobLogBindings } from '../observability/job-log-bindings.js';
 import * as step from './job-transitions.js';
 import type { JobStore } from './job-store.js';
 
@@ -115,12 +116,6 @@ export class JobRunner {
     await withTimeout(allDone(), 5000);
   }
 
-  /** Adds a note to a job's timeline (e.g. what Slack was sent). Never throws. */
-  note(id: string, e: Parameters<typeof step.noted>[1]): void {
-    if (!this.o.store.get(id)) return;
-    this.o.store.update(id, (j) => step.noted(j, e, this.o.now()), KEEP).catch(() => undefined);
-  }
-
   private schedule(id: string, mode: Mode): void {
     this.track(this.queue.add(() => this.run(id, mode)));
   }
@@ -136,7 +131,7 @@ export class JobRunner {
     try {
       patch = await executor.pin(job);
     } catch (err) {
-      this.o.logger.warn({ jobId: job.id, err }, 'pinning the current revision failed');
+      this.o.logger.child(jobLogBindings(job)).warn({ err }, 'pinning the current revision failed');
       return;
     }
     const current = this.o.store.get(job.id);
@@ -198,13 +193,13 @@ export class JobRunner {
   }
 
   private async runJob(id: string, mode: Mode, ctrl: AbortController): Promise<void> {
-    const log = this.o.logger.child({ jobId: id });
     const started = await this.o.store.update(
       id,
-      (j) => (mode === 'recover' ? step.resume(j, this.o.now()) : step.start(j, this.o.now())),
+      (j) => (mode === 'recover' ? step.recover(j, this.o.now()) : step.start(j, this.o.now())),
       KEEP,
     );
-    log.info({ targetKey: started.targetKey, mode }, 'job started');
+    const log = this.o.logger.child(jobLogBindings(started));
+    log.info({ mode }, 'job started');
 
     const checked = await this.runChecks(started, ctrl.signal);
     let result: ExecutionResult;

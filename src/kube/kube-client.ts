@@ -6,6 +6,7 @@
 // error (kube-errors.ts).
 import {
   AppsV1Api,
+  AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -116,6 +117,17 @@ export interface KubeClient {
   readPodAddress(namespace: string, name: string): Promise<PodAddress>;
   /** TCP connections opened so far are reused; this closes them (shutdown). */
   close(): void;
+  /** SelfSubjectAccessReview: may this identity do `verb` on the resource (in `namespace`; '' = all)? */
+  reviewAccess(attributes: AccessAttributes): Promise<{ allowed: boolean; reason?: string }>;
+}
+
+/** The resource attributes of an access review (group '' is the core API). */
+export interface AccessAttributes {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace: string;
+  name?: string;
 }
 
 export function createKubeClient(
@@ -135,6 +147,7 @@ export function createKubeClient(
   const versionApi = new VersionApi(configuration);
   const custom = new CustomObjectsApi(configuration);
   const coordination = new CoordinationV1Api(configuration);
+  const authz = new AuthorizationV1Api(configuration);
   const objectParams = (ref: ObjectRef) => {
     const [group = '', version = ''] = ref.apiVersion.split('/');
     return { group, version, plural: pluralOf(ref.kind), namespace: ref.namespace, name: ref.name };
@@ -255,6 +268,24 @@ export function createKubeClient(
         versionApi.getCode(limit(undefined, timeoutMs)),
       );
       return info.gitVersion;
+    },
+    async reviewAccess(a) {
+      const review = await call(`CREATE SelfSubjectAccessReview (${a.verb} ${a.resource})`, () =>
+        authz.createSelfSubjectAccessReview(
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: { ...a } },
+            },
+          },
+          limit(undefined),
+        ),
+      );
+      return {
+        allowed: review.status?.allowed === true,
+        ...(review.status?.reason ? { reason: review.status.reason } : {}),
+      };
     },
     async listWorkloads(kind, namespace, labelSelector) {
       const where = namespace ?? 'all namespaces';

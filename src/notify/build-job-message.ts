@@ -24,7 +24,7 @@ export function buildJobMessage(job: Job, stage: JobStage, ctx: MessageContext =
       ...message.blocks,
       context([`Decided by ${decidedBy(job)}`, link]),
     ]),
-    ctx.cluster,
+    ctx,
   );
 }
 

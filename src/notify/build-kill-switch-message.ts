@@ -22,5 +22,5 @@ export function buildKillSwitchMessage(
         header(':arrow_forward: Automatic rollbacks resumed'),
         section(`Resumed by ${by}: queued rollbacks start, and new alerts act on their own again.`),
       ]);
-  return withCluster(message, ctx.cluster);
+  return withCluster(message, ctx);
 }

@@ -1,5 +1,5 @@
 import type { Job } from '../model/job.js';
-import { section, slackMessage, type SlackMessage } from './block-kit.js';
+import { header, section, slackMessage, type SlackMessage } from './block-kit.js';
 import { slackUser } from './decided-by.js';
 import { jobSummary } from './job-facts.js';
 
@@ -13,5 +13,5 @@ export function buildSlackActionMessage(job: Job): SlackMessage {
     : last.action === 'pause' || last.action === 'resume'
       ? `Automatic rollbacks ${VERB[last.action]} by ${slackUser(last.user)} from this message`
       : `Rollback ${VERB[last.action]} by ${slackUser(last.user)}`;
-  return slackMessage(text, [section(text)]);
+  return slackMessage(text, [header(':bust_in_silhouette: Action from Slack'), section(text)]);
 }

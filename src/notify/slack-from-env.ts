@@ -65,7 +65,12 @@ export function slackSecrets(s: SlackSettings): string[] {
 
 export function createNotifierFromSettings(
   s: SlackSettings,
-  o: { config: Config; metrics: Metrics; logger: Logger },
+  o: {
+    config: Config;
+    metrics: Metrics;
+    logger: Logger;
+    kube?: { server: string; context: string } | undefined;
+  },
 ): { notifier: JobNotifier; client?: WebClient } {
   const slack = createSlack(s, o);
   if (!s.pagerDutyKey) return slack;
@@ -82,12 +87,18 @@ export function createNotifierFromSettings(
 
 function createSlack(
   s: SlackSettings,
-  o: { config: Config; metrics: Metrics; logger: Logger },
+  o: {
+    config: Config;
+    metrics: Metrics;
+    logger: Logger;
+    kube?: { server: string; context: string } | undefined;
+  },
 ): { notifier: JobNotifier; client?: WebClient } {
   const { slack, cluster } = o.config;
   const ctx = {
     ...(s.externalUrl ? { baseUrl: s.externalUrl } : {}),
     ...(cluster.name ? { cluster: cluster.name } : {}),
+    ...(o.kube ? { kube: o.kube } : {}),
   };
   const common = {
     namespaceChannels: slack.namespaceChannels,
@@ -115,6 +126,7 @@ function createSlack(
       timeoutMs: slack.timeoutSeconds * 1000,
       ...(s.externalUrl ? { baseUrl: s.externalUrl } : {}),
       cluster: cluster.name,
+      kube: o.kube,
     }),
   };
 }

@@ -90,7 +90,7 @@ test('edits resume on the same message after SIGKILL mid-rollout', async () => {
     'the first message shows the outcome',
   );
   assert.equal(slack.posts().length, 1, 'one message for the job, before and after the crash');
-  assert.equal(slack.posts()[0]!.ts, ts);
+  assert.equal(slack.posts()[0].ts, ts);
   assert.ok(slack.replies(ts).length >= 1, 'the thread goes on too');
   await second.stop();
   live.delete(second);

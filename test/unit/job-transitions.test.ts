@@ -16,7 +16,7 @@ import {
   notRecovered,
   open,
   recovered,
-  resume,
+  recover,
   start,
   TERMINAL_STATES,
   TRANSITIONS,
@@ -61,7 +61,7 @@ const STEPS: Record<Step, (job: Job, to: JobState) => Job> = {
   deny: (job) => deny(job, 'slack:U1 (alice)', AT),
   expire: (job) => expire(job, AT),
   start: (job) => start(job, AT),
-  resume: (job) => resume(job, AT),
+  recover: (job) => recover(job, AT),
   handBack: (job) => handBack(job, 'shutdown', AT),
   finish: (job, to) =>
     finish(job, { outcome: to as 'succeeded' | 'failed' | 'skipped', reason: 'done' }, AT),
@@ -71,7 +71,7 @@ const TARGETS: Record<Step, JobState[]> = {
   deny: ['skipped'],
   expire: ['expired'],
   start: ['running'],
-  resume: ['running'],
+  recover: ['running'],
   handBack: ['running'],
   finish: ['succeeded', 'failed', 'skipped'],
 };
@@ -80,7 +80,7 @@ const EVENT: Record<Step, string> = {
   deny: 'denied',
   expire: 'expired',
   start: 'started',
-  resume: 'recovering',
+  recover: 'recovering',
   handBack: 'handed_back',
   finish: '(outcome)',
 };
@@ -123,7 +123,7 @@ describe('job transitions', () => {
       'running --finish--> skipped',
       'running --finish--> succeeded',
       'running --handBack--> running',
-      'running --resume--> running',
+      'running --recover--> running',
     ]);
   });
 

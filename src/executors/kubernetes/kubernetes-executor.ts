@@ -47,6 +47,7 @@ import type { Resolution } from './resolve-rollback.js';
 import type { OurRollout } from './rollout-status.js';
 import { applyOnce, emitEvent } from './rollback-patcher.js';
 import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor.js';
+import { jobLogBindings } from '../../observability/job-log-bindings.js';
 import {
   withOwnersSuspended,
   type OwnerJournal,
@@ -96,7 +97,7 @@ export function kubernetesExecutor(
       deleteStuckPods: options.deleteStuckPods === true,
     }).then((result) => {
       log.info(
-        { jobId: job.id, outcome: result.outcome, reason: result.reason },
+        { ...jobLogBindings(job), outcome: result.outcome, reason: result.reason },
         'rollout finished',
       );
       return result;
@@ -273,7 +274,7 @@ export function kubernetesExecutor(
             : { patched: true };
         if (!job.patched) await ctx.update(fields);
         ctx.progress({
-          event: 'recovered',
+          event: 'patch_found',
           message: 'patch was applied before the restart; following the rollout',
         });
         const startedAt = Date.parse(fields.actedAt ?? job.actedAt ?? '') || clock.now();
