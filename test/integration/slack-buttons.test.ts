@@ -240,7 +240,11 @@ describe('Slack buttons through Socket Mode', () => {
     await slack.socket.interactive(
       blockActions({ actionId: 'rollback_resume', jobId: second.id, user: ALICE }),
     );
-    await until(async () => (await s.request('GET', 'status')).body.paused.paused === false);
+    // The kill switch moves first, then the job records who moved it (two commits).
+    await until(
+      async () => (await s.request('GET', `jobs/${second.id}`)).body.slackActions.length === 2,
+    );
+    assert.equal((await s.request('GET', 'status')).body.paused.paused, false);
     const job = (await s.request('GET', `jobs/${second.id}`)).body;
     assert.deepEqual(
       job.slackActions.map((a: any) => `${a.action}:${a.user.id}`),
