@@ -100,6 +100,8 @@ export function reportJobChange(before: Job | undefined, after: Job, o: JobRepor
         finished / 1000,
       );
   }
+  // A job that starts at once is recorded started in its decision's batch: it was queued too.
+  if (!before && stage === 'started' && after.origin === 'alert') notify('queued');
   if (stage) notify(stage);
   else if ((after.slackActions?.length ?? 0) > (before?.slackActions?.length ?? 0))
     notify('slack_action');
