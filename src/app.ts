@@ -20,7 +20,12 @@ import { createHttpApp } from './http/create-http-app.js';
 import { lockDataDir } from './jobs/data-dir-lock.js';
 import type { ExecutorName } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
-import { createSlackNotifier } from './notify/create-slack-notifier.js';
+import {
+  createNotifierFromSettings,
+  slackSecrets,
+  slackSettings,
+  type SlackSettings,
+} from './notify/slack-from-env.js';
 import type { SetTimer } from './jobs/job-timers.js';
 import type { JournalFs } from './jobs/journal.js';
 import { connectKube, type KubeAccess } from './kube/connect-kube.js';
@@ -29,6 +34,7 @@ import { requiredPermissions } from './kube/required-permissions.js';
 import { readHaSettings } from './ha/ha-settings.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
+import { slackInteractionsFromSettings } from './slack/slack-inputs.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { defined } from './model/defined.js';
 
@@ -97,6 +103,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   const { config, rules } = loadConfigFromEnv(env, o.configText);
   let credentials: Credentials;
   let slackWebhookUrl: string | undefined;
+  let slack: SlackSettings;
   try {
     credentials = {
       webhookUser: env['ROLLBACK_WEBHOOK_USER'] || 'alertmanager',
@@ -104,13 +111,16 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       operatorUser: env['ROLLBACK_OPERATOR_USER'] || undefined,
       operatorSecret: readSecret('ROLLBACK_OPERATOR_SECRET', { env }),
     };
-    slackWebhookUrl = readSecret('SLACK_WEBHOOK_URL', { env });
+    slack = slackSettings(env);
+    slackWebhookUrl = slack.webhookUrl;
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  const secrets = [credentials.webhookSecret, credentials.operatorSecret, slackWebhookUrl].filter(
-    (s): s is string => !!s,
-  );
+  const secrets = [
+    credentials.webhookSecret,
+    credentials.operatorSecret,
+    ...slackSecrets(slack),
+  ].filter((s): s is string => !!s);
   let logFormat: LogFormat;
   try {
     logFormat = logFormatFromEnv(
@@ -158,23 +168,10 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   // Which cluster this process patches (API server, context), named wherever it acts or reports.
   const kubeTarget = 'target' in kube ? kube.target : undefined;
   const permissions = permissionCheck(kube, env, config, metrics, logger);
-  const notifier = o.notifier
-    ? o.notifier({ metrics, logger, config, slackWebhookUrl })
-    : createSlackNotifier({
-        webhookUrl: slackWebhookUrl,
-        channel: config.slack.channel,
-        username: config.slack.username,
-        iconEmoji: config.slack.iconEmoji,
-        namespaceChannels: config.slack.namespaceChannels,
-        progressIntervalMs: config.slack.progressIntervalSeconds * 1000,
-        retries: config.slack.retries,
-        timeoutMs: config.slack.timeoutSeconds * 1000,
-        baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
-        cluster: config.cluster.name,
-        kube: kubeTarget,
-        metrics,
-        logger, // the notifier binds its own component: binding it here too duplicated the key
-      });
+  const slackParts = o.notifier
+    ? { notifier: o.notifier({ metrics, logger, config, slackWebhookUrl }) }
+    : createNotifierFromSettings(slack, { config, metrics, logger, kube: kubeTarget });
+  const notifier = slackParts.notifier;
   const executors = o.executors ?? defaultExecutors(config, logger, env, kube);
   // Checked in this order before any job acts (jobs/job-runner.ts).
   const checks = [
@@ -238,6 +235,16 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       logFormat,
     });
   };
+  const slackInputs = slackInteractionsFromSettings(slack, {
+    client: slackParts.client,
+    controller,
+    approvers: config.slack.approvers,
+    logger,
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    ...(ha ? { leadership: ha } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  });
+  slackInputs.socket?.start();
   const http = createHttpApp({
     controller,
     auth,
@@ -246,6 +253,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     logger,
     bodyLimitBytes: config.http.bodyLimitBytes,
     ...(ha ? { leadership: ha } : {}),
+    ...(slackInputs.routes ? { slackRoutes: slackInputs.routes } : {}),
   });
   return {
     http,
@@ -254,6 +262,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     metrics,
     logger,
     close: async () => {
+      await slackInputs.socket?.close();
       permissions.stop();
       await controller.close();
       await ha?.close();

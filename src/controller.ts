@@ -23,7 +23,8 @@ import type { JournalRecord } from './jobs/journal-record.js';
 import { planDryRun, type DryRunPlan } from './jobs/plan-dry-run.js';
 import { defined } from './model/defined.js';
 import { UnavailableError } from './model/errors.js';
-import type { ExecutorName, Job, JobState } from './model/job.js';
+import type { ExecutorName, Job, JobState, SlackAction } from './model/job.js';
+import { denyJob } from './jobs/deny-job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import type { PreActCheck } from './model/pre-act-check.js';
 import type { Metrics } from './observability/metrics.js';
@@ -349,6 +350,7 @@ export class RollbackController {
       { by, reason, paused },
       paused ? 'automatic rollbacks paused' : 'automatic rollbacks resumed',
     );
+    this.o.notifier.killSwitch?.({ paused, by, ...(reason ? { reason } : {}) });
     return { paused: this.state.pause, circuit: this.state.circuit };
   }
 
@@ -363,15 +365,22 @@ export class RollbackController {
     this.o.leadership?.controllerStateChanged?.();
   }
 
-  async approve(id: string, by: string): Promise<Job> {
+  async approve(id: string, by: string, slackUser?: SlackAction['user']): Promise<Job> {
     this.mustLead();
     const job = await approveJob(id, by, {
       store: this.store,
       now: this.now(),
       expire: (jobId) => this.timers.expire(jobId),
+      slackUser,
     });
     this.runner.enqueue(job);
     return job;
+  }
+
+  /** An operator refused a held job from Slack: it ends skipped, nothing is changed. */
+  async deny(id: string, by: string, slackUser: SlackAction['user']): Promise<Job> {
+    this.mustLead();
+    return denyJob(id, by, { store: this.store, now: this.now(), slackUser });
   }
 
   async close(): Promise<void> {

@@ -155,7 +155,19 @@ export const configSchema = z.strictObject({
       channel: z.string().optional(),
       username: z.string().default('Rollback Controller'),
       iconEmoji: z.string().optional(),
-      progressIntervalSeconds: z.number().positive().default(5),
+      /** Progress at most this often per job (webhook mode: one progress post per job at most). */
+      progressIntervalSeconds: z.number().positive().default(60),
+      /**
+       * Slack user ids (U…, W…) and user-group ids (S…) who may approve, deny and resume from
+       * Slack. Empty: nobody can (buttons answer with a refusal saying how to allow someone).
+       */
+      approvers: z
+        .array(
+          z
+            .string()
+            .regex(/^[UWS][A-Z0-9]{2,20}$/, 'a Slack user id (U…, W…) or user-group id (S…)'),
+        )
+        .default([]),
       retries: z.number().int().nonnegative().max(10).default(3),
       timeoutSeconds: z.number().positive().default(5),
       /** Per-namespace channel override (the webhook must allow it). */

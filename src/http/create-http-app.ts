@@ -12,7 +12,7 @@ import type { AuthSummary } from './auth-summary.js';
 import { errorHandler } from './error-handler.js';
 import { forwardToLeader } from './forward-to-leader.js';
 import { operatorRequestGuard } from './operator-request-guard.js';
-import { routeTable } from './route-table.js';
+import { routeTable, type ApiRoute } from './route-table.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { testRoutes } from './routes/test-route.js';
@@ -31,6 +31,8 @@ export function createHttpApp(o: {
   /** With leader election: API requests go to the leader unless this replica leads. */
   leadership?: ReplicaLeadership;
   forwardTimeoutMs?: number;
+  /** Slack's request URL (slack-interactions-route.ts): Slack-signed, no other credential. */
+  slackRoutes?: ApiRoute[];
 }): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -88,6 +90,7 @@ export function createHttpApp(o: {
     ...triggerRoutes(o.controller, json),
     ...testRoutes(o.controller, json, o.bodyLimitBytes),
     ...jobRoutes(o.controller, json, o.authSummary),
+    ...(o.slackRoutes ?? []),
   ];
   // Operator actions are checked before forwarding, so a follower forwards only what the leader
   // accepts, and the leader checks them again (the signed role).

@@ -13,6 +13,7 @@ import { ControllerState } from './controller-state.js';
 import { JobRunner } from './job-runner.js';
 import { JobStore } from './job-store.js';
 import { JobTimers, type SetTimer } from './job-timers.js';
+import { recordSlackMessage } from './record-slack-message.js';
 import { noted } from './job-transitions.js';
 import type { JournalRecord } from './journal-record.js';
 import { OwnerWatch } from './owner-watch.js';
@@ -105,5 +106,7 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
   };
   store.onCommit(updateGauges);
   o.notifier.onSent?.((jobId, entry) => store.note(jobId, (j) => noted(j, entry, now())));
+  // App mode: the job's message is state, journaled with the job (edits survive a restart).
+  o.notifier.onPosted?.((jobId, ref) => void recordSlackMessage(store, jobId, ref, o.logger));
   return { state, store, timers, runner, owners, updateGauges };
 }

@@ -3,7 +3,8 @@
 // explains it, and returns the next job. Nothing else builds `{ ...job, state }`.
 //
 //   open ──▶ awaiting_approval ──approve──▶ queued ──start──▶ running ──finish──▶ succeeded
-//               └──expire──▶ expired       ▲ (open, adopt)        │ ▲              failed
+//               ├──expire──▶ expired       ▲ (open, adopt)        │ ▲              failed
+//               └──deny────▶ skipped
 //                                                                 └─┘ resume,      skipped
 //                                                                     handBack
 //   succeeded: verdict pending ──alert resolved──▶ recovered, or ──window passed──▶ not_recovered
@@ -11,6 +12,8 @@ import type { ExecutionResult, JobPatch } from '../model/executor.js';
 import {
   JobStates,
   type Job,
+  type SlackAction,
+  type SlackMessageRef,
   type JobOrigin,
   type JobState,
   type TimelineEntry,
@@ -22,7 +25,7 @@ import { TimelineEvent } from '../model/timeline-event.js';
 const { AwaitingApproval, Queued, Running, Succeeded, Failed, Skipped, Expired } = JobStates;
 
 /** The steps that move a job from one state to another (the functions of the same names). */
-export type Step = 'approve' | 'expire' | 'start' | 'recover' | 'handBack' | 'finish';
+export type Step = 'approve' | 'deny' | 'expire' | 'start' | 'recover' | 'handBack' | 'finish';
 
 /**
  * The legal moves, and nothing else. `resume` and `handBack` keep a job running: a restart or a
@@ -31,6 +34,7 @@ export type Step = 'approve' | 'expire' | 'start' | 'recover' | 'handBack' | 'fi
 export const TRANSITIONS: ReadonlyArray<{ from: JobState; step: Step; to: JobState }> = [
   { from: AwaitingApproval, step: 'approve', to: Queued },
   { from: AwaitingApproval, step: 'expire', to: Expired },
+  { from: AwaitingApproval, step: 'deny', to: Skipped },
   { from: Queued, step: 'start', to: Running },
   { from: Running, step: 'recover', to: Running },
   { from: Running, step: 'handBack', to: Running },
@@ -150,6 +154,19 @@ export function approve(job: Job, by: string, at: number): Job {
     state: Queued,
     approval: { ...(job.approval ?? { expiresAt: iso(at) }), approvedAt: iso(at), approvedBy: by },
     timeline: [...job.timeline, entry(at, TimelineEvent.Approved, `approved by ${by}`)],
+  };
+}
+
+/** An operator said no: nothing happens, and the job says who decided. */
+export function deny(job: Job, by: string, at: number): Job {
+  move(job, 'deny', Skipped);
+  return {
+    ...job,
+    state: Skipped,
+    outcome: 'skipped',
+    reason: `denied by ${by}`,
+    finishedAt: iso(at),
+    timeline: [...job.timeline, entry(at, TimelineEvent.Denied, `denied by ${by}`)],
   };
 }
 
@@ -327,6 +344,16 @@ export function ownerResumed(job: Job, key: string, at: number): Job {
       }),
     ],
   };
+}
+
+/** A Slack user acted from the job's message (the state change itself is its own step). */
+export function actedInSlack(job: Job, action: Omit<SlackAction, 'at'>, at: number): Job {
+  return { ...job, slackActions: [...(job.slackActions ?? []), { ...action, at: iso(at) }] };
+}
+
+/** App mode: where the job's Slack message lives, once it was posted. */
+export function postedToSlack(job: Job, ref: SlackMessageRef): Job {
+  return { ...job, slack: { channel: ref.channel, ts: ref.ts } };
 }
 
 /** Fields an executor recorded while acting. */

@@ -103,6 +103,8 @@ export function reportJobChange(before: Job | undefined, after: Job, o: JobRepor
   // A job that starts at once is recorded started in its decision's batch: it was queued too.
   if (!before && stage === 'started' && after.origin === 'alert') notify('queued');
   if (stage) notify(stage);
+  else if ((after.slackActions?.length ?? 0) > (before?.slackActions?.length ?? 0))
+    notify('slack_action');
   if (after.outcome && before?.state !== after.state && after.owner?.action)
     metrics.ownerActions.inc({ owner: after.owner.owner, action: after.owner.action });
   if (before && resumedCount(after) > resumedCount(before)) notify('owner_resumed');

@@ -1,6 +1,6 @@
 // What the queue needs from a notifier (Slack today). Fire-and-forget: never awaited on the
 // rollback path, never throws.
-import type { Job } from './job.js';
+import type { Job, SlackMessageRef } from './job.js';
 import type { TimelineEvent } from './timeline-event.js';
 import type { WorkloadRef } from './workload-ref.js';
 
@@ -18,6 +18,8 @@ export const JOB_STAGES = [
   'not_recovered',
   /** A human turned a GitOps owner this job had suspended back on. */
   'owner_resumed',
+  /** Someone pressed Pause or Resume on the job's Slack message (app mode re-renders it). */
+  'slack_action',
 ] as const;
 export type JobStage = (typeof JOB_STAGES)[number];
 
@@ -38,10 +40,23 @@ export type SentListener = (
   entry: { event: Extract<TimelineEvent, 'slack'>; message: string },
 ) => void;
 
+/** The kill switch moved (pause or resume): posted so the channel knows why nothing happens. */
+export interface KillSwitchNotice {
+  paused: boolean;
+  by: string;
+  reason?: string;
+}
+
 export interface JobNotifier {
   readonly enabled: boolean;
   /** Registers a listener for successful sends (the controller notes them on the job). */
   onSent?(listener: SentListener): void;
+  /**
+   * App mode: a job's message was posted (first stage, or again after it was deleted). The
+   * controller keeps the reference with the job, so later edits find it after a restart.
+   */
+  onPosted?(listener: (jobId: string, ref: SlackMessageRef) => void): void;
+  killSwitch?(notice: KillSwitchNotice): void;
   job(job: Job, stage: JobStage, opts?: { channel?: string }): void;
   decision(notice: DecisionNotice, opts?: { channel?: string }): void;
   flush(timeoutMs: number): Promise<void>;

@@ -68,6 +68,19 @@ export interface ImageChange {
   to: string | null;
 }
 
+/** Where the app-mode Slack message of a job lives: kept with the job so edits survive restarts. */
+export interface SlackMessageRef {
+  channel: string;
+  ts: string;
+}
+
+/** A Slack user who acted on a job from its message (Approve, Deny, Pause, Resume). */
+export interface SlackAction {
+  action: 'approve' | 'deny' | 'pause' | 'resume';
+  user: { id: string; name: string };
+  at: string;
+}
+
 export interface Job {
   id: string;
   /** Lane key: one active job per target ("Deployment/ns/name" or "script:path"). */
@@ -124,5 +137,9 @@ export interface Job {
   /** The triggering alert resolved before the job finished (verification closes at once). */
   alertResolvedAt?: string;
   recoverySeconds?: number;
+  /** App mode: the one Slack message that shows this job, edited in place at every stage. */
+  slack?: SlackMessageRef;
+  /** Who acted on the job from Slack, in order. */
+  slackActions?: SlackAction[];
   timeline: TimelineEntry[];
 }

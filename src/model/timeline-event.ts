@@ -5,6 +5,8 @@ export const TimelineEvent = {
   Queued: 'queued',
   AwaitingApproval: 'awaiting_approval',
   Approved: 'approved',
+  /** An operator refused a held job (from Slack): it ends skipped. */
+  Denied: 'denied',
   Expired: 'expired',
   Pinned: 'pinned',
   Started: 'started',

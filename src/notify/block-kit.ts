@@ -30,7 +30,23 @@ export type SlackBlock =
   | { type: 'section'; text: MrkdwnText }
   | { type: 'section'; fields: MrkdwnText[] }
   | { type: 'context'; elements: MrkdwnText[] }
+  | { type: 'actions'; block_id: string; elements: SlackButton[] }
   | { type: 'divider' };
+
+/** A button whose click Slack sends back as an interaction (`action_id`, `value`). */
+export interface SlackButton {
+  type: 'button';
+  action_id: string;
+  text: PlainText;
+  value: string;
+  style?: 'primary' | 'danger';
+  confirm?: {
+    title: PlainText;
+    text: PlainText;
+    confirm: PlainText;
+    deny: PlainText;
+  };
+}
 
 export interface SlackMessage {
   /** Notification and screen-reader fallback; same escaping rules as the blocks. */
@@ -74,6 +90,36 @@ export function context(parts: Array<string | undefined>): SlackBlock | undefine
       text: truncateMrkdwn(text, SLACK_LIMITS.sectionText),
     }));
   return elements.length ? { type: 'context', elements } : undefined;
+}
+
+export function button(
+  actionId: string,
+  label: string,
+  value: string,
+  o: { style?: 'primary' | 'danger'; confirm?: string } = {},
+): SlackButton {
+  const plain = (text: string): PlainText => ({ type: 'plain_text', text });
+  return {
+    type: 'button',
+    action_id: actionId,
+    text: plain(label),
+    value,
+    ...(o.style ? { style: o.style } : {}),
+    ...(o.confirm
+      ? {
+          confirm: {
+            title: plain(`${label}?`),
+            text: plain(o.confirm),
+            confirm: plain(label),
+            deny: plain('Cancel'),
+          },
+        }
+      : {}),
+  };
+}
+
+export function actions(blockId: string, buttons: SlackButton[]): SlackBlock | undefined {
+  return buttons.length ? { type: 'actions', block_id: blockId, elements: buttons } : undefined;
 }
 
 /** Drops the blocks that came out empty and keeps the message within Slack's block count. */

@@ -7,14 +7,26 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { FetchFunction, IncomingWebhookSendArguments } from '@slack/webhook';
 import type { Job } from '../model/job.js';
-import type { DecisionNotice, JobNotifier, JobStage, SentListener } from '../model/job-notifier.js';
+import type {
+  DecisionNotice,
+  JobNotifier,
+  JobStage,
+  KillSwitchNotice,
+  SentListener,
+} from '../model/job-notifier.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SlackMessage } from './block-kit.js';
 import { BoundedOutbox } from './bounded-outbox.js';
 import { buildDecisionMessage } from './build-decision-message.js';
 import { buildJobMessage } from './build-job-message.js';
+import { buildKillSwitchMessage } from './build-kill-switch-message.js';
+import { HeldMessages } from './held-messages.js';
+import { ACTIVE_STAGES, progressNumbers } from './progress-numbers.js';
 import { postToSlack } from './post-to-slack.js';
+import { unrefTimer } from './unref-timer.js';
+import { idleWithin } from './idle-within.js';
 import { ProgressThrottle } from './progress-throttle.js';
+import { withSlackRetries } from './with-slack-retries.js';
 import { resolveChannel } from './resolve-channel.js';
 
 export type Notifier = JobNotifier;
@@ -46,6 +58,8 @@ export interface SlackNotifierOptions {
   logger: Logger;
   clock?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** How long a queued message waits for the job to start (then only "started" is posted). */
+  queuedHoldMs?: number | undefined;
   /** Arms the timer that releases a held progress message (tests pass a manual one). */
   setTimer?: (fn: () => void, ms: number) => unknown;
   fetch?: FetchFunction;
@@ -62,8 +76,6 @@ interface Outgoing {
 
 type Outcome = 'sent' | 'failed' | 'dropped' | 'disabled';
 
-const MAX_BACKOFF_MS = 30_000;
-
 export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   const log = options.logger.child({ component: 'slack' });
   const count = (outcome: Outcome) =>
@@ -75,10 +87,13 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
 
   const clock = options.clock ?? Date.now;
   const sleep = options.sleep ?? unrefSleep;
-  const retries = options.retries ?? 3;
   const timeoutMs = options.timeoutMs ?? 5000;
-  const retryBaseMs = options.retryBaseMs ?? 1000;
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
+  const retryPolicy = {
+    retries: options.retries ?? 3,
+    retryBaseMs: options.retryBaseMs ?? 1000,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+    sleep,
+  };
   const ctx = {
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
@@ -86,10 +101,19 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   };
   const outbox = new BoundedOutbox<Outgoing>(options.maxPending ?? 500);
   const queue = new PQueue({ concurrency: 1 });
+  // Every webhook post is a new message in the channel: one progress post per job at most,
+  // a whole interval after the stage before it and only with new numbers.
   const throttle = new ProgressThrottle<Outgoing>({
-    intervalMs: options.progressIntervalMs ?? 5000,
+    intervalMs: options.progressIntervalMs ?? 60_000,
+    maxPerKey: 1,
     now: clock,
     emit: (_jobId, item) => enqueue(item),
+    ...(options.setTimer ? { setTimer: options.setTimer } : {}),
+  });
+  // "Queued" is held briefly: a job that starts meanwhile posts "started" alone.
+  const queuedHold = new HeldMessages<Outgoing>({
+    holdMs: options.queuedHoldMs ?? 10_000,
+    release: (_jobId, item) => enqueue(item),
     ...(options.setTimer ? { setTimer: options.setTimer } : {}),
   });
 
@@ -119,31 +143,35 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
     if (options.iconEmoji) payload.icon_emoji = options.iconEmoji;
     if (item.channel) payload.channel = item.channel;
     const fields = { jobId: item.jobId, stage: item.kind, channel: item.channel };
-
-    for (let attempt = 1; ; attempt++) {
-      const result = await postToSlack(url, payload, {
-        timeoutMs,
-        ...(options.fetch ? { fetch: options.fetch } : {}),
-      });
-      if (result.ok) {
-        count('sent');
-        log.debug({ ...fields, attempt }, 'slack message sent');
-        if (item.jobId) recordSent(item.jobId, item);
-        return;
-      }
-      const delay =
-        result.retryAfterMs ?? Math.min(retryBaseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
-      const giveUp = !result.retryable || attempt > retries || delay > maxRetryAfterMs;
+    let attempts = 0;
+    const result = await withSlackRetries(
+      async () => {
+        attempts++;
+        const r = await postToSlack(url, payload, {
+          timeoutMs,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        });
+        return r.ok ? { ok: true as const, value: undefined } : r;
+      },
+      retryPolicy,
       // Status and a short code only: the error's text and config can carry the URL.
-      const detail = { ...fields, attempt, status: result.status, errorCode: result.errorCode };
-      if (giveUp) {
-        count('failed');
-        log.warn(detail, 'slack message not delivered');
-        return;
-      }
-      log.info({ ...detail, retryInMs: delay }, 'slack post failed; retrying');
-      await sleep(delay);
+      (f, attempt, delay) =>
+        log.info(
+          { ...fields, attempt, status: f.status, errorCode: f.errorCode, retryInMs: delay },
+          'slack post failed; retrying',
+        ),
+    );
+    if (result.ok) {
+      count('sent');
+      log.debug({ ...fields, attempt: attempts }, 'slack message sent');
+      if (item.jobId) recordSent(item.jobId, item);
+      return;
     }
+    count('failed');
+    log.warn(
+      { ...fields, attempt: attempts, status: result.status, errorCode: result.errorCode },
+      'slack message not delivered',
+    );
   }
 
   function recordSent(jobId: string, item: Outgoing): void {
@@ -161,6 +189,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
     enabled: true,
     onSent: (listener) => void sentListeners.push(listener),
     job(job: Job, stage: JobStage, opts: { channel?: string } = {}): void {
+      // Buttons are app mode's; pause and resume are posted as such (killSwitch).
+      if (stage === 'slack_action') return;
       try {
         const channel = resolveChannel({
           explicit: opts.channel,
@@ -176,12 +206,20 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
           ...(channel ? { channel } : {}),
         };
         if (item.progress) {
-          throttle.offer(job.id, item);
-        } else {
-          // Any later stage supersedes a held progress message.
-          throttle.cancel(job.id);
-          enqueue(item);
+          throttle.offer(job.id, item, progressNumbers(job));
+          return;
         }
+        // Any later stage supersedes a held queued or progress message.
+        const folded = queuedHold.take(job.id) !== undefined;
+        if (stage === 'queued') {
+          queuedHold.hold(job.id, item);
+          return;
+        }
+        if (folded && stage === 'started')
+          log.debug({ jobId: job.id }, 'queued folded into started');
+        if (ACTIVE_STAGES.has(stage)) throttle.restart(job.id);
+        else throttle.cancel(job.id);
+        enqueue(item);
       } catch (err) {
         count('failed');
         log.error(
@@ -189,6 +227,15 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
           'could not build slack message',
         );
       }
+    },
+    killSwitch(notice: KillSwitchNotice): void {
+      const channel = options.channel;
+      enqueue({
+        progress: false,
+        kind: notice.paused ? 'paused' : 'resumed',
+        message: buildKillSwitchMessage(notice, ctx),
+        ...(channel ? { channel } : {}),
+      });
     },
     decision(notice: DecisionNotice, opts: { channel?: string } = {}): void {
       try {
@@ -210,14 +257,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
       }
     },
     async flush(flushTimeoutMs: number): Promise<void> {
+      queuedHold.releaseAll();
       throttle.releaseAll();
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), Math.max(0, flushTimeoutMs));
-      });
-      const result = await Promise.race([queue.onIdle().then(() => 'idle' as const), timedOut]);
-      clearTimeout(timer);
-      if (result === 'timeout') {
+      if (!(await idleWithin(queue, flushTimeoutMs))) {
         log.warn(
           { pending: outbox.size + queue.pending },
           'slack flush timed out; pending messages abandoned',
@@ -252,10 +294,11 @@ function disabledNotifier(countDisabled: () => void): Notifier {
     onSent: () => undefined,
     job: () => countDisabled(),
     decision: () => countDisabled(),
+    killSwitch: () => countDisabled(),
     flush: async () => undefined,
   };
 }
 
 function unrefSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => unrefTimer(resolve, ms));
 }

@@ -5,10 +5,10 @@
 import {
   IncomingWebhook,
   IncomingWebhookHTTPError,
-  IncomingWebhookRequestError,
   type FetchFunction,
   type IncomingWebhookSendArguments,
 } from '@slack/webhook';
+import { transportErrorCode } from './transport-error-code.js';
 
 export type PostResult =
   | { ok: true }
@@ -64,7 +64,7 @@ export async function postToSlack(
       if (status === 429 && after !== undefined) result.retryAfterMs = after;
       return result;
     }
-    return { ok: false, retryable: true, errorCode: requestErrorCode(err) };
+    return { ok: false, retryable: true, errorCode: transportErrorCode(err) };
   }
 }
 
@@ -74,15 +74,4 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
   const at = Date.parse(value);
   return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
-}
-
-/** A short code for a transport failure, taken from error names and codes, never messages. */
-function requestErrorCode(err: unknown): string {
-  const original = err instanceof IncomingWebhookRequestError ? err.original : err;
-  if (!(original instanceof Error)) return 'request_error';
-  if (original.name === 'TimeoutError' || original.name === 'AbortError') return 'timeout';
-  const cause = (original as { cause?: unknown }).cause;
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return code;
-  return 'request_error';
 }

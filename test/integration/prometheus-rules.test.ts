@@ -133,7 +133,8 @@ const MUTATIONS: Array<[string, string, string]> = [
   ['CircuitOpen: fires on closed', 'rollback_circuit_open == 1', 'rollback_circuit_open >= 0'],
   ['CircuitOpen: no pending time', 'for: 1m', 'for: 0m'],
   ['PausedTooLong: one hour', 'for: 2h', 'for: 1h'],
-  ['NotificationsFailing: counts sent', 'outcome!="sent"', 'outcome=~".+"'],
+  ['NotificationsFailing: counts sent', 'outcome=~"failed|dropped"', 'outcome=~".+"'],
+  ['NotificationsFailing: counts disabled', 'outcome=~"failed|dropped"', 'outcome!="sent"'],
   [
     'NotRecovered: a shorter window',
     'verdict="not_recovered"}[30m]',

@@ -70,14 +70,14 @@ describe('Slack delivery', () => {
       target: { kind: 'Deployment', namespace: 'payments', name: 'api' },
       labels: { alertname: 'CriticalP95Latency' },
     });
-    await sink.waitFor(11);
+    await sink.waitFor(10);
     // The sink records a post before the client has read the answer.
     await notifier.flush(2000);
 
     const bodies = sink.messages.map((m) => m.body);
     assert.deepEqual(bodies.map(headerOf), [
       ':raised_hand: Rollback awaiting approval',
-      ':hourglass_flowing_sand: Rollback queued',
+      // queued folds into started (the job started before the queued post went out)
       ':rewind: Rollback started',
       ':arrows_counterclockwise: Rollback in progress',
       ':white_check_mark: Rollback succeeded',
@@ -108,26 +108,26 @@ describe('Slack delivery', () => {
       'Alert source',
       'Alertmanager',
     ]) {
-      assert.ok(json(2).includes(s), `started: missing ${s}`);
+      assert.ok(json(1).includes(s), `started: missing ${s}`);
     }
-    assert.ok(json(3).includes('2 updated · 1 ready · 3 desired'));
-    assert.ok(json(4).includes('succeeded') && json(4).includes('1m 30s'));
-    assert.ok(json(5).includes('resolved 42 s after the rollback'));
-    assert.ok(json(6).includes('ProgressDeadlineExceeded'));
-    assert.ok(json(7).includes('the Deployment is paused'));
-    assert.ok(bodies[9].text?.startsWith('<!here>'));
-    assert.ok(json(10).includes('cooldown 30m'));
+    assert.ok(json(2).includes('2 updated · 1 ready · 3 desired'));
+    assert.ok(json(3).includes('succeeded') && json(3).includes('1m 30s'));
+    assert.ok(json(4).includes('resolved 42 s after the rollback'));
+    assert.ok(json(5).includes('ProgressDeadlineExceeded'));
+    assert.ok(json(6).includes('the Deployment is paused'));
+    assert.ok(bodies[8].text?.startsWith('<!here>'));
+    assert.ok(json(9).includes('cooldown 30m'));
 
-    // Ten job messages, one timeline entry each; the decision has no job.
-    assert.equal(sent.length, 10);
-    assert.deepEqual(sent[2], {
+    // Nine job messages, one timeline entry each; the decision has no job.
+    assert.equal(sent.length, 9);
+    assert.deepEqual(sent[1], {
       jobId: 'job-7f3a',
       event: 'slack',
       message: 'posted "started" to #deploys',
     });
 
-    assert.deepEqual(await notificationCounts(metrics), { sent: 11 });
-    assert.equal(sink.attempts.length, 12, 'the first message was retried once');
+    assert.deepEqual(await notificationCounts(metrics), { sent: 10 });
+    assert.equal(sink.attempts.length, 11, 'the first message was retried once');
 
     // The secret is only in the request line: not in bodies, logs, timeline entries or metrics.
     const everywhere = [
@@ -181,12 +181,12 @@ describe('Slack delivery', () => {
       id: 'j2',
       target: { kind: 'StatefulSet', namespace: 'search', name: 'es' },
     });
-    notifier.job(sampleJob(), 'queued', { channel: '#rule' });
-    notifier.job(sampleJob(), 'queued');
-    notifier.job(other, 'queued');
+    notifier.job(sampleJob(), 'started', { channel: '#rule' });
+    notifier.job(sampleJob(), 'started');
+    notifier.job(other, 'started');
     await sink.waitFor(3);
     const { notifier: plain } = makeNotifier({ webhookUrl: sink.url });
-    plain.job(other, 'queued');
+    plain.job(other, 'started');
     await sink.waitFor(4);
     assert.deepEqual(
       sink.messages.map((m) => m.body.channel),

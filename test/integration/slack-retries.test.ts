@@ -46,7 +46,7 @@ describe('Slack failures', () => {
       retryBaseMs: 10,
       sleep: async (ms) => void waits.push(ms),
     });
-    notifier.job(sampleJob(), 'queued');
+    notifier.job(sampleJob(), 'started');
     await sink.waitFor(1, 10_000);
     assert.equal(sink.attempts.length, 2);
     assert.deepEqual(waits, [1000], 'waited Retry-After (1 s), not the 10 ms backoff');
@@ -119,7 +119,7 @@ describe('Slack failures', () => {
   test('flush waits for pending sends when Slack is slow but answering', async () => {
     sink.respondWith(() => ({ status: 200, hangMs: 100 }));
     const { notifier, metrics } = makeNotifier({ webhookUrl: sink.url });
-    notifier.job(sampleJob(), 'queued');
+    notifier.job(sampleJob(), 'awaiting_approval');
     notifier.job(sampleJob(), 'started');
     notifier.job(sampleJob(), 'finished');
     assert.equal(sink.messages.length + sink.attempts.length, 0, 'nothing sent synchronously');
@@ -129,7 +129,7 @@ describe('Slack failures', () => {
     assert.deepEqual(
       sink.messages.map((m) => headerOf(m.body)),
       [
-        ':hourglass_flowing_sand: Rollback queued',
+        ':raised_hand: Rollback awaiting approval',
         ':rewind: Rollback started',
         ':white_check_mark: Rollback succeeded',
       ],

@@ -30,7 +30,7 @@ describe('Slack progress throttling and overflow', () => {
     await sink.close();
   });
 
-  test('10 progress updates in 100 ms with a 1 s interval: at most 2 posts, the last numbers win', async () => {
+  test('10 progress updates in 100 ms after the start: one progress post, an interval later, with the last numbers', async () => {
     // The clock and the release timer are the test's: the interval is checked exactly, however
     // slowly a busy machine delivers the posts.
     let now = 0;
@@ -42,24 +42,49 @@ describe('Slack progress throttling and overflow', () => {
       setTimer: (fn, ms) => timers.push({ fn, ms }),
     });
     const job = sampleJob();
+    notifier.job(job, 'started');
     for (let i = 1; i <= 10; i++) {
       notifier.job(withProgress(job, i), 'progress');
       now += 10;
     }
     await sink.waitFor(1);
-    // One release timer, armed for the rest of the interval after the first post (at 0 ms).
+    // One release timer, armed for a whole interval after the started post (at 0 ms).
     assert.deepEqual(
       timers.map((t) => t.ms),
-      [990],
+      [1000],
     );
-    assert.equal(sink.messages.length, 1);
+    assert.equal(sink.messages.length, 1, 'started only: progress right after it says nothing new');
     now = 1000;
     timers[0].fn();
     await notifier.flush(5000);
     assert.equal(sink.messages.length, 2);
-    assert.match(sink.messages[0].body.text ?? '', /1\/10 updated, 0\/10 ready/);
     assert.match(sink.messages[1].body.text ?? '', /10\/10 updated, 9\/10 ready/);
+    // Webhook posts are new messages: one progress post per job, whatever comes later.
+    now = 5000;
+    notifier.job(withProgress(job, 11, 12), 'progress');
+    await notifier.flush(5000);
+    assert.equal(sink.messages.length, 2);
     assert.deepEqual(await notificationCounts(metrics), { sent: 2 });
+  });
+
+  test('queued and started fold into one post; a job that waits gets its queued post', async () => {
+    const timers: Array<{ fn: () => void; ms: number }> = [];
+    const { notifier } = makeNotifier({
+      webhookUrl: sink.url,
+      queuedHoldMs: 10_000,
+      setTimer: (fn, ms) => timers.push({ fn, ms }),
+    });
+    notifier.job(sampleJob({ id: 'fast' }), 'queued');
+    notifier.job(sampleJob({ id: 'fast' }), 'started');
+    notifier.job(sampleJob({ id: 'waits' }), 'queued');
+    await sink.waitFor(1);
+    assert.deepEqual(
+      sink.messages.map((m) => headerOf(m.body)),
+      [':rewind: Rollback started'],
+    );
+    for (const t of timers.filter((x) => x.ms === 10_000)) t.fn();
+    await sink.waitFor(2);
+    assert.equal(headerOf(sink.messages[1].body), ':hourglass_flowing_sand: Rollback queued');
   });
 
   test('a later stage supersedes the held progress message', async () => {
@@ -80,6 +105,7 @@ describe('Slack progress throttling and overflow', () => {
   test('flush sends a held progress message instead of losing it', async () => {
     const { notifier } = makeNotifier({ webhookUrl: sink.url, progressIntervalMs: 60_000 });
     const job = sampleJob();
+    notifier.job(job, 'started');
     notifier.job(withProgress(job, 1), 'progress');
     notifier.job(withProgress(job, 7), 'progress');
     await notifier.flush(2000);
@@ -96,22 +122,22 @@ describe('Slack progress throttling and overflow', () => {
       progressIntervalMs: 0,
     });
     const a = sampleJob({ id: 'job-a' });
-    notifier.job(a, 'queued');
+    notifier.job(a, 'awaiting_approval');
     await sink.waitForAttempts(1);
     notifier.job(withProgress(sampleJob({ id: 'job-b' }), 1), 'progress');
     notifier.job(withProgress(sampleJob({ id: 'job-c' }), 1), 'progress');
     notifier.job(a, 'started');
     notifier.job({ ...a, outcome: 'failed', reason: 'deadline exceeded' }, 'failed');
-    notifier.job(sampleJob({ id: 'job-d' }), 'queued');
+    notifier.job(sampleJob({ id: 'job-d' }), 'awaiting_approval');
     await notifier.flush(3000);
 
     assert.deepEqual(
       sink.messages.map((m) => headerOf(m.body)),
       [
-        ':hourglass_flowing_sand: Rollback queued',
+        ':raised_hand: Rollback awaiting approval',
         ':rewind: Rollback started',
         ':x: Rollback failed',
-        ':hourglass_flowing_sand: Rollback queued',
+        ':raised_hand: Rollback awaiting approval',
       ],
     );
     assert.deepEqual(await notificationCounts(metrics), { sent: 4, dropped: 2 });

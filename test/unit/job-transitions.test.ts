@@ -7,6 +7,7 @@ import {
   adopt,
   alertResolved,
   approve,
+  deny,
   expire,
   finish,
   handBack,
@@ -57,6 +58,7 @@ function jobIn(state: JobState): Job {
 /** Each step, applied so that it targets `to` (only `finish` can reach more than one state). */
 const STEPS: Record<Step, (job: Job, to: JobState) => Job> = {
   approve: (job) => approve(job, 'alice', AT),
+  deny: (job) => deny(job, 'slack:U1 (alice)', AT),
   expire: (job) => expire(job, AT),
   start: (job) => start(job, AT),
   recover: (job) => recover(job, AT),
@@ -66,6 +68,7 @@ const STEPS: Record<Step, (job: Job, to: JobState) => Job> = {
 };
 const TARGETS: Record<Step, JobState[]> = {
   approve: ['queued'],
+  deny: ['skipped'],
   expire: ['expired'],
   start: ['running'],
   recover: ['running'],
@@ -74,6 +77,7 @@ const TARGETS: Record<Step, JobState[]> = {
 };
 const EVENT: Record<Step, string> = {
   approve: 'approved',
+  deny: 'denied',
   expire: 'expired',
   start: 'started',
   recover: 'recovering',
@@ -112,6 +116,7 @@ describe('job transitions', () => {
     const keys = TRANSITIONS.map((t) => `${t.from} --${t.step}--> ${t.to}`);
     assert.deepEqual(keys.sort(), [
       'awaiting_approval --approve--> queued',
+      'awaiting_approval --deny--> skipped',
       'awaiting_approval --expire--> expired',
       'queued --start--> running',
       'running --finish--> failed',

@@ -68,6 +68,8 @@ describe('Deployment: only the rollout our patch started decides', () => {
   test('status of a generation older than our patch is not read', () => {
     const s = rolloutStatus('Deployment', lagging([], 4), { generation: 5 });
     assert.match(s.message, /observe the new spec/);
+    assert.equal(s.stale, true, 'its numbers are the previous rollout: not progress of ours');
+    assert.equal(rolloutStatus('Deployment', lagging([], 5), { generation: 5 }).stale, undefined);
   });
 });
 

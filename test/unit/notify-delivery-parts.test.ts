@@ -59,12 +59,14 @@ describe('BoundedOutbox', () => {
 });
 
 describe('ProgressThrottle', () => {
-  function setup(intervalMs = 1000) {
+  function setup(o: { intervalMs?: number; maxPerKey?: number } = {}) {
+    const intervalMs = o.intervalMs ?? 1000;
     let now = 0;
     const emitted: Array<[string, number]> = [];
     const timers: Array<{ at: number; fn: () => void; cleared: boolean }> = [];
     const throttle = new ProgressThrottle<number>({
       intervalMs,
+      ...(o.maxPerKey ? { maxPerKey: o.maxPerKey } : {}),
       now: () => now,
       emit: (key, n) => emitted.push([key, n]),
       setTimer: (fn, ms) => {
@@ -106,11 +108,39 @@ describe('ProgressThrottle', () => {
     const { throttle, emitted, advance } = setup();
     throttle.offer('job', 1);
     throttle.offer('job', 2);
-    assert.equal(throttle.cancel('job'), 2);
+    assert.equal(throttle.cancel('job')?.held, 2);
     advance(5000);
     assert.deepEqual(emitted, [['job', 1]]);
     throttle.offer('job', 3);
     assert.deepEqual(emitted.at(-1), ['job', 3], 'after cancel the next one is not throttled');
+  });
+
+  test('a stage restarts the interval: the next progress waits a whole interval after it', () => {
+    const { throttle, emitted, advance } = setup();
+    throttle.restart('job');
+    throttle.offer('job', 1, '0/3');
+    assert.deepEqual(emitted, [], 'progress right after the stage is held');
+    advance(999);
+    assert.deepEqual(emitted, []);
+    advance(1);
+    assert.deepEqual(emitted, [['job', 1]]);
+  });
+
+  test('numbers that did not change are not posted again, and a cap holds the count', () => {
+    const { throttle, emitted, advance } = setup({ maxPerKey: 2 });
+    throttle.offer('job', 1, '1/3');
+    advance(5000);
+    throttle.offer('job', 2, '1/3');
+    advance(5000);
+    assert.deepEqual(emitted, [['job', 1]], 'same numbers: nothing new to say');
+    throttle.offer('job', 3, '2/3');
+    advance(5000);
+    throttle.offer('job', 4, '3/3');
+    advance(5000);
+    assert.deepEqual(emitted, [
+      ['job', 1],
+      ['job', 3],
+    ]);
   });
 
   test('jobs are throttled independently and releaseAll sends what is held', () => {

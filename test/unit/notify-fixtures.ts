@@ -57,7 +57,8 @@ export function mrkdwnStrings(message: { text: string; blocks: SlackBlock[] }): 
   for (const b of message.blocks) {
     if ('text' in b) out.push(b.text.text);
     if ('fields' in b) out.push(...b.fields.map((f) => f.text));
-    if ('elements' in b) out.push(...b.elements.map((e) => e.text));
+    if (b.type === 'context') out.push(...b.elements.map((e) => e.text));
+    if (b.type === 'actions') out.push(...b.elements.map((e) => e.text.text));
   }
   return out;
 }

@@ -41,7 +41,8 @@ export async function followRollout(options: FollowOptions): Promise<ExecutionRe
       status = rolloutStatus(ref.kind, workload, options.ours);
       lastError = '';
       const counts = `${status.updated}/${status.desired}/${status.ready}`;
-      if (counts !== lastCounts) {
+      // Only numbers of the rollout our patch started (observedGeneration caught up) are progress.
+      if (!status.stale && counts !== lastCounts) {
         lastCounts = counts;
         ctx.progress({
           event: 'progress',

@@ -21,6 +21,11 @@ export interface OurRollout {
 export interface RolloutStatus {
   done: boolean;
   failed: boolean;
+  /**
+   * The controller has not observed the spec (or our patch's generation) yet: the numbers still
+   * describe the previous rollout, so they are not reported as this rollout's progress.
+   */
+  stale?: true;
   message: string;
   updated: number;
   ready: number;
@@ -50,7 +55,10 @@ function deploymentStatus(d: Workload, ours: OurRollout): RolloutStatus {
   // Status fields describe an older spec until the controller has observed this generation.
   const observed = s.observedGeneration ?? 0;
   if ((d.metadata.generation ?? 0) > observed || (ours.generation ?? 0) > observed) {
-    return waiting('waiting for the deployment controller to observe the new spec');
+    return {
+      ...waiting('waiting for the deployment controller to observe the new spec'),
+      stale: true,
+    };
   }
   const progressing = s.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded' && !afterOurPatch(progressing, ours)) {
@@ -114,7 +122,10 @@ function statefulSetStatus(sts: Workload): RolloutStatus {
     return onDelete('StatefulSet', strategy.type, counts);
   }
   if (!s.observedGeneration || (sts.metadata.generation ?? 0) > s.observedGeneration) {
-    return waiting('waiting for the statefulset controller to observe the new spec');
+    return {
+      ...waiting('waiting for the statefulset controller to observe the new spec'),
+      stale: true,
+    };
   }
   if (replicas !== undefined && counts.ready < replicas) {
     return waiting(`waiting for ${replicas - counts.ready} pods to be ready`);
@@ -163,7 +174,10 @@ function daemonSetStatus(ds: Workload): RolloutStatus {
     return onDelete('DaemonSet', strategy, counts);
   }
   if ((ds.metadata.generation ?? 0) > (s.observedGeneration ?? 0)) {
-    return waiting('waiting for the daemonset controller to observe the new spec');
+    return {
+      ...waiting('waiting for the daemonset controller to observe the new spec'),
+      stale: true,
+    };
   }
   if (counts.updated < desired) {
     return waiting(`${counts.updated} of ${desired} pods updated`);
