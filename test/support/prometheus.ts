@@ -176,6 +176,8 @@ export interface PrometheusOptions {
   ruleFiles?: Record<string, string>;
   /** Scrape and evaluation interval. Default 1s. */
   interval?: string;
+  /** Scrape configs to use instead of the static `app` job (e.g. kubernetes_sd_configs). */
+  scrapeConfigs?: object[];
 }
 
 export interface Prometheus {
@@ -199,7 +201,7 @@ export function renderPrometheusConfig(o: PrometheusOptions): string {
     ...(o.alertmanagers?.length
       ? { alerting: { alertmanagers: [{ static_configs: [{ targets: o.alertmanagers }] }] } }
       : {}),
-    scrape_configs: [
+    scrape_configs: o.scrapeConfigs ?? [
       {
         job_name: 'app',
         static_configs: [
