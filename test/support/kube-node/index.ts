@@ -116,7 +116,16 @@ export async function startNodeCluster(
     sh('ip', ['link', 'set', BRIDGE, 'up']);
     // The host reaches Service addresses over the bridge (kube-proxy DNATs them to pods).
     sh('ip', ['route', 'add', SERVICE_CIDR, 'dev', BRIDGE, 'src', BRIDGE_IP]);
-    const cluster = await startKubeCluster({ ...options, nodes: [], bindAddress: BRIDGE_IP });
+    const cluster = await startKubeCluster({
+      ...options,
+      nodes: [],
+      bindAddress: BRIDGE_IP,
+      // `kubectl logs` goes to the kubelet at the node's address (its host name resolves nowhere).
+      apiserverFlags: [
+        '--kubelet-preferred-address-types=InternalIP',
+        ...(options.apiserverFlags ?? []),
+      ],
+    });
     const node = await startNode(cluster, bin, images, dir, cgroupRoot, procs);
     return {
       ...cluster,
