@@ -11,6 +11,7 @@ import { formatProblems, parseConfigText, type ConfigResult } from './config/loa
 import { readSecret } from './config/read-secret.js';
 import { RollbackController } from './controller.js';
 import { defaultExecutors } from './executors/default-executors.js';
+import { workloadOptOutCheck } from './executors/workload-opt-out-check.js';
 import { highAvailabilityFromEnv } from './ha/high-availability-from-env.js';
 import type { Executor } from './model/executor.js';
 import { createAuth, type Credentials } from './http/auth.js';
@@ -20,7 +21,9 @@ import { lockDataDir } from './jobs/data-dir-lock.js';
 import type { ExecutorName } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import { createSlackNotifier } from './notify/create-slack-notifier.js';
+import type { SetTimer } from './jobs/job-timers.js';
 import type { JournalFs } from './jobs/journal.js';
+import { connectKube, type KubeAccess } from './kube/connect-kube.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -38,10 +41,14 @@ export interface AppOptions {
   }) => JobNotifier;
   logDestination?: DestinationStream;
   now?: () => number;
+  /** Approval expiry and verification timers (tests fire them by hand). */
+  setTimer?: SetTimer;
   newId?: () => string;
   journalFs?: JournalFs;
   fsync?: boolean;
   shutdownGraceMs?: number;
+  /** Default: the kubeconfig found from `env` (in-cluster, KUBECONFIG, ~/.kube/config). */
+  kube?: KubeAccess;
 }
 
 export interface App {
@@ -117,12 +124,19 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ...(o.logDestination ? { destination: o.logDestination } : {}),
   });
   const metrics = createMetrics();
-  const auth = createAuth(credentials);
-  // High availability (ROLLBACK_LEADER_ELECTION=true): src/ha/high-availability.ts.
+  // The kubeconfig is loaded once and its one client (one keep-alive connection) is shared by
+  // the executors, high availability and the script opt-out check.
+  const kube = o.kube ?? connectKube({ env });
+  // High availability (ROLLBACK_LEADER_ELECTION=true): src/ha/high-availability.ts. Forwards are
+  // accepted only when signed for this replica's process (forward-signature.ts).
   let ha: ReturnType<typeof highAvailabilityFromEnv>;
+  const auth = createAuth(credentials, {
+    addressee: () => (ha ? { identity: ha.identity, epoch: ha.epoch } : undefined),
+  });
   try {
     ha = highAvailabilityFromEnv(env, {
       config,
+      kube,
       logger,
       ...(auth.key ? { key: auth.key } : {}),
       ...(o.now ? { now: o.now } : {}),
@@ -153,17 +167,24 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         metrics,
         logger, // the notifier binds its own component: binding it here too duplicated the key
       });
-  const executors = o.executors ?? defaultExecutors(config, logger, env);
+  const executors = o.executors ?? defaultExecutors(config, logger, env, kube);
+  // Checked in this order before any job acts (jobs/job-runner.ts).
+  const checks = [
+    workloadOptOutCheck(kube, config.policy.optOutAnnotation),
+    ...(ha ? ha.preActChecks() : []),
+  ];
   const controller = new RollbackController({
     config,
     rules,
     dataDir,
-    executors: ha ? ha.wrapExecutors(executors) : executors,
+    executors,
+    checks,
     ...(ha ? { leadership: ha } : {}),
     notifier,
     metrics,
     logger,
     ...(o.now ? { now: o.now } : {}),
+    ...(o.setTimer ? { setTimer: o.setTimer } : {}),
     ...(o.newId ? { newId: o.newId } : {}),
     ...(env['npm_package_version'] ? { version: env['npm_package_version'] } : {}),
     ...(o.journalFs ? { journalFs: o.journalFs } : {}),
@@ -218,6 +239,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     close: async () => {
       await controller.close();
       await ha?.close();
+      if ('client' in kube) kube.client.close();
       unlock();
     },
   };

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AlertPayload } from './alerts/payload-schema.js';
 import type { CompiledRule } from './config/compile-rules.js';
 import type { Config } from './config/schema.js';
-import type { Decision, DecisionKind } from './model/decision.js';
+import { NOTIFYING_DECISIONS, type Decision } from './model/decision.js';
 import type { Availability, Executor } from './model/executor.js';
 import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
@@ -22,6 +22,7 @@ import { reportJobChange } from './jobs/report-job-change.js';
 import { UnavailableError } from './model/errors.js';
 import type { ExecutorName, Job, JobState } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
+import type { PreActCheck } from './model/pre-act-check.js';
 import type { Metrics } from './observability/metrics.js';
 
 export interface ControllerOptions {
@@ -29,6 +30,8 @@ export interface ControllerOptions {
   rules: CompiledRule[];
   dataDir: string;
   executors: Partial<Record<ExecutorName, Executor>>;
+  /** What a job passes, in order, before its executor acts (opt-out, HA marks and cooldown). */
+  checks?: readonly PreActCheck[];
   notifier: JobNotifier;
   metrics: Metrics;
   logger: Logger;
@@ -52,13 +55,6 @@ export interface ControllerOptions {
 /** Prune while replaying every this many records. */
 const REPLAY_PRUNE_EVERY = 10_000;
 
-/** Decisions that are worth a message in the deployment channel on their own. */
-const NOTIFY_DECISIONS: ReadonlySet<DecisionKind> = new Set([
-  'cooldown',
-  'circuit_open',
-  'paused',
-  'notify_only',
-]);
 export function newJobId(now: number): string {
   return `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
 }
@@ -107,6 +103,7 @@ export class RollbackController {
       now: this.now,
       concurrency: o.config.queue.concurrency,
       rolloutTimeoutMs: o.config.rollout.deadlineSeconds * 1000,
+      ...(o.checks ? { checks: o.checks } : {}),
     });
     const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
     const sinks = {
@@ -226,7 +223,7 @@ export class RollbackController {
         decision: d.decision,
       });
       const rule = result.rules[i];
-      if (NOTIFY_DECISIONS.has(d.decision)) {
+      if (NOTIFYING_DECISIONS.has(d.decision)) {
         const alert = payload.alerts[i];
         this.o.notifier.decision(
           {

@@ -87,6 +87,11 @@ export const policySchema = z.strictObject({
    * not rolled back. 0 = no limit.
    */
   maxRevisionAgeSeconds: z.number().int().nonnegative().default(86_400),
+  /**
+   * StatefulSet forced rollback (OrderedReady): after the rollback patch, delete pods still on
+   * the bad revision that are not ready, so the controller recreates them from the good one.
+   */
+  deleteStuckPods: z.boolean().default(false),
 });
 
 /** Prometheus label names; `__` names are reserved for Prometheus itself. */

@@ -83,6 +83,7 @@ export function adoptionPlan(
           receivedAt: Date.parse(pending.createdAt),
         },
         ...(pending.fromRevision !== undefined ? { fromRevision: pending.fromRevision } : {}),
+        ...(pending.toRevision !== undefined ? { toRevision: pending.toRevision } : {}),
       },
       {
         createdAt: pending.createdAt,

@@ -4,25 +4,24 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { namespaceAllowed } from '../decide/resolve-target.js';
 import type { ReplicaKey } from '../http/replica-key.js';
-import { loadKubeConfig } from '../kube/load-kube-config.js';
+import type { KubeAccess } from '../kube/connect-kube.js';
 import { readHaSettings } from './ha-settings.js';
 import { HighAvailability } from './high-availability.js';
 
 export function highAvailabilityFromEnv(
   env: Record<string, string | undefined>,
-  o: { config: Config; logger: Logger; key?: ReplicaKey; now?: () => number },
+  o: { config: Config; kube: KubeAccess; logger: Logger; key?: ReplicaKey; now?: () => number },
 ): HighAvailability | undefined {
   const read = readHaSettings(env);
   if (!read.enabled) return undefined;
   if ('problems' in read) throw new Error(`leader election: ${read.problems.join('; ')}`);
-  const loaded = loadKubeConfig({ env });
-  if ('reason' in loaded) {
-    throw new Error(`ROLLBACK_LEADER_ELECTION=true needs Kubernetes access: ${loaded.reason}`);
+  if ('reason' in o.kube) {
+    throw new Error(`ROLLBACK_LEADER_ELECTION=true needs Kubernetes access: ${o.kube.reason}`);
   }
   const namespaces = scanNamespaces(o.config.policy.allowedNamespaces);
   return new HighAvailability({
     settings: read.settings,
-    kubeConfig: loaded.kubeConfig,
+    client: o.kube.client,
     cooldownMs: o.config.policy.cooldownSeconds * 1000,
     ...(namespaces ? { namespaces } : {}),
     namespaceDenied: (ns) => namespaceAllowed(ns, o.config.policy),

@@ -19,16 +19,16 @@
 // first, so an operator's pause survives the leader's death. Only a signed state can lift a pause.
 //
 // On becoming leader the replica adopts the jobs the previous leader left pending on workloads
-// (with-cluster-intents.ts), journals them under their original ids, and only then starts its
+// (cluster-intent-checks.ts), journals them under their original ids, and only then starts its
 // queue and accepts alerts.
-import type { KubeConfig } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { abortableSleep } from '../kube/abort-error.js';
-import { createKubeClient } from '../kube/kube-client.js';
+import type { KubeClient } from '../kube/kube-client.js';
 import { ForbiddenError } from '../kube/kube-errors.js';
-import type { Executor } from '../model/executor.js';
+import type { PreActCheck } from '../model/pre-act-check.js';
 import type { ControllerState } from '../jobs/controller-state.js';
-import type { ExecutorName, Job } from '../model/job.js';
+import type { Job } from '../model/job.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
 import { adoptionPlan } from './adoption-plan.js';
 import type { ReplicaKey } from '../http/replica-key.js';
@@ -39,13 +39,12 @@ import {
   parseControllerState,
   signControllerState,
 } from './controller-state-annotation.js';
-import { createHaKubeClient } from './ha-kube-client.js';
 import type { HaSettings } from './ha-settings.js';
 import { createKubeLeaseStore } from './kube-lease-store.js';
 import { checkLeaderAddress, signLeaderAddress, type LeaderCheck } from './leader-address.js';
 import { LeaseElector, type Leadership } from './lease-elector.js';
 import type { LeaderRoute, ReplicaLeadership } from './replica-leadership.js';
-import { withClusterIntents } from './with-cluster-intents.js';
+import { clusterIntentChecks } from './cluster-intent-checks.js';
 import { createWorkloadMarks, type WorkloadMarks } from './workload-marks.js';
 
 /** The parts of the controller a takeover touches. */
@@ -60,7 +59,8 @@ export interface ControllerParts {
 
 export interface HighAvailabilityOptions {
   settings: HaSettings;
-  kubeConfig: KubeConfig;
+  /** The process's one Kubernetes client. */
+  client: KubeClient;
   cooldownMs: number;
   /** Namespaces to scan for pending jobs on takeover; undefined: cluster-wide. */
   namespaces?: readonly string[];
@@ -71,13 +71,14 @@ export interface HighAvailabilityOptions {
   logger: Logger;
   now?: () => number;
   fieldManager?: string;
-  requestTimeoutMs?: number;
 }
 
 type Phase = 'follower' | 'taking_over' | 'leader';
 
 export class HighAvailability implements ReplicaLeadership {
   readonly elector: LeaseElector;
+  /** Drawn per process: a restarted replica accepts no forward signed for its previous process. */
+  readonly epoch = randomBytes(16).toString('hex');
   readonly marks: WorkloadMarks;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -87,7 +88,6 @@ export class HighAvailability implements ReplicaLeadership {
   private unsubscribe?: () => void;
   private since: number | undefined;
   private adopted = 0;
-  private readonly ha: ReturnType<typeof createHaKubeClient>;
   /** The last leader address checked, and the verdict. */
   private checked?: {
     holder: string;
@@ -100,21 +100,23 @@ export class HighAvailability implements ReplicaLeadership {
   constructor(private readonly o: HighAvailabilityOptions) {
     this.now = o.now ?? Date.now;
     this.log = o.logger.child({ component: 'leader-election' });
-    const requestTimeoutMs = o.requestTimeoutMs ?? 10_000;
-    const ha = (this.ha = createHaKubeClient(o.kubeConfig, { requestTimeoutMs }));
     this.marks = createWorkloadMarks({
-      kube: createKubeClient(o.kubeConfig, { requestTimeoutMs }),
-      ha,
+      kube: o.client,
       fieldManager: o.fieldManager ?? 'rollback-controller',
     });
     this.elector = new LeaseElector({
-      store: createKubeLeaseStore(ha, {
+      store: createKubeLeaseStore(o.client, {
         namespace: o.settings.leaseNamespace,
         name: o.settings.leaseName,
       }),
       identity: o.settings.identity,
       advertiseUrl: o.settings.advertiseUrl,
-      ...(o.key ? { signLeader: signLeaderAddress.bind(undefined, o.key) } : {}),
+      ...(o.key
+        ? {
+            signLeader: (holder: string, url: string) =>
+              signLeaderAddress(o.key as ReplicaKey, holder, url, this.epoch),
+          }
+        : {}),
       // Only once leading: while taking over, the predecessor's value stays until adopted.
       controllerState: () =>
         this.phase === 'leader' && this.parts
@@ -128,23 +130,16 @@ export class HighAvailability implements ReplicaLeadership {
     });
   }
 
-  /** The Kubernetes executor, made to keep its pending jobs and idempotency on the workloads. */
-  wrapExecutors(
-    executors: Partial<Record<ExecutorName, Executor>>,
-  ): Partial<Record<ExecutorName, Executor>> {
-    const kubernetes = executors.kubernetes;
-    if (!kubernetes) return executors;
-    return {
-      ...executors,
-      kubernetes: withClusterIntents(kubernetes, {
-        marks: this.marks,
-        identity: this.o.settings.identity,
-        cooldownMs: this.o.cooldownMs,
-        leading: () => this.phase === 'leader',
-        now: this.now,
-        logger: this.log,
-      }),
-    };
+  /** The checks before a Kubernetes job acts that keep its intent on the workload. */
+  preActChecks(): PreActCheck[] {
+    return clusterIntentChecks({
+      marks: this.marks,
+      identity: this.o.settings.identity,
+      cooldownMs: this.o.cooldownMs,
+      leading: () => this.phase === 'leader',
+      now: this.now,
+      logger: this.log,
+    });
   }
 
   /** Before the controller opens: nothing starts until this replica leads. */
@@ -198,7 +193,9 @@ export class HighAvailability implements ReplicaLeadership {
       this.checkLeader(holder, url, signature);
     const check = same ? c.check : undefined;
     if (!check) return { to: 'nobody', reason: `checking the address of the leader ${holder}` };
-    return check.ok ? { to: 'leader', holder, url } : { to: 'nobody', reason: check.reason };
+    return check.ok
+      ? { to: 'leader', holder, url, epoch: check.epoch }
+      : { to: 'nobody', reason: check.reason };
   }
 
   private checkLeader(holder: string, url: string, signature: string | undefined): void {
@@ -215,7 +212,7 @@ export class HighAvailability implements ReplicaLeadership {
       signature,
       key: this.o.key,
       namespace: this.o.settings.leaseNamespace,
-      readPod: (ns, name) => this.ha.readPodAddress(ns, name),
+      readPod: (ns, name) => this.o.client.readPodAddress(ns, name),
     }).then((check) => {
       entry.check = check;
       entry.at = this.now();

@@ -1,7 +1,8 @@
 // LeaseStore over the API server: a coordination.k8s.io/v1 Lease read, created and replaced at
 // the resourceVersion that was read (409 = another candidate wrote first).
 import { KubeConflictError, KubeNotFoundError } from '../kube/kube-errors.js';
-import type { HaKubeClient, WireLease } from './ha-kube-client.js';
+import type { KubeClient } from '../kube/kube-client.js';
+import type { WireLease } from '../kube/kube-types.js';
 import { CONTROLLER_STATE_ANNOTATION } from './controller-state-annotation.js';
 import {
   LEADER_SIGNATURE_ANNOTATION,
@@ -12,7 +13,7 @@ import {
 } from './lease-store.js';
 
 export function createKubeLeaseStore(
-  client: HaKubeClient,
+  client: KubeClient,
   lease: { namespace: string; name: string },
 ): LeaseStore {
   const { namespace, name } = lease;

@@ -4,21 +4,29 @@
 //   nobody else can name a new address;
 // - the URL is the address of the holder's own pod, as the API server reports it, so an old signed
 //   pair cannot be replayed once that pod is gone and its IP belongs to someone else.
+// The signed value also carries the holder's process epoch (`<epoch>.<mac>`): forwards are signed
+// for that one process (forward-signature.ts), so a restarted leader refuses what its previous
+// process was sent.
 import { KubeNotFoundError } from '../kube/kube-errors.js';
+import type { PodAddress } from '../kube/kube-types.js';
 import type { ReplicaKey } from '../http/replica-key.js';
 
-const PURPOSE = 'leader v1';
+const PURPOSE = 'leader v2';
+const EPOCH = /^[0-9a-f]{32}$/;
 
-export function signLeaderAddress(key: ReplicaKey, holder: string, url: string): string {
-  return key.sign(PURPOSE, [holder, url]);
+/** The Lease's leader-signature value: this process's epoch and the MAC over holder, URL, epoch. */
+export function signLeaderAddress(
+  key: ReplicaKey,
+  holder: string,
+  url: string,
+  epoch: string,
+): string {
+  return `${epoch}.${key.sign(PURPOSE, [holder, url, epoch])}`;
 }
 
-export interface PodAddress {
-  deleting: boolean;
-  ips: string[];
-}
+export type { PodAddress };
 
-export type LeaderCheck = { ok: true } | { ok: false; reason: string };
+export type LeaderCheck = { ok: true; epoch: string } | { ok: false; reason: string };
 
 export async function checkLeaderAddress(o: {
   holder: string;
@@ -33,7 +41,12 @@ export async function checkLeaderAddress(o: {
     reason: `the leader address on the Lease (${o.holder} at ${o.url.slice(0, 100)}) ${why}`,
   });
   if (!o.key) return refuse('cannot be checked: this replica has no webhook secret');
-  if (o.signature === undefined || !o.key.verify(PURPOSE, [o.holder, o.url], o.signature))
+  const [epoch = '', mac = '', extra] = (o.signature ?? '').split('.');
+  if (
+    extra !== undefined ||
+    !EPOCH.test(epoch) ||
+    !o.key.verify(PURPOSE, [o.holder, o.url, epoch], mac)
+  )
     return refuse('is not signed with the replicas’ key: someone else wrote the Lease?');
   let url: URL;
   try {
@@ -54,5 +67,5 @@ export async function checkLeaderAddress(o: {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (!pod.ips.includes(host))
     return refuse(`is not its pod's address (${pod.ips.join(', ') || 'no IP yet'})`);
-  return { ok: true };
+  return { ok: true, epoch };
 }

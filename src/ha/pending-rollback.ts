@@ -21,13 +21,20 @@ export interface PendingRollback {
   confidence: Job['confidence'];
   /** The pinned (bad) revision, when it was known: the new leader keeps the pin. */
   fromRevision?: number;
+  /** The pinned target revision: a new leader never goes further back than it either. */
+  toRevision?: number;
   createdAt: string;
   /** Identity of the replica that accepted the alert. */
   acceptedBy: string;
 }
 
-export function pendingFor(job: Job, acceptedBy: string, fromRevision?: number): PendingRollback {
-  const from = fromRevision ?? job.fromRevision;
+export function pendingFor(
+  job: Job,
+  acceptedBy: string,
+  pinned: { fromRevision?: number; toRevision?: number } = {},
+): PendingRollback {
+  const from = pinned.fromRevision ?? job.fromRevision;
+  const to = pinned.fromRevision !== undefined ? pinned.toRevision : job.toRevision;
   return {
     jobId: job.id,
     alertname: job.alert.alertname,
@@ -38,6 +45,7 @@ export function pendingFor(job: Job, acceptedBy: string, fromRevision?: number):
     trigger: job.trigger,
     confidence: job.confidence,
     ...(from !== undefined ? { fromRevision: from } : {}),
+    ...(from !== undefined && to !== undefined ? { toRevision: to } : {}),
     createdAt: job.createdAt,
     acceptedBy,
   };
@@ -84,6 +92,9 @@ export function parsePending(
     trigger: v.trigger,
     confidence: v.confidence as Job['confidence'],
     ...(typeof v.fromRevision === 'number' ? { fromRevision: v.fromRevision } : {}),
+    ...(typeof v.fromRevision === 'number' && typeof v.toRevision === 'number'
+      ? { toRevision: v.toRevision }
+      : {}),
     createdAt: v.createdAt,
     acceptedBy: String(v.acceptedBy ?? ''),
   };

@@ -6,7 +6,6 @@ import type { KubeClient } from '../kube/kube-client.js';
 import { InvalidError, KubeNotFoundError } from '../kube/kube-errors.js';
 import type { Workload } from '../kube/kube-types.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
-import type { HaKubeClient } from './ha-kube-client.js';
 import {
   PENDING_ROLLBACK_ANNOTATION,
   PENDING_ROLLBACK_LABEL,
@@ -32,11 +31,7 @@ export interface WorkloadMarks {
   list(namespaces?: readonly string[]): Promise<MarkedWorkload[]>;
 }
 
-export function createWorkloadMarks(o: {
-  kube: KubeClient;
-  ha: HaKubeClient;
-  fieldManager: string;
-}): WorkloadMarks {
+export function createWorkloadMarks(o: { kube: KubeClient; fieldManager: string }): WorkloadMarks {
   const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
   return {
     read: (ref, signal) => o.kube.readWorkload(ref, signal),
@@ -96,7 +91,7 @@ export function createWorkloadMarks(o: {
       const out: MarkedWorkload[] = [];
       for (const kind of KINDS) {
         for (const ns of scopes) {
-          for (const w of await o.ha.listWorkloads(kind, ns, PENDING_ROLLBACK_SELECTOR)) {
+          for (const w of await o.kube.listWorkloads(kind, ns, PENDING_ROLLBACK_SELECTOR)) {
             const pending = parsePending(w.metadata.annotations);
             out.push({
               ref: {

@@ -9,7 +9,12 @@
 // make rollbacks happen, so they take the operator's only; pause is the safe direction and takes
 // either.
 import type { Request, RequestHandler, Response } from 'express';
-import { createForwardVerifier, FORWARD_SIGNATURE_HEADER, sha256Hex } from './forward-signature.js';
+import {
+  createForwardVerifier,
+  FORWARD_SIGNATURE_HEADER,
+  sha256Hex,
+  type ForwardAddressee,
+} from './forward-signature.js';
 import { replicaKey, type ReplicaKey } from './replica-key.js';
 import { safeEqual } from './safe-equal.js';
 
@@ -34,10 +39,13 @@ const CHALLENGE = 'Basic realm="rollback-controller", Bearer realm="rollback-con
 const MAX_HEADER = 4096;
 
 export interface Auth {
-  /** Webhook or operator credentials (or a verified forward). */
-  any: RequestHandler;
-  /** Operator credentials only: approve and resume. 503 while none are configured. */
-  operator: RequestHandler;
+  /**
+   * The check a route declares (route-table.ts): `any` takes Alertmanager's or an operator's
+   * credentials (or a verified forward), `operator` an operator's only, 503 while none are
+   * configured. The caller is identified once per request (a forward header verified once) and
+   * the principal is reused by anything that checks it later.
+   */
+  authenticate(credential: 'any' | 'operator'): RequestHandler;
   /** The key replicas sign with; undefined without a webhook secret. */
   key: ReplicaKey | undefined;
 }
@@ -58,10 +66,18 @@ export function checkForwardedBody(_req: Request, res: Response, buf: Buffer): v
     throw new Error('the forwarded body is not the one the forwarding replica signed');
 }
 
-export function createAuth(creds: Credentials, o: { now?: () => number } = {}): Auth {
+export function createAuth(
+  creds: Credentials,
+  o: {
+    now?: () => number;
+    /** This replica as a forward's addressee (leader election); none: no forward is accepted. */
+    addressee?: () => ForwardAddressee | undefined;
+  } = {},
+): Auth {
   const operatorUser = creds.operatorUser ?? DEFAULT_OPERATOR_USER;
   const key = replicaKey(creds.webhookSecret, creds.operatorSecret);
-  const verifyForward = key ? createForwardVerifier(key, o.now) : undefined;
+  const addressee = o.addressee ?? (() => undefined);
+  const verifyForward = key ? createForwardVerifier(key, addressee, o.now) : undefined;
 
   // Both comparisons run every time, so timing does not reveal which credential matched.
   const verify = (user: string | undefined, pass: string): Principal | undefined => {
@@ -124,31 +140,28 @@ export function createAuth(creds: Credentials, o: { now?: () => number } = {}): 
     return p ?? void deny(res, 'invalid credentials');
   };
 
-  const any: RequestHandler = (req, res, next) => {
-    const p = identify(req, res, next);
-    if (!p) return;
-    res.locals['principal'] = p;
-    next();
-  };
-  const operator: RequestHandler = (req, res, next) => {
-    const p = identify(req, res, next);
-    if (!p) return;
-    if (creds.operatorSecret === undefined) {
-      res.status(503).json({
-        error:
-          'approve and resume need operator credentials and none are configured: set ROLLBACK_OPERATOR_SECRET or ROLLBACK_OPERATOR_SECRET_FILE (user ROLLBACK_OPERATOR_USER, default "operator"); Alertmanager’s credentials can only pause',
-      });
-      return;
-    }
-    if (p.role !== 'operator') {
-      res.setHeader('WWW-Authenticate', CHALLENGE);
-      res.status(401).json({
-        error: `operator credentials required (ROLLBACK_OPERATOR_USER "${operatorUser}" / ROLLBACK_OPERATOR_SECRET); Alertmanager’s credentials can only pause`,
-      });
-      return;
-    }
-    res.locals['principal'] = p;
-    next();
-  };
-  return { any, operator, key };
+  const authenticate =
+    (credential: 'any' | 'operator'): RequestHandler =>
+    (req, res, next) => {
+      const p = principalOf(res) ?? identify(req, res, next);
+      if (!p) return;
+      res.locals['principal'] = p;
+      if (credential === 'any') return next();
+      if (creds.operatorSecret === undefined) {
+        res.status(503).json({
+          error:
+            'approve and resume need operator credentials and none are configured: set ROLLBACK_OPERATOR_SECRET or ROLLBACK_OPERATOR_SECRET_FILE (user ROLLBACK_OPERATOR_USER, default "operator"); Alertmanager’s credentials can only pause',
+        });
+        return;
+      }
+      if (p.role !== 'operator') {
+        res.setHeader('WWW-Authenticate', CHALLENGE);
+        res.status(401).json({
+          error: `operator credentials required (ROLLBACK_OPERATOR_USER "${operatorUser}" / ROLLBACK_OPERATOR_SECRET); Alertmanager’s credentials can only pause`,
+        });
+        return;
+      }
+      next();
+    };
+  return { authenticate, key };
 }

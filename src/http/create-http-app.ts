@@ -1,7 +1,8 @@
-// The express app: request ids and logging, metrics per request, the routes under both prefixes
-// (on a follower: authenticated, then forwarded to the leader), then one error handler.
+// The express app: request ids and logging, metrics per request, the route table (each route with
+// its own credential; on a follower, API routes are authenticated here and then forwarded to the
+// leader), then one error handler.
 import { randomUUID } from 'node:crypto';
-import express, { Router, type Express } from 'express';
+import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { RollbackController } from '../controller.js';
 import type { ReplicaLeadership } from '../ha/replica-leadership.js';
@@ -11,17 +12,13 @@ import type { AuthSummary } from './auth-summary.js';
 import { errorHandler } from './error-handler.js';
 import { forwardToLeader } from './forward-to-leader.js';
 import { operatorRequestGuard } from './operator-request-guard.js';
-import { labelRoute } from './route-label.js';
-import { mountHealth } from './routes/health-routes.js';
-import { mountJobRoutes } from './routes/job-routes.js';
-import { mountTest } from './routes/test-route.js';
-import { mountTrigger } from './routes/trigger-route.js';
+import { routeTable } from './route-table.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { jobRoutes } from './routes/job-routes.js';
+import { testRoutes } from './routes/test-route.js';
+import { triggerRoutes } from './routes/trigger-route.js';
 
-export const PREFIXES = ['/api/admin/rollback', '/rollback'] as const;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-/** route-label.ts names of the operator routes, and of those that take operator credentials only. */
-const OPERATOR_ROUTES: ReadonlySet<string> = new Set(['approve', 'pause', 'resume']);
-const OPERATOR_ONLY: ReadonlySet<string> = new Set(['approve', 'resume']);
 
 export function createHttpApp(o: {
   controller: RollbackController;
@@ -72,41 +69,32 @@ export function createHttpApp(o: {
     },
     verify: checkForwardedBody,
   });
-  const api = Router();
-  api.use(labelRoute(), o.auth.any);
-  // Operator routes are checked before forwarding, so a follower forwards only what the leader
-  // accepts, and the leader checks them again (the signed role).
-  const guard = operatorRequestGuard();
-  api.use((req, res, next) => {
-    const name = String(res.locals['route']);
-    if (!OPERATOR_ROUTES.has(name)) return next();
-    return guard(req, res, (err?: unknown) =>
-      err !== undefined || !OPERATOR_ONLY.has(name) ? next(err) : o.auth.operator(req, res, next),
-    );
-  });
   const leadership = o.leadership;
-  if (leadership && o.auth.key) {
-    api.use(
-      forwardToLeader({
-        route: () => leadership.route(),
-        identity: leadership.identity,
-        key: o.auth.key,
-        bodyLimitBytes: o.bodyLimitBytes,
-        ...(o.forwardTimeoutMs !== undefined ? { timeoutMs: o.forwardTimeoutMs } : {}),
-      }),
-    );
-  }
-  mountTrigger(api, o.controller, json);
-  mountTest(api, o.controller, json, o.bodyLimitBytes);
-  mountJobRoutes(api, o.controller, json, o.authSummary);
-
-  const health = Router();
-  mountHealth(health, o.controller, o.metrics, o.authSummary);
-  app.use(health);
-  for (const prefix of PREFIXES) app.use(prefix, api);
-  app.use((_req, res) => {
-    res.status(404).json({ error: `no such route; the API lives under ${PREFIXES.join(' and ')}` });
-  });
+  const forward =
+    leadership && o.auth.key
+      ? forwardToLeader({
+          route: () => leadership.route(),
+          identity: leadership.identity,
+          key: o.auth.key,
+          bodyLimitBytes: o.bodyLimitBytes,
+          ...(o.forwardTimeoutMs !== undefined ? { timeoutMs: o.forwardTimeoutMs } : {}),
+        })
+      : undefined;
+  const table = [
+    ...healthRoutes(o.controller, o.metrics, o.authSummary),
+    ...triggerRoutes(o.controller, json),
+    ...testRoutes(o.controller, json, o.bodyLimitBytes),
+    ...jobRoutes(o.controller, json, o.authSummary),
+  ];
+  // Operator actions are checked before forwarding, so a follower forwards only what the leader
+  // accepts, and the leader checks them again (the signed role).
+  app.use(
+    routeTable(table, {
+      authenticate: (credential) => o.auth.authenticate(credential),
+      operatorAction: operatorRequestGuard(),
+      ...(forward ? { forward } : {}),
+    }),
+  );
   app.use(errorHandler());
   return app;
 }

@@ -1,15 +1,27 @@
 // The internal header a follower puts on a forwarded request instead of the caller's
 // credentials: who the follower authenticated (role and user), what it forwards (method, path
-// with query, body digest), when, and which replica it is, signed with the replica key. The
-// leader accepts it within a short window and only once, so a captured header can neither be
-// replayed nor moved to another request.
+// with query, body digest), when, which replica it is, and which leader it is for, signed with
+// the replica key. The leader accepts it within a short window and only once, so a captured
+// header can neither be replayed nor moved to another request.
+//
+// "Only once" holds across replicas and restarts: a signature names the leader it was made for
+// (its identity) and that leader's process epoch (a random value each process draws at start and
+// publishes, signed, with its address on the Lease). Only that one process accepts it, and it
+// remembers what it accepted for longer than the window; another replica, or the same pod
+// restarted (a new epoch), refuses it. So the per-process record is the whole record.
 import { createHash } from 'node:crypto';
 import type { ReplicaKey } from './replica-key.js';
 
 export const FORWARD_SIGNATURE_HEADER = 'x-rollback-forward-signature';
 /** Clocks of two pods in one cluster agree far better than this; a replay must be quicker. */
 export const FORWARD_WINDOW_MS = 30_000;
-const PURPOSE = 'forward v1';
+const PURPOSE = 'forward v2';
+
+/** Who may accept a forward: this replica's identity and its process epoch. */
+export interface ForwardAddressee {
+  identity: string;
+  epoch: string;
+}
 
 export interface ForwardClaims {
   method: string;
@@ -20,6 +32,9 @@ export interface ForwardClaims {
   by: string;
   role: 'webhook' | 'operator';
   user: string;
+  /** The leader it is for, and that leader's process epoch. */
+  to: string;
+  epoch: string;
 }
 
 export const sha256Hex = (b: Buffer | string): string =>
@@ -33,6 +48,8 @@ const fields = (c: ForwardClaims) => [
   c.by,
   c.role,
   c.user,
+  c.to,
+  c.epoch,
 ];
 
 export function signForward(key: ReplicaKey, c: ForwardClaims): string {
@@ -42,8 +59,15 @@ export function signForward(key: ReplicaKey, c: ForwardClaims): string {
 
 export type ForwardVerdict = { ok: true; claims: ForwardClaims } | { ok: false; reason: string };
 
-/** Checks the header against the request it arrived on; `seen` remembers used signatures. */
-export function createForwardVerifier(key: ReplicaKey, now: () => number = Date.now) {
+/**
+ * Checks the header against the request it arrived on and against this replica (`self`: none
+ * without leader election, and then no forward is accepted); `seen` remembers used signatures.
+ */
+export function createForwardVerifier(
+  key: ReplicaKey,
+  self: () => ForwardAddressee | undefined,
+  now: () => number = Date.now,
+) {
   const seen = new Map<string, number>();
   return (header: string, req: { method: string; url: string }): ForwardVerdict => {
     const [encoded, signature, extra] = header.split('.');
@@ -58,7 +82,7 @@ export function createForwardVerifier(key: ReplicaKey, now: () => number = Date.
     const wellFormed =
       typeof c === 'object' &&
       c !== null &&
-      ['method', 'path', 'bodySha256', 'by', 'user'].every(
+      ['method', 'path', 'bodySha256', 'by', 'user', 'to', 'epoch'].every(
         (k) => typeof (c as unknown as Record<string, unknown>)[k] === 'string',
       ) &&
       Number.isFinite(c.at) &&
@@ -67,6 +91,17 @@ export function createForwardVerifier(key: ReplicaKey, now: () => number = Date.
       return { ok: false, reason: 'invalid forward signature' };
     if (c.method !== req.method || c.path !== req.url)
       return { ok: false, reason: 'the forward signature is for another request' };
+    const me = self();
+    if (!me)
+      return {
+        ok: false,
+        reason: 'this replica runs without leader election: nothing is forwarded to it',
+      };
+    if (c.to !== me.identity || c.epoch !== me.epoch)
+      return {
+        ok: false,
+        reason: 'the forward signature is for another replica (or an earlier process of this one)',
+      };
     const t = now();
     if (Math.abs(t - c.at) > FORWARD_WINDOW_MS)
       return { ok: false, reason: 'the forward signature has expired (are the pods’ clocks set?)' };

@@ -26,6 +26,7 @@ import type { LeaderRoute } from '../ha/replica-leadership.js';
 import { principalOf } from './auth.js';
 import { FORWARD_SIGNATURE_HEADER, sha256Hex, signForward } from './forward-signature.js';
 import type { ReplicaKey } from './replica-key.js';
+import { matchOf } from './route-table.js';
 
 /** Set on relayed answers: which replica decided. */
 export const FORWARDED_TO_HEADER = 'x-rollback-forwarded-to';
@@ -80,12 +81,15 @@ function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
 // Path segments of the API's routes: no dot segments, no percent-encoding, nothing to resolve.
 const SAFE_PATH = /^(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,127})*\/?$/;
 
-/** Canonical prefix + the route's own path + the re-encoded query; undefined when unsafe. */
-export function upstreamPath(req: Request): string | undefined {
-  if (!SAFE_PATH.test(req.path)) return undefined;
-  const q = req.originalUrl.indexOf('?');
-  const query = q < 0 ? '' : new URLSearchParams(req.originalUrl.slice(q + 1)).toString();
-  return `${CANONICAL_PREFIX}${req.path}${query ? `?${query}` : ''}`;
+/**
+ * Canonical prefix + the matched route's own path + the re-encoded query; undefined when unsafe
+ * (the route table already matched it exactly: this is a second line).
+ */
+export function upstreamPath(routePath: string, originalUrl: string): string | undefined {
+  if (!SAFE_PATH.test(routePath)) return undefined;
+  const q = originalUrl.indexOf('?');
+  const query = q < 0 ? '' : new URLSearchParams(originalUrl.slice(q + 1)).toString();
+  return `${CANONICAL_PREFIX}${routePath}${query ? `?${query}` : ''}`;
 }
 
 function unavailable(res: Response, error: string): void {
@@ -103,9 +107,10 @@ export function forwardToLeader(o: ForwardToLeaderOptions): RequestHandler {
         res,
         `leader changed; retry (${principal.forwardedBy.slice(0, 64)} forwarded this request here, but this replica does not lead)`,
       );
-    // Only the API's own routes leave this replica; anything else is answered here (404).
-    if (res.locals['route'] === 'unmatched' || !principal) return next();
-    const path = upstreamPath(req);
+    // Only the API's own routes leave this replica (the route table mounts this on them alone).
+    const match = matchOf(res);
+    if (!match || !principal) return next();
+    const path = upstreamPath(match.path, req.originalUrl);
     if (!path) {
       res.status(404).json({ error: 'no such route (dot segments and escapes are not forwarded)' });
       return;
@@ -209,6 +214,8 @@ function relay(
       by: o.identity,
       role: f.principal.role,
       user: f.principal.user,
+      to: route.holder,
+      epoch: route.epoch,
     });
     const origin = new URL(route.url);
     // A fresh connection per forward: nothing pooled to a leader that has since gone away.

@@ -1,7 +1,7 @@
-// 415 before any body is read when the request's content type is not one the route takes, and
-// 405 for a method the route does not take: both say what to send instead.
+// 415 before any body is read when the request's content type is not one the route takes: it says
+// what to send instead.
 import type { RequestHandler } from 'express';
-import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../model/errors.js';
+import { UnsupportedMediaTypeError } from '../model/errors.js';
 
 /** What a client that sent JSON with the wrong header (curl -d sends a form type) must do. */
 export const SET_JSON_HEADER =
@@ -19,11 +19,4 @@ export function requireContentType(types: string[], message: string): RequestHan
 export function looksLikeJson(body: Buffer): boolean {
   const first = body.toString('utf8', 0, Math.min(body.length, 64)).trimStart()[0];
   return first === '{' || first === '[';
-}
-
-export function onlyPost(path: string): RequestHandler {
-  return (_req, res, next) => {
-    res.setHeader('Allow', 'POST');
-    next(new MethodNotAllowedError(`${path} takes POST only`));
-  };
 }

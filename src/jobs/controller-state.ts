@@ -1,6 +1,7 @@
 // In-memory controller state rebuilt from the journal: jobs, handled alert instances, pause and
-// circuit state. It is the PolicyView the pure decision reads, and every mutation returns the
-// journal records to persist plus an undo for when persisting fails.
+// circuit state. It is the PolicyView the pure decision reads. It changes only by applying
+// journal records (replay and live commits alike); applyAll returns the undo the store runs
+// when the journal cannot take them.
 import type { PolicyView } from '../decide/decide-alert.js';
 import type { DecisionKind } from '../model/decision.js';
 import type { Job } from '../model/job.js';

@@ -1,6 +1,8 @@
 // Runs jobs through p-queue: one job per target at a time (the state keeps at most one active
-// job per target), `concurrency` jobs across targets, nothing started while paused. Executors
-// report progress as data; the store journals it and its listeners tell Slack and the metrics.
+// job per target), `concurrency` jobs across targets, nothing started while paused. Before an
+// executor acts, the job passes the pre-act checks in order (`checks`: opt-out, the workload's
+// last-rollback record, the pending-rollback mark; model/pre-act-check.ts). Executors report
+// progress as data; the store journals it and its listeners tell Slack and the metrics.
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type {
@@ -11,6 +13,7 @@ import type {
   ProgressEvent,
 } from '../model/executor.js';
 import type { ExecutorName, Job } from '../model/job.js';
+import type { PreActCheck } from '../model/pre-act-check.js';
 import type { Metrics } from '../observability/metrics.js';
 import * as step from './job-transitions.js';
 import type { JobStore } from './job-store.js';
@@ -24,6 +27,8 @@ export interface RunnerOptions {
   concurrency: number;
   /** How long an executor may take to see its rollout (or script) through, from when it acts. */
   rolloutTimeoutMs: number;
+  /** What a job must pass before its executor acts, in this order (see runChecks). */
+  checks?: readonly PreActCheck[];
 }
 
 type Mode = 'execute' | 'recover';
@@ -141,6 +146,39 @@ export class JobRunner {
     await this.o.store
       .update(job.id, (j) => step.pinned(j, patch, this.o.now()), KEEP)
       .catch(() => undefined);
+    // Jobs held for approval are not announced to the checks: they wait for an operator here.
+    const pinned = this.o.store.get(job.id);
+    if (pinned?.state !== 'queued') return;
+    for (const c of this.checksFor(pinned)) await c.pinned?.(pinned).catch(() => undefined);
+  }
+
+  private checksFor(job: Job): PreActCheck[] {
+    return (this.o.checks ?? []).filter((c) => c.applies(job));
+  }
+
+  /**
+   * The pre-act checks, in order; the first that says no stops the job. A check that throws
+   * stops it too (fail closed). `follow`: the job may already have acted, so it only follows.
+   */
+  private async runChecks(
+    job: Job,
+    signal: AbortSignal,
+  ): Promise<{ stop: string } | { follow: boolean }> {
+    let follow = false;
+    for (const c of this.checksFor(job)) {
+      const verdict = await c.check(job, signal).catch((err: Error) => ({
+        go: false as const,
+        reason: `${c.name} check failed: ${err.message}`,
+      }));
+      if (!verdict.go) return { stop: verdict.reason };
+      follow ||= verdict.follow === true;
+    }
+    return { follow };
+  }
+
+  /** Tells the checks the job ended here (a pending mark is cleared). Never throws. */
+  private async ended(job: Job): Promise<void> {
+    for (const c of this.checksFor(job)) await c.ended?.(job).catch(() => undefined);
   }
 
   private async run(id: string, mode: Mode): Promise<void> {
@@ -168,7 +206,16 @@ export class JobRunner {
     );
     log.info({ targetKey: started.targetKey, mode }, 'job started');
 
-    const result = await this.execute(started, mode, this.context(id, ctrl.signal));
+    const checked = await this.runChecks(started, ctrl.signal);
+    let result: ExecutionResult;
+    if ('stop' in checked) {
+      log.info({ reason: checked.stop }, 'a pre-act check stopped the job');
+      result = { outcome: 'skipped', reason: checked.stop };
+    } else {
+      const executor = this.o.executors[started.executor];
+      const act: Mode = checked.follow && executor?.recover ? 'recover' : mode;
+      result = await this.execute(started, act, this.context(id, ctrl.signal));
+    }
 
     if (ctrl.signal.aborted && (this.stopping || this.standingBy)) {
       // Hand the job back: it stays `running` in the journal and is re-checked on the next start
@@ -183,6 +230,7 @@ export class JobRunner {
       );
       return;
     }
+    await this.ended(started);
     await this.o.store.update(id, (j) => step.finish(j, result, this.o.now()), KEEP);
     // A failed rollback needs a human (error); a skipped one is worth a look (warn).
     const level =

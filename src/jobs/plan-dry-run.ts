@@ -7,7 +7,8 @@ import { clusterDecision } from '../decide/cluster-decision.js';
 import { decideAlert, type PolicyView } from '../decide/decide-alert.js';
 import type { Decision, DecisionKind } from '../model/decision.js';
 import type { Executor, Plan } from '../model/executor.js';
-import type { ExecutorName } from '../model/job.js';
+import type { ExecutorName, Job } from '../model/job.js';
+import type { PreActCheck } from '../model/pre-act-check.js';
 import { alertRef, newJob } from './new-job.js';
 
 export interface DryRunPlan {
@@ -50,6 +51,8 @@ export async function planDryRun(
     cluster: ClusterConfig;
     view: PolicyView;
     executors: Partial<Record<ExecutorName, Executor>>;
+    /** The runner's pre-act checks; those marked `inDryRun` are asked here too. */
+    checks?: readonly PreActCheck[];
   },
 ): Promise<DryRunPlan> {
   const ad =
@@ -80,7 +83,7 @@ export async function planDryRun(
     };
     return unavailablePlan(plan, job.executor);
   }
-  const p = await executor.plan(job);
+  const p = (await refusal(job, o.checks ?? [])) ?? (await executor.plan(job));
   if (p.fromRevision !== undefined) plan.fromRevision = p.fromRevision;
   if (p.toRevision !== undefined) plan.toRevision = p.toRevision;
   if (p.changes) plan.changes = p.changes;
@@ -91,6 +94,19 @@ export async function planDryRun(
     serverDryRun: p.serverDryRun ?? false,
   };
   return p.action === 'unavailable' ? unavailablePlan(plan, job.executor) : plan;
+}
+
+/** The first dry-run check that would stop the job, as a plan; a check that throws stops it. */
+async function refusal(job: Job, checks: readonly PreActCheck[]): Promise<Plan | undefined> {
+  for (const c of checks) {
+    if (!c.inDryRun || !c.applies(job)) continue;
+    const v = await c.check(job).catch((err: Error) => ({
+      go: false as const,
+      reason: `${c.name} check failed: ${err.message}`,
+    }));
+    if (!v.go) return { action: 'skip', reason: v.reason };
+  }
+  return undefined;
 }
 
 /** A dry run never claims `queued` for a job its executor could not run (SPEC, POST /test). */

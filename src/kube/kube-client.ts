@@ -1,21 +1,38 @@
-// The thin layer over @kubernetes/client-node 1.x: the only file that touches the library.
-// It returns plain wire-format JSON, sets the patch Content-Type explicitly per call, bounds every
-// call with a timeout and turns every failure into a typed error (kube-errors.ts).
+// The one Kubernetes client: every API call the controller makes (workloads, their history,
+// Events, GitOps objects, Leases, pods) goes through here, built once per process from the one
+// kubeconfig (app.ts) over one keep-alive connection (keep-alive-auth.ts). Only src/kube/ imports
+// @kubernetes/client-node. It returns plain wire-format JSON, sets the patch Content-Type
+// explicitly per call, bounds every call with a timeout and turns every failure into a typed
+// error (kube-errors.ts).
 import {
   AppsV1Api,
+  CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   Observable,
   PatchStrategy,
+  ServerConfiguration,
+  V1MicroTime,
   VersionApi,
+  createConfiguration,
   setHeaderOptions,
   type ConfigurationOptions,
   type KubeConfig,
   type ObservableMiddleware,
+  type V1Lease,
 } from '@kubernetes/client-node';
+import type { WorkloadKind } from '../config/schema.js';
 import type { ObjectRef } from '../model/owner.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
-import type { ControllerRevision, ReplicaSet, Workload } from './kube-types.js';
+import { keepAliveAuth } from './keep-alive-auth.js';
+import type {
+  ControllerRevision,
+  Pod,
+  PodAddress,
+  ReplicaSet,
+  WireLease,
+  Workload,
+} from './kube-types.js';
 import { toKubeError } from './kube-errors.js';
 
 export type PatchType = 'json' | 'strategic' | 'merge';
@@ -73,6 +90,9 @@ export interface KubeClient {
     options: { dryRun: boolean; fieldManager: string; signal?: AbortSignal },
   ): Promise<Workload>;
   createEvent(event: KubeEvent, signal?: AbortSignal): Promise<void>;
+  listPods(namespace: string, labelSelector: string, signal?: AbortSignal): Promise<Pod[]>;
+  /** DELETE a pod, only if it is still the one seen (uid precondition). */
+  deletePod(namespace: string, name: string, uid: string, signal?: AbortSignal): Promise<void>;
   /** GET a namespaced custom resource (Argo CD Application, Flux HelmRelease...). */
   readObject(ref: ObjectRef, signal?: AbortSignal): Promise<CustomObject>;
   patchObject(
@@ -83,16 +103,38 @@ export interface KubeClient {
   ): Promise<CustomObject>;
   /** GET /version with the given timeout: the cheap reachability probe. */
   version(timeoutMs: number): Promise<string>;
+  /** Workloads of a kind with the label selector, in one namespace or (undefined) all. */
+  listWorkloads(
+    kind: WorkloadKind,
+    namespace: string | undefined,
+    labelSelector: string,
+  ): Promise<Workload[]>;
+  readLease(namespace: string, name: string, timeoutMs: number): Promise<WireLease>;
+  createLease(namespace: string, lease: WireLease, timeoutMs: number): Promise<WireLease>;
+  replaceLease(namespace: string, lease: WireLease, timeoutMs: number): Promise<WireLease>;
+  /** A pod's addresses (the holder of the Lease is a pod named after it). */
+  readPodAddress(namespace: string, name: string): Promise<PodAddress>;
+  /** TCP connections opened so far are reused; this closes them (shutdown). */
+  close(): void;
 }
 
 export function createKubeClient(
   kc: KubeConfig,
   options: { requestTimeoutMs: number },
 ): KubeClient {
-  const apps = kc.makeApiClient(AppsV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
-  const versionApi = kc.makeApiClient(VersionApi);
-  const custom = kc.makeApiClient(CustomObjectsApi);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the Kubernetes config has no current cluster');
+  const auth = keepAliveAuth(kc);
+  // What kc.makeApiClient builds, with the keep-alive authentication in place of kc itself.
+  const configuration = createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: auth },
+  });
+  const apps = new AppsV1Api(configuration);
+  const core = new CoreV1Api(configuration);
+  const versionApi = new VersionApi(configuration);
+  const custom = new CustomObjectsApi(configuration);
+  const coordination = new CoordinationV1Api(configuration);
   const objectParams = (ref: ObjectRef) => {
     const [group = '', version = ''] = ref.apiVersion.split('/');
     return { group, version, plural: pluralOf(ref.kind), namespace: ref.namespace, name: ref.name };
@@ -186,6 +228,20 @@ export function createKubeClient(
         return apps.patchNamespacedDaemonSet(param, opts);
       }) as Promise<Workload>;
     },
+    async listPods(namespace, labelSelector, signal) {
+      const list = await call(`LIST Pods in ${namespace}`, () =>
+        core.listNamespacedPod({ namespace, labelSelector }, limit(signal)),
+      );
+      return (list.items ?? []) as unknown as Pod[];
+    },
+    async deletePod(namespace, name, uid, signal) {
+      await call(`DELETE Pod ${namespace}/${name}`, () =>
+        core.deleteNamespacedPod(
+          { namespace, name, body: { preconditions: { uid } } },
+          limit(signal),
+        ),
+      );
+    },
     async createEvent(event, signal) {
       await call(`CREATE Event in ${event.metadata.namespace}`, () =>
         core.createNamespacedEvent(
@@ -199,6 +255,77 @@ export function createKubeClient(
         versionApi.getCode(limit(undefined, timeoutMs)),
       );
       return info.gitVersion;
+    },
+    async listWorkloads(kind, namespace, labelSelector) {
+      const where = namespace ?? 'all namespaces';
+      const opts = limit(undefined);
+      const list = await call(`LIST ${kind}s in ${where}`, (): Promise<{ items?: unknown[] }> => {
+        if (kind === 'Deployment')
+          return namespace
+            ? apps.listNamespacedDeployment({ namespace, labelSelector }, opts)
+            : apps.listDeploymentForAllNamespaces({ labelSelector }, opts);
+        if (kind === 'StatefulSet')
+          return namespace
+            ? apps.listNamespacedStatefulSet({ namespace, labelSelector }, opts)
+            : apps.listStatefulSetForAllNamespaces({ labelSelector }, opts);
+        return namespace
+          ? apps.listNamespacedDaemonSet({ namespace, labelSelector }, opts)
+          : apps.listDaemonSetForAllNamespaces({ labelSelector }, opts);
+      });
+      return (list.items ?? []) as Workload[];
+    },
+    readLease: (namespace, name, timeoutMs) =>
+      call(`GET Lease ${namespace}/${name}`, (): Promise<unknown> =>
+        coordination.readNamespacedLease({ name, namespace }, limit(undefined, timeoutMs)),
+      ) as Promise<WireLease>,
+    createLease: (namespace, lease, timeoutMs) =>
+      call(`CREATE Lease ${namespace}/${lease.metadata.name}`, (): Promise<unknown> =>
+        coordination.createNamespacedLease(
+          { namespace, body: leaseModel(lease) },
+          limit(undefined, timeoutMs),
+        ),
+      ) as Promise<WireLease>,
+    replaceLease: (namespace, lease, timeoutMs) =>
+      call(`REPLACE Lease ${namespace}/${lease.metadata.name}`, (): Promise<unknown> =>
+        coordination.replaceNamespacedLease(
+          { name: lease.metadata.name, namespace, body: leaseModel(lease) },
+          limit(undefined, timeoutMs),
+        ),
+      ) as Promise<WireLease>,
+    async readPodAddress(namespace, name) {
+      const pod = (await call(`GET Pod ${namespace}/${name}`, (): Promise<unknown> =>
+        core.readNamespacedPod({ name, namespace }, limit(undefined)),
+      )) as {
+        metadata?: { deletionTimestamp?: string };
+        status?: { podIP?: string; podIPs?: Array<{ ip?: string }> };
+      };
+      const ips = new Set<string>();
+      if (pod.status?.podIP) ips.add(pod.status.podIP);
+      for (const p of pod.status?.podIPs ?? []) if (p.ip) ips.add(p.ip);
+      return { deleting: !!pod.metadata?.deletionTimestamp, ips: [...ips] };
+    },
+    close: () => auth.close(),
+  };
+}
+
+/**
+ * The generated serializer passes unknown types through, and V1MicroTime's toISOString() keeps
+ * microseconds, so a Lease's times go out as MicroTime.
+ */
+function leaseModel(lease: WireLease): V1Lease {
+  const spec = lease.spec ?? {};
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: lease.metadata,
+    spec: {
+      ...(spec.holderIdentity !== undefined ? { holderIdentity: spec.holderIdentity } : {}),
+      ...(spec.leaseDurationSeconds !== undefined
+        ? { leaseDurationSeconds: spec.leaseDurationSeconds }
+        : {}),
+      ...(spec.leaseTransitions !== undefined ? { leaseTransitions: spec.leaseTransitions } : {}),
+      ...(spec.acquireTime ? { acquireTime: new V1MicroTime(spec.acquireTime) } : {}),
+      ...(spec.renewTime ? { renewTime: new V1MicroTime(spec.renewTime) } : {}),
     },
   };
 }

@@ -91,6 +91,12 @@ export interface Workload {
   };
 }
 
+/** The little of a Pod the executor reads (a stuck StatefulSet rollout). */
+export interface Pod {
+  metadata: ObjectMeta & { deletionTimestamp?: string };
+  status?: { conditions?: Condition[] };
+}
+
 export interface ReplicaSet {
   metadata: ObjectMeta;
   spec?: { template?: PodTemplate; [key: string]: unknown };
@@ -130,6 +136,34 @@ export interface RevisionHistory {
   previous?: RevisionEntry;
   /** All owned revisions, oldest first. */
   entries: RevisionEntry[];
+  /**
+   * Why the workload is in flux (a change its controller has not processed, SPEC): then there
+   * is no current revision and nothing is rolled back.
+   */
+  inFlux?: string;
 }
 
 export type { WorkloadKind };
+
+/** A coordination.k8s.io/v1 Lease as the API server sends it (times are MicroTime strings). */
+export interface WireLease {
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+  };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+/** Where a pod can be reached, and whether it is going away. */
+export interface PodAddress {
+  deleting: boolean;
+  ips: string[];
+}

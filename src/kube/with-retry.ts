@@ -3,10 +3,16 @@
 // object before trying again (the rollback patcher does); `onRetry` reports each retry.
 import { KubeConflictError, TransientError } from './kube-errors.js';
 
-export interface RetryOptions {
+export interface RetryPolicy {
   attempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+}
+
+/** The one retry policy for Kubernetes calls (executor, high availability); tests pass faster ones. */
+export const KUBE_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 200, maxDelayMs: 5000 };
+
+export interface RetryOptions extends RetryPolicy {
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
   signal?: AbortSignal;

@@ -17,6 +17,14 @@ export const DECISION_KINDS = [
 ] as const;
 export type DecisionKind = (typeof DECISION_KINDS)[number];
 
+/** Decisions that start no job but that the deployment channel hears about on their own. */
+export const NOTIFYING_DECISIONS: ReadonlySet<DecisionKind> = new Set([
+  'cooldown',
+  'circuit_open',
+  'paused',
+  'notify_only',
+]);
+
 export interface Decision {
   alertname: string;
   fingerprint: string;
@@ -30,15 +38,6 @@ export interface Decision {
   target?: WorkloadRef;
   targetKey?: string;
 }
-
-/** Decisions after which a re-sent copy of the same alert instance is a `duplicate`. */
-export const FINAL_DECISIONS: ReadonlySet<DecisionKind> = new Set([
-  'queued',
-  'coalesced',
-  'awaiting_approval',
-  'cooldown',
-  'notify_only',
-]);
 
 /** Alertmanager's idempotency key for one alert instance: the fingerprint alone repeats across incidents. */
 export function instanceKey(fingerprint: string, startsAt: string): string {

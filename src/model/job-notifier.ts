@@ -4,19 +4,22 @@ import type { Job } from './job.js';
 import type { TimelineEvent } from './timeline-event.js';
 import type { WorkloadRef } from './workload-ref.js';
 
-export type JobStage =
-  | 'queued'
-  | 'awaiting_approval'
-  | 'started'
-  | 'progress'
-  | 'finished'
-  | 'failed'
-  | 'skipped'
-  | 'expired'
-  | 'recovered'
-  | 'not_recovered'
+/** Every stage of a job a notifier hears about, in the order a job goes through them. */
+export const JOB_STAGES = [
+  'queued',
+  'awaiting_approval',
+  'started',
+  'progress',
+  'finished',
+  'failed',
+  'skipped',
+  'expired',
+  'recovered',
+  'not_recovered',
   /** A human turned a GitOps owner this job had suspended back on. */
-  | 'owner_resumed';
+  'owner_resumed',
+] as const;
+export type JobStage = (typeof JOB_STAGES)[number];
 
 export interface DecisionNotice {
   alertname: string;

@@ -4,13 +4,8 @@ import { alertLinks, esc, labelsText, workloadText } from './job-facts.js';
 import type { MessageContext } from './message-context.js';
 import { withCluster } from './with-cluster.js';
 
-/** Decisions that did not start a job but that the deployment channel should hear about. */
-export const NOTIFIED_DECISIONS: ReadonlySet<string> = new Set([
-  'cooldown',
-  'circuit_open',
-  'paused',
-  'notify_only',
-]);
+/** The decisions a message is built for (one list, in model/decision.ts). */
+export { NOTIFYING_DECISIONS as NOTIFIED_DECISIONS } from '../model/decision.js';
 
 const WORDING: Record<string, { title: string; meaning: string }> = {
   cooldown: {

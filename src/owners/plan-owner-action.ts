@@ -1,6 +1,7 @@
 // The pure heart of GitOps handling: from what the cluster says about a workload's owners and
 // from `policy.owners`, what a rollback must do first so that it sticks (SPEC "Workloads managed
 // by GitOps or Helm"). Nothing here reads or writes the cluster.
+import type { PlanOwner } from '../model/executor.js';
 import type { JobOwner, ObjectRef, OwnerKind, SuspendedOwner } from '../model/owner.js';
 import { automatedSwitches, automatedSync, applicationSetOf } from './argo-application.js';
 import type { ArgoApp, OwnerFacts } from './owner-facts.js';
@@ -15,6 +16,18 @@ export interface OwnerPolicy {
   /** Why the controller may not touch objects in this namespace, or undefined when it may. */
   namespaceProblem(namespace: string): string | undefined;
 }
+
+/** `policy.owners` and where Argo CD Applications live. */
+export interface OwnerSettings extends OwnerPolicy {
+  argocdNamespaces: readonly string[];
+}
+
+export const DEFAULT_OWNER_SETTINGS: OwnerSettings = {
+  argocd: 'suspend',
+  flux: 'suspend',
+  argocdNamespaces: ['argocd'],
+  namespaceProblem: () => undefined,
+};
 
 /** One change that stops an owner from reverting the rollback. */
 export interface Suspension extends Omit<SuspendedOwner, 'suspendedAt' | 'resumedAt'> {
@@ -282,5 +295,26 @@ export function jobOwnerFrom(plan: OwnerPlan): JobOwner | undefined {
     action,
     reason: plan.reason,
     ...(plan.advice ? { advice: plan.advice } : {}),
+  };
+}
+
+/** The dry run's `owner`. */
+export function planOwnerView(plan: OwnerPlan): PlanOwner | undefined {
+  if (plan.action === 'none') return undefined;
+  return {
+    owner: plan.owner,
+    ...(plan.name ? { name: plan.name } : {}),
+    action: plan.action,
+    reason: plan.reason,
+    ...(plan.advice ? { advice: plan.advice } : {}),
+    ...(plan.suspensions.length
+      ? {
+          changes: plan.suspensions.map((s) => ({
+            object: refText(s.object),
+            change: s.change,
+            resumeCommand: s.resumeCommand,
+          })),
+        }
+      : {}),
   };
 }

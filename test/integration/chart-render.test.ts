@@ -121,8 +121,9 @@ const ALLOWED: Record<string, Record<string, string[]>> = {
   },
   'events.k8s.io': { events: ['create'] },
   'coordination.k8s.io': { leases: ['get', 'create', 'update'] },
-  // HA only: a follower checks the Lease holder's own pod address before forwarding to it.
-  '': { events: ['create'], pods: ['get'] },
+  // get: HA only (a follower checks the Lease holder's own pod address before forwarding to it);
+  // list: a StatefulSet rollback stuck on a pod names it; delete: policy.deleteStuckPods only.
+  '': { events: ['create'], pods: ['get', 'list', 'delete'] },
   // Only with gitops.argocd.enabled / gitops.flux.enabled.
   'argoproj.io': { applications: ['get', 'patch'], applicationsets: ['get'] },
   'helm.toolkit.fluxcd.io': { helmreleases: ['get', 'patch'] },
@@ -412,7 +413,11 @@ describe('helm template with the default values', () => {
     assertLeastPrivilege(roles);
     const verbs = granted(roles);
     assert.ok(!verbs.has('coordination.k8s.io/leases'), 'no Lease access without leader election');
-    assert.ok(!verbs.has('/pods'), 'no pod access without leader election');
+    assert.deepEqual(
+      [...(verbs.get('/pods') ?? [])],
+      ['list'],
+      'pods: only listed (to name a stuck StatefulSet pod); no get without leader election, no delete without policy.deleteStuckPods',
+    );
     for (const group of GITOPS_GROUPS)
       assert.ok(
         ![...verbs.keys()].some((k) => k.startsWith(`${group}/`)),
@@ -480,6 +485,26 @@ describe('helm template with every option enabled', () => {
       !sts.spec.template.spec.volumes.some((v) => v.name === dataMount?.name),
       'the claim, not a pod volume, backs the data dir',
     );
+  });
+
+  test('policy.deleteStuckPods: true grants pods delete, and reaches the config', async () => {
+    const withDelete = await template(
+      'ops',
+      '--values',
+      fullValues,
+      '--set',
+      'config.policy.deleteStuckPods=true',
+    );
+    const roles = (o: K8sObject[]) => [...all<Role>(o, 'Role'), ...all<Role>(o, 'ClusterRole')];
+    assert.ok(granted(roles(withDelete)).get('/pods')?.has('delete'));
+    assert.ok(granted(roles(objects)).get('/pods')?.has('list'));
+    assert.ok(!granted(roles(objects)).get('/pods')?.has('delete'));
+    const config = configSchema.parse(
+      parseYaml(
+        one<ConfigMap>(withDelete, 'ConfigMap', 'rc-rollback-controller').data['config.yaml'],
+      ),
+    );
+    assert.equal(config.policy.deleteStuckPods, true);
   });
 
   test('operator credentials and the existing Secret are wired in', () => {

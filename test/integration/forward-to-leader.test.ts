@@ -38,6 +38,12 @@ const LIMIT = 1024 * 1024;
 const WEBHOOK = basic('alertmanager', SECRET);
 const OPERATOR = basic('oncall', OPERATOR_SECRET);
 const KEY = replicaKey(SECRET, OPERATOR_SECRET)!;
+/** The stand-in leader's identity and process epoch, as its Lease entry would publish them. */
+const LEADER = { identity: 'leader-0', epoch: 'a'.repeat(32) };
+/** The app under test, when it is the one that leads. */
+const SELF = { identity: 'follower-1', epoch: 'b'.repeat(32) };
+/** What the stand-in leader checks a forward against. */
+const leaderVerifier = () => createForwardVerifier(KEY, () => LEADER);
 
 interface Seen {
   method: string;
@@ -84,7 +90,7 @@ function jsonOfSize(size: number): Buffer {
   return Buffer.from(`{"pad":"${'x'.repeat(size - frame.length)}"}`);
 }
 
-/** What another replica would sign for a request it forwards. */
+/** What another replica would sign for a request it forwards to the app under test. */
 function claims(method: string, path: string, body: Buffer | string = '') {
   return {
     method,
@@ -94,6 +100,8 @@ function claims(method: string, path: string, body: Buffer | string = '') {
     by: 'follower-2',
     role: 'webhook' as const,
     user: 'alertmanager',
+    to: SELF.identity,
+    epoch: SELF.epoch,
   };
 }
 const forwarded = (method: string, path: string, body: Buffer | string = '') =>
@@ -149,7 +157,7 @@ describe('forwarding from a follower to the leader', () => {
     const logger = pino({ enabled: false });
     const metrics = createMetrics({ defaultMetrics: false });
     const leadership: ReplicaLeadership = {
-      identity: 'follower-1',
+      ...SELF,
       route: () => route,
       standbyReason: () => standby,
       describe: () => (route.to === 'leader' ? `follower (forwarding to ${route.holder})` : 'x'),
@@ -169,12 +177,15 @@ describe('forwarding from a follower to the leader', () => {
     const followerApp = (forwardTimeoutMs?: number) =>
       createHttpApp({
         controller,
-        auth: createAuth({
-          webhookUser: 'alertmanager',
-          webhookSecret: SECRET,
-          operatorUser: 'oncall',
-          operatorSecret: OPERATOR_SECRET,
-        }),
+        auth: createAuth(
+          {
+            webhookUser: 'alertmanager',
+            webhookSecret: SECRET,
+            operatorUser: 'oncall',
+            operatorSecret: OPERATOR_SECRET,
+          },
+          { addressee: () => SELF },
+        ),
         metrics,
         logger,
         bodyLimitBytes: LIMIT,
@@ -192,7 +203,7 @@ describe('forwarding from a follower to the leader', () => {
   beforeEach(() => {
     seen.length = 0;
     hang = false;
-    route = { to: 'leader', holder: 'leader-0', url: leaderUrl };
+    route = { to: 'leader', holder: 'leader-0', url: leaderUrl, epoch: LEADER.epoch };
     standby = 'follower (leader is leader-0)';
   });
 
@@ -231,7 +242,7 @@ describe('forwarding from a follower to the leader', () => {
     assert.equal(got?.headers['x-request-id'], 'req-123');
     assert.equal(got?.headers['x-forwarded-for'], '10.1.2.3, 127.0.0.1');
     // What the leader checks: signed by a replica, for this very request, once.
-    const verify = createForwardVerifier(KEY);
+    const verify = leaderVerifier();
     const header = String(got?.headers[FORWARD_SIGNATURE_HEADER]);
     const verdict = verify(header, { method: 'POST', url: '/api/admin/rollback/trigger' });
     assert.ok(verdict.ok, JSON.stringify(verdict));
@@ -242,7 +253,7 @@ describe('forwarding from a follower to the leader', () => {
       ok: false,
       reason: 'the forward signature was already used',
     });
-    const otherKey = createForwardVerifier(replicaKey('guess', undefined)!);
+    const otherKey = createForwardVerifier(replicaKey('guess', undefined)!, () => LEADER);
     assert.equal(otherKey(header, { method: 'POST', url: got?.url ?? '' }).ok, false);
 
     const jobs = await send(`${followerUrl}/rollback/jobs?limit=5&state=queued`, {
@@ -300,9 +311,7 @@ describe('forwarding from a follower to the leader', () => {
       seen.map((r) => r.url),
       ['/api/admin/rollback/resume', '/api/admin/rollback/pause'],
     );
-    const roles = seen.map((r) =>
-      createForwardVerifier(KEY)(String(r.headers[FORWARD_SIGNATURE_HEADER]), r),
-    );
+    const roles = seen.map((r) => leaderVerifier()(String(r.headers[FORWARD_SIGNATURE_HEADER]), r));
     assert.deepEqual(
       roles.map((v) => (v.ok ? v.claims.role : v.reason)),
       ['operator', 'webhook'],
@@ -396,7 +405,7 @@ describe('forwarding from a follower to the leader', () => {
   });
 
   test('a dead leader is a 503 that names it', async () => {
-    route = { to: 'leader', holder: 'leader-0', url: deadUrl };
+    route = { to: 'leader', holder: 'leader-0', url: deadUrl, epoch: LEADER.epoch };
     const res = await send(`${followerUrl}/api/admin/rollback/trigger`, {
       method: 'POST',
       headers: { authorization: WEBHOOK, 'content-type': 'application/json' },

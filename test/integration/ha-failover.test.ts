@@ -6,14 +6,19 @@
 // (the controller-state annotation on the Lease).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { firing, payload } from '../support/alerts.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
-import { basic, OPERATOR_SECRET, SECRET } from '../support/server.js';
+import {
+  call,
+  HANG_GUARD_MS,
+  readyz,
+  replicaSet,
+  type Replica,
+  type ReplicaSet,
+} from '../support/ha-replicas.js';
 import { until } from '../support/until.js';
 
 const NS = 'shop';
@@ -22,55 +27,7 @@ const PENDING = 'rollback-controller.io/pending-rollback';
 const LAST = 'rollback-controller.io/last-rollback';
 const LEADER_URL = 'rollback-controller.io/leader-url';
 const CONTROLLER_STATE = 'rollback-controller.io/controller-state';
-/**
- * Every wait below is for an observable condition; its deadline only stops a hung test, so it is
- * as long as the test's own budget allows, not a guess at how fast this machine is.
- */
-const HANG_GUARD_MS = 120_000;
 const TEST_TIMEOUT_MS = 600_000;
-
-interface Replica {
-  name: string;
-  url: string;
-  child: ChildProcess;
-  output: string[];
-  exited: Promise<number | null>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
-}
-
-const auth = { authorization: basic('alertmanager', SECRET) };
-
-async function call(
-  r: Replica,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: any; headers: Headers }> {
-  const full = path.startsWith('/') ? `${r.url}${path}` : `${r.url}/api/admin/rollback/${path}`;
-  const res = await fetch(full, {
-    method,
-    headers: {
-      // Resume is a human's: the operator's credentials (pause takes Alertmanager's too).
-      authorization: path === 'resume' ? basic('operator', OPERATOR_SECRET) : auth.authorization,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: await res.json(), headers: res.headers };
-}
-
-async function readyz(r: Replica): Promise<{ status: number; leader: string }> {
-  const res = await fetch(`${r.url}/readyz`);
-  const body = (await res.json()) as { checks: { leader: string } };
-  return { status: res.status, leader: body.checks.leader };
-}
 
 /** Ids of the jobs in a replica's own journal (what it decided itself), each once: a job has a
  * record per state change, and how many it has by now depends on how far the queue got. */
@@ -109,85 +66,10 @@ function rolledOut(d: any): boolean {
 describe('high availability: two processes, one Lease', () => {
   let fake: FakeKube;
   let dir: string;
-  const replicas: Replica[] = [];
+  let replicas: ReplicaSet;
   let passed = 0;
-
   /** Each test elects on its own Lease, so one test's leftover leader cannot hold up the next. */
-  async function startReplica(name: string, leaseName: string): Promise<Replica> {
-    // The replica's Pod, as the API server reports it: followers forward only to the holder's own
-    // pod address.
-    const pod = await fetch(`${fake.url}/api/v1/namespaces/rollback-system/pods`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        metadata: { name },
-        spec: { containers: [{ name: 'controller', image: 'rollback-controller' }] },
-        status: { phase: 'Running', podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] },
-      }),
-    });
-    assert.equal(pod.status, 201, await pod.text());
-    const port = await freePort();
-    const output: string[] = [];
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve('src/main.ts')], {
-      env: {
-        ...process.env,
-        KUBERNETES_SERVICE_HOST: '',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        ROLLBACK_WEBHOOK_SECRET: SECRET,
-        ROLLBACK_OPERATOR_SECRET: OPERATOR_SECRET,
-        ROLLBACK_DATA_DIR: join(dir, `data-${name}`),
-        ROLLBACK_CONFIG: join(dir, 'config.yaml'),
-        KUBECONFIG: fake.kubeconfigPath,
-        ROLLBACK_LEADER_ELECTION: 'true',
-        ROLLBACK_LEASE_NAME: leaseName,
-        POD_NAME: name,
-        POD_NAMESPACE: 'rollback-system',
-        // Where followers forward to: http://POD_IP:PORT, published on the Lease.
-        POD_IP: '127.0.0.1',
-        ROLLBACK_ADVERTISE_URL: '',
-        // Production timings: a leader starved of CPU by a busy machine must not lose the Lease
-        // mid-test (a 3 s lease did); the takeover below waits for expiry, however long.
-        ROLLBACK_LEASE_DURATION_SECONDS: '15',
-        ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '10',
-        ROLLBACK_LEASE_RETRY_PERIOD_SECONDS: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
-    const r: Replica = { name, url: `http://127.0.0.1:${port}`, child, output, exited };
-    await new Promise<void>((ok, fail) => {
-      const onData = (d: Buffer) => {
-        output.push(d.toString());
-        if (d.toString().includes('"listening"')) ok();
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
-      void exited.then((code) => fail(new Error(`${name} exited ${code}: ${output.join('')}`)));
-    });
-    replicas.push(r);
-    return r;
-  }
-
-  /** Starts two replicas and waits until one of them leads. */
-  async function electedPair(
-    a: string,
-    b: string,
-    leaseName: string,
-  ): Promise<{ leader: Replica; follower: Replica }> {
-    const pair = await Promise.all([startReplica(a, leaseName), startReplica(b, leaseName)]);
-    let leader: Replica | undefined;
-    await until(
-      async () => {
-        for (const r of pair) if ((await readyz(r)).leader === 'leader') leader = r;
-        return leader !== undefined;
-      },
-      HANG_GUARD_MS,
-      'a leader is elected',
-    );
-    return { leader: leader!, follower: leader === pair[0] ? pair[1] : pair[0] };
-  }
+  const electedPair = (a: string, b: string, lease: string) => replicas.electedPair(a, b, lease);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rc-ha-'));
@@ -200,6 +82,7 @@ describe('high availability: two processes, one Lease', () => {
     );
     // Each rollout step takes 200 ms: a rollback takes about a second to finish.
     fake = await startFakeKube({ rolloutStepMs: 200 });
+    replicas = replicaSet(fake, dir);
     for (const name of NAMES) await fake.createDeployment(NS, name, { image: `${name}:v1` });
     await fake.settle();
     for (const name of NAMES) await fake.setImage('Deployment', NS, name, `${name}:v2`);
@@ -209,10 +92,9 @@ describe('high availability: two processes, one Lease', () => {
   after(async () => {
     if (passed < 2) {
       // What each replica logged, to tell a slow failover from a wrong one.
-      for (const r of replicas) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
+      for (const r of replicas.all) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
     }
-    for (const r of replicas) r.child.kill('SIGKILL');
-    await Promise.all(replicas.map((r) => r.exited));
+    await replicas.killAll();
     await fake?.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,6 +1,6 @@
 // Shared set-up for the Kubernetes executor integration tests: a job, a recording execution
 // context and an executor pointed at a fake API server with test-sized timings.
-import { KubeConfig } from '@kubernetes/client-node';
+import { connectKube } from '../../src/kube/connect-kube.js';
 import type { ExecutionContext, JobPatch, ProgressEvent } from '../../src/model/executor.js';
 import type { Executor } from '../../src/model/executor.js';
 import {
@@ -74,10 +74,11 @@ export function executorFor(
   kubeconfigPath: string,
   overrides: Partial<KubernetesExecutorOptions> = {},
 ): Executor {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(kubeconfigPath);
-  return createKubernetesExecutor({
-    kubeConfig,
+  const kube = connectKube({
+    env: { KUBECONFIG: kubeconfigPath },
+    requestTimeoutMs: overrides.requestTimeoutMs ?? 2000,
+  });
+  return createKubernetesExecutor(kube, {
     optOutAnnotation: 'rollback-controller.io/disabled',
     pollIntervalMs: 25,
     requestTimeoutMs: 2000,

@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfigFromEnv } from '../../src/app.js';
 import { RollbackController } from '../../src/controller.js';
-import { loadKubeConfig } from '../../src/kube/load-kube-config.js';
-import { createHaKubeClient } from '../../src/ha/ha-kube-client.js';
+import { connectKube } from '../../src/kube/connect-kube.js';
 import { HighAvailability } from '../../src/ha/high-availability.js';
 import { createKubeLeaseStore } from '../../src/ha/kube-lease-store.js';
 import { signLeaderAddress } from '../../src/ha/leader-address.js';
@@ -35,6 +34,8 @@ import { until } from '../support/until.js';
 
 const NS = 'rollback-system';
 const KEY = replicaKey(SECRET, OPERATOR_SECRET)!;
+/** The stand-in leader's process epoch, as it would publish it with its address. */
+const EPOCH = 'e'.repeat(32);
 
 describe('a follower forwards only to the leader it can verify', () => {
   let fake: FakeKube;
@@ -126,15 +127,12 @@ describe('a follower forwards only to the leader it can verify', () => {
     });
     leaderUrl = await listen(leader);
 
-    const loaded = loadKubeConfig({ env: { KUBECONFIG: fake.kubeconfigPath } });
-    assert.ok('kubeConfig' in loaded);
-    store = createKubeLeaseStore(
-      createHaKubeClient(loaded.kubeConfig, { requestTimeoutMs: 5000 }),
-      {
-        namespace: NS,
-        name: 'rollback-controller',
-      },
-    );
+    const kube = connectKube({ env: { KUBECONFIG: fake.kubeconfigPath }, requestTimeoutMs: 5000 });
+    assert.ok('client' in kube);
+    store = createKubeLeaseStore(kube.client, {
+      namespace: NS,
+      name: 'rollback-controller',
+    });
     // Someone else holds the Lease from the start, so this replica stays a follower.
     await publish('nobody-yet', 'http://127.0.0.1:1').catch(() => undefined);
     const logger = pino({ enabled: false });
@@ -148,7 +146,7 @@ describe('a follower forwards only to the leader it can verify', () => {
         renewDeadlineMs: 10_000,
         retryPeriodMs: 100,
       },
-      kubeConfig: loaded.kubeConfig,
+      client: kube.client,
       cooldownMs: 0,
       key: KEY,
       logger,
@@ -210,34 +208,46 @@ describe('a follower forwards only to the leader it can verify', () => {
 
   test('a signature copied onto another URL does not verify', async () => {
     await pod('leader-0', '127.0.0.1');
-    await publish('leader-0', sinkUrl, signLeaderAddress(KEY, 'leader-0', leaderUrl));
+    await publish('leader-0', sinkUrl, signLeaderAddress(KEY, 'leader-0', leaderUrl, EPOCH));
     const answer = await settled('copied-1', /not signed/);
     assert.equal(answer.status, 503);
     assert.deepEqual(sinkHits, []);
   });
 
   test('an old signed address replayed after its pod is gone or moved is refused', async () => {
-    await publish('gone-0', sinkUrl, signLeaderAddress(KEY, 'gone-0', sinkUrl));
+    await publish('gone-0', sinkUrl, signLeaderAddress(KEY, 'gone-0', sinkUrl, EPOCH));
     const gone = await settled('gone-1', /names no pod/);
     assert.equal(gone.status, 503);
     await pod('moved-0', '10.9.8.7');
-    await publish('moved-0', sinkUrl, signLeaderAddress(KEY, 'moved-0', sinkUrl));
+    await publish('moved-0', sinkUrl, signLeaderAddress(KEY, 'moved-0', sinkUrl, EPOCH));
     const moved = await settled('moved-1', /not its pod's address \(10\.9\.8\.7\)/);
     assert.equal(moved.status, 503);
     assert.deepEqual(sinkHits, []);
   });
 
   test("the real leader (signed, its own pod's address) gets the request, signed, without the caller's secret", async () => {
-    await publish('leader-0', leaderUrl, signLeaderAddress(KEY, 'leader-0', leaderUrl));
+    await publish('leader-0', leaderUrl, signLeaderAddress(KEY, 'leader-0', leaderUrl, EPOCH));
     await until(async () => (await trigger('real-1')).status === 202, 8000, 'forwarded');
     const hit = leaderHits.at(-1);
     assert.ok(hit);
     assert.equal(hit.headers.authorization, undefined);
-    const verdict = createForwardVerifier(KEY)(String(hit.headers[FORWARD_SIGNATURE_HEADER]), {
-      method: 'POST',
-      url: hit.url,
-    });
+    const leaderProcess = { identity: 'leader-0', epoch: EPOCH };
+    const verdict = createForwardVerifier(KEY, () => leaderProcess)(
+      String(hit.headers[FORWARD_SIGNATURE_HEADER]),
+      { method: 'POST', url: hit.url },
+    );
     assert.ok(verdict.ok, JSON.stringify(verdict));
+    // Signed for that leader process only: its restart (a new epoch) or another replica refuses it.
+    const again = { method: 'POST', url: hit.url };
+    const header = String(hit.headers[FORWARD_SIGNATURE_HEADER]);
+    for (const other of [
+      { identity: 'leader-0', epoch: 'c'.repeat(32) },
+      { identity: 'follower-1', epoch: EPOCH },
+    ])
+      assert.deepEqual(createForwardVerifier(KEY, () => other)(header, again), {
+        ok: false,
+        reason: 'the forward signature is for another replica (or an earlier process of this one)',
+      });
     assert.equal(verdict.claims.by, 'follower-1');
     assert.deepEqual(sinkHits, []);
   });

@@ -87,8 +87,16 @@ describe('pause is a kill switch', () => {
       assert.equal(paused.status, 200);
       assert.equal(paused.body.paused.by, 'alertmanager');
       release(); // the running job finishes; the queued one must not start
-      await new Promise((r) => setTimeout(r, 200));
+      const { state, runner } = s.running.app.controller;
+      // The first job is over and nothing runs: only the paused queue stands between the second
+      // job and the executor, so what holds now holds until resume.
+      await until(
+        () => runner.inProgress === 0 && state.count('succeeded') === 1,
+        30_000,
+        'the first job finished',
+      );
       assert.equal(exec.executed().length, 1);
+      assert.equal(state.count('queued'), 1, 'the second job still waits');
       assert.match(await (await fetch(`${s.url}/metrics`)).text(), /^rollback_paused 1$/m);
       await s.request('POST', 'resume');
       await until(() => exec.executed().length === 2);

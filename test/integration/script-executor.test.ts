@@ -395,10 +395,15 @@ describe('script executor: failures', () => {
   test('aborting the job terminates the script', async () => {
     const out = freshOut();
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 300);
+    // Aborted once the script is running and talking, however long a busy machine takes to start it.
     const result = await executor(out).execute(
       withScript(scriptJob(), 'chatty.sh', ['lines']),
-      context({ signal: controller.signal }),
+      context({
+        signal: controller.signal,
+        progress: (e) => {
+          if (e.event === 'script_output') controller.abort();
+        },
+      }),
     );
     assert.equal(result.outcome, 'failed');
     assert.equal(result.reason, 'script was cancelled (SIGTERM)');
@@ -477,11 +482,15 @@ describe('script executor: failures', () => {
         env: { PATH: process.env.PATH, FIXTURE_OUT: ${JSON.stringify(out)} },
       });
       const job = JSON.parse(process.argv[1]);
+      // The controller exits once the script has started (it wrote its pid), not after a fixed time.
       void ex.execute(job, {
         signal: new AbortController().signal, rolloutTimeoutMs: 60000,
         progress: () => {}, update: async () => {},
       });
-      setTimeout(() => process.exit(0), 500);
+      const { readFileSync } = await import('node:fs');
+      const pidFile = ${JSON.stringify(join(out, 'pid'))};
+      const started = () => { try { return readFileSync(pidFile, 'utf8').endsWith('\\n'); } catch { return false; } };
+      setInterval(() => { if (started()) process.exit(0); }, 10);
     `;
     const job = withScript(scriptJob(), 'ignore-term.sh', [], 60);
     const child = await execa(

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { firing, payload } from '../support/alerts.js';
 import { startFakeKube } from '../support/fake-kube/index.js';
 import type { FakeKube } from '../support/fake-kube/types.js';
+import { until } from '../support/until.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { kubectlPath } from '../support/tools.js';
 
@@ -56,11 +57,14 @@ describe('script job: pinned kubectl rollout undo', () => {
     assert.equal(r.body.decisions[0].decision, 'queued');
     const id = r.body.decisions[0].jobId as string;
     let job: any;
-    const end = Date.now() + 30_000;
-    do {
-      await new Promise((res) => setTimeout(res, 100));
-      job = (await s.request('GET', `jobs/${id}`)).body;
-    } while (!['succeeded', 'failed', 'skipped'].includes(job.state) && Date.now() < end);
+    await until(
+      async () => {
+        job = (await s.request('GET', `jobs/${id}`)).body;
+        return ['succeeded', 'failed', 'skipped'].includes(job.state);
+      },
+      60_000,
+      'the script job finished',
+    );
     assert.equal(
       job.state,
       'succeeded',

@@ -86,7 +86,11 @@ describe('SIGKILL at every step of a job, then restart', () => {
   }
 
   /** Starts a request for `body` and sends only half of it: it cannot be decided yet. */
-  function halfSent(p: ControllerProcess, body: string): Promise<string> {
+  /** Sends half of `body`; `written` resolves once that half is handed to the socket. */
+  function halfSent(
+    p: ControllerProcess,
+    body: string,
+  ): { answered: Promise<string>; written: Promise<void> } {
     const req = request(`${p.url}/api/admin/rollback/trigger`, {
       method: 'POST',
       headers: {
@@ -99,8 +103,10 @@ describe('SIGKILL at every step of a job, then restart', () => {
       req.on('response', (res) => ok(`answered ${res.statusCode}`));
       req.on('error', (err) => ok(`no answer: ${(err as NodeJS.ErrnoException).code}`));
     });
-    req.write(body.slice(0, body.length >> 1));
-    return answered;
+    const written = new Promise<void>((ok) =>
+      req.write(body.slice(0, body.length >> 1), () => ok()),
+    );
+    return { answered, written };
   }
 
   async function timelineHas(p: ControllerProcess, id: string, event: string): Promise<boolean> {
@@ -127,11 +133,15 @@ describe('SIGKILL at every step of a job, then restart', () => {
     let p = await start(dataDir, port);
     const half = halfSent(p, JSON.stringify(body('k-before')));
     const r202 = await trigger(p, body('k-202'));
-    await new Promise((r) => setTimeout(r, 50)); // the half request is parked in the server
+    await half.written; // the half request is on its way to the server, not still in this process
     await kill(p);
     assert.equal(r202.status, 202);
     accepted.set('k-202', r202.body.decisions[0].jobId as string);
-    assert.match(await half, /^no answer/, 'no 202 for the half-sent alert: Alertmanager retries');
+    assert.match(
+      await half.answered,
+      /^no answer/,
+      'no 202 for the half-sent alert: Alertmanager retries',
+    );
     figures.add('killed after the 202', 'PATCHes before the kill', patches('k-202'));
 
     // 2. The 202'd job survived, the half-sent alert left no trace; SIGKILL as a PATCH lands.

@@ -3,10 +3,9 @@
 // after retries or failed with a clear reason, and no workload is ever patched twice (applied
 // PATCHes are counted by a recording proxy that sees the answer the API really gave).
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { createKubernetesExecutor } from '../../src/executors/kubernetes/kubernetes-executor.js';
+import { connectKube } from '../../src/kube/connect-kube.js';
 import { firing, payload } from '../support/alerts.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -29,10 +28,11 @@ describe('Kubernetes API faults during real rollbacks', () => {
   before(async () => {
     fake = await startFakeKube({ rolloutStepMs: 10 });
     proxy = await startKubeProxy(fake.url);
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(proxy.kubeconfigPath);
-    const kubernetes = createKubernetesExecutor({
-      kubeConfig,
+    const kube = connectKube({
+      env: { KUBECONFIG: proxy.kubeconfigPath },
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    const kubernetes = createKubernetesExecutor(kube, {
       optOutAnnotation: 'rollback-controller.io/disabled',
       pollIntervalMs: 50,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
@@ -54,7 +54,10 @@ describe('Kubernetes API faults during real rollbacks', () => {
     await fake.close();
   });
 
-  /** Fires CriticalErrorRate for `name`; returns the job id and how long the 202 took. */
+  /**
+   * Fires CriticalErrorRate for `name`: answered 202 and queued whatever the API does. Returns
+   * the job id and how long the 202 took (a figure: speed is for the benchmarks to judge).
+   */
   async function fire(name: string): Promise<{ jobId: string; ms: number }> {
     const t0 = performance.now();
     const r = await s.request(
@@ -113,7 +116,7 @@ describe('Kubernetes API faults during real rollbacks', () => {
     fake.injectFault({ method: 'PATCH', path, status: 500, times: 3 });
     const t0 = performance.now();
     const { jobId, ms } = await fire('f500');
-    assert.ok(ms < 1000, `202 within 1 s (${ms.toFixed(0)} ms)`);
+    figures.add('500s on GET and PATCH', '202 answered in', ms, 'ms');
     await succeeded('500s on GET and PATCH', 'f500', jobId, t0);
     const answered500 = proxy.log.filter((r) => path.test(r.path) && r.status === 500).length;
     assert.equal(answered500, 6, 'every injected 500 was met and retried past');
@@ -197,13 +200,18 @@ describe('Kubernetes API faults during real rollbacks', () => {
     await following('drop');
     const from = proxy.log.length;
     fake.injectFault({ dropConnection: true, times: Infinity });
-    await sleep(800);
+    // The outage lasts until the job has met it a few times, however slowly a busy machine polls.
+    await until(
+      () => proxy.log.slice(from).filter((r) => r.status === 0).length >= 3,
+      20_000,
+      'the job meeting dropped connections',
+    );
     fake.clearFaults();
     fake.stickRollouts('Deployment', NS, 'drop', false);
-    const job = await succeeded('all connections dropped 0.8 s mid-rollout', 'drop', jobId, t0);
+    const job = await succeeded('all connections dropped mid-rollout', 'drop', jobId, t0);
     const dropped = proxy.log.slice(from).filter((r) => r.status === 0).length;
     assert.ok(dropped > 0, 'connections were dropped while the job was following the rollout');
-    figures.add('all connections dropped 0.8 s mid-rollout', 'requests dropped', dropped);
+    figures.add('all connections dropped mid-rollout', 'requests dropped', dropped);
     assert.ok(
       job.timeline.some((t: { message: string }) =>
         /reading rollout status failed/.test(t.message),
@@ -219,10 +227,18 @@ describe('Kubernetes API faults during real rollbacks', () => {
     const { jobId } = await fire('gone');
     await following('gone');
     await proxy.down();
-    await sleep(2000);
+    // Away until the job has been refused and says so on its timeline, not for a fixed time.
+    await until(
+      async () =>
+        (
+          (await s.request('GET', `jobs/${jobId}`)).body.timeline as Array<{ message: string }>
+        ).some((t) => /ECONNREFUSED|socket|connect/i.test(t.message)),
+      20_000,
+      'the refused connections on the timeline',
+    );
     fake.stickRollouts('Deployment', NS, 'gone', false);
     await proxy.up();
-    const job = await succeeded('API away 2 s mid-rollout', 'gone', jobId, t0);
+    const job = await succeeded('API away mid-rollout', 'gone', jobId, t0);
     assert.ok(
       job.timeline.some((t: { message: string }) => /ECONNREFUSED|socket|connect/i.test(t.message)),
       'the refused connections are on the timeline',
@@ -235,7 +251,7 @@ describe('Kubernetes API faults during real rollbacks', () => {
     try {
       const t0 = performance.now();
       const { jobId, ms } = await fire('away');
-      assert.ok(ms < 1000, `202 within 1 s with the API down (${ms.toFixed(0)} ms)`);
+      figures.add('API away for good', '202 answered in', ms, 'ms');
       const job = await jobIn(s.request, jobId, ['succeeded', 'failed', 'skipped'], 20_000);
       assert.equal(job.state, 'failed');
       assert.match(job.reason, /could not read Deployment shop\/away: .*(ECONNREFUSED|connect)/);

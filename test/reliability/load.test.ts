@@ -1,9 +1,11 @@
 // Load: 10,000 alerts over 100 workloads, 5 per notification, 50 notifications in flight at a
-// time, against a controller whose circuit breaker allows more than 100 rollbacks. Exactly one
-// rollback per workload; every other alert is coalesced, a duplicate or in cooldown; memory
-// stays bounded.
+// time, against a controller whose circuit breaker allows more than 100 rollbacks. Every
+// notification is answered 202; exactly one rollback per workload; every other alert is
+// coalesced, a duplicate or in cooldown; every decision is durable (a restarted controller on the
+// same journal knows all of it); memory stays bounded. Latencies are printed as figures, never
+// asserted: how fast a loaded machine answers is the benchmarks' business (npm run bench).
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { alert, payload } from '../support/alerts.js';
@@ -31,10 +33,12 @@ describe('10,000 alerts over 100 workloads', () => {
       executors: { kubernetes: exec },
       configText: 'policy: { circuitBreaker: { maxRollbacks: 1000 } }',
       env: { LOG_LEVEL: 'warn' }, // a request log line per notification would measure the logger
+      keepDataDir: true, // the durability check restarts on it
     });
   });
   after(async () => {
     await s.close();
+    rmSync(s.dataDir, { recursive: true, force: true });
   });
 
   test('exactly 100 rollbacks; the rest coalesced, duplicate or cooldown; bounded memory', async () => {
@@ -147,13 +151,12 @@ describe('10,000 alerts over 100 workloads', () => {
       peak - baseRss < RSS_GROWTH_BOUND,
       `RSS grew by ${((peak - baseRss) / MB).toFixed(0)} MB, bound ${RSS_GROWTH_BOUND / MB} MB`,
     );
-    assert.ok(quantile(latencies, 0.99) < 1000, 'p99 202 within the 1 s the webhook promises');
 
     await until(
       async () =>
         ((await s.request('GET', 'jobs?state=succeeded&limit=1000')).body.jobs as unknown[])
           .length === WORKLOADS,
-      30_000,
+      120_000, // a hang guard, not a speed limit
       'all 100 jobs succeeded',
     );
     const executed = exec.executed();
@@ -169,5 +172,24 @@ describe('10,000 alerts over 100 workloads', () => {
       statSync(join(s.dataDir, 'journal.jsonl')).size / MB,
       'MB',
     );
+
+    // Nothing lost: a controller restarted on the same journal (the first one dies without a
+    // graceful close) knows every job, and every alert it already decided is a duplicate again.
+    await s.abandon();
+    s = await startTestServer({
+      executors: { kubernetes: new RecordingExecutor() },
+      configText: 'policy: { circuitBreaker: { maxRollbacks: 1000 } }',
+      env: { LOG_LEVEL: 'warn' },
+      dataDir: s.dataDir,
+    });
+    const replayed = (await s.request('GET', 'jobs?state=succeeded&limit=1000')).body
+      .jobs as Array<{ id: string }>;
+    assert.deepEqual(new Set(replayed.map((j) => j.id)), jobIds, 'every job survived the restart');
+    for (const body of bodies.slice(0, 20)) {
+      const again = await s.request('POST', 'trigger', body);
+      assert.equal(again.status, 202);
+      for (const d of again.body.decisions as Array<{ decision: string }>)
+        assert.ok(['duplicate', 'cooldown'].includes(d.decision), d.decision);
+    }
   });
 });

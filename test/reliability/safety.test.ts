@@ -135,7 +135,7 @@ describe('safety', () => {
     assert.match(status.circuit.reason, /circuit breaker opened: 3 rollbacks/);
     const metrics = (await s.request('GET', '/metrics')).body as string;
     assert.match(metrics, /^rollback_circuit_open 1$/m);
-    await new Promise((r) => setTimeout(r, 300));
+    await s.idle(); // nothing queued or running: nothing can patch until a human approves
     assert.equal(patches(ns), 3, 'three workloads patched, the other 27 untouched');
     const touched = names.filter((n) => image(fake, ns, n).endsWith(':v1'));
     assert.equal(touched.length, 3);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startServer, type AppOptions, type RunningServer } from '../../src/app.js';
+import { until } from './until.js';
 
 export const SECRET = 'test-webhook-secret-0123456789';
 export const OPERATOR_SECRET = 'test-operator-secret-9876543210';
@@ -21,6 +22,12 @@ export interface TestServer {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: any; headers: Headers }>;
+  /**
+   * Resolves once no job is queued or running: from then on nothing acts until the next input
+   * (jobs held for approval stay held). What "and nothing more happened" waits for, instead of a
+   * sleep that a busy machine outlasts.
+   */
+  idle(ms?: number): Promise<void>;
   close(): Promise<void>;
   /** Stop without cleanup, as if the process died: the data dir stays. */
   abandon(): Promise<void>;
@@ -95,6 +102,14 @@ export async function startTestServer(
     running,
     logs,
     request,
+    idle: (ms = 30_000) => {
+      const { state, runner } = running.app.controller;
+      return until(
+        () => state.count('queued') === 0 && runner.inProgress === 0,
+        ms,
+        'no job queued or running',
+      );
+    },
     close: async () => {
       await running.close();
       if (!options.keepDataDir && !options.dataDir)

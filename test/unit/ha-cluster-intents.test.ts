@@ -19,7 +19,12 @@ import {
   pendingFor,
   type PendingRollback,
 } from '../../src/ha/pending-rollback.js';
-import { withClusterIntents } from '../../src/ha/with-cluster-intents.js';
+import { clusterIntentChecks } from '../../src/ha/cluster-intent-checks.js';
+import { ControllerState } from '../../src/jobs/controller-state.js';
+import { JobRunner } from '../../src/jobs/job-runner.js';
+import { JobStore } from '../../src/jobs/job-store.js';
+import { TERMINAL_STATES } from '../../src/jobs/job-transitions.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { TimelineEvent } from '../../src/model/timeline-event.js';
 import type { MarkedWorkload, WorkloadMarks } from '../../src/ha/workload-marks.js';
 import type { Job } from '../../src/model/job.js';
@@ -99,19 +104,53 @@ function recordingExecutor(result: ExecutionResult = { outcome: 'succeeded', rea
   return { executor, calls };
 }
 
-function ctx(signal = new AbortController().signal): ExecutionContext {
-  return { signal, progress: () => {}, update: async () => {}, rolloutTimeoutMs: 60_000 };
-}
-
-function wrap(inner: Executor, marks: WorkloadMarks, leading = () => true) {
-  return withClusterIntents(inner, {
-    marks,
-    identity: 'replica-a',
-    cooldownMs: 30 * 60_000,
-    leading,
+/**
+ * The real runner with high availability's pre-act checks, as the controller wires them: a job
+ * is recorded, handed to the runner (pinned first, like a fresh alert, unless `pin: false`), and
+ * the test waits for it to end, be handed back, or (held for approval) be pinned.
+ */
+function run(
+  inner: Executor,
+  marks: WorkloadMarks,
+  j: Job,
+  o: { leading?: () => boolean; pin?: boolean } = {},
+) {
+  const logger = pino({ enabled: false });
+  const state = new ControllerState();
+  const store = new JobStore({ state, append: async () => undefined, logger });
+  const runner = new JobRunner({
+    store,
+    executors: { kubernetes: inner },
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger,
     now: () => NOW,
-    logger: pino({ enabled: false }),
+    concurrency: 1,
+    rolloutTimeoutMs: 60_000,
+    checks: clusterIntentChecks({
+      marks,
+      identity: 'replica-a',
+      cooldownMs: 30 * 60_000,
+      leading: o.leading ?? (() => true),
+      now: () => NOW,
+      logger,
+    }),
   });
+  const settled = new Promise<Job>((resolve) =>
+    store.onJobChange((_, after) => {
+      const last = after.timeline.at(-1)?.event;
+      if (TERMINAL_STATES.has(after.state) || last === TimelineEvent.HandedBack) resolve(after);
+      // A job held for approval goes no further than its pin.
+      if (after.state === 'awaiting_approval' && last === TimelineEvent.Pinned) resolve(after);
+    }),
+  );
+  const done = (async () => {
+    await store.commit([{ t: 'job', job: j }]);
+    if (j.state === 'running') runner.start();
+    else if (o.pin === false) runner.enqueue(j);
+    else runner.accepted(j);
+    return settled;
+  })();
+  return { done, runner, store };
 }
 
 const lastRollback = (o: Record<string, unknown>) => ({
@@ -126,20 +165,23 @@ const lastRollback = (o: Record<string, unknown>) => ({
   }),
 });
 
-describe('withClusterIntents', () => {
+describe('high availability checks before a Kubernetes job acts', () => {
   test('pin marks the workload with the job and its pinned revision; the end clears it', async () => {
     const { marks, log, workload } = memoryMarks();
     const inner = recordingExecutor();
-    const ex = wrap(inner.executor, marks);
     const j = job();
-    delete j.fromRevision; // pinned by pin() itself
-    assert.deepEqual(await ex.pin!(j), { fromRevision: 2, toRevision: 1 });
-    const pending = parsePending(workload.metadata.annotations);
-    assert.equal(pending?.jobId, 'job-1');
-    assert.equal(pending?.fromRevision, 2);
-    assert.equal(pending?.acceptedBy, 'replica-a');
-    const result = await ex.execute(j, ctx());
-    assert.equal(result.outcome, 'succeeded');
+    delete j.fromRevision; // pinned by the runner itself
+    const pendingAtStart: Array<PendingRollback | undefined> = [];
+    const execute = inner.executor.execute;
+    inner.executor.execute = (jb, c) => {
+      pendingAtStart.push(parsePending(workload.metadata.annotations));
+      return execute(jb, c);
+    };
+    const ended = await run(inner.executor, marks, j).done;
+    assert.equal(ended.outcome, 'succeeded');
+    assert.equal(pendingAtStart[0]?.jobId, 'job-1');
+    assert.equal(pendingAtStart[0]?.fromRevision, 2);
+    assert.equal(pendingAtStart[0]?.acceptedBy, 'replica-a');
     assert.deepEqual(log, ['mark job-1', 'clear job-1']);
     assert.deepEqual(inner.calls, ['pin job-1', 'execute job-1']);
     assert.equal(workload.metadata.annotations[PENDING_ROLLBACK_ANNOTATION], undefined);
@@ -147,20 +189,25 @@ describe('withClusterIntents', () => {
 
   test('a job held for approval is not marked at pin time, but is when it runs', async () => {
     const { marks, log } = memoryMarks();
-    const ex = wrap(recordingExecutor().executor, marks);
-    await ex.pin!(job({ state: 'awaiting_approval' }));
+    const held = job({ state: 'awaiting_approval' });
+    delete held.fromRevision; // so the runner pins it
+    const pinned = await run(recordingExecutor().executor, marks, held).done;
+    assert.equal(pinned.fromRevision, 2);
     assert.deepEqual(log, []);
-    await ex.execute(job(), ctx());
+    assert.equal(
+      (await run(recordingExecutor().executor, marks, job(), { pin: false }).done).outcome,
+      'succeeded',
+    );
     assert.deepEqual(log, ['mark job-1', 'clear job-1']);
   });
 
   test("another job's rollback inside the cooldown skips the job (a new leader with an empty journal)", async () => {
     const { marks, log } = memoryMarks(lastRollback({ fingerprint: 'fp-other' }));
     const inner = recordingExecutor();
-    const result = await wrap(inner.executor, marks).execute(job(), ctx());
-    assert.equal(result.outcome, 'skipped');
-    assert.match(result.reason, /^cooldown \(from the workload's last-rollback annotation\)/);
-    assert.match(result.reason, /old-job/);
+    const ended = await run(inner.executor, marks, job(), { pin: false }).done;
+    assert.equal(ended.outcome, 'skipped');
+    assert.match(ended.reason ?? '', /^cooldown \(from the workload's last-rollback annotation\)/);
+    assert.match(ended.reason ?? '', /old-job/);
     assert.deepEqual(inner.calls, [], 'the executor never ran');
     assert.deepEqual(log, ['clear job-1']);
   });
@@ -174,10 +221,10 @@ describe('withClusterIntents', () => {
       }),
     );
     const inner = recordingExecutor();
-    const result = await wrap(inner.executor, marks).execute(job(), ctx());
-    assert.equal(result.outcome, 'skipped');
+    const ended = await run(inner.executor, marks, job(), { pin: false }).done;
+    assert.equal(ended.outcome, 'skipped');
     assert.match(
-      result.reason,
+      ended.reason ?? '',
       /^duplicate: job old-job already rolled back for this alert instance/,
     );
     assert.deepEqual(inner.calls, []);
@@ -186,7 +233,10 @@ describe('withClusterIntents', () => {
   test('an old rollback outside the cooldown does not stop the job', async () => {
     const { marks } = memoryMarks(lastRollback({ at: '2026-11-22T09:00:00.000Z' }));
     const inner = recordingExecutor();
-    assert.equal((await wrap(inner.executor, marks).execute(job(), ctx())).outcome, 'succeeded');
+    assert.equal(
+      (await run(inner.executor, marks, job(), { pin: false }).done).outcome,
+      'succeeded',
+    );
     assert.deepEqual(inner.calls, ['execute job-1']);
   });
 
@@ -196,13 +246,13 @@ describe('withClusterIntents', () => {
       timeline: [{ at: 'x', event: TimelineEvent.Adopted, message: 'adopted' }],
     });
     const a = recordingExecutor();
-    await wrap(a.executor, memoryMarks().marks).execute(adopted, ctx());
+    await run(a.executor, memoryMarks().marks, adopted, { pin: false }).done;
     assert.deepEqual(a.calls, ['recover job-1']);
 
     const b = recordingExecutor();
     const own = memoryMarks(lastRollback({ jobId: 'job-1', at: new Date(NOW).toISOString() }));
-    const result = await wrap(b.executor, own.marks).execute(job(), ctx());
-    assert.equal(result.outcome, 'succeeded', 'its own recent rollback is no cooldown');
+    const ended = await run(b.executor, own.marks, job(), { pin: false }).done;
+    assert.equal(ended.outcome, 'succeeded', 'its own recent rollback is no cooldown');
     assert.deepEqual(b.calls, ['recover job-1']);
   });
 
@@ -214,18 +264,25 @@ describe('withClusterIntents', () => {
       leading = false;
       return { outcome: 'failed', reason: 'interrupted' };
     };
-    await wrap(inner.executor, marks, () => leading).execute(job(), ctx());
+    await run(inner.executor, marks, job(), { pin: false, leading: () => leading }).done;
     assert.deepEqual(log, ['mark job-1']);
     assert.equal(parsePending(workload.metadata.annotations)?.jobId, 'job-1');
 
-    const aborted = new AbortController();
+    // Handed back when the runner stands by (leadership moved) mid-job: not cleared either.
     const inner2 = recordingExecutor();
-    inner2.executor.execute = async () => {
-      aborted.abort();
-      throw Object.assign(new Error('interrupted by shutdown'), { name: 'AbortError' });
-    };
     const second = memoryMarks();
-    await assert.rejects(wrap(inner2.executor, second.marks).execute(job(), ctx(aborted.signal)));
+    const hold: { standby?: () => Promise<void> } = {};
+    inner2.executor.execute = (_j, c: ExecutionContext) =>
+      new Promise((_, reject) => {
+        c.signal.addEventListener('abort', () =>
+          reject(Object.assign(new Error('interrupted'), { name: 'AbortError' })),
+        );
+        void hold.standby?.();
+      });
+    const r = run(inner2.executor, second.marks, job(), { pin: false });
+    hold.standby = () => r.runner.standby();
+    const handedBack = await r.done;
+    assert.equal(handedBack.state, 'running');
     assert.deepEqual(second.log, ['mark job-1'], 'handed back: not cleared');
   });
 });
@@ -320,6 +377,24 @@ describe('pending-rollback annotation', () => {
       undefined,
     );
     assert.equal(parsePending({}), undefined);
+  });
+
+  test('keeps the pinned target revision too, so an adopted job never goes further back', () => {
+    const p = pendingFor(job({ fromRevision: 3, toRevision: 2 }), 'replica-a');
+    assert.deepEqual([p.fromRevision, p.toRevision], [3, 2]);
+    const read = parsePending({ [PENDING_ROLLBACK_ANNOTATION]: JSON.stringify(p) });
+    assert.equal(read?.toRevision, 2);
+    const plan = adoptionPlan(
+      [{ ref: REF, pending: read }],
+      { jobs: new Map(), activeJob: () => undefined },
+      { now: NOW, identity: 'replica-b' },
+    );
+    assert.deepEqual([plan.adopt[0]?.fromRevision, plan.adopt[0]?.toRevision], [3, 2]);
+    // A pin made now (the executor's answer) replaces the job's older one as a pair.
+    const repinned = pendingFor(job({ fromRevision: 3, toRevision: 2 }), 'replica-a', {
+      fromRevision: 4,
+    });
+    assert.deepEqual([repinned.fromRevision, repinned.toRevision], [4, undefined]);
   });
 });
 

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { resolveRollback } from '../../src/executors/kubernetes/resolve-rollback.js';
+import { latestInstant } from '../../src/executors/kubernetes/became-current.js';
+import { restartOnly } from '../../src/executors/kubernetes/restart-only.js';
 import { findDeploymentRevisions } from '../../src/executors/kubernetes/find-deployment-revisions.js';
 import { formatLastRollback } from '../../src/kube/last-rollback.js';
 import type { PodTemplate, ReplicaSet, Workload } from '../../src/kube/kube-types.js';
@@ -308,5 +310,124 @@ describe('resolveRollback', () => {
     const r = resolve(dep('v1'), [rs('web-a', 1, 'v1'), rs('web-b', 2, 'v1')], 2);
     assert.equal(r.action, 'skip');
     assert.match(r.reason, /already matches revision 1/);
+  });
+});
+
+describe('issue 22: in flux, times that err late, restarts', () => {
+  const restarted = (image: string, at: string): PodTemplate => ({
+    metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } },
+    spec: { containers: [{ name: 'web', image }] },
+  });
+  const rsOf = (name: string, revision: number, template: PodTemplate): ReplicaSet => ({
+    ...rs(name, revision, 'unused'),
+    spec: { template },
+  });
+
+  test('in flux: a deploy no ReplicaSet holds yet is never undone (the annotation says 2)', () => {
+    const w = dep('v3', { annotations: { 'deployment.kubernetes.io/revision': '2' } });
+    const r = resolve(w, v1v2);
+    assert.equal(r.action, 'skip');
+    assert.equal(
+      r.reason,
+      'Deployment prod/web is in flux: its pod template matches none of its ReplicaSets (a change the deployment controller has not rolled out yet); not rolled back, so a newer deploy is never undone (send the alert again once the rollout is processed)',
+    );
+  });
+
+  test('whole-second times stand for the latest instant they may mean', () => {
+    assert.equal(latestInstant('2025-01-01T01:00:00Z'), Date.parse('2025-01-01T01:00:00.999Z'));
+    assert.equal(latestInstant('2025-01-01T01:00:00.250Z'), Date.parse('2025-01-01T01:00:00.250Z'));
+  });
+
+  test('a deploy in the alert’s own second is not "before the alert": skipped', () => {
+    const r = resolveRollback({
+      kind: 'Deployment',
+      workload: dep('v3'),
+      history: findDeploymentRevisions(dep('v3'), [
+        ...v1v2,
+        {
+          ...rs('web-c', 3, 'v3'),
+          metadata: { ...rs('web-c', 3, 'v3').metadata, creationTimestamp: '2025-01-01T01:00:00Z' },
+        },
+      ]),
+      job: { alert: { startsAt: '2025-01-01T01:00:00.002Z' } as never },
+      optOutAnnotation: OPT_OUT,
+      maxRevisionAgeSeconds: 86_400,
+    });
+    assert.equal(r.action, 'skip');
+    assert.match(
+      r.reason,
+      /^workload moved on: revision 3 became current at 2025-01-01T01:00:00Z, within the same second as the alert start, so possibly after it/,
+    );
+  });
+
+  test('a late template-writer time (replicas-only apply) never makes a restored revision young enough', () => {
+    // v1 → v2 → human undo (web-a reused as 3) → a replicas-only apply at 00:59:50 by the
+    // manager that owns template fields moves its time: the undo itself was long before.
+    const w = dep('v1');
+    w.metadata.managedFields = [
+      templateWriter('kubectl-client-side-apply', '2025-01-01T00:59:50Z'),
+    ];
+    const r = resolve(w, undone, undefined, { maxRevisionAgeSeconds: 600 });
+    assert.equal(r.action, 'skip');
+    assert.equal(
+      r.reason,
+      'revision 3 may have been running since 2025-01-01T00:02:00Z (it was reused, and revision 2 (web-b), created at 2025-01-01T00:02:00Z, came before it; no later time is certain), 58 min before the alert: a change that may be that old is not blamed (policy.maxRevisionAgeSeconds: 600)',
+    );
+    // No limit: the late time still decides "moved on" only (before the alert: rolled back).
+    assert.equal(resolve(w, undone, undefined, { maxRevisionAgeSeconds: 0 }).action, 'rollback');
+  });
+
+  test('a restart-only revision is not the deploy: 3 (restart of 2) → back to 1, restart dropped', () => {
+    const w: Workload = {
+      ...dep('v2'),
+      spec: { template: restarted('v2', '2025-01-01T00:30:00Z') },
+    };
+    const history = [...v1v2, rsOf('web-c', 3, restarted('v2', '2025-01-01T00:30:00Z'))];
+    const r = resolve(w, history, 3);
+    assert.equal(r.action, 'rollback', r.reason);
+    assert.equal(r.action === 'rollback' && r.to.name, 'web-a');
+    assert.deepEqual([r.fromRevision, r.toRevision], [3, 1]);
+    assert.equal(
+      r.reason,
+      "roll back Deployment prod/web from revision 3 to 1 (revision 3 only restarted revision 2, the deploy blamed; the restart is dropped: revision 1's template is restored as it was, and the rollback replaces every pod anyway)",
+    );
+    // Two restarts on top, and a job pinned to the deploy itself before the restarts.
+    const twice = [...history, rsOf('web-d', 4, restarted('v2', '2025-01-01T00:40:00Z'))];
+    const w4: Workload = {
+      ...dep('v2'),
+      spec: { template: restarted('v2', '2025-01-01T00:40:00Z') },
+    };
+    const r4 = resolve(w4, twice, 2);
+    assert.equal(r4.action, 'rollback', r4.reason);
+    assert.deepEqual([r4.fromRevision, r4.toRevision], [4, 1]);
+    assert.match(r4.reason, /revision 4 and 3 only restarted revision 2/);
+  });
+
+  test('a restart on top of our own rollback is still a rollback of a rollback', () => {
+    const annotations = {
+      'rollback-controller.io/last-rollback': formatLastRollback({
+        jobId: 'j0',
+        alert: 'A',
+        trigger: 't',
+        fromRevision: 2,
+        toRevision: 1,
+        toName: 'web-a',
+        at: 'x',
+      }),
+    };
+    const w: Workload = {
+      ...dep('v1', { annotations }),
+      spec: { template: restarted('v1', '2025-01-01T00:50:00Z') },
+    };
+    const r = resolve(w, [...undone, rsOf('web-c', 4, restarted('v1', '2025-01-01T00:50:00Z'))]);
+    assert.equal(r.action, 'skip');
+    assert.match(r.reason, /^refusing to roll back a rollback: revision 3 was restored by job j0/);
+  });
+
+  test('restartOnly: only restart annotations differ', () => {
+    assert.equal(restartOnly(restarted('v2', 'a'), tpl('v2')), true);
+    assert.equal(restartOnly(restarted('v2', 'a'), restarted('v2', 'b')), true);
+    assert.equal(restartOnly(restarted('v3', 'a'), tpl('v2')), false);
+    assert.equal(restartOnly(tpl('v2'), tpl('v2')), false);
   });
 });

@@ -99,14 +99,6 @@ describe('findDeploymentRevisions', () => {
       entries: [1, 2, 3],
     },
     {
-      name: 'no matching ReplicaSet yet: the Deployment revision annotation decides',
-      deployment: deployment('web:v3', { 'deployment.kubernetes.io/revision': '2' }),
-      replicaSets: [rs('web-a', '1', 'web:v1'), rs('web-b', '2', 'web:v2')],
-      current: 2,
-      previous: 1,
-      entries: [1, 2],
-    },
-    {
       name: 'three revisions: previous is the newest older one',
       deployment: deployment('web:v3'),
       replicaSets: [
@@ -130,6 +122,29 @@ describe('findDeploymentRevisions', () => {
       );
     });
   }
+
+  test('in flux: no ReplicaSet holds the template (a deploy not processed yet); the annotation and the newest ReplicaSet are not trusted', () => {
+    const h = findDeploymentRevisions(
+      deployment('web:v3', { 'deployment.kubernetes.io/revision': '2' }),
+      [rs('web-a', '1', 'web:v1'), rs('web-b', '2', 'web:v2')],
+    );
+    assert.equal(h.currentRevision, 0);
+    assert.equal(h.current, undefined);
+    assert.match(h.inFlux ?? '', /matches none of its ReplicaSets/);
+  });
+
+  test('in flux: status has not observed the current generation, even when a ReplicaSet matches', () => {
+    const d = { ...deployment('web:v1'), status: { observedGeneration: 3 } };
+    d.metadata.generation = 4;
+    const h = findDeploymentRevisions(d, [rs('web-a', '1', 'web:v1'), rs('web-b', '2', 'web:v2')]);
+    assert.equal(h.current, undefined);
+    assert.equal(
+      h.inFlux,
+      'the deployment controller has not processed generation 4 of its spec yet (status.observedGeneration 3): a newer change is in flux',
+    );
+    d.status.observedGeneration = 4;
+    assert.equal(findDeploymentRevisions(d, [rs('web-a', '1', 'web:v1')]).currentRevision, 1);
+  });
 
   test('keeps the ReplicaSet annotations and revision-history', () => {
     const h = findDeploymentRevisions(deployment('web:v1'), [
@@ -182,10 +197,32 @@ describe('findControllerRevisions', () => {
     assert.equal(h.previous?.revision, 1);
   });
 
-  test('no match: the newest revision is current; a single revision has no previous', () => {
+  test('no match: in flux (DaemonSet); a single revision has no previous', () => {
     const h = findControllerRevisions('DaemonSet', sts('web:v9'), [cr('db-1', 1, 'web:v1')]);
-    assert.equal(h.currentRevision, 1);
-    assert.equal(h.previous, undefined);
+    assert.equal(h.current, undefined);
+    assert.match(h.inFlux ?? '', /matches none of its ControllerRevisions/);
+    const one = findControllerRevisions('DaemonSet', sts('web:v1'), [cr('db-1', 1, 'web:v1')]);
+    assert.equal(one.currentRevision, 1);
+    assert.equal(one.previous, undefined);
+  });
+
+  test('StatefulSet: status.updateRevision is not trusted before status.observedGeneration catches up', () => {
+    const frozen = sts('web:v3', { updateRevision: 'db-2', observedGeneration: 2 });
+    frozen.metadata.generation = 3;
+    const h = findControllerRevisions('StatefulSet', frozen, [
+      cr('db-1', 1, 'web:v1'),
+      cr('db-2', 2, 'web:v2'),
+    ]);
+    assert.equal(h.current, undefined);
+    assert.match(h.inFlux ?? '', /statefulset controller has not processed generation 3/);
+    // Observed, but updateRevision names a revision with another template: the template decides.
+    frozen.status = { updateRevision: 'db-2', observedGeneration: 3 };
+    frozen.spec.template = tpl('web:v1');
+    const observed = findControllerRevisions('StatefulSet', frozen, [
+      cr('db-1', 1, 'web:v1'),
+      cr('db-2', 2, 'web:v2'),
+    ]);
+    assert.equal(observed.current?.name, 'db-1');
   });
 });
 

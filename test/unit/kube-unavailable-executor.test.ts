@@ -3,15 +3,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createKubernetesExecutor } from '../../src/executors/kubernetes/kubernetes-executor.js';
+import { connectKube } from '../../src/kube/connect-kube.js';
 import { sampleJob } from './notify-fixtures.js';
 
 const REASON = 'KUBECONFIG names no existing file (/nonexistent/kubeconfig)';
 
 describe('the unavailable Kubernetes executor', () => {
-  const executor = createKubernetesExecutor({
-    env: { KUBECONFIG: '/nonexistent/kubeconfig' },
-    optOutAnnotation: 'rollback-controller.io/disabled',
-  });
+  const executor = createKubernetesExecutor(
+    connectKube({ env: { KUBECONFIG: '/nonexistent/kubeconfig' } }),
+    {
+      optOutAnnotation: 'rollback-controller.io/disabled',
+    },
+  );
   const ctx = {
     signal: new AbortController().signal,
     progress: () => undefined,

@@ -1,5 +1,5 @@
 // The layout's rules, checked on the source: arrows point inward (decide/ and model/ import no
-// outer layer and no node: module), ha/ reaches Kubernetes only through kube/, a job's state is
+// outer layer and no node: module), only kube/ imports the Kubernetes client library, a job's state is
 // written only by the transitions module, and no file grows past about 400 lines.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -49,6 +49,17 @@ describe('layers', () => {
   test('ha/ imports nothing from executors/kubernetes/; kube/ nothing from executors/ or ha/', () => {
     assert.deepEqual(violations('ha', /^executors\/kubernetes\//), []);
     assert.deepEqual(violations('kube', /^(executors|ha|jobs)\//), []);
+  });
+
+  test('only kube/ imports @kubernetes/client-node (one Kubernetes room)', () => {
+    const outside = sources
+      .filter((s) => !s.file.startsWith('kube/'))
+      .flatMap((s) =>
+        importsOf(s.file, s.text)
+          .filter((i) => i.startsWith('@kubernetes/client-node'))
+          .map((i) => `${s.file} → ${i}`),
+      );
+    assert.deepEqual(outside, []);
   });
 
   test('jobs/ imports no executors/, http/, ha/ or notify/', () => {

@@ -83,6 +83,10 @@ workload template back, and record an Event on it.
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
+{{- /* Pods of a stuck StatefulSet rollback: named in the reason, deleted only when enabled. */}}
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list"{{ if (((.Values.config).policy).deleteStuckPods) }}, "delete"{{ end }}]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create"]

@@ -1,68 +1,109 @@
-// When the current revision became current, from what the API server records (SPEC "Kubernetes
-// rollback semantics": a reused ReplicaSet or ControllerRevision keeps its old creation time).
-// Both "moved on" (became current after the alert started) and "only blame a recent change"
-// (current for longer than policy.maxRevisionAgeSeconds) read this one time.
+// When a revision became current, from what the API server records (SPEC "Kubernetes rollback
+// semantics": a reused ReplicaSet or ControllerRevision keeps its old creation time). Two bounds,
+// each erring only in the direction that skips (SPEC "err late"):
+// - `at`, the latest it may have become current, for "moved on" (became current after the alert
+//   started): API times are whole seconds, so `at` stands for any instant up to at + 999 ms
+//   (`latestInstant`), and a time that may be later than the truth is fine here (it skips);
+// - `since`, the earliest, for "only blame a recent change" (current for longer than
+//   policy.maxRevisionAgeSeconds): only a time that can never be later than the truth.
 //
 // Evidence, by how the object got to be current:
-// - a ReplicaSet never renumbered (no `revision-history` annotation) became current once, when it
-//   was created: its creationTimestamp is exact;
+// - a revision never reused (a ReplicaSet without `revision-history`, a ControllerRevision never
+//   renumbered) became current once, when it was created: creationTimestamp is both bounds;
 // - a reused ReplicaSet became current when someone wrote the Deployment's pod template back to
-//   it (`kubectl rollout undo`, an apply of the old spec): the latest managedFields time of the
-//   managers owning fields under spec.template. That time moves again when the same manager later
-//   changes other fields, so it errs late: "moved on" more often (a skip, the safe direction),
-//   and a revision looks younger than it is to maxRevisionAgeSeconds (a rollback may still be
-//   attempted for a revision older than the limit). Without that record, the ReplicaSet's own
-//   managedFields time (the controller renumbers it on reuse, but also rescales it) errs late too;
-// - a ControllerRevision is immutable except for `.revision`, so its latest managedFields time is
-//   when the controller created or renumbered it (exact, up to managedFields' 1 s precision).
-// No evidence for a reused revision: unknown, and the caller skips (never guesses early).
+//   it (`kubectl rollout undo`, an apply of the old spec): `at` is the latest managedFields time
+//   of the managers owning fields under spec.template, else the ReplicaSet's own (renumbering)
+//   managedFields time. A manager's time moves on every write it makes (a replicas-only apply
+//   moves it too), so it may be far later than the truth: never a `since`;
+// - a renumbered ControllerRevision: its managedFields time is when the controller renumbered
+//   it (it is immutable but for `.revision`), which is after the human's write: `at` only;
+// - `since` for a reused revision is the creation of the newest revision numbered below it:
+//   every such revision was created before it became current again. No such record: unknown.
+// No time at all: unknown, and the caller skips (never guesses early).
 import type {
   ManagedFieldsEntry,
   RevisionEntry,
+  RevisionHistory,
   Workload,
   WorkloadKind,
 } from '../../kube/kube-types.js';
 
-export type BecameCurrent = { at: string; evidence: string } | { at?: undefined; evidence: string };
+export interface BecameCurrent {
+  /** Latest API time it may have become current (see latestInstant); undefined: unknown. */
+  at?: string;
+  /** Earliest it may have become current (never later than the truth); undefined: unknown. */
+  since?: string;
+  evidence: string;
+  /** How `since` was found, when it is not the revision's own creation. */
+  sinceEvidence?: string;
+}
 
 export function becameCurrent(
   kind: WorkloadKind,
   workload: Workload,
-  current: RevisionEntry,
+  entry: RevisionEntry,
+  history: Pick<RevisionHistory, 'entries' | 'current'>,
 ): BecameCurrent {
-  const created = current.createdAt;
-  if (kind !== 'Deployment') {
-    const at = latest([created, current.changedAt]);
-    if (at === undefined)
-      return { evidence: `ControllerRevision ${current.name} has no timestamps` };
+  const created = entry.createdAt;
+  const isCurrent = history.current?.name === entry.name;
+  const object = kind === 'Deployment' ? 'ReplicaSet' : 'ControllerRevision';
+  const reused =
+    kind === 'Deployment'
+      ? entry.previousRevisions.length > 0
+      : entry.changedAt !== undefined &&
+        created !== undefined &&
+        Math.floor(Date.parse(entry.changedAt) / 1000) > Math.floor(Date.parse(created) / 1000);
+  if (!reused) {
+    if (created === undefined) return { evidence: `${object} ${entry.name} has no creation time` };
     return {
-      at,
-      evidence:
-        current.changedAt && at === current.changedAt && at !== created
-          ? `ControllerRevision ${current.name} renumbered at ${at}`
-          : `ControllerRevision ${current.name} created at ${at}`,
+      at: created,
+      since: created,
+      evidence: `${object} ${entry.name} created at ${created}`,
     };
   }
-  if (current.previousRevisions.length === 0) {
-    if (created === undefined)
-      return { evidence: `ReplicaSet ${current.name} has no creation time` };
-    return { at: created, evidence: `ReplicaSet ${current.name} created at ${created}` };
-  }
-  const written = templateWrittenAt(workload);
-  if (written) {
-    const at = latest([created, written.at]) as string;
-    return {
-      at,
-      evidence: `ReplicaSet ${current.name} reused; pod template last written by ${written.manager} at ${written.at}`,
-    };
-  }
-  if (current.changedAt) {
-    const at = latest([created, current.changedAt]) as string;
-    return { at, evidence: `ReplicaSet ${current.name} reused; last changed at ${at}` };
-  }
+  const bound = sinceBound(entry, history.entries);
+  const written = kind === 'Deployment' && isCurrent ? templateWrittenAt(workload) : undefined;
+  const late = written?.at ?? entry.changedAt;
+  const at = late === undefined ? undefined : latest([created, late]);
+  const evidence =
+    kind !== 'Deployment'
+      ? `ControllerRevision ${entry.name} renumbered at ${at ?? '?'}`
+      : written
+        ? `ReplicaSet ${entry.name} reused; pod template last written by ${written.manager} at ${written.at}`
+        : entry.changedAt
+          ? `ReplicaSet ${entry.name} reused; last changed at ${at ?? '?'}`
+          : `ReplicaSet ${entry.name} was reused (earlier revisions ${entry.previousRevisions.join(', ')}) and the API server recorded no managedFields times`;
   return {
-    evidence: `ReplicaSet ${current.name} was reused (earlier revisions ${current.previousRevisions.join(', ')}) and the API server recorded no managedFields times`,
+    ...(at !== undefined ? { at } : {}),
+    ...(bound ? { since: bound.at, sinceEvidence: bound.evidence } : {}),
+    evidence,
   };
+}
+
+/** The newest creation time among the revisions numbered below `entry` (see the header). */
+function sinceBound(
+  entry: RevisionEntry,
+  entries: RevisionEntry[],
+): { at: string; evidence: string } | undefined {
+  let best: RevisionEntry | undefined;
+  for (const e of entries) {
+    if (e.revision >= entry.revision || e.createdAt === undefined) continue;
+    if (!best || Date.parse(e.createdAt) > Date.parse(best.createdAt as string)) best = e;
+  }
+  if (!best?.createdAt) return undefined;
+  return {
+    at: best.createdAt,
+    evidence: `it was reused, and revision ${best.revision} (${best.name}), created at ${best.createdAt}, came before it; no later time is certain`,
+  };
+}
+
+/**
+ * The latest instant (ms) an API time may stand for: times without a fraction of a second are
+ * truncated to the second, so `12:00:05Z` may be as late as 12:00:05.999.
+ */
+export function latestInstant(time: string): number {
+  const ms = Date.parse(time);
+  return /\.\d+(Z|[+-]\d\d:\d\d)$/i.test(time) ? ms : Math.floor(ms / 1000) * 1000 + 999;
 }
 
 /** The newest managedFields time of a manager owning anything under the main resource's spec.template. */

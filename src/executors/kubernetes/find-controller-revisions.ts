@@ -1,8 +1,10 @@
 // A StatefulSet's or DaemonSet's rollout history from its ControllerRevisions, as kubectl reads
 // it: revisions controlled by the workload (controller ownerReference UID), ordered by the
 // `.revision` field. The caller lists them with the workload's selector. "Current" is the
-// StatefulSet's status.updateRevision, else the revision whose template is the workload's,
-// else the newest.
+// newest revision whose template is the workload's (for a StatefulSet, status.updateRevision
+// when it holds that template). A workload whose status has not observed its generation, or
+// whose template no revision holds, is in flux (SPEC): its controller has not processed the
+// newest change, so status.updateRevision and the newest revision describe an older spec.
 import type {
   ControllerRevision,
   PodTemplate,
@@ -12,6 +14,7 @@ import type {
   WorkloadKind,
 } from '../../kube/kube-types.js';
 import { mainResourceChangedAt } from './became-current.js';
+import { unobservedGeneration, withPrevious } from './find-deployment-revisions.js';
 import { templatesEqual } from './templates-equal.js';
 
 export function findControllerRevisions(
@@ -39,19 +42,19 @@ export function findControllerRevisions(
     })
     .sort((a, b) => a.revision - b.revision);
 
+  const unobserved = unobservedGeneration(kind.toLowerCase(), workload);
+  if (unobserved) return { currentRevision: 0, entries, inFlux: unobserved };
+  const matching = entries.filter((e) => templatesEqual(e.template, workload.spec.template));
   const updateRevision = kind === 'StatefulSet' ? workload.status?.updateRevision : undefined;
-  const current =
-    (updateRevision ? entries.find((e) => e.name === updateRevision) : undefined) ??
-    entries.filter((e) => templatesEqual(e.template, workload.spec.template)).at(-1) ??
-    entries.at(-1);
-  const currentRevision = current?.revision ?? 0;
-  const previous = entries.filter((e) => e.revision < currentRevision).at(-1);
-  return {
-    currentRevision,
-    ...(current ? { current } : {}),
-    ...(previous ? { previous } : {}),
-    entries,
-  };
+  const current = matching.find((e) => e.name === updateRevision) ?? matching.at(-1);
+  if (!current) {
+    return {
+      currentRevision: 0,
+      entries,
+      inFlux: `its pod template matches none of its ControllerRevisions (a change the ${kind.toLowerCase()} controller has not recorded yet)`,
+    };
+  }
+  return withPrevious(current, entries);
 }
 
 /** The pod template a revision holds, without the strategic-merge `$patch` directive. */

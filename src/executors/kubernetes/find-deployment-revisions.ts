@@ -1,9 +1,12 @@
 // A Deployment's rollout history from its ReplicaSets, by the rules `kubectl rollout undo` uses:
 // only ReplicaSets whose controller ownerReference UID is the Deployment's count, the revision
 // is the `deployment.kubernetes.io/revision` annotation (missing = 0, unparsable = ignored).
-// Unlike plain `undo`, "current" is the ReplicaSet whose template is the Deployment's (falling
-// back to the Deployment's own revision annotation), so the target is the newest revision older
-// than what is actually running, not merely the second-highest number.
+// Unlike plain `undo`, "current" is the ReplicaSet whose template is the Deployment's, so the
+// target is the newest revision older than what is actually running, not merely the
+// second-highest number. When no ReplicaSet holds the template, or the controller has not
+// observed the current generation, the workload is in flux (SPEC): a newer change nobody has
+// processed yet, which the Deployment's revision annotation and its newest ReplicaSet do not
+// describe, so there is no current revision to blame.
 import type {
   Workload,
   ReplicaSet,
@@ -39,17 +42,37 @@ export function findDeploymentRevisions(
   }
   const entries = owned.sort((a, b) => a.revision - b.revision);
 
-  const matching = entries.filter((e) => templatesEqual(e.template, deployment.spec.template));
-  const annotated = parseRevision(deployment.metadata.annotations?.[REVISION_ANNOTATION]);
-  const current =
-    matching.at(-1) ??
-    (annotated ? entries.find((e) => e.revision === annotated) : undefined) ??
-    entries.at(-1);
-  const currentRevision = current?.revision ?? annotated ?? 0;
-  const previous = entries.filter((e) => e.revision < currentRevision).at(-1);
+  const unobserved = unobservedGeneration('deployment', deployment);
+  if (unobserved) return { currentRevision: 0, entries, inFlux: unobserved };
+  const current = entries
+    .filter((e) => templatesEqual(e.template, deployment.spec.template))
+    .at(-1);
+  if (!current) {
+    return {
+      currentRevision: 0,
+      entries,
+      inFlux:
+        'its pod template matches none of its ReplicaSets (a change the deployment controller has not rolled out yet)',
+    };
+  }
+  return withPrevious(current, entries);
+}
+
+/** Why the workload's status may describe an older spec, if it may (SPEC "in flux"). */
+export function unobservedGeneration(controller: string, workload: Workload): string | undefined {
+  const generation = workload.metadata.generation;
+  const observed = workload.status?.observedGeneration;
+  if (generation === undefined || (observed !== undefined && observed >= generation))
+    return undefined;
+  return `the ${controller} controller has not processed generation ${generation} of its spec yet (status.observedGeneration ${observed ?? 'unset'}): a newer change is in flux`;
+}
+
+/** The history with `current` and the newest revision older than it. */
+export function withPrevious(current: RevisionEntry, entries: RevisionEntry[]): RevisionHistory {
+  const previous = entries.filter((e) => e.revision < current.revision).at(-1);
   return {
-    currentRevision,
-    ...(current ? { current } : {}),
+    currentRevision: current.revision,
+    current,
     ...(previous ? { previous } : {}),
     entries,
   };

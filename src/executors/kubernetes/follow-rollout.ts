@@ -6,6 +6,9 @@ import type { WorkloadRef } from '../../model/workload-ref.js';
 import type { KubeClient } from '../../kube/kube-client.js';
 import { rolloutStatus, type OurRollout, type RolloutStatus } from './rollout-status.js';
 import { abortError } from '../../kube/abort-error.js';
+import type { Workload } from '../../kube/kube-types.js';
+import { labelSelectorString } from './label-selector.js';
+import { stuckPods, stuckReason } from './stuck-pods.js';
 
 export interface FollowOptions {
   client: KubeClient;
@@ -18,6 +21,8 @@ export interface FollowOptions {
   pollIntervalMs: number;
   clock: { now(): number };
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** policy.deleteStuckPods: delete StatefulSet pods stuck on the bad revision (stuck-pods.ts). */
+  deleteStuckPods?: boolean;
 }
 
 export async function followRollout(options: FollowOptions): Promise<ExecutionResult> {
@@ -26,10 +31,13 @@ export async function followRollout(options: FollowOptions): Promise<ExecutionRe
   let lastCounts = '';
   let lastError = '';
   let status: RolloutStatus | undefined;
+  let last: Workload | undefined;
+  const deleted = new Set<string>();
   for (;;) {
     if (ctx.signal.aborted) throw abortError('rollout following interrupted by shutdown');
     try {
       const workload = await client.readWorkload(ref, ctx.signal);
+      last = workload;
       status = rolloutStatus(ref.kind, workload, options.ours);
       lastError = '';
       const counts = `${status.updated}/${status.desired}/${status.ready}`;
@@ -43,6 +51,8 @@ export async function followRollout(options: FollowOptions): Promise<ExecutionRe
       }
       if (status.failed) return { outcome: 'failed', reason: status.message };
       if (status.done) return { outcome: 'succeeded', reason: status.message };
+      if (options.deleteStuckPods && ref.kind === 'StatefulSet')
+        await deleteStuck(options, workload, deleted);
     } catch (err) {
       if (ctx.signal.aborted) throw abortError('rollout following interrupted by shutdown');
       const message = (err as Error).message;
@@ -54,12 +64,50 @@ export async function followRollout(options: FollowOptions): Promise<ExecutionRe
     const left = deadline - clock.now();
     if (left <= 0) {
       const seconds = Number((ctx.rolloutTimeoutMs / 1000).toFixed(1));
-      const last = status?.message ?? lastError;
+      const said = status?.message ?? lastError;
+      const stuck = ref.kind === 'StatefulSet' && last ? await stuckText(options, last) : '';
       return {
         outcome: 'failed',
-        reason: `rollout did not finish within the ${seconds}s deadline${last ? `: ${last}` : ''}`,
+        reason: `rollout did not finish within the ${seconds}s deadline${said ? `: ${said}` : ''}${stuck}`,
       };
     }
     await options.sleep(Math.min(options.pollIntervalMs, left), ctx.signal);
+  }
+}
+
+async function podsOf(o: FollowOptions, sts: Workload) {
+  return o.client.listPods(o.ref.namespace, labelSelectorString(sts.spec.selector), o.ctx.signal);
+}
+
+/** Deletes each stuck pod once (by uid); a failure is a note, and the deadline still applies. */
+async function deleteStuck(o: FollowOptions, sts: Workload, deleted: Set<string>): Promise<void> {
+  if ((sts.status?.readyReplicas ?? 0) >= (sts.spec.replicas ?? 1)) return;
+  for (const pod of stuckPods(sts, await podsOf(o, sts))) {
+    const { name = '', uid = '' } = pod.metadata;
+    if (deleted.has(uid)) continue;
+    deleted.add(uid);
+    try {
+      await o.client.deletePod(o.ref.namespace, name, uid, o.ctx.signal);
+      o.ctx.progress({
+        event: 'note',
+        message: `deleted pod ${name}: stuck on the bad revision ${pod.metadata.labels?.['controller-revision-hash'] ?? '?'} and not ready, so the StatefulSet controller recreates it from the rolled-back revision (policy.deleteStuckPods)`,
+        data: { pod: name },
+      });
+    } catch (err) {
+      o.ctx.progress({
+        event: 'note',
+        message: `could not delete stuck pod ${name}: ${(err as Error).message}`,
+      });
+    }
+  }
+}
+
+/** The stuck pods to name in a deadline failure (empty when none, or they cannot be listed). */
+async function stuckText(o: FollowOptions, sts: Workload): Promise<string> {
+  try {
+    const stuck = stuckPods(sts, await podsOf(o, sts));
+    return stuck.length ? `; ${stuckReason(sts, stuck)}` : '';
+  } catch {
+    return '';
   }
 }

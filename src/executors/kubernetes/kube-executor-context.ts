@@ -1,28 +1,27 @@
 // What every part of the Kubernetes executor shares: a client that exists (an executor without
-// one is the unavailable executor), retries, the clock, and the one rollback resolution.
+// one is the unavailable executor), retries, the clock, the one rollback resolution and the
+// cluster side of the workload's GitOps owners.
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { abortableSleep } from '../../kube/abort-error.js';
 import type { KubeClient } from '../../kube/kube-client.js';
-import { withRetry } from '../../kube/with-retry.js';
+import { KUBE_RETRY, withRetry, type RetryPolicy } from '../../kube/with-retry.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
-import type { OwnerSettings } from './owner-step.js';
+import { clusterOwners, type ClusterOwners } from '../../owners/cluster-owners.js';
+import type { OwnerSettings } from '../../owners/plan-owner-action.js';
 import { readSnapshot, type Snapshot } from './read-snapshot.js';
 import { resolveRollback, type Resolution } from './resolve-rollback.js';
 
 export interface KubernetesExecutorOptions {
-  /** Default: in-cluster service account, else KUBECONFIG / ~/.kube/config. */
-  kubeConfig?: KubeConfig;
-  /** Environment to find KUBECONFIG / in-cluster settings in (default process.env). */
-  env?: NodeJS.ProcessEnv;
   optOutAnnotation: string;
   /** policy.maxRevisionAgeSeconds (default 86400; 0 = no limit). */
   maxRevisionAgeSeconds?: number;
+  /** policy.deleteStuckPods: delete StatefulSet pods stuck on the bad revision after the patch. */
+  deleteStuckPods?: boolean;
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
-  retry?: { attempts: number; baseDelayMs: number; maxDelayMs: number };
+  retry?: RetryPolicy;
   clock?: { now(): number };
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   logger?: Logger;
@@ -49,6 +48,8 @@ export interface KubeExecutorContext {
   retry<T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T>;
   snapshot(ref: WorkloadRef, signal?: AbortSignal): Promise<Snapshot>;
   resolve(job: Job, snap: Snapshot): Resolution;
+  /** Reads, plans, suspends and restores the workload's GitOps owners. */
+  owners: ClusterOwners;
 }
 
 export function kubeExecutorContext(
@@ -57,7 +58,7 @@ export function kubeExecutorContext(
 ): KubeExecutorContext {
   const sleep = options.sleep ?? abortableSleep;
   const log = options.logger ?? pino({ enabled: false });
-  const retryPolicy = options.retry ?? { attempts: 5, baseDelayMs: 200, maxDelayMs: 5000 };
+  const retryPolicy = options.retry ?? KUBE_RETRY;
   const retry = <T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T> =>
     withRetry(fn, {
       ...retryPolicy,
@@ -66,13 +67,15 @@ export function kubeExecutorContext(
       onRetry: (err, attempt, delayMs) =>
         log.warn({ err: err.message, attempt, delayMs }, 'Kubernetes call failed, retrying'),
     });
+  const clock = options.clock ?? { now: () => Date.now() };
+  const controllerName = options.controllerName ?? 'rollback-controller';
   return {
     client,
     options,
-    clock: options.clock ?? { now: () => Date.now() },
+    clock,
     sleep,
     log,
-    controllerName: options.controllerName ?? 'rollback-controller',
+    controllerName,
     pollIntervalMs: options.pollIntervalMs ?? 2000,
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     instance: hostname(),
@@ -87,6 +90,14 @@ export function kubeExecutorContext(
         optOutAnnotation: options.optOutAnnotation,
         maxRevisionAgeSeconds: options.maxRevisionAgeSeconds ?? 86_400,
       }),
+    owners: clusterOwners({
+      client,
+      retry,
+      controllerName,
+      now: () => clock.now(),
+      log,
+      ...(options.owners ? { settings: options.owners } : {}),
+    }),
   };
 }
 

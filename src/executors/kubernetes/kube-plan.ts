@@ -1,5 +1,6 @@
 // The Kubernetes executor's side-effect-free answers: what a rollback would do (dry runs and
-// /test), and which revision to pin when a job is accepted.
+// /test: the same prepareRollback as execute(), stopped before anything is written), and which
+// revision to pin when a job is accepted.
 import {
   ForbiddenError,
   InvalidError,
@@ -9,70 +10,65 @@ import {
 import type { JobPatch, Plan } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
-import { becameCurrent } from './became-current.js';
 import type { KubeExecutorContext } from './kube-executor-context.js';
+import { planOwnerView } from '../../owners/plan-owner-action.js';
+import {
+  DryRunRejected,
+  SnapshotError,
+  prepareRollback,
+  validateRollback,
+} from './prepare-rollback.js';
 import type { Resolution } from './resolve-rollback.js';
-import { dryRunSuspensions, planOwnerView, planOwners } from './owner-step.js';
-import { dryRun, patchFor, recordFor } from './rollback-patcher.js';
 import { onDeleteNote } from './rollout-status.js';
+import { stuckPlanNote } from './stuck-plan-note.js';
 import { templateChanges } from './template-changes.js';
 
 export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Plan> {
   const ref = job.target;
   if (!ref) return { action: 'skip', reason: 'job has no Kubernetes target' };
   try {
-    const snap = await k.snapshot(ref);
-    const res = k.resolve(job, snap);
-    if (res.action !== 'rollback') return skipPlan(res);
-    const ownerPlan = await planOwners(k, ref, snap.workload);
-    const owner = planOwnerView(ownerPlan);
+    const p = await prepareRollback(k, job, ref);
+    if (p.res.action !== 'rollback') return skipPlan(p.res);
+    const owner = p.owners ? planOwnerView(p.owners) : undefined;
     const base = {
-      fromRevision: res.fromRevision,
-      toRevision: res.toRevision,
+      fromRevision: p.res.fromRevision,
+      toRevision: p.res.toRevision,
       changes: {
-        images: res.images,
-        fields: templateChanges(snap.workload.spec.template, res.to.template),
+        images: p.res.images,
+        fields: templateChanges(p.snap.workload.spec.template, p.res.to.template),
       },
       ...(owner ? { owner } : {}),
     };
-    if (ownerPlan.action === 'skip') return { action: 'skip', reason: ownerPlan.reason, ...base };
-    const extra = ownerPlan.workloadAnnotations;
+    if (p.step === 'skip') return { action: 'skip', reason: p.reason, ...base };
     const strategy =
-      ref.kind === 'Deployment' ? undefined : snap.workload.spec.updateStrategy?.type;
+      ref.kind === 'Deployment' ? undefined : p.snap.workload.spec.updateStrategy?.type;
     const reason =
       strategy && strategy !== 'RollingUpdate'
-        ? `${res.reason} (${onDeleteNote(ref.kind, strategy)})`
-        : res.reason;
+        ? `${p.res.reason} (${onDeleteNote(ref.kind, strategy)})`
+        : `${p.res.reason}${await stuckPlanNote(k, ref, p.snap, p.res)}`;
     try {
-      await dryRunSuspensions(k, ownerPlan);
+      await validateRollback(k, p);
     } catch (err) {
+      if (!(err instanceof DryRunRejected)) throw err;
+      // A workload patch that failed for a passing reason is no verdict: the cluster is unavailable.
+      const cause = err.cause;
+      if (
+        err.patch === 'workload' &&
+        cause instanceof TransientError &&
+        !(cause instanceof InvalidError || cause instanceof ForbiddenError)
+      )
+        throw cause;
+      const what = err.patch === 'owner' ? 'suspending the owner' : 'the patch';
       return {
         action: 'rollback',
-        reason: `${reason}, but the API server rejected suspending the owner in a dry run: ${(err as Error).message}`,
+        reason: `${reason}, but the API server rejected ${what} in a dry run: ${err.message}`,
         ...base,
         serverDryRun: false,
       };
     }
-    try {
-      await dryRun(k, ref, patchFor(ref, snap, res, recordFor(k, job, res), extra));
-    } catch (err) {
-      if (
-        err instanceof InvalidError ||
-        err instanceof ForbiddenError ||
-        !(err instanceof TransientError)
-      ) {
-        return {
-          action: 'rollback',
-          reason: `${reason}, but the API server rejected the patch in a dry run: ${(err as Error).message}`,
-          ...base,
-          serverDryRun: false,
-        };
-      }
-      throw err;
-    }
     return { action: 'rollback', reason, ...base, serverDryRun: true };
   } catch (err) {
-    return planFailure(ref, err);
+    return planFailure(ref, err instanceof SnapshotError ? err.cause : err);
   }
 }
 
@@ -82,25 +78,21 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
   if (!ref) return {};
   try {
     const snap = await k.snapshot(ref);
-    const current = snap.history.current;
-    const since = current ? becameCurrent(ref.kind, snap.workload, current) : undefined;
-    if (since?.at === undefined || Date.parse(since.at) > Date.parse(job.alert.startsAt)) {
+    if (snap.history.inFlux !== undefined) {
+      // Nothing to pin: the revision the alert is about is not known; execution decides.
+      k.log.warn({ jobId: job.id, inFlux: snap.history.inFlux }, 'workload in flux; not pinned');
+      return {};
+    }
+    const res = k.resolve({ ...job, fromRevision: snap.history.currentRevision }, snap);
+    if (res.action !== 'rollback') {
       k.log.warn(
-        {
-          jobId: job.id,
-          revision: snap.history.currentRevision,
-          becameCurrent: since?.at,
-          evidence: since?.evidence,
-          alertStartsAt: job.alert.startsAt,
-        },
-        'current revision may be newer than the alert; pinned anyway, execution will decide',
+        { jobId: job.id, revision: snap.history.currentRevision, reason: res.reason },
+        'the job would be skipped now; pinned anyway, execution will decide',
       );
     }
-    const previous = snap.history.previous;
-    const res = k.resolve({ ...job, fromRevision: snap.history.currentRevision }, snap);
     return {
       fromRevision: snap.history.currentRevision,
-      ...(previous ? { toRevision: previous.revision } : {}),
+      ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
       ...(res.action === 'rollback' ? { images: res.images } : {}),
     };
   } catch (err) {

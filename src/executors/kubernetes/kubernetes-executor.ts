@@ -1,17 +1,20 @@
 // The Kubernetes executor: a pinned `kubectl rollout undo` (SPEC "Kubernetes rollback
-// semantics"). plan → dry-run patch → patch once → record on the job → Event → follow rollout.
+// semantics"). execute() is one pipeline of named stages: prepare (snapshot → resolve → owners →
+// patches, the same prepareRollback the dry run uses) → server dry run → suspend owners → patch
+// once → record on the job → Event → follow the rollout.
 //
 // Shutdown: when ctx.signal aborts, execute()/recover() throw an error named `AbortError`
 // (before patching: nothing changed; after patching: `patched: true` is already durable on the
 // job, so recover() after the restart follows the rollout instead of patching again).
-// Around it: kube-plan.ts (dry runs, pinning), rollback-patcher.ts (the patch, exactly once, and
-// its Event), kube-executor-context.ts (what they share), and the unavailable executor used
-// when there is no cluster configuration.
+// Around it: prepare-rollback.ts (the shared first half, and where a new kind plugs in),
+// kube-plan.ts (dry runs, pinning), with-owners-suspended.ts (owners off around the patch),
+// rollback-patcher.ts (the patch, exactly once, and its Event), kube-executor-context.ts (what
+// they share), and the unavailable executor used when there is no cluster configuration.
 import { abortError } from '../../kube/abort-error.js';
-import { createKubeClient, type KubeClient } from '../../kube/kube-client.js';
+import type { KubeAccess } from '../../kube/connect-kube.js';
+import type { KubeClient } from '../../kube/kube-client.js';
 import { ForbiddenError, KubeApiError, KubeNotFoundError } from '../../kube/kube-errors.js';
 import { parseLastRollback } from '../../kube/last-rollback.js';
-import { loadKubeConfig } from '../../kube/load-kube-config.js';
 import type {
   Availability,
   ExecutionContext,
@@ -20,10 +23,11 @@ import type {
   JobPatch,
 } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
-import type { WorkloadRef } from '../../model/workload-ref.js';
 import type { JobOwner, SuspendedOwner } from '../../model/owner.js';
+import type { WorkloadRef } from '../../model/workload-ref.js';
 import { refText } from '../../owners/owner-objects.js';
 import { jobOwnerFrom } from '../../owners/plan-owner-action.js';
+import { inPatchSuspensions, mergeSuspended } from '../../owners/suspended-owners.js';
 import { followRollout } from './follow-rollout.js';
 import {
   kubeExecutorContext,
@@ -33,27 +37,21 @@ import {
 import { pinRevision, planRollback } from './kube-plan.js';
 import { ourRollout, recordedRollout } from './our-rollout.js';
 import {
-  OwnerSuspendError,
-  applySuspensions,
-  dryRunSuspensions,
-  inPatchSuspensions,
-  mergeSuspended,
-  ownerResumed,
-  planOwners,
-  restoreSuspensions,
-} from './owner-step.js';
-import type { Snapshot } from './read-snapshot.js';
+  DryRunRejected,
+  SnapshotError,
+  prepareRollback,
+  validateRollback,
+  type PreparedRollback,
+} from './prepare-rollback.js';
 import type { Resolution } from './resolve-rollback.js';
 import type { OurRollout } from './rollout-status.js';
-import {
-  applyOnce,
-  dryRun,
-  emitEvent,
-  patchFor,
-  recordFor,
-  type Applied,
-} from './rollback-patcher.js';
+import { applyOnce, emitEvent } from './rollback-patcher.js';
 import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor.js';
+import {
+  withOwnersSuspended,
+  type OwnerJournal,
+  type OwnersAndPatch,
+} from './with-owners-suspended.js';
 
 export type { KubernetesExecutorOptions } from './kube-executor-context.js';
 
@@ -61,15 +59,12 @@ export type { KubernetesExecutorOptions } from './kube-executor-context.js';
  * Constructing never throws: without a usable cluster configuration this is the unavailable
  * executor, which says why.
  */
-export function createKubernetesExecutor(options: KubernetesExecutorOptions): Executor {
-  const loaded = options.kubeConfig
-    ? { kubeConfig: options.kubeConfig }
-    : loadKubeConfig(options.env ? { env: options.env } : {});
-  if ('reason' in loaded) return unavailableKubernetesExecutor(loaded.reason);
-  const client = createKubeClient(loaded.kubeConfig, {
-    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-  });
-  return kubernetesExecutor(client, options);
+export function createKubernetesExecutor(
+  kube: KubeAccess,
+  options: KubernetesExecutorOptions,
+): Executor {
+  if ('reason' in kube) return unavailableKubernetesExecutor(kube.reason);
+  return kubernetesExecutor(kube.client, options);
 }
 
 /** The executor over a client that exists. */
@@ -98,6 +93,7 @@ export function kubernetesExecutor(
       pollIntervalMs: k.pollIntervalMs,
       clock,
       sleep: k.sleep,
+      deleteStuckPods: options.deleteStuckPods === true,
     }).then((result) => {
       log.info(
         { jobId: job.id, outcome: result.outcome, reason: result.reason },
@@ -106,120 +102,76 @@ export function kubernetesExecutor(
       return result;
     });
 
+  /**
+   * The rollback, as named stages: prepare (the dry run's own pipeline) → server dry run →
+   * suspend owners → patch once → record → Event → follow. The stages before the patch run
+   * behind the one abort guard: a shutdown there throws AbortError and the job is handed back
+   * with nothing changed. Once owners are suspended, a patch that never lands turns them back
+   * on (withOwnersSuspended); after the patch, the job records it before anything else.
+   */
   const execute = async (job: Job, ctx: ExecutionContext): Promise<ExecutionResult> => {
     const ref = job.target;
     if (!ref) return { outcome: 'failed', reason: 'job has no Kubernetes target' };
-    if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
-    if (job.patched) {
-      // Never patch twice: the patch of this job already landed; only the rollout is left.
-      ctx.progress({
-        event: 'note',
-        message: 'patch already applied for this job; following the rollout',
-      });
-      const ours = await recordedRollout(k, job, ref, ctx.signal);
-      return follow(job, ref, ctx, job.actedAt ? Date.parse(job.actedAt) : clock.now(), ours);
-    }
+    const guard = abortGuard(ctx.signal);
+    guard.check(BEFORE_PATCHING);
+    if (job.patched) return followAgain(job, ref, ctx);
 
-    let snap: Snapshot;
+    // 1. Prepare: snapshot → resolve → owners → patches (shared with planRollback).
+    let p: PreparedRollback;
     try {
-      snap = await k.snapshot(ref, ctx.signal);
+      p = await guard.stage(BEFORE_PATCHING, () => prepareRollback(k, job, ref, ctx.signal));
     } catch (err) {
-      if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
-      if (err instanceof KubeNotFoundError) {
-        return { outcome: 'skipped', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
-      }
+      if (err instanceof SnapshotError) return readFailure(ref, err);
+      throw err;
+    }
+    const owner = p.owners ? jobOwnerFrom(p.owners) : undefined;
+    if (p.step === 'skip')
+      return p.owners
+        ? { outcome: 'skipped', reason: p.reason, ...ownerFields(owner) }
+        : skipped(job, p.res);
+
+    // 2. Let the API server validate the exact patches before changing anything.
+    try {
+      await guard.stage(BEFORE_PATCHING, () => validateRollback(k, p, ctx.signal));
+    } catch (err) {
+      if (!(err instanceof DryRunRejected)) throw err;
+      const what = err.patch === 'owner' ? 'suspending the owner' : 'the rollback patch';
       return {
         outcome: 'failed',
-        reason: `could not read ${ref.kind} ${ref.namespace}/${ref.name}: ${(err as Error).message}`,
-      };
-    }
-    const res = k.resolve(job, snap);
-    if (res.action !== 'rollback') return skipped(job, res);
-
-    // Who else manages the workload (SPEC "Workloads managed by GitOps or Helm"), decided only
-    // once every pinned-revision check passed: a job skipped for another reason suspends nothing.
-    const ownerPlan = await planOwners(k, ref, snap.workload, ctx.signal);
-    if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
-    const prior = job.owner?.suspended ?? [];
-    const owner = jobOwnerFrom(ownerPlan);
-    if (ownerPlan.action === 'skip')
-      return { outcome: 'skipped', reason: ownerPlan.reason, ...ownerFields(owner) };
-
-    // Let the API server validate the exact patches before changing anything.
-    const record = recordFor(k, job, res);
-    const extra = ownerPlan.workloadAnnotations;
-    try {
-      await dryRun(k, ref, patchFor(ref, snap, res, record, extra), ctx.signal);
-      await dryRunSuspensions(k, ownerPlan, ctx.signal);
-    } catch (err) {
-      if (ctx.signal.aborted) throw abortError('interrupted by shutdown before patching');
-      return {
-        outcome: 'failed',
-        reason:
-          err instanceof OwnerSuspendError
-            ? `the API server rejected suspending the owner (dry run): ${err.message}`
-            : `the API server rejected the rollback patch (dry run): ${(err as Error).message}`,
+        reason: `the API server rejected ${what} (dry run): ${err.message}`,
         ...ownerFields(owner),
       };
     }
 
-    // Right before the patch: turn the owners off. A failure to suspend means no patch.
-    let suspendedNow: SuspendedOwner[] = [];
+    // 3 and 4. Turn the owners off, then patch exactly once (owners back on if it never lands).
+    const prior = job.owner?.suspended ?? [];
+    let done: OwnersAndPatch;
     try {
-      suspendedNow = await applySuspensions(k, ownerPlan, ctx.signal);
-    } catch (err) {
-      return { outcome: 'failed', reason: (err as Error).message, ...ownerFields(owner) };
-    }
-    if (owner && suspendedNow.length) {
-      await ctx.update({
-        owner: { ...owner, suspended: mergeSuspended(prior, suspendedNow) },
-      });
-      ctx.progress({
-        event: 'owner_suspended',
-        message: suspendedNow.map((o) => `${o.change} on ${refText(o.object)}`).join('; '),
-        data: { objects: suspendedNow.map((o) => refText(o.object)) },
-      });
-    }
-    const undo = () =>
-      restoreSuspensions(
-        k,
-        ownerPlan.suspensions.filter((s) => s.patch),
+      done = await withOwnersSuspended(
+        k.owners,
+        p.owners,
+        ownerJournal(ctx, owner, prior),
+        ctx.signal,
+        () => applyOnce(k, job, ref, p, ctx.signal, p.owners.workloadAnnotations),
       );
-    const restoreNote = async (): Promise<void> => {
-      if (!suspendedNow.length) return;
-      const restored = await undo();
-      await ctx.update(owner ? { owner: { ...owner, action: 'skipped', suspended: prior } } : {});
-      ctx.progress({
-        event: 'owner_restored',
-        message: `no rollback patch was applied: turned ${restored.join(', ') || 'nothing'} back on`,
-      });
-    };
-
-    let applied: Applied;
-    try {
-      applied = await applyOnce(k, job, ref, { snap, res }, ctx.signal, extra);
     } catch (err) {
-      if (ctx.signal.aborted || (err as Error).name === 'AbortError') {
-        throw abortError('interrupted by shutdown before the patch was confirmed');
-      }
-      await restoreNote();
-      if (err instanceof KubeNotFoundError) {
-        return { outcome: 'skipped', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
-      }
+      guard.check('before the patch was confirmed', err);
+      if (err instanceof KubeNotFoundError) return notFound(ref);
       return {
         outcome: 'failed',
         reason: `patching ${ref.kind} ${ref.namespace}/${ref.name} failed: ${describe(err)}`,
       };
     }
-    if (!applied.applied) {
-      await restoreNote();
-      return skipped(job, applied.res);
-    }
+    if (done.step === 'not_suspended')
+      return { outcome: 'failed', reason: done.reason, ...ownerFields(owner) };
+    const { applied } = done;
+    if (!applied.applied) return skipped(job, applied.res);
 
+    // 5. Record the patch on the job (durable before anything else), 6. the Event, 7. follow.
     const actedAt = clock.now();
     const allSuspended = mergeSuspended(
-      mergeSuspended(prior, suspendedNow),
-      inPatchSuspensions(ownerPlan, actedAt),
+      mergeSuspended(prior, done.suspended),
+      inPatchSuspensions(p.owners, actedAt),
     );
     const fields: JobPatch = {
       patched: true,
@@ -254,6 +206,20 @@ export function kubernetesExecutor(
     return { ...result, fields };
   };
 
+  /** Never patch twice: the patch of this job already landed; only the rollout is left. */
+  const followAgain = async (
+    job: Job,
+    ref: WorkloadRef,
+    ctx: ExecutionContext,
+  ): Promise<ExecutionResult> => {
+    ctx.progress({
+      event: 'note',
+      message: 'patch already applied for this job; following the rollout',
+    });
+    const ours = await recordedRollout(k, job, ref, ctx.signal);
+    return follow(job, ref, ctx, job.actedAt ? Date.parse(job.actedAt) : clock.now(), ours);
+  };
+
   return {
     name: 'kubernetes',
 
@@ -278,7 +244,7 @@ export function kubernetesExecutor(
     },
 
     pin: (job) => pinRevision(k, job),
-    ownerResumed: (owner) => ownerResumed(k, owner),
+    ownerResumed: (owner) => k.owners.resumed(owner),
     plan: (job) => planRollback(k, job),
 
     execute,
@@ -291,16 +257,7 @@ export function kubernetesExecutor(
         workload = await k.retry(() => client.readWorkload(ref, ctx.signal), ctx.signal);
       } catch (err) {
         if (ctx.signal.aborted) throw abortError('interrupted by shutdown');
-        if (err instanceof KubeNotFoundError) {
-          return {
-            outcome: 'skipped',
-            reason: `${ref.kind} ${ref.namespace}/${ref.name} not found`,
-          };
-        }
-        return {
-          outcome: 'failed',
-          reason: `could not read ${ref.kind} ${ref.namespace}/${ref.name}: ${(err as Error).message}`,
-        };
+        return readFailure(ref, new SnapshotError(ref, err));
       }
       const last = parseLastRollback(workload.metadata.annotations);
       if (last?.jobId === job.id || job.patched) {
@@ -328,6 +285,70 @@ export function kubernetesExecutor(
       return execute(job, ctx);
     },
   };
+}
+
+const BEFORE_PATCHING = 'before patching';
+
+/**
+ * The one abort guard: a shutdown (the job's signal) turns a stage's answer, or its failure,
+ * into the AbortError that makes the runner hand the job back instead of recording an outcome.
+ */
+function abortGuard(signal: AbortSignal) {
+  const check = (where: string, err?: unknown): void => {
+    if (signal.aborted || (err as Error | undefined)?.name === 'AbortError')
+      throw abortError(`interrupted by shutdown ${where}`);
+  };
+  return {
+    check,
+    /** A stage that changes nothing: stopped before, during or right after it. */
+    async stage<T>(where: string, fn: () => Promise<T>): Promise<T> {
+      check(where);
+      let value: T;
+      try {
+        value = await fn();
+      } catch (err) {
+        if (signal.aborted) check(where);
+        throw err;
+      }
+      check(where);
+      return value;
+    },
+  };
+}
+
+/** What the job records about its owners as they are turned off and (if the patch never lands) on. */
+function ownerJournal(
+  ctx: ExecutionContext,
+  owner: JobOwner | undefined,
+  prior: SuspendedOwner[],
+): OwnerJournal {
+  return {
+    async suspended(now) {
+      if (!owner) return;
+      await ctx.update({ owner: { ...owner, suspended: mergeSuspended(prior, now) } });
+      ctx.progress({
+        event: 'owner_suspended',
+        message: now.map((o) => `${o.change} on ${refText(o.object)}`).join('; '),
+        data: { objects: now.map((o) => refText(o.object)) },
+      });
+    },
+    async restored(names) {
+      await ctx.update(owner ? { owner: { ...owner, action: 'skipped', suspended: prior } } : {});
+      ctx.progress({
+        event: 'owner_restored',
+        message: `no rollback patch was applied: turned ${names.join(', ') || 'nothing'} back on`,
+      });
+    },
+  };
+}
+
+function notFound(ref: WorkloadRef): ExecutionResult {
+  return { outcome: 'skipped', reason: `${ref.kind} ${ref.namespace}/${ref.name} not found` };
+}
+
+function readFailure(ref: WorkloadRef, err: SnapshotError): ExecutionResult {
+  if (err.cause instanceof KubeNotFoundError) return notFound(ref);
+  return { outcome: 'failed', reason: err.message };
 }
 
 function ownerFields(owner: JobOwner | undefined): { fields?: JobPatch } {

@@ -1,17 +1,24 @@
 // Unauthenticated probes and metrics (no prefix).
-import type { Router } from 'express';
+import type { RequestHandler } from 'express';
 import type { RollbackController } from '../../controller.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { AuthSummary } from '../auth-summary.js';
-import { route } from '../route-label.js';
+import type { ApiRoute } from '../route-table.js';
 
-export function mountHealth(
-  router: Router,
+export function healthRoutes(
   ctl: RollbackController,
   metrics: Metrics,
   auth?: () => AuthSummary,
-): void {
-  router.get('/healthz', route('healthz'), (_req, res) => {
+): ApiRoute[] {
+  const probe = (path: string, handler: RequestHandler): ApiRoute => ({
+    method: 'GET',
+    path,
+    name: path.slice(1),
+    scope: 'root',
+    credential: 'none',
+    handlers: [handler],
+  });
+  const healthz = probe('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   // Ready = able to accept and durably record alerts, or (a follower under leader election) to
@@ -20,7 +27,7 @@ export function mountHealth(
   // reported, not fatal: dropping out of the Service would make Alertmanager lose notifications.
   // Unauthenticated, so terse: fixed words only, no replica names, no error text (those are on the
   // authenticated GET /status).
-  router.get('/readyz', route('readyz'), async (_req, res) => {
+  const readyz = probe('/readyz', async (_req, res) => {
     const executors = await ctl.executorStatus();
     const journalOk = ctl.journal.lastError === undefined;
     const ready = ctl.isReady && journalOk;
@@ -38,8 +45,9 @@ export function mountHealth(
       },
     });
   });
-  router.get('/metrics', route('metrics'), async (_req, res) => {
+  const metricsRoute = probe('/metrics', async (_req, res) => {
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
+  return [healthz, readyz, metricsRoute];
 }

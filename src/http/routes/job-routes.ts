@@ -1,11 +1,12 @@
-// GET /status, GET /jobs, GET /jobs/:id, and the operator actions on them (their credentials and
-// request checks are applied before these, in create-http-app.ts, so a follower applies them too).
-import type { RequestHandler, Router } from 'express';
+// GET /status, GET /jobs, GET /jobs/:id, and the operator actions: approve, pause, resume. Each
+// route names its own credential here; the route table applies it (and, on a follower, forwards).
+import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { RollbackController } from '../../controller.js';
 import { InputError, NotFoundError } from '../../model/errors.js';
 import type { Principal } from '../auth.js';
 import type { AuthSummary } from '../auth-summary.js';
+import type { ApiRoute } from '../route-table.js';
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
@@ -21,52 +22,112 @@ function principal(res: { locals: Record<string, unknown> }): string {
   return (res.locals['principal'] as Principal | undefined)?.user ?? 'unknown';
 }
 
-export function mountJobRoutes(
-  router: Router,
+export function jobRoutes(
   ctl: RollbackController,
   json: RequestHandler,
   auth?: () => AuthSummary,
-): void {
-  router.get('/status', async (_req, res) => {
-    res.json({ ...(await ctl.status()), ...(auth ? { auth: auth() } : {}) });
-  });
-  router.get('/jobs', (req, res) => {
-    const q = listQuery.safeParse(req.query);
-    if (!q.success) throw new InputError('invalid query', q.error.issues);
-    const filter = {
-      limit: q.data.limit,
-      ...(q.data.state ? { state: q.data.state } : {}),
-      ...(q.data.target ? { target: q.data.target } : {}),
-    };
-    res.json({ jobs: ctl.listJobs(filter) });
-  });
-  router.get('/jobs/:id', (req, res) => {
-    const id = String(req.params['id']);
-    const job = JOB_ID.test(id) ? ctl.getJob(id) : undefined;
-    if (!job) throw new NotFoundError(`job ${JSON.stringify(id.slice(0, 64))} not found`);
-    res.json(job);
-  });
-  router.post('/jobs/:id/approve', async (req, res) => {
-    const id = String(req.params['id']);
-    if (!JOB_ID.test(id))
-      throw new NotFoundError(`job ${JSON.stringify(id.slice(0, 64))} not found`);
-    const job = await ctl.approve(id, principal(res));
-    res.status(202).json({ approved: true, paused: ctl.state.paused, job });
-  });
+): ApiRoute[] {
   const optionalJson: RequestHandler = (req, res, next) =>
     req.headers['content-length'] === '0' || !req.headers['content-type']
       ? next()
       : json(req, res, next);
-  router.post('/pause', optionalJson, async (req, res) => {
-    const body = pauseBody.safeParse(req.body);
-    if (!body.success)
-      throw new InputError(
-        'invalid pause request: {"reason": "..."} is optional',
-        body.error.issues,
-      );
-    res.json(await ctl.setPaused(true, principal(res), body.data?.reason));
-  });
-  router.post('/resume', async (_req, res) => {
-    res.json(await ctl.setPaused(false, principal(res)));
-  });
+  const api = { scope: 'api' } as const;
+  return [
+    {
+      ...api,
+      method: 'GET',
+      path: '/status',
+      name: 'status',
+      credential: 'any',
+      handlers: [
+        async (_req, res) => {
+          res.json({ ...(await ctl.status()), ...(auth ? { auth: auth() } : {}) });
+        },
+      ],
+    },
+    {
+      ...api,
+      method: 'GET',
+      path: '/jobs',
+      name: 'jobs',
+      credential: 'any',
+      handlers: [
+        (req, res) => {
+          const q = listQuery.safeParse(req.query);
+          if (!q.success) throw new InputError('invalid query', q.error.issues);
+          const filter = {
+            limit: q.data.limit,
+            ...(q.data.state ? { state: q.data.state } : {}),
+            ...(q.data.target ? { target: q.data.target } : {}),
+          };
+          res.json({ jobs: ctl.listJobs(filter) });
+        },
+      ],
+    },
+    {
+      ...api,
+      method: 'GET',
+      path: '/jobs/:id',
+      params: { id: JOB_ID },
+      name: 'job',
+      credential: 'any',
+      handlers: [
+        (req, res) => {
+          const id = String(req.params['id']);
+          const job = ctl.getJob(id);
+          if (!job) throw new NotFoundError(`job ${JSON.stringify(id)} not found`);
+          res.json(job);
+        },
+      ],
+    },
+    {
+      ...api,
+      method: 'POST',
+      path: '/jobs/:id/approve',
+      params: { id: JOB_ID },
+      name: 'approve',
+      credential: 'operator',
+      operatorAction: true,
+      handlers: [
+        async (req, res) => {
+          const job = await ctl.approve(String(req.params['id']), principal(res));
+          res.status(202).json({ approved: true, paused: ctl.state.paused, job });
+        },
+      ],
+    },
+    {
+      ...api,
+      method: 'POST',
+      path: '/pause',
+      name: 'pause',
+      // The safe direction: Alertmanager's credential too.
+      credential: 'any',
+      operatorAction: true,
+      handlers: [
+        optionalJson,
+        async (req, res) => {
+          const body = pauseBody.safeParse(req.body);
+          if (!body.success)
+            throw new InputError(
+              'invalid pause request: {"reason": "..."} is optional',
+              body.error.issues,
+            );
+          res.json(await ctl.setPaused(true, principal(res), body.data?.reason));
+        },
+      ],
+    },
+    {
+      ...api,
+      method: 'POST',
+      path: '/resume',
+      name: 'resume',
+      credential: 'operator',
+      operatorAction: true,
+      handlers: [
+        async (_req, res) => {
+          res.json(await ctl.setPaused(false, principal(res)));
+        },
+      ],
+    },
+  ];
 }

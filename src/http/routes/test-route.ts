@@ -1,22 +1,17 @@
 // POST /test: the dry run. Same decision path as /trigger, no journal, no queue, no Slack.
-import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import { formToShortForm, parseDryRunBody } from '../../alerts/dry-run-payload.js';
 import { checkForwardedBody } from '../auth.js';
-import {
-  looksLikeJson,
-  onlyPost,
-  requireContentType,
-  SET_JSON_HEADER,
-} from '../require-content-type.js';
+import { looksLikeJson, requireContentType, SET_JSON_HEADER } from '../require-content-type.js';
 import type { RollbackController } from '../../controller.js';
 import { InputError, UnsupportedMediaTypeError } from '../../model/errors.js';
+import type { ApiRoute } from '../route-table.js';
 
-export function mountTest(
-  router: Router,
+export function testRoutes(
   ctl: RollbackController,
   json: RequestHandler,
   limit: number,
-): void {
+): ApiRoute[] {
   const form = express.urlencoded({
     extended: false,
     limit,
@@ -30,8 +25,7 @@ export function mountTest(
       checkForwardedBody(req, res, buf);
     },
   });
-  router.post(
-    '/test',
+  const handlers: RequestHandler[] = [
     requireContentType(
       ['application/json', 'application/x-www-form-urlencoded'],
       'POST /test takes application/json or application/x-www-form-urlencoded',
@@ -53,6 +47,8 @@ export function mountTest(
       const plans = await ctl.dryRun(parsed.payload);
       res.status(200).json({ dryRun: true, cluster: ctl.clusterName ?? null, plans });
     },
-  );
-  router.all('/test', onlyPost('/test (the dry run)'));
+  ];
+  return [
+    { method: 'POST', path: '/test', name: 'test', scope: 'api', credential: 'any', handlers },
+  ];
 }

@@ -100,3 +100,34 @@ export function makeCerts(dir: string, extraIps: string[] = []): ClusterCerts {
     caPem: readFileSync(p('ca.crt'), 'utf8'),
   };
 }
+
+/** A client certificate signed by the CA made by makeCerts in `dir` (PEM files `<name>.crt/.key`). */
+export function makeClientCert(dir: string, name: string): { cert: string; key: string } {
+  openssl(
+    dir,
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '2',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    'basicConstraints=critical,CA:FALSE',
+    '-addext',
+    'extendedKeyUsage=clientAuth',
+  );
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}

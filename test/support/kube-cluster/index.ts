@@ -90,6 +90,11 @@ export interface KubeCluster {
    * audit log is `system:serviceaccount:<namespace>:<name>`.
    */
   serviceAccountKubeconfig(namespace: string, name: string): Promise<string>;
+  /**
+   * Freezes the kube-controller-manager (SIGSTOP), as during its restart or a leader hand-over:
+   * the API server accepts changes nobody processes. The returned function thaws it (SIGCONT).
+   */
+  freezeControllerManager(): () => void;
   /** Process logs, for failure messages. */
   logs(): string;
   stop(): Promise<void>;
@@ -321,6 +326,12 @@ async function start(
         user: `system:serviceaccount:${namespace}:${name}`,
         namespace,
       });
+    },
+    freezeControllerManager() {
+      const cm = procs.find((p) => p.name === 'kube-controller-manager');
+      if (!cm) throw new Error('no kube-controller-manager process');
+      cm.child.kill('SIGSTOP');
+      return () => void cm.child.kill('SIGCONT');
     },
     logs: () => procs.map((p) => `--- ${p.name}\n${p.tail(15)}`).join('\n'),
     async stop() {

@@ -1,16 +1,16 @@
 // The simulated controllers, stepped by hand with a fixed clock (no timers, no HTTP).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SimState } from '../support/fake-kube/controllers/common.js';
-import { DaemonSetController } from '../support/fake-kube/controllers/daemonset.js';
-import { DeploymentController } from '../support/fake-kube/controllers/deployment.js';
-import type { Controller, SyncResult } from '../support/fake-kube/controllers/loop.js';
-import { ReplicaSetController } from '../support/fake-kube/controllers/replicaset.js';
-import { StatefulSetController } from '../support/fake-kube/controllers/statefulset.js';
-import { Registry } from '../support/fake-kube/registry.js';
-import { resourceForKind } from '../support/fake-kube/resources.js';
-import { Store } from '../support/fake-kube/store.js';
-import type { ControllerRevision, Workload } from '../support/fake-kube/types.js';
+import type { SimState } from '../controllers/common.js';
+import { DaemonSetController } from '../controllers/daemonset.js';
+import { DeploymentController } from '../controllers/deployment.js';
+import type { Controller, SyncResult } from '../controllers/loop.js';
+import { ReplicaSetController } from '../controllers/replicaset.js';
+import { StatefulSetController } from '../controllers/statefulset.js';
+import { Registry } from '../registry.js';
+import { resourceForKind } from '../resources.js';
+import { Store } from '../store.js';
+import type { ControllerRevision, Workload } from '../types.js';
 
 const t0 = Date.parse('2025-01-01T00:00:00Z');
 

@@ -7,8 +7,8 @@ import {
   matchesLabels,
   parseFieldSelector,
   parseLabelSelector,
-} from '../support/fake-kube/selectors.js';
-import { ApiError } from '../support/fake-kube/types.js';
+} from '../selectors.js';
+import { ApiError } from '../types.js';
 
 const pods: Record<string, Record<string, string> | undefined> = {
   webProd: { app: 'web', env: 'prod', tier: 'front' },

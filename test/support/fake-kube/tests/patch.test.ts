@@ -2,9 +2,9 @@
 // real server applies them to workloads.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyJsonPatch, applyPatch, mergePatch } from '../support/fake-kube/patch.js';
-import { strategicMerge } from '../support/fake-kube/strategic-merge-patch.js';
-import { ApiError, type JsonObject } from '../support/fake-kube/types.js';
+import { applyJsonPatch, applyPatch, mergePatch } from '../patch.js';
+import { strategicMerge } from '../strategic-merge-patch.js';
+import { ApiError, type JsonObject } from '../types.js';
 
 // Results are read by path, as a test reads JSON.
 

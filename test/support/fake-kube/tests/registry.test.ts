@@ -1,10 +1,10 @@
 // REST semantics of the fake API server's registry (in memory, no HTTP).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Registry } from '../support/fake-kube/registry.js';
-import { resourceForKind } from '../support/fake-kube/resources.js';
-import { Store } from '../support/fake-kube/store.js';
-import { ApiError, type Workload } from '../support/fake-kube/types.js';
+import { Registry } from '../registry.js';
+import { resourceForKind } from '../resources.js';
+import { Store } from '../store.js';
+import { ApiError, type Workload } from '../types.js';
 
 const deployments = resourceForKind('Deployment');
 const replicaSets = resourceForKind('ReplicaSet');

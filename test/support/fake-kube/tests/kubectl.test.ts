@@ -17,8 +17,8 @@ import {
   Watch,
   type V1Deployment,
 } from '@kubernetes/client-node';
-import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
-import { kubectlPath } from '../support/tools.js';
+import { startFakeKube, type FakeKube } from '../index.js';
+import { kubectlPath } from '../../tools.js';
 
 let kube: FakeKube;
 let scratch: string;

@@ -1,0 +1,16 @@
+// The process's one way into Kubernetes: the kubeconfig loaded once (load-kube-config.ts) and
+// the one client built over it, or why there is none. app.ts calls this once and hands the
+// result to the executors, high availability and the script opt-out.
+import { createKubeClient, type KubeClient } from './kube-client.js';
+import { loadKubeConfig, type LoadKubeConfigOptions } from './load-kube-config.js';
+
+export type KubeAccess = { client: KubeClient } | { reason: string };
+
+export function connectKube(
+  options: LoadKubeConfigOptions & { requestTimeoutMs?: number } = {},
+): KubeAccess {
+  const { requestTimeoutMs = 10_000, ...load } = options;
+  const loaded = loadKubeConfig(load);
+  if ('reason' in loaded) return loaded;
+  return { client: createKubeClient(loaded.kubeConfig, { requestTimeoutMs }) };
+}

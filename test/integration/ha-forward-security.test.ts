@@ -1,0 +1,249 @@
+// Two controller processes on one Lease, from an operator's and an attacker's side of the
+// forwarding between them:
+// - an operator's approve and resume sent to the follower (the Service picks either pod) work,
+//   every time: the leader verifies the forward once and reuses the caller it names;
+// - a forward captured on the wire is good for one leader process, once: replayed to the same
+//   leader, to the next leader after a failover, or to the same pod restarted, it is refused.
+// Each leader advertises its address through a recording relay of the test's (a legitimate
+// ROLLBACK_ADVERTISE_URL: the same pod IP, another port), which is where the attacker listens.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firing, payload } from '../support/alerts.js';
+import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
+import {
+  call,
+  HANG_GUARD_MS,
+  readyz,
+  replicaSet,
+  type Replica,
+  type ReplicaSet,
+} from '../support/ha-replicas.js';
+import { close, listen } from '../support/loopback-server.js';
+import { until } from '../support/until.js';
+
+const TEST_TIMEOUT_MS = 600_000;
+const FORWARD_HEADER = 'x-rollback-forward-signature';
+
+/** Relays to a replica, or (capturing) keeps the request and answers 503 like a dead leader. */
+interface Relay {
+  url: string;
+  target: string;
+  capturing: boolean;
+  captured: Array<{ method: string; url: string; headers: IncomingHttpHeaders; body: Buffer }>;
+  server: Server;
+}
+
+async function relay(): Promise<Relay> {
+  const r = { target: '', capturing: false, captured: [] } as unknown as Relay;
+  r.server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(parts);
+      if (r.capturing) {
+        r.captured.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body,
+        });
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end('{"error":"captured"}');
+        return;
+      }
+      const up = request(`${r.target}${req.url ?? ''}`, {
+        method: req.method ?? 'GET',
+        headers: req.headers,
+        agent: false,
+      });
+      up.on('response', (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      up.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
+      up.end(body);
+    });
+  });
+  r.url = await listen(r.server);
+  return r;
+}
+
+/** Sends a captured request again, exactly as it was captured. */
+async function replay(
+  to: Replica,
+  c: Relay['captured'][number],
+): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(c.headers))
+    if (typeof v === 'string' && k !== 'host' && k !== 'connection') headers[k] = v;
+  const res = await fetch(`${to.url}${c.url}`, {
+    method: c.method,
+    headers,
+    ...(c.body.length ? { body: new Uint8Array(c.body) } : {}),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+describe('high availability: forwards between replicas', () => {
+  let fake: FakeKube;
+  let dir: string;
+  let replicas: ReplicaSet;
+  const relays = new Map<string, Relay>();
+  let passed = 0;
+
+  /** A replica that advertises itself through its own relay (kept across restarts). */
+  async function start(name: string, lease: string): Promise<Replica> {
+    let via = relays.get(name);
+    if (!via) {
+      via = await relay();
+      relays.set(name, via);
+    }
+    const r = await replicas.start(name, lease, { ROLLBACK_ADVERTISE_URL: via.url });
+    via.target = r.url;
+    return r;
+  }
+
+  async function pair(a: string, b: string, lease: string) {
+    const [ra, rb] = await Promise.all([start(a, lease), start(b, lease)]);
+    let leader: Replica | undefined;
+    await until(
+      async () => {
+        for (const r of [ra, rb]) if ((await readyz(r)).leader === 'leader') leader = r;
+        return leader !== undefined;
+      },
+      HANG_GUARD_MS,
+      'a leader is elected',
+    );
+    const follower = leader === ra ? rb : ra;
+    await forwardsTo(follower, leader!);
+    return { leader: leader!, follower };
+  }
+
+  const forwardsTo = (from: Replica, to: Replica) =>
+    until(
+      async () =>
+        (await call(from, 'GET', 'status')).headers.get('x-rollback-forwarded-to') === to.name,
+      HANG_GUARD_MS,
+      `${from.name} forwards to ${to.name}`,
+    );
+
+  const leads = (r: Replica) =>
+    until(async () => (await readyz(r)).leader === 'leader', HANG_GUARD_MS, `${r.name} leads`);
+
+  /** SIGTERM: a clean stop hands the Lease back, so the other replica takes over at once. */
+  async function stop(r: Replica): Promise<void> {
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exited, 0);
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rc-ha-forward-'));
+    writeFileSync(join(dir, 'config.yaml'), 'rollout: { pollIntervalSeconds: 0.05 }\n');
+    fake = await startFakeKube();
+    replicas = replicaSet(fake, dir);
+  });
+
+  after(async () => {
+    if (passed < 2)
+      for (const r of replicas.all) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
+    await replicas.killAll();
+    for (const r of relays.values()) await close(r.server);
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test(
+    "an operator's approve and resume through the follower work every time",
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const { leader, follower } = await pair('op-a', 'op-b', 'operator-actions');
+      for (let i = 0; i < 3; i++) {
+        const paused = await call(follower, 'POST', 'pause', { reason: `drill ${i}` });
+        assert.equal(paused.status, 200, JSON.stringify(paused.body));
+        const resumed = await call(follower, 'POST', 'resume');
+        assert.equal(resumed.status, 200, `resume ${i}: ${JSON.stringify(resumed.body)}`);
+        assert.equal(resumed.headers.get('x-rollback-forwarded-to'), leader.name);
+        assert.equal(resumed.body.paused.paused, false);
+        assert.equal(resumed.body.paused.by, undefined);
+
+        const held = await call(
+          follower,
+          'POST',
+          'trigger',
+          payload([firing('RedisConnectionFailure', `cache-${i}`)]),
+        );
+        assert.equal(held.status, 202);
+        assert.equal(held.body.decisions[0].decision, 'awaiting_approval');
+        const id = held.body.decisions[0].jobId as string;
+        const approved = await call(follower, 'POST', `jobs/${id}/approve`);
+        assert.equal(approved.status, 202, `approve ${i}: ${JSON.stringify(approved.body)}`);
+        assert.equal(approved.headers.get('x-rollback-forwarded-to'), leader.name);
+        assert.equal(approved.body.job.approval.approvedBy, 'operator', 'approved by the human');
+      }
+      passed++;
+    },
+  );
+
+  test(
+    'a captured forward is good for one leader process, once',
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const { leader: first, follower: second } = await pair('rp-a', 'rp-b', 'replay');
+      const paused = async (r: Replica) =>
+        (await call(r, 'GET', 'status')).body.paused.paused as boolean;
+      assert.equal((await call(second, 'POST', 'pause', { reason: 'incident' })).status, 200);
+
+      // The operator resumes through the follower; the attacker on the path to the leader keeps
+      // the forward (the follower answers 503, the operator would retry).
+      const wire = relays.get(first.name)!;
+      wire.capturing = true;
+      const lost = await call(second, 'POST', 'resume');
+      assert.equal(lost.status, 503);
+      wire.capturing = false;
+      const [captured] = wire.captured;
+      assert.ok(captured?.headers[FORWARD_HEADER], 'a signed forward was captured');
+      assert.equal(captured.headers.authorization, undefined, "never the operator's secret");
+
+      // Another replica refuses it, whether it follows or, after a failover, leads.
+      const atFollower = await replay(second, captured);
+      assert.equal(atFollower.status, 401, JSON.stringify(atFollower.body));
+      assert.match(atFollower.body.error, /for another replica/);
+      await stop(first);
+      await leads(second);
+      const atNextLeader = await replay(second, captured);
+      assert.equal(atNextLeader.status, 401, JSON.stringify(atNextLeader.body));
+      assert.match(atNextLeader.body.error, /for another replica/);
+      assert.equal(await paused(second), true, 'the pause held');
+
+      // The same pod restarted (a new process) and leading again refuses it too.
+      const restarted = await start(first.name, 'replay');
+      await forwardsTo(restarted, second);
+      await stop(second);
+      await leads(restarted);
+      const atRestarted = await replay(restarted, captured);
+      assert.equal(atRestarted.status, 401, JSON.stringify(atRestarted.body));
+      assert.match(atRestarted.body.error, /an earlier process of this one/);
+      assert.equal(await paused(restarted), true, 'the pause held');
+
+      // What the leader is sent now it accepts once; the same bytes again are refused.
+      const third = await start('rp-c', 'replay');
+      await forwardsTo(third, restarted);
+      wire.capturing = true;
+      assert.equal((await call(third, 'GET', 'status')).status, 503);
+      wire.capturing = false;
+      const fresh = wire.captured.at(-1)!;
+      assert.equal((await replay(restarted, fresh)).status, 200, 'the genuine forward, once');
+      const twice = await replay(restarted, fresh);
+      assert.equal(twice.status, 401);
+      assert.match(twice.body.error, /already used/);
+      passed++;
+    },
+  );
+});
