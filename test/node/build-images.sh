@@ -32,6 +32,15 @@ done
 mkdir -p "$out" "$storage"
 bah() { buildah --root "$storage/root" --runroot "$storage/run" --storage-driver "$driver" "$@"; }
 started=$SECONDS
+# Exports an image to $out/<file>.tar for `ctr images import`, unless that archive holds it already.
+export_archive() {
+  local tag="$1" file="$2" id
+  id="$(bah images --noheading --no-trunc --format '{{.ID}}' "$tag")"
+  if [[ -f $out/$file.tar && "$(cat "$out/$file.id" 2>/dev/null)" == "$id" ]]; then return; fi
+  rm -f "$out/$file.tar" "$out/$file.id"
+  bah push "$tag" "oci-archive:$out/$file.tar:$tag" >/dev/null 2>&1
+  echo "$id" >"$out/$file.id"
+}
 
 # The Debian mirror this machine's apt uses (deb822 or one-line sources).
 mirror="$(sed -n 's/^URIs: *\([^ ]*debian\)\/*$/\1/p' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1)"
@@ -110,8 +119,7 @@ GO
   bah config --entrypoint '["/pause"]' --user 65535:65535 "$ctr"
   bah commit -q --rm "$ctr" localhost/pause:node-suite >/dev/null
 fi
-rm -f "$out/pause.tar"
-bah push localhost/pause:node-suite "oci-archive:$out/pause.tar:localhost/pause:node-suite" >/dev/null 2>&1
+export_archive localhost/pause:node-suite pause
 
 # The controller, from the project's Dockerfile, with the build context the repo gives.
 log "controller image $controller_tag"
@@ -121,18 +129,23 @@ bah bud --isolation chroot --layers --pull-never -f "$root/Dockerfile" \
     tail -30 "$out/controller-build.log" >&2
     exit 1
   }
-rm -f "$out/controller.tar"
-bah push "$controller_tag" "oci-archive:$out/controller.tar:$controller_tag" >/dev/null 2>&1
+export_archive "$controller_tag" controller
 
 log "demo app images"
-# Two tags of one tiny server: the version is the only difference (v2 reports errors).
+# Two tags of one tiny server: the version is the only difference (v2 reports errors). Rebuilt
+# when test/node/demo-app.ts changes.
+demo_sum="$(bah images --noheading --no-trunc --format '{{.ID}}' "$base_tag")-$(sha256sum "$root/test/node/demo-app.ts" | cut -d' ' -f1)"
 for v in 1 2; do
+  if bah inspect --type image "localhost/demo-app:v$v" >/dev/null 2>&1 &&
+    [[ "$(cat "$out/demo-app-v$v.sum" 2>/dev/null)" == "$demo_sum" ]]; then
+    continue
+  fi
   ctr="$(bah from --pull-never "$base_tag")"
   bah copy "$ctr" "$root/test/node/demo-app.ts" /app/demo-app.ts >/dev/null
   bah config --env DEMO_VERSION="v$v" --user 10001:10001 --port 8080 --cmd '["node","/app/demo-app.ts"]' "$ctr"
   bah commit -q --rm "$ctr" "localhost/demo-app:v$v" >/dev/null
-  rm -f "$out/demo-app-v$v.tar"
-  bah push "localhost/demo-app:v$v" "oci-archive:$out/demo-app-v$v.tar:localhost/demo-app:v$v" >/dev/null 2>&1
+  export_archive "localhost/demo-app:v$v" "demo-app-v$v"
+  echo "$demo_sum" >"$out/demo-app-v$v.sum"
 done
 
 log "done in $((SECONDS - started)) s: $out"

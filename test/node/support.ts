@@ -30,10 +30,10 @@ export function buildah(args: string[]): string {
   );
 }
 
-/** The image's size as `buildah images` reports it (uncompressed layers). */
-export function imageSizeBytes(image: string): number {
-  const rows = JSON.parse(buildah(['images', '--json', image])) as Array<{ size: number }>;
-  return rows[0]?.size ?? 0;
+/** The image's size as `buildah images` reports it (uncompressed layers, e.g. "416 MB"). */
+export function imageSize(image: string): string {
+  const rows = JSON.parse(buildah(['images', '--json', image])) as Array<{ size: string }>;
+  return rows[0]?.size ?? '';
 }
 
 export const CHART = resolve(import.meta.dirname, '../../charts/rollback-controller');

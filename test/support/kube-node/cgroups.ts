@@ -1,7 +1,15 @@
 // The kubelet's cgroup tree on this cgroup v1 machine: `<root>/kubepods/<qos>/pod<uid>/<container>`
 // in every controller hierarchy. Used to read a pod's memory high-water mark and to end every
 // process of the node at teardown.
-import { existsSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const CGROUP = '/sys/fs/cgroup';
@@ -43,6 +51,19 @@ export function containerPids(root: string, podUid: string, containerId: string)
     .split('\n')
     .filter(Boolean)
     .map(Number);
+}
+
+/** The kubelet's cgroup root must exist in every hierarchy before it starts. */
+export function createCgroup(root: string): void {
+  for (const c of controllers()) {
+    if (c === 'unified') continue;
+    mkdirSync(join(CGROUP, c, root), { recursive: true });
+  }
+  // A cpuset cgroup takes no process until it has CPUs and memory nodes: its parent's.
+  const cpuset = join(CGROUP, 'cpuset');
+  if (existsSync(join(cpuset, 'cpuset.cpus')))
+    for (const f of ['cpuset.cpus', 'cpuset.mems'])
+      writeFileSync(join(cpuset, root, f), readFileSync(join(cpuset, f), 'utf8'));
 }
 
 /** SIGKILLs every process in the node's cgroups. */

@@ -33,6 +33,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   enable_selinux = false
+  # The kubelet asks for negative OOM scores (-998 for the pod sandbox); without CAP_SYS_RESOURCE
+  # (this machine) runc cannot lower a score: keep them at containerd's own.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"

@@ -29,6 +29,7 @@ import { nodeBinaries, nodeImages, type NodeImages } from './build.js';
 import { cniConfig, containerdConfig, kubeletConfig } from './configs.js';
 import {
   containerPids,
+  createCgroup,
   killCgroup,
   memoryLimitBytes,
   memoryPeakBytes,
@@ -104,10 +105,15 @@ export async function startNodeCluster(
     removeLogLinks(dir);
     removeCgroup(cgroupRoot);
     tryRun(join(bin, 'kube-proxy'), ['--cleanup']);
+    // The kubelet's canary chains (it checks with them that nobody flushed its rules).
+    for (const table of ['mangle', 'nat', 'filter'])
+      for (const cmd of ['iptables', 'ip6tables'])
+        tryRun(cmd, ['-t', table, '-X', 'KUBE-KUBELET-CANARY']);
     tryRun('ip', ['link', 'del', BRIDGE]);
     removeDir();
   };
   const unhook = onExit(teardown);
+  let cluster: KubeCluster | undefined;
 
   try {
     // The bridge first: the API server listens on its host address.
@@ -116,7 +122,7 @@ export async function startNodeCluster(
     sh('ip', ['link', 'set', BRIDGE, 'up']);
     // The host reaches Service addresses over the bridge (kube-proxy DNATs them to pods).
     sh('ip', ['route', 'add', SERVICE_CIDR, 'dev', BRIDGE, 'src', BRIDGE_IP]);
-    const cluster = await startKubeCluster({
+    const started = await startKubeCluster({
       ...options,
       nodes: [],
       bindAddress: BRIDGE_IP,
@@ -126,21 +132,23 @@ export async function startNodeCluster(
         ...(options.apiserverFlags ?? []),
       ],
     });
-    const node = await startNode(cluster, bin, images, dir, cgroupRoot, procs);
+    cluster = started;
+    const node = await startNode(started, bin, images, dir, cgroupRoot, procs);
     return {
-      ...cluster,
+      ...started,
       ...node,
       images,
-      logs: () => `${cluster.logs()}\n${node.nodeLogs()}`,
+      logs: () => `${started.logs()}\n${node.nodeLogs()}`,
       async stop() {
         teardown();
         unhook();
-        await cluster.stop();
+        await started.stop();
       },
     };
   } catch (e) {
     teardown();
     unhook();
+    await cluster?.stop();
     throw e;
   }
 }
@@ -187,6 +195,7 @@ async function startNode(
   );
   for (const archive of images.archives) ctr(['images', 'import', archive]);
 
+  createCgroup(cgroupRoot);
   const kubeletDir = join(dir, 'kubelet');
   mkdirSync(kubeletDir);
   const kubeletYaml = join(dir, 'kubelet.json');
