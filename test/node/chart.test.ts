@@ -6,7 +6,7 @@
 // enforces, and two replicas with leader election losing their leader pod mid-queue.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alert, payload } from '../support/alerts.js';
@@ -171,7 +171,7 @@ describe('the chart on a real node', () => {
       const pid = nodeProcess(pod);
       process.kill(pid, 'SIGSTOP');
       const data = cluster.emptyDir(uid, 'data');
-      renameSync(join(stage, 'journal.jsonl'), join(data, 'journal.jsonl'));
+      copyFileSync(join(stage, 'journal.jsonl'), join(data, 'journal.jsonl'));
       chownSync(join(data, 'journal.jsonl'), 10001, 10001);
       process.kill(pid, 'SIGKILL');
 

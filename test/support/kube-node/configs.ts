@@ -50,7 +50,13 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 }
 
 /** A bridge with the host as gateway; no masquerade: pods talk to the host and each other only. */
-export function cniConfig(o: { bridge: string; podCidr: string; gateway: string; dir: string }) {
+export function cniConfig(o: {
+  bridge: string;
+  podCidr: string;
+  gateway: string;
+  serviceCidr: string;
+  dir: string;
+}) {
   return JSON.stringify(
     {
       cniVersion: '1.0.0',
@@ -65,6 +71,8 @@ export function cniConfig(o: { bridge: string; podCidr: string; gateway: string;
           ipam: {
             type: 'host-local',
             ranges: [[{ subnet: o.podCidr, gateway: o.gateway }]],
+            // Service addresses (kube-proxy DNATs them on the host); nothing else leaves the bridge.
+            routes: [{ dst: o.serviceCidr }],
             dataDir: `${o.dir}/cni-ipam`,
           },
         },

@@ -89,6 +89,8 @@ export async function startNodeCluster(
     );
   const dir = mkdtempSync(join(tmpdir(), 'kube-node-'));
   const cgroupRoot = `/${dir.split('/').at(-1)}`;
+  // containerd 1.6 pins each pod's network namespace under /var/run/netns (a fixed path).
+  const netnsBefore = new Set(listNetns());
   const procs: Proc[] = [];
   let torn = false;
   const removeDir = removeOnExit(dir);
@@ -98,18 +100,32 @@ export async function startNodeCluster(
     torn = true;
     for (const p of [...procs].reverse()) p.child.kill('SIGKILL');
     // The containers outlive containerd (their shims re-parent them): kill them by cgroup, then
-    // their shims (started with this node's socket).
-    killCgroup(cgroupRoot);
-    killShims(dir);
-    unmountUnder(dir);
-    removeLogLinks(dir);
-    removeCgroup(cgroupRoot);
-    tryRun(join(bin, 'kube-proxy'), ['--cleanup']);
-    // The kubelet's canary chains (it checks with them that nobody flushed its rules).
-    for (const table of ['mangle', 'nat', 'filter'])
-      for (const cmd of ['iptables', 'ip6tables'])
-        tryRun(cmd, ['-t', table, '-X', 'KUBE-KUBELET-CANARY']);
-    tryRun('ip', ['link', 'del', BRIDGE]);
+    // their shims (started with this node's socket). Each step runs whatever the others did.
+    const steps = [
+      () => killCgroup(cgroupRoot),
+      () => killShims(dir),
+      () => unmountUnder(dir),
+      () => removeLogLinks(dir),
+      () => removeCgroup(cgroupRoot),
+      () => tryRun(join(bin, 'kube-proxy'), ['--cleanup']),
+      // The kubelet's canary chains (it checks with them that nobody flushed its rules).
+      () => {
+        for (const table of ['mangle', 'nat', 'filter'])
+          for (const cmd of ['iptables', 'ip6tables'])
+            tryRun(cmd, ['-t', table, '-X', 'KUBE-KUBELET-CANARY']);
+      },
+      () => tryRun('ip', ['link', 'del', BRIDGE]),
+      () => {
+        for (const ns of listNetns()) if (!netnsBefore.has(ns)) tryRun('ip', ['netns', 'del', ns]);
+      },
+    ];
+    for (const step of steps) {
+      try {
+        step();
+      } catch {
+        // Best effort: the next step still runs.
+      }
+    }
     removeDir();
   };
   const unhook = onExit(teardown);
@@ -166,7 +182,13 @@ async function startNode(
   mkdirSync(cniConfDir);
   writeFileSync(
     join(cniConfDir, '10-rollback-node.conflist'),
-    cniConfig({ bridge: BRIDGE, podCidr: POD_CIDR, gateway: BRIDGE_IP, dir }),
+    cniConfig({
+      bridge: BRIDGE,
+      podCidr: POD_CIDR,
+      gateway: BRIDGE_IP,
+      serviceCidr: SERVICE_CIDR,
+      dir,
+    }),
   );
   const containerdToml = join(dir, 'containerd.toml');
   writeFileSync(containerdToml, containerdConfig({ dir, socket, cniConfDir }));
@@ -303,6 +325,12 @@ function killShims(dir: string): void {
       // Gone already.
     }
   }
+}
+
+function listNetns(): string[] {
+  return existsSync('/var/run/netns')
+    ? readdirSync('/var/run/netns').filter((n) => n.startsWith('cni-'))
+    : [];
 }
 
 /** The kubelet links every container's log into /var/log/containers (a fixed path). */
