@@ -2,6 +2,8 @@
 // discovery through the API server), the alert rule on its error metric, and the README's
 // Alertmanager receiver pointed at the controller's Service, with test-sized timers.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { startAlertmanager, type Alertmanager } from '../support/alertmanager.js';
@@ -9,32 +11,53 @@ import type { KubeCluster } from '../support/kube-cluster/index.js';
 import { startPrometheus, type Prometheus } from '../support/prometheus.js';
 import { WEBHOOK_SECRET } from './support.js';
 
-/** Pods of `namespace` annotated prometheus.io/scrape, labelled with their namespace and app. */
-export function demoScrapeConfig(kubeconfigFile: string, namespace: string): object {
+/**
+ * Debian's Prometheus (2.42+ds) is built without kubernetes_sd_configs, so the pods are
+ * discovered through the API server by this small HTTP SD endpoint instead: the pods of
+ * `namespace` annotated prometheus.io/scrape, with a pod IP, labelled as kubernetes_sd plus
+ * relabelling would label them (namespace, deployment from the `app` label, pod).
+ */
+export async function startPodDiscovery(
+  cluster: KubeCluster,
+  namespace: string,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((_req, res) => {
+    void (async () => {
+      const list = await cluster.http.ok('GET', `/api/v1/namespaces/${namespace}/pods`);
+      const groups = (list.items as any[])
+        .filter(
+          (p) =>
+            p.metadata.annotations?.['prometheus.io/scrape'] === 'true' &&
+            p.status?.podIP &&
+            !p.metadata.deletionTimestamp,
+        )
+        .map((p) => ({
+          targets: [`${p.status.podIP}:${p.metadata.annotations['prometheus.io/port'] ?? '8080'}`],
+          labels: {
+            namespace,
+            deployment: String(p.metadata.labels?.app ?? ''),
+            pod: String(p.metadata.name),
+          },
+        }));
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(groups));
+    })().catch(() => {
+      res.statusCode = 503;
+      res.end('[]');
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/targets`,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
+
+export function demoScrapeConfig(discoveryUrl: string): object {
   return {
     job_name: 'demo-app',
-    kubernetes_sd_configs: [
-      { role: 'pod', kubeconfig_file: kubeconfigFile, namespaces: { names: [namespace] } },
-    ],
-    relabel_configs: [
-      {
-        source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'],
-        regex: 'true',
-        action: 'keep',
-      },
-      {
-        source_labels: [
-          '__meta_kubernetes_pod_ip',
-          '__meta_kubernetes_pod_annotation_prometheus_io_port',
-        ],
-        regex: '(.+);(.+)',
-        replacement: '$1:$2',
-        target_label: '__address__',
-      },
-      { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
-      { source_labels: ['__meta_kubernetes_pod_label_app'], target_label: 'deployment' },
-      { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
-    ],
+    http_sd_configs: [{ url: discoveryUrl, refresh_interval: '1s' }],
   };
 }
 
@@ -96,35 +119,36 @@ export async function startDemoMonitoring(
   dir: string,
   service: string,
   namespace: string,
-): Promise<{ prometheus: Prometheus; alertmanager: Alertmanager }> {
-  await cluster.http.ok('POST', '/api/v1/namespaces', { metadata: { name: 'monitoring' } });
-  await cluster.http.ok('POST', '/api/v1/namespaces/monitoring/serviceaccounts', {
-    metadata: { name: 'prometheus' },
-  });
-  await cluster.http.ok('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-    metadata: { name: 'prometheus-view' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-    subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring' }],
-  });
-  const kubeconfig = await cluster.serviceAccountKubeconfig('monitoring', 'prometheus');
+): Promise<{ prometheus: Prometheus; alertmanager: Alertmanager; stop(): Promise<void> }> {
+  const discovery = await startPodDiscovery(cluster, namespace);
   const passwordFile = join(dir, 'webhook-secret');
   writeFileSync(passwordFile, WEBHOOK_SECRET, { mode: 0o600 });
   const webhookUrl = `${service}/api/admin/rollback/trigger`;
   const alertmanager = await startAlertmanager({
     webhookUrl,
+    passwordFile,
     configText: readmeReceiverConfig(webhookUrl, passwordFile),
   });
   try {
     const prometheus = await startPrometheus({
       scrapeTargets: [],
-      scrapeConfigs: [demoScrapeConfig(kubeconfig, namespace)],
+      scrapeConfigs: [demoScrapeConfig(discovery.url)],
       ruleFiles: { 'demo.rules.yml': demoAlertRule() },
       alertmanagers: [alertmanager.url.replace(/^http:\/\//, '')],
       interval: '1s',
     });
-    return { prometheus, alertmanager };
+    return {
+      prometheus,
+      alertmanager,
+      async stop() {
+        await prometheus.stop();
+        await alertmanager.stop();
+        await discovery.close();
+      },
+    };
   } catch (e) {
     await alertmanager.stop();
+    await discovery.close();
     throw e;
   }
 }
