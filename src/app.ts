@@ -24,9 +24,13 @@ import { createSlackNotifier } from './notify/create-slack-notifier.js';
 import type { SetTimer } from './jobs/job-timers.js';
 import type { JournalFs } from './jobs/journal.js';
 import { connectKube, type KubeAccess } from './kube/connect-kube.js';
+import { PermissionCheck } from './kube/permission-check.js';
+import { requiredPermissions } from './kube/required-permissions.js';
+import { readHaSettings } from './ha/ha-settings.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { defined } from './model/defined.js';
 
 export interface AppOptions {
   env?: Record<string, string | undefined>;
@@ -136,10 +140,10 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   try {
     ha = highAvailabilityFromEnv(env, {
       config,
+      rules,
       kube,
       logger,
-      ...(auth.key ? { key: auth.key } : {}),
-      ...(o.now ? { now: o.now } : {}),
+      ...defined({ key: auth.key, now: o.now }),
     });
   } catch (err) {
     throw new StartupError((err as Error).message);
@@ -151,6 +155,9 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
+  // Which cluster this process patches (API server, context), named wherever it acts or reports.
+  const kubeTarget = 'target' in kube ? kube.target : undefined;
+  const permissions = permissionCheck(kube, env, config, metrics, logger);
   const notifier = o.notifier
     ? o.notifier({ metrics, logger, config, slackWebhookUrl })
     : createSlackNotifier({
@@ -164,6 +171,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
         timeoutMs: config.slack.timeoutSeconds * 1000,
         baseUrl: env['ROLLBACK_EXTERNAL_URL'] || `http://localhost:${env['PORT'] ?? '8080'}`,
         cluster: config.cluster.name,
+        kube: kubeTarget,
         metrics,
         logger, // the notifier binds its own component: binding it here too duplicated the key
       });
@@ -179,17 +187,21 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     dataDir,
     executors,
     checks,
-    ...(ha ? { leadership: ha } : {}),
+    ...defined({ kubeTarget }),
+    permissions,
     notifier,
     metrics,
     logger,
-    ...(o.now ? { now: o.now } : {}),
-    ...(o.setTimer ? { setTimer: o.setTimer } : {}),
-    ...(o.newId ? { newId: o.newId } : {}),
+    ...defined({
+      now: o.now,
+      setTimer: o.setTimer,
+      newId: o.newId,
+      journalFs: o.journalFs,
+      fsync: o.fsync,
+      shutdownGraceMs: o.shutdownGraceMs,
+      leadership: ha,
+    }),
     ...(env['npm_package_version'] ? { version: env['npm_package_version'] } : {}),
-    ...(o.journalFs ? { journalFs: o.journalFs } : {}),
-    ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
-    ...(o.shutdownGraceMs !== undefined ? { shutdownGraceMs: o.shutdownGraceMs } : {}),
   });
   ha?.attach(controller);
   try {
@@ -199,6 +211,8 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     throw err;
   }
   ha?.start();
+  void permissions.check();
+  permissions.start();
   if (!credentials.webhookSecret) {
     logger.warn(
       'ROLLBACK_WEBHOOK_SECRET is not set: protected routes answer 503 until it is (set it or ROLLBACK_WEBHOOK_SECRET_FILE)',
@@ -210,6 +224,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   }
   const startup = async () => {
     const haStatus = ha?.status();
+    await permissions.check();
     return startupSummary({
       executors: await controller.executorStatus(),
       rules,
@@ -217,6 +232,8 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       ha: haStatus ? { lease: String(haStatus['lease']), identity: ha?.identity ?? '' } : undefined,
       dataDir,
       clusterName: controller.clusterName,
+      kube: kubeTarget,
+      permissions: permissions.summary,
       auth: authSummary(credentials),
       logFormat,
     });
@@ -237,12 +254,37 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     metrics,
     logger,
     close: async () => {
+      permissions.stop();
       await controller.close();
       await ha?.close();
       if ('client' in kube) kube.client.close();
       unlock();
     },
   };
+}
+
+/** Access reviews for what the enabled features need, over the process's Kubernetes config. */
+function permissionCheck(
+  kube: KubeAccess,
+  env: Record<string, string | undefined>,
+  config: Extract<ConfigResult, { ok: true }>['config'],
+  metrics: Metrics,
+  logger: Logger,
+): PermissionCheck {
+  const client = 'client' in kube ? kube.client : undefined;
+  const ha = readHaSettings(env);
+  const lease =
+    ha.enabled && 'settings' in ha
+      ? { namespace: ha.settings.leaseNamespace, name: ha.settings.leaseName }
+      : undefined;
+  return new PermissionCheck({
+    review: client ? (a) => client.reviewAccess(a) : undefined,
+    ...('reason' in kube ? { unavailableReason: kube.reason } : {}),
+    required: requiredPermissions({ policy: config.policy, ...(lease ? { lease } : {}) }),
+    metrics,
+    logger: logger.child({ component: 'permissions' }),
+    intervalMs: config.permissions.checkIntervalSeconds * 1000,
+  });
 }
 
 export interface RunningServer {

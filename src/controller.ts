@@ -1,5 +1,6 @@
-// The controller's use cases (trigger, dry run, status, jobs, pause/resume, approve) over the
-// state, the journal and the queue. HTTP routes are thin wrappers around these methods.
+// The controller's use cases (trigger, dry run, jobs, decisions, pause/resume, approve) over the
+// job engine (jobs/create-job-engine.ts) and the journal. HTTP routes are thin wrappers around
+// these methods; the /status view is src/http/status-view.ts.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AlertPayload } from './alerts/payload-schema.js';
@@ -9,21 +10,26 @@ import { NOTIFYING_DECISIONS, type Decision } from './model/decision.js';
 import type { Availability, Executor } from './model/executor.js';
 import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
+import { DecisionHistory, type DecisionFilter } from './jobs/decision-history.js';
 import { approveJob } from './jobs/approve-job.js';
-import { ControllerState } from './jobs/controller-state.js';
-import { JobRunner } from './jobs/job-runner.js';
-import { JobStore } from './jobs/job-store.js';
-import { JobTimers, type SetTimer } from './jobs/job-timers.js';
-import { OwnerWatch } from './jobs/owner-watch.js';
+import type { ControllerState } from './jobs/controller-state.js';
+import { createJobEngine } from './jobs/create-job-engine.js';
+import type { JobRunner } from './jobs/job-runner.js';
+import type { JobStore } from './jobs/job-store.js';
+import type { JobTimers, SetTimer } from './jobs/job-timers.js';
+import type { OwnerWatch } from './jobs/owner-watch.js';
 import { Journal, type JournalFs } from './jobs/journal.js';
 import type { JournalRecord } from './jobs/journal-record.js';
 import { planDryRun, type DryRunPlan } from './jobs/plan-dry-run.js';
-import { reportJobChange } from './jobs/report-job-change.js';
+import { defined } from './model/defined.js';
 import { UnavailableError } from './model/errors.js';
 import type { ExecutorName, Job, JobState } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
 import type { PreActCheck } from './model/pre-act-check.js';
 import type { Metrics } from './observability/metrics.js';
+import type { KubeTarget } from './kube/load-kube-config.js';
+import type { PermissionCheck } from './kube/permission-check.js';
+import { logDecision } from './observability/log-decision.js';
 
 export interface ControllerOptions {
   config: Config;
@@ -50,6 +56,10 @@ export interface ControllerOptions {
    * followers forward API requests to it (src/http/forward-to-leader.ts).
    */
   leadership?: ReplicaLeadership;
+  /** The API server and kubeconfig context this process patches through, when configured. */
+  kubeTarget?: KubeTarget;
+  /** Access reviews of what the enabled features need (reported, never a condition). */
+  permissions?: PermissionCheck;
 }
 
 /** Prune while replaying every this many records. */
@@ -60,7 +70,7 @@ export function newJobId(now: number): string {
 }
 
 export class RollbackController {
-  readonly state = new ControllerState();
+  readonly state: ControllerState;
   readonly journal: Journal<JournalRecord>;
   /** The one commit path: state, journal, and the listeners that follow a job's changes. */
   readonly store: JobStore;
@@ -68,9 +78,12 @@ export class RollbackController {
   /** GitOps owners suspended by jobs and not yet turned back on (`suspendedOwners`). */
   readonly owners: OwnerWatch;
   readonly timers: JobTimers;
+  /** Recent alert decisions with their reasons (`GET /decisions`). */
+  readonly decisions = new DecisionHistory();
   readonly startedAt: number;
   private readonly now: () => number;
   private readonly newId: () => string;
+  private readonly updateGauges: () => void;
   private ready = false;
   private closing = false;
 
@@ -79,58 +92,31 @@ export class RollbackController {
     this.newId = o.newId ?? (() => newJobId(this.now()));
     this.startedAt = this.now();
     this.journal = new Journal<JournalRecord>(o.dataDir, {
-      ...(o.journalFs ? { fs: o.journalFs } : {}),
-      ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
+      ...defined({ fs: o.journalFs, fsync: o.fsync }),
       compactAboveBytes: o.config.journal.compactAboveMiB * 1024 * 1024,
     });
-    this.store = new JobStore({
-      state: this.state,
-      append: (records) => this.journal.append(records),
-      logger: o.logger.child({ component: 'store' }),
-    });
-    this.timers = new JobTimers({
-      store: this.store,
-      now: this.now,
-      verificationWindowMs: o.config.verification.windowSeconds * 1000,
-      logger: o.logger.child({ component: 'timers' }),
-      ...(o.setTimer ? { setTimer: o.setTimer } : {}),
-    });
-    this.runner = new JobRunner({
-      store: this.store,
-      executors: o.executors,
-      metrics: o.metrics,
-      logger: o.logger.child({ component: 'queue' }),
-      now: this.now,
-      concurrency: o.config.queue.concurrency,
-      rolloutTimeoutMs: o.config.rollout.deadlineSeconds * 1000,
-      ...(o.checks ? { checks: o.checks } : {}),
-    });
     const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
-    const sinks = {
+    const engine = createJobEngine({
+      append: (records) => this.journal.append(records),
+      executors: o.executors,
       notifier: o.notifier,
       metrics: o.metrics,
-      channelFor: (job: Job) => ruleByName.get(job.rule)?.slackChannel,
-    };
-    this.store.onJobChange((before, after) => reportJobChange(before, after, sinks));
-    this.store.onJobChange(this.timers.changed);
-    this.owners = new OwnerWatch({
-      store: this.store,
-      executor: o.executors.kubernetes,
-      metrics: o.metrics,
-      logger: o.logger.child({ component: 'owners' }),
+      logger: o.logger,
       now: this.now,
-      intervalMs: o.config.policy.owners.resumeCheckSeconds * 1000,
+      ...defined({ setTimer: o.setTimer, checks: o.checks, cluster: o.config.cluster.name }),
+      concurrency: o.config.queue.concurrency,
+      rolloutTimeoutMs: o.config.rollout.deadlineSeconds * 1000,
+      verificationWindowMs: o.config.verification.windowSeconds * 1000,
+      ownerCheckIntervalMs: o.config.policy.owners.resumeCheckSeconds * 1000,
+      channelFor: (job: Job) => ruleByName.get(job.rule)?.slackChannel,
       standby: () => o.leadership?.standbyReason(),
     });
-    this.store.onCommit(() => this.updateGauges());
-    o.notifier.onSent?.((jobId, entry) => this.runner.note(jobId, entry));
-  }
-
-  private updateGauges(): void {
-    this.o.metrics.queueDepth.set(this.state.count('queued'));
-    this.o.metrics.paused.set(this.state.paused ? 1 : 0);
-    this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
-    this.owners.updateGauge();
+    this.state = engine.state;
+    this.store = engine.store;
+    this.timers = engine.timers;
+    this.runner = engine.runner;
+    this.owners = engine.owners;
+    this.updateGauges = engine.updateGauges;
   }
 
   /**
@@ -141,9 +127,44 @@ export class RollbackController {
     return this.ready && !this.closing;
   }
 
+  /** What the controller was started with, for the /status view (src/http/status-view.ts). */
+  get config(): Config {
+    return this.o.config;
+  }
+
+  get rules(): readonly CompiledRule[] {
+    return this.o.rules;
+  }
+
+  get version(): string {
+    return this.o.version ?? '0.1.0';
+  }
+
+  get leadership(): ReplicaLeadership | undefined {
+    return this.o.leadership;
+  }
+
+  get notificationsEnabled(): boolean {
+    return this.o.notifier.enabled;
+  }
+
+  /** The controller's clock (injected in tests). */
+  clock(): number {
+    return this.now();
+  }
+
   /** The cluster this controller serves (config `cluster.name` / ROLLBACK_CLUSTER_NAME), if set. */
   get clusterName(): string | undefined {
     return this.o.config.cluster.name;
+  }
+
+  /** The API server and context (or `in-cluster`) this process patches through, if any. */
+  get kubeTarget(): KubeTarget | undefined {
+    return this.o.kubeTarget;
+  }
+
+  get permissions(): PermissionCheck | undefined {
+    return this.o.permissions;
   }
 
   /** With leader election: "leader", "follower (forwarding to b)", ... (for /readyz). */
@@ -200,7 +221,8 @@ export class RollbackController {
     );
   }
 
-  async trigger(payload: AlertPayload): Promise<Decision[]> {
+  /** `log`: the request's logger, so each decision line carries its request id. */
+  async trigger(payload: AlertPayload, log: Logger = this.o.logger): Promise<Decision[]> {
     if (this.closing) throw new UnavailableError('the controller is shutting down');
     this.mustLead();
     for (const a of payload.alerts) this.o.metrics.alertsReceived.inc({ status: a.status });
@@ -209,14 +231,19 @@ export class RollbackController {
         `the job queue is full (${this.o.config.queue.maxPending} pending)`,
       );
     }
-    const result = await takeAlerts(payload, this.now(), {
+    const decidedAt = this.now();
+    const result = await takeAlerts(payload, decidedAt, {
       store: this.store,
       rules: () => this.o.rules,
       policy: this.o.config.policy,
       cluster: this.o.config.cluster,
       newId: this.newId,
+      starter: this.runner,
     });
     result.decisions.forEach((d, i) => {
+      const explained = this.withJobTarget(d);
+      logDecision(log, explained);
+      this.decisions.add(explained, decidedAt);
       this.o.metrics.decisions.inc({
         trigger: d.trigger ?? 'none',
         confidence: d.confidence ?? 'none',
@@ -231,9 +258,7 @@ export class RollbackController {
             decision: d.decision,
             reason: d.reason,
             labels: alert?.labels ?? {},
-            ...(d.trigger ? { trigger: d.trigger } : {}),
-            ...(d.confidence ? { confidence: d.confidence } : {}),
-            ...(d.target ? { target: d.target } : {}),
+            ...defined({ trigger: d.trigger, confidence: d.confidence, target: d.target }),
             ...(alert?.generatorURL ? { generatorURL: alert.generatorURL } : {}),
           },
           rule?.slackChannel ? { channel: rule.slackChannel } : {},
@@ -241,8 +266,28 @@ export class RollbackController {
       }
     });
     if (result.circuitOpened) this.o.leadership?.controllerStateChanged?.();
-    for (const job of result.created) this.runner.accepted(job);
+    for (const job of result.created)
+      if (job.state === 'running') this.runner.startNow(job);
+      else this.runner.accepted(job);
     return result.decisions;
+  }
+
+  /**
+   * Duplicate and resolved alerts are decided before any rule is read: for the log and
+   * `/decisions`, name the target and rule of the job the alert instance belongs to.
+   */
+  private withJobTarget(d: Decision): Decision {
+    if (d.targetKey) return d;
+    const job = d.jobId
+      ? this.state.jobs.get(d.jobId)
+      : this.state.jobsForAlert(d.fingerprint).at(-1);
+    if (!job) return d;
+    return {
+      ...d,
+      targetKey: job.targetKey,
+      rule: d.rule ?? job.rule,
+      ...(job.target ? { target: job.target } : {}),
+    };
   }
 
   /** What `trigger` would decide now, plus the executor's plan; touches nothing. */
@@ -270,68 +315,6 @@ export class RollbackController {
     return out;
   }
 
-  async status(): Promise<Record<string, unknown>> {
-    const policy = this.o.config.policy;
-    const now = this.now();
-    return {
-      version: this.o.version ?? '0.1.0',
-      startedAt: new Date(this.startedAt).toISOString(),
-      uptimeSeconds: Math.round((now - this.startedAt) / 1000),
-      ready: this.isReady,
-      ...(this.o.leadership ? { leadership: this.o.leadership.status() } : {}),
-      cluster: {
-        name: this.o.config.cluster.name ?? null,
-        label: this.o.config.cluster.label,
-        requireLabel: this.o.config.cluster.requireLabel,
-      },
-      paused: this.state.pause,
-      circuit: {
-        ...this.state.circuit,
-        recentRollbacks: this.state.rollbacksSince(
-          now - policy.circuitBreaker.windowSeconds * 1000,
-        ),
-        maxRollbacks: policy.circuitBreaker.maxRollbacks,
-        windowSeconds: policy.circuitBreaker.windowSeconds,
-      },
-      queue: {
-        depth: this.state.count('queued'),
-        inProgress: this.runner.inProgress,
-        concurrency: this.o.config.queue.concurrency,
-        maxPending: this.o.config.queue.maxPending,
-      },
-      executors: await this.executorStatus(),
-      suspendedOwners: this.owners.index.list().map((e) => ({
-        owner: e.owner.owner,
-        object: `${e.owner.object.kind} ${e.owner.object.namespace}/${e.owner.object.name}`,
-        role: e.owner.role,
-        change: e.owner.change,
-        suspendedAt: e.owner.suspendedAt,
-        resumeCommand: e.owner.resumeCommand,
-        jobId: e.jobId,
-        ...(e.target ? { target: `${e.target.kind} ${e.target.namespace}/${e.target.name}` } : {}),
-      })),
-      notifications: {
-        slack: this.o.notifier.enabled ? 'enabled' : 'disabled (SLACK_WEBHOOK_URL not set)',
-      },
-      journal: {
-        path: this.journal.path,
-        bytes: this.journal.bytes,
-        records: this.journal.records,
-        lastError: this.journal.lastError ?? null,
-      },
-      policy,
-      rules: this.o.rules.map((r) => ({
-        name: r.name,
-        alert: r.alert,
-        matchers: r.matchers.map((m) => `${m.name}${m.op}${JSON.stringify(m.value)}`),
-        trigger: r.trigger,
-        confidence: r.confidence,
-        autoRollback: r.autoRollback,
-        action: r.script ? `script ${r.script.path}` : 'kubernetes rollout undo',
-      })),
-    };
-  }
-
   listJobs(filter: { limit: number; state?: JobState; target?: string }): Job[] {
     const out: Job[] = [];
     const all = [...this.state.jobs.values()];
@@ -343,6 +326,10 @@ export class RollbackController {
       out.push(job);
     }
     return out;
+  }
+
+  listDecisions(filter: DecisionFilter) {
+    return this.decisions.list(filter);
   }
 
   getJob(id: string): Job | undefined {
@@ -393,6 +380,11 @@ export class RollbackController {
     this.owners.stop();
     await this.runner.stop(this.o.shutdownGraceMs ?? 20_000);
     await this.o.notifier.flush(3000);
+    await this.store
+      .writeNotes()
+      .catch((err: unknown) =>
+        this.o.logger.warn({ err }, 'could not journal the last timeline notes'),
+      );
     await this.journal.close();
   }
 }

@@ -6,16 +6,17 @@ import { namespaceGlobSchema } from './namespace-glob.js';
 export const confidenceSchema = z.enum(['low', 'medium', 'high']);
 export type Confidence = z.infer<typeof confidenceSchema>;
 
-export const workloadKindSchema = z.enum(['Deployment', 'StatefulSet', 'DaemonSet']);
+export const workloadKindSchema = z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']);
 export type WorkloadKind = z.infer<typeof workloadKindSchema>;
 
 /** Label template: literal text with `{{ labels.NAME }}` parts; `||` picks the first non-empty. */
 const template = z.string().min(1).max(253);
 
 export const targetTemplateSchema = z.strictObject({
-  kind: template.default('{{ labels.kind || "Deployment" }}'),
+  // A `rollout` label names an Argo Rollouts Rollout (SPEC "Argo Rollouts"); `kind` still wins.
+  kind: template.default('{{ labels.kind || labels.rollout && "Rollout" || "Deployment" }}'),
   namespace: template.default('{{ labels.namespace }}'),
-  name: template.default('{{ labels.deployment || labels.service }}'),
+  name: template.default('{{ labels.rollout || labels.deployment || labels.service }}'),
 });
 
 export const scriptActionSchema = z.strictObject({
@@ -136,6 +137,10 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   verification: z.strictObject({ windowSeconds: z.number().positive().default(900) }).prefault({}),
+  /** Access reviews of what the enabled features need: at start-up, then this often. */
+  permissions: z
+    .strictObject({ checkIntervalSeconds: z.number().positive().default(300) })
+    .prefault({}),
   http: z
     .strictObject({
       bodyLimitBytes: z

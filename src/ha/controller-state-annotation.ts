@@ -6,7 +6,10 @@
 //
 // Anyone who may write Leases in the namespace can write this annotation, so an unsigned value is
 // only taken in the safe direction (pause, open the breaker); lifting a pause or closing the
-// breaker needs the leader's signature made with the replica key (replica-key.ts).
+// breaker needs the leader's signature made with the replica key (replica-key.ts). A signed value
+// carries a sequence number that grows with every change, across leaders, so an older signed copy
+// written back (or the value deleted) cannot undo a newer one a follower has seen
+// (stateToAdopt).
 import type { ReplicaKey } from '../http/replica-key.js';
 import type { CircuitState, PauseState } from '../jobs/controller-state.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
@@ -23,12 +26,16 @@ export interface ClusterControllerState {
   circuitOpenedAt?: string;
   /** The last pause, resume or circuit change: on disagreement the later one wins. */
   updatedAt: string;
+  /** Grows with every published change, across leaders (signed; absent: 0). */
+  seq?: number;
   /** The leader's signature over the fields above (replica key). */
   signature?: string;
 }
 
-const PURPOSE = 'controller-state v1';
-const SIGNED: Array<keyof ClusterControllerState> = [
+const PURPOSE = 'controller-state v2';
+/** What versions before the sequence signed: still read on upgrade, as sequence 0. */
+const PURPOSE_V1 = 'controller-state v1';
+const SIGNED_V1: Array<keyof ClusterControllerState> = [
   'paused',
   'pausedBy',
   'pauseReason',
@@ -38,7 +45,10 @@ const SIGNED: Array<keyof ClusterControllerState> = [
   'circuitOpenedAt',
   'updatedAt',
 ];
-const signedFields = (s: ClusterControllerState) => SIGNED.map((k) => JSON.stringify(s[k] ?? null));
+const SIGNED: Array<keyof ClusterControllerState> = [...SIGNED_V1, 'seq'];
+const fieldsOf = (s: ClusterControllerState, keys: Array<keyof ClusterControllerState>) =>
+  keys.map((k) => JSON.stringify(k === 'seq' ? (s.seq ?? 0) : (s[k] ?? null)));
+const signedFields = (s: ClusterControllerState) => fieldsOf(s, SIGNED);
 
 export function signControllerState(
   s: ClusterControllerState,
@@ -51,7 +61,9 @@ export function controllerStateSigned(
   s: ClusterControllerState,
   key: ReplicaKey | undefined,
 ): boolean {
-  return !!key && s.signature !== undefined && key.verify(PURPOSE, signedFields(s), s.signature);
+  if (!key || s.signature === undefined) return false;
+  if (key.verify(PURPOSE, signedFields(s), s.signature)) return true;
+  return s.seq === undefined && key.verify(PURPOSE_V1, fieldsOf(s, SIGNED_V1), s.signature);
 }
 
 export interface KillSwitchView {
@@ -114,7 +126,68 @@ export function parseControllerState(
       ...str('circuitReason'),
       ...str('circuitOpenedAt'),
       ...str('signature'),
+      ...(Number.isSafeInteger(o['seq']) && (o['seq'] as number) >= 0
+        ? { seq: o['seq'] as number }
+        : {}),
     },
+  };
+}
+
+/** What a new leader takes over (pure): see stateToAdopt. */
+export interface StateToAdopt {
+  /** The newest signed state (adopted in both directions), if any. */
+  signed?: ClusterControllerState;
+  /** An unsigned or unverifiable value on the Lease: adopted in the safe direction only. */
+  unsigned?: ClusterControllerState;
+  /** Why the new leader starts paused: the Lease had leaders but no signed state is known. */
+  failSafe?: string;
+  /** Something an operator should know (an older or missing state on the Lease). */
+  warning?: string;
+}
+
+/**
+ * The newest signed state wins: the one on the Lease now, or the newest this replica verified
+ * while following (`remembered`), by sequence. Deleting the value or writing back an older signed
+ * copy changes nothing; a Lease that had leaders but carries no state this replica can verify
+ * (and none remembered) makes the new leader start paused.
+ */
+export function stateToAdopt(o: {
+  raw: string | undefined;
+  remembered: ClusterControllerState | undefined;
+  hadHolders: boolean;
+  key: ReplicaKey | undefined;
+}): StateToAdopt {
+  const parsed = parseControllerState(o.raw);
+  const onLease = parsed && 'state' in parsed ? parsed.state : undefined;
+  const leaseSigned = onLease && controllerStateSigned(onLease, o.key) ? onLease : undefined;
+  const remembered = o.remembered;
+  const seq = (s: ClusterControllerState) => s.seq ?? 0;
+  if (leaseSigned && (!remembered || seq(leaseSigned) >= seq(remembered)))
+    return { signed: leaseSigned };
+  const unsigned = onLease && !leaseSigned ? { unsigned: onLease } : {};
+  if (remembered) {
+    const what = !parsed
+      ? 'missing'
+      : 'problem' in parsed
+        ? `unreadable (${parsed.problem})`
+        : leaseSigned
+          ? `an older signed copy (sequence ${seq(leaseSigned)})`
+          : 'not signed with the replicas’ key';
+    return {
+      signed: remembered,
+      ...unsigned,
+      warning: `the controller state on the Lease is ${what}, older than the newest this replica verified while following (sequence ${seq(remembered)}): someone else wrote the Lease? Keeping the newest`,
+    };
+  }
+  if (!o.hadHolders) return unsigned;
+  const what = !parsed
+    ? 'no controller state'
+    : 'problem' in parsed
+      ? `an unreadable controller state (${parsed.problem})`
+      : 'a controller state not signed with the replicas’ key';
+  return {
+    ...unsigned,
+    failSafe: `the Lease had a leader before but carries ${what}, so the last pause and circuit-breaker state is unknown: starting paused (check who wrote the Lease, then POST /resume)`,
   };
 }
 

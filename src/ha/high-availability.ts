@@ -38,11 +38,17 @@ import {
   controllerStateSigned,
   parseControllerState,
   signControllerState,
+  stateToAdopt,
+  type ClusterControllerState,
 } from './controller-state-annotation.js';
 import type { HaSettings } from './ha-settings.js';
 import { createKubeLeaseStore } from './kube-lease-store.js';
 import { checkLeaderAddress, signLeaderAddress, type LeaderCheck } from './leader-address.js';
 import { LeaseElector, type Leadership } from './lease-elector.js';
+import type { LeaseRecord } from './lease-store.js';
+import type { PendingRollback } from './pending-rollback.js';
+import type { Redecision } from './redecide-mark.js';
+import type { WorkloadRef } from '../model/workload-ref.js';
 import type { LeaderRoute, ReplicaLeadership } from './replica-leadership.js';
 import { clusterIntentChecks } from './cluster-intent-checks.js';
 import { createWorkloadMarks, type WorkloadMarks } from './workload-marks.js';
@@ -66,6 +72,8 @@ export interface HighAvailabilityOptions {
   namespaces?: readonly string[];
   /** The namespace policy, re-checked for every job adopted from a mark: why not, if denied. */
   namespaceDenied?: (namespace: string) => string | undefined;
+  /** A mark's alert decided again under the current rules and policy before it is adopted. */
+  redecide?: (pending: PendingRollback, ref: WorkloadRef) => Redecision;
   /** Signs what this replica publishes and verifies what others did; none: trust nothing. */
   key?: ReplicaKey;
   logger: Logger;
@@ -88,6 +96,12 @@ export class HighAvailability implements ReplicaLeadership {
   private unsubscribe?: () => void;
   private since: number | undefined;
   private adopted = 0;
+  /** The newest signed controller state verified on the Lease or published here (by sequence). */
+  private remembered: ClusterControllerState | undefined;
+  /** Whether the Lease was ever seen held: then a missing state is suspicious, not a first start. */
+  private hadHolders = false;
+  /** The state content last published, and its sequence number. */
+  private published: { content: string; seq: number } | undefined;
   /** The last leader address checked, and the verdict. */
   private checked?: {
     holder: string;
@@ -103,6 +117,7 @@ export class HighAvailability implements ReplicaLeadership {
     this.marks = createWorkloadMarks({
       kube: o.client,
       fieldManager: o.fieldManager ?? 'rollback-controller',
+      ...(o.key ? { key: o.key } : {}),
     });
     this.elector = new LeaseElector({
       store: createKubeLeaseStore(o.client, {
@@ -118,10 +133,8 @@ export class HighAvailability implements ReplicaLeadership {
           }
         : {}),
       // Only once leading: while taking over, the predecessor's value stays until adopted.
-      controllerState: () =>
-        this.phase === 'leader' && this.parts
-          ? JSON.stringify(signControllerState(controllerStateOf(this.parts.state), o.key))
-          : undefined,
+      controllerState: () => (this.phase === 'leader' ? this.stateToPublish() : undefined),
+      observe: (record) => this.observe(record),
       leaseDurationMs: o.settings.leaseDurationMs,
       renewDeadlineMs: o.settings.renewDeadlineMs,
       retryPeriodMs: o.settings.retryPeriodMs,
@@ -275,6 +288,7 @@ export class HighAvailability implements ReplicaLeadership {
           now: this.now(),
           identity: this.o.settings.identity,
           ...(this.o.namespaceDenied ? { namespaceDenied: this.o.namespaceDenied } : {}),
+          ...(this.o.redecide ? { redecide: this.o.redecide } : {}),
         });
         await parts.store.commit(plan.records);
         if (gen !== this.generation) return;
@@ -311,28 +325,79 @@ export class HighAvailability implements ReplicaLeadership {
     }
   }
 
-  /** Before anything runs: take over the pause and circuit state the previous leader published. */
-  private async adoptControllerState(parts: ControllerParts): Promise<void> {
-    const parsed = parseControllerState(this.elector.controllerState);
-    if (!parsed) return;
-    if ('problem' in parsed) {
-      this.log.error(
-        { problem: parsed.problem, raw: this.elector.controllerState },
-        "the controller-state annotation on the lease is unreadable; keeping this replica's own pause and circuit state",
-      );
-      return;
+  /** The signed state a leader publishes; its sequence grows whenever the content changes. */
+  private stateToPublish(): string | undefined {
+    if (!this.parts) return undefined;
+    const state = controllerStateOf(this.parts.state);
+    const content = JSON.stringify(state);
+    if (this.published?.content !== content) {
+      const seq = Math.max(this.published?.seq ?? 0, this.remembered?.seq ?? 0) + 1;
+      this.published = { content, seq };
     }
-    const signed = controllerStateSigned(parsed.state, this.o.key);
-    const records = adoptionRecords(parts.state, parsed.state, signed);
-    if (!signed && adoptionRecords(parts.state, parsed.state, true).length > records.length)
-      this.log.error(
-        { cluster: parsed.state },
-        'the controller state on the lease would lift a pause or close the circuit breaker but carries no valid signature (someone else wrote the Lease?): keeping this replica’s safer state',
-      );
+    const signed = signControllerState({ ...state, seq: this.published.seq }, this.o.key);
+    if (this.o.key) this.remembered = signed;
+    return JSON.stringify(signed);
+  }
+
+  /** Every Lease read: remember whether it was ever held, and the newest signed state on it. */
+  private observe(record: LeaseRecord): void {
+    if (record.holderIdentity || record.acquireTime || record.leaseTransitions > 0)
+      this.hadHolders = true;
+    if (this.phase === 'leader') return;
+    const parsed = parseControllerState(record.controllerState);
+    if (!parsed || !('state' in parsed) || !controllerStateSigned(parsed.state, this.o.key)) return;
+    const seq = parsed.state.seq ?? 0;
+    if (seq <= (this.remembered?.seq ?? -1)) return;
+    this.remembered = parsed.state;
+    this.log.info(
+      { seq, paused: parsed.state.paused, circuitOpen: parsed.state.circuitOpen },
+      'verified the controller state the leader published',
+    );
+  }
+
+  /**
+   * Before anything runs: take over the pause and circuit state, the newest of this replica's own
+   * journal and the newest signed state (on the Lease now or verified while following).
+   */
+  private async adoptControllerState(parts: ControllerParts): Promise<void> {
+    const choice = stateToAdopt({
+      raw: this.elector.controllerState,
+      remembered: this.remembered,
+      hadHolders: this.hadHolders,
+      key: this.o.key,
+    });
+    if (choice.warning) this.log.error({ cluster: choice.signed }, choice.warning);
+    const records = choice.signed ? adoptionRecords(parts.state, choice.signed, true) : [];
+    if (records.length) await parts.applyKillSwitch(records);
+    if (choice.unsigned) {
+      const safe = adoptionRecords(parts.state, choice.unsigned, false);
+      if (adoptionRecords(parts.state, choice.unsigned, true).length > safe.length)
+        this.log.error(
+          { cluster: choice.unsigned },
+          'the controller state on the lease would lift a pause or close the circuit breaker but carries no valid signature (someone else wrote the Lease?): keeping this replica’s safer state',
+        );
+      if (safe.length) await parts.applyKillSwitch(safe);
+      records.push(...safe);
+    }
+    if (choice.failSafe && !parts.state.paused) {
+      const pause: JournalRecord = {
+        t: 'pause',
+        at: this.now(),
+        paused: true,
+        by: 'rollback-controller',
+        reason: choice.failSafe,
+      };
+      await parts.applyKillSwitch([pause]);
+      records.push(pause);
+      this.log.error(choice.failSafe);
+    }
     if (!records.length) return;
-    await parts.applyKillSwitch(records);
     this.log.warn(
-      { cluster: parsed.state, paused: parts.state.paused, circuitOpen: parts.state.circuitOpen },
+      {
+        cluster: choice.signed ?? choice.unsigned ?? null,
+        paused: parts.state.paused,
+        circuitOpen: parts.state.circuitOpen,
+      },
       'took over the pause and circuit-breaker state published by the previous leader',
     );
   }

@@ -36,6 +36,8 @@ export interface LeaseElectorOptions {
   signLeader?: (identity: string, url: string) => string;
   /** What to publish in the controller-state annotation; undefined: keep what is there. */
   controllerState?: () => string | undefined;
+  /** Every Lease as read from the store, before this replica writes it (followers verify it). */
+  observe?: (record: LeaseRecord) => void;
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
@@ -232,6 +234,7 @@ export class LeaseElector {
       return { result: 'failed', error: describe(err) };
     }
     if (!this.observed || !sameRecord(this.observed.record, current)) this.remember(current, at);
+    this.o.observe?.(current);
     const holder = current.holderIdentity;
     const ours = holder === this.identity;
     const expiresAt =

@@ -16,8 +16,11 @@ export interface DryRunPlan {
   rule?: string;
   trigger?: string;
   confidence?: string;
-  /** `executor_unavailable` (dry run only): `/trigger` would queue a job that cannot run. */
-  decision: DecisionKind | 'executor_unavailable';
+  /**
+   * Dry run only: `executor_unavailable`, `/trigger` would queue a job that cannot run;
+   * `forbidden`, the API server refused a call of the plan (403): `forbidden` names the permission.
+   */
+  decision: DecisionKind | 'executor_unavailable' | 'forbidden';
   reason: string;
   target?: Decision['target'];
   script?: { path: string; args: string[] };
@@ -27,6 +30,8 @@ export interface DryRunPlan {
   /** Who else manages the workload (Argo CD, Flux, Helm) and the action that would be taken. */
   owner?: Plan['owner'];
   execution?: { action: Plan['action']; reason: string; serverDryRun: boolean };
+  /** The permission the identity lacks (decision `forbidden`). */
+  forbidden?: Plan['forbidden'];
 }
 
 /** Decisions for which a dry run also asks the executor what it would do. */
@@ -93,7 +98,22 @@ export async function planDryRun(
     reason: p.reason,
     serverDryRun: p.serverDryRun ?? false,
   };
+  if (p.forbidden) return forbiddenPlan(plan, p.forbidden);
   return p.action === 'unavailable' ? unavailablePlan(plan, job.executor) : plan;
+}
+
+/** Decisions that would act: with a refused call they become `forbidden`, never `queued`. */
+const ACTING: ReadonlySet<DryRunPlan['decision']> = new Set(['queued', 'awaiting_approval']);
+
+function forbiddenPlan(plan: DryRunPlan, f: NonNullable<Plan['forbidden']>): DryRunPlan {
+  const out = { ...plan, forbidden: f };
+  if (!ACTING.has(plan.decision)) return out;
+  const where = f.namespace ? ` in namespace ${f.namespace}` : '';
+  return {
+    ...out,
+    decision: 'forbidden',
+    reason: `${plan.reason}; but the API server refuses: this controller may not ${f.verb} ${f.resource}${where} (grant it in the controller's Role; kubectl auth can-i ${f.verb} ${f.resource}${f.namespace ? ` -n ${f.namespace}` : ''} --as <its service account>)`,
+  };
 }
 
 /** The first dry-run check that would stop the job, as a plan; a check that throws stops it. */

@@ -5,11 +5,43 @@ import type { JobNotifier, JobStage } from '../model/job-notifier.js';
 import type { Job } from '../model/job.js';
 import { TimelineEvent } from '../model/timeline-event.js';
 import type { Metrics } from '../observability/metrics.js';
+import { recordLastRollbackRow } from '../observability/last-rollback-row.js';
 
 export interface JobReportSinks {
   notifier: JobNotifier;
   metrics: Metrics;
   channelFor?: (job: Job) => string | undefined;
+  /** The `cluster` label of rollback_time_to_restore_seconds (the configured name). */
+  cluster?: string;
+}
+
+/** The kind a job rolled back (`Deployment`, `Rollout`...) or `script`: a bounded label. */
+function kindOf(job: Job): string {
+  return job.target?.kind ?? 'script';
+}
+
+/**
+ * Time to restore (rollback_time_to_restore_seconds): from the alert's `startsAt` to the patch
+ * (or script start), to the workload Ready (the job succeeded), and to the alert resolved. Each
+ * stage is observed once, when the job first reaches it.
+ */
+function observeTimeToRestore(before: Job | undefined, after: Job, o: JobReportSinks): void {
+  const start = Date.parse(after.alert.startsAt);
+  if (!Number.isFinite(start)) return;
+  const labels = { cluster: o.cluster ?? 'unnamed', kind: kindOf(after) };
+  const observe = (stage: 'patched' | 'ready' | 'resolved', at: number) => {
+    if (Number.isFinite(at) && at >= start)
+      o.metrics.timeToRestore.observe({ ...labels, stage }, (at - start) / 1000);
+  };
+  if (after.actedAt && !before?.actedAt) observe('patched', Date.parse(after.actedAt));
+  if (after.state === 'succeeded' && before?.state !== 'succeeded' && after.finishedAt)
+    observe('ready', Date.parse(after.finishedAt));
+  if (after.verdict === 'recovered' && before?.verdict !== 'recovered' && after.finishedAt) {
+    const resolvedAt = after.alertResolvedAt
+      ? Date.parse(after.alertResolvedAt)
+      : Date.parse(after.finishedAt) + (after.recoverySeconds ?? 0) * 1000;
+    observe('resolved', resolvedAt);
+  }
 }
 
 /** The Slack stage for entering a state; adopted jobs were announced by the leader that took them. */
@@ -45,6 +77,13 @@ export function reportJobChange(before: Job | undefined, after: Job, o: JobRepor
     if (seconds >= 0) metrics.alertToAction.observe({ executor: after.executor }, seconds);
   }
 
+  observeTimeToRestore(before, after, o);
+  if (
+    after.outcome &&
+    (before?.state !== after.state || before.verdict !== after.verdict) &&
+    after.finishedAt
+  )
+    recordLastRollbackRow(metrics, after);
   const stage = enteredStage(before, after);
   if (after.outcome && before?.state !== after.state && after.finishedAt) {
     const labels = { trigger: after.trigger, executor: after.executor, outcome: after.outcome };
@@ -61,6 +100,8 @@ export function reportJobChange(before: Job | undefined, after: Job, o: JobRepor
         finished / 1000,
       );
   }
+  // A job that starts at once is recorded started in its decision's batch: it was queued too.
+  if (!before && stage === 'started' && after.origin === 'alert') notify('queued');
   if (stage) notify(stage);
   if (after.outcome && before?.state !== after.state && after.owner?.action)
     metrics.ownerActions.inc({ owner: after.owner.owner, action: after.owner.action });

@@ -2,9 +2,10 @@
 // the one client built over it, or why there is none. app.ts calls this once and hands the
 // result to the executors, high availability and the script opt-out.
 import { createKubeClient, type KubeClient } from './kube-client.js';
-import { loadKubeConfig, type LoadKubeConfigOptions } from './load-kube-config.js';
+import { loadKubeConfig, type KubeTarget, type LoadKubeConfigOptions } from './load-kube-config.js';
 
-export type KubeAccess = { client: KubeClient } | { reason: string };
+/** `target`: the API server and context the client talks to, named wherever the controller acts. */
+export type KubeAccess = { client: KubeClient; target?: KubeTarget } | { reason: string };
 
 export function connectKube(
   options: LoadKubeConfigOptions & { requestTimeoutMs?: number } = {},
@@ -12,5 +13,8 @@ export function connectKube(
   const { requestTimeoutMs = 10_000, ...load } = options;
   const loaded = loadKubeConfig(load);
   if ('reason' in loaded) return loaded;
-  return { client: createKubeClient(loaded.kubeConfig, { requestTimeoutMs }) };
+  return {
+    client: createKubeClient(loaded.kubeConfig, { requestTimeoutMs }),
+    target: loaded.target,
+  };
 }

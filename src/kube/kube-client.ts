@@ -6,6 +6,7 @@
 // error (kube-errors.ts).
 import {
   AppsV1Api,
+  AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -89,6 +90,12 @@ export interface KubeClient {
     type: PatchType,
     options: { dryRun: boolean; fieldManager: string; signal?: AbortSignal },
   ): Promise<Workload>;
+  /** A merge patch on a Rollout's `status` subresource (abort, promoteFull). */
+  patchWorkloadStatus(
+    ref: WorkloadRef,
+    patch: unknown,
+    options: { dryRun: boolean; fieldManager: string; signal?: AbortSignal },
+  ): Promise<Workload>;
   createEvent(event: KubeEvent, signal?: AbortSignal): Promise<void>;
   listPods(namespace: string, labelSelector: string, signal?: AbortSignal): Promise<Pod[]>;
   /** DELETE a pod, only if it is still the one seen (uid precondition). */
@@ -116,6 +123,17 @@ export interface KubeClient {
   readPodAddress(namespace: string, name: string): Promise<PodAddress>;
   /** TCP connections opened so far are reused; this closes them (shutdown). */
   close(): void;
+  /** SelfSubjectAccessReview: may this identity do `verb` on the resource (in `namespace`; '' = all)? */
+  reviewAccess(attributes: AccessAttributes): Promise<{ allowed: boolean; reason?: string }>;
+}
+
+/** The resource attributes of an access review (group '' is the core API). */
+export interface AccessAttributes {
+  verb: string;
+  group: string;
+  resource: string;
+  namespace: string;
+  name?: string;
 }
 
 export function createKubeClient(
@@ -135,6 +153,7 @@ export function createKubeClient(
   const versionApi = new VersionApi(configuration);
   const custom = new CustomObjectsApi(configuration);
   const coordination = new CoordinationV1Api(configuration);
+  const authz = new AuthorizationV1Api(configuration);
   const objectParams = (ref: ObjectRef) => {
     const [group = '', version = ''] = ref.apiVersion.split('/');
     return { group, version, plural: pluralOf(ref.kind), namespace: ref.namespace, name: ref.name };
@@ -176,6 +195,8 @@ export function createKubeClient(
       const param = { name: ref.name, namespace: ref.namespace };
       const opts = limit(signal);
       return call(`GET ${ref.kind} ${ref.namespace}/${ref.name}`, (): Promise<unknown> => {
+        if (ref.kind === 'Rollout')
+          return custom.getNamespacedCustomObject(rolloutParams(ref), opts);
         if (ref.kind === 'Deployment') return apps.readNamespacedDeployment(param, opts);
         if (ref.kind === 'StatefulSet') return apps.readNamespacedStatefulSet(param, opts);
         return apps.readNamespacedDaemonSet(param, opts);
@@ -211,8 +232,30 @@ export function createKubeClient(
         custom.patchNamespacedCustomObject(param, opts),
       ) as Promise<CustomObject>;
     },
+    patchWorkloadStatus(ref, patch, { dryRun, fieldManager, signal }) {
+      if (ref.kind !== 'Rollout') throw new Error(`no status patches for a ${ref.kind}`);
+      const param = {
+        ...rolloutParams(ref),
+        body: patch,
+        fieldManager,
+        ...(dryRun ? { dryRun: 'All' } : {}),
+      };
+      const opts = limit(
+        signal,
+        undefined,
+        setHeaderOptions('Content-Type', contentTypeOf('merge')),
+      );
+      const what = `PATCH ${ref.kind} ${ref.namespace}/${ref.name} status${dryRun ? ' (dry run)' : ''}`;
+      return call(what, () =>
+        custom.patchNamespacedCustomObjectStatus(param, opts),
+      ) as Promise<Workload>;
+    },
     patchWorkload(ref, patch, type, { dryRun, fieldManager, signal }) {
-      const contentType = contentTypeOf(type);
+      // A custom resource takes no strategic merge patch; for the metadata maps the callers
+      // send that way (marks, annotations), a merge patch means the same.
+      const contentType = contentTypeOf(
+        ref.kind === 'Rollout' && type === 'strategic' ? 'merge' : type,
+      );
       const param = {
         name: ref.name,
         namespace: ref.namespace,
@@ -223,6 +266,9 @@ export function createKubeClient(
       const opts = limit(signal, undefined, setHeaderOptions('Content-Type', contentType));
       const what = `PATCH ${ref.kind} ${ref.namespace}/${ref.name}${dryRun ? ' (dry run)' : ''}`;
       return call(what, (): Promise<unknown> => {
+        if (ref.kind === 'Rollout') {
+          return custom.patchNamespacedCustomObject({ ...rolloutParams(ref), ...param }, opts);
+        }
         if (ref.kind === 'Deployment') return apps.patchNamespacedDeployment(param, opts);
         if (ref.kind === 'StatefulSet') return apps.patchNamespacedStatefulSet(param, opts);
         return apps.patchNamespacedDaemonSet(param, opts);
@@ -255,6 +301,24 @@ export function createKubeClient(
         versionApi.getCode(limit(undefined, timeoutMs)),
       );
       return info.gitVersion;
+    },
+    async reviewAccess(a) {
+      const review = await call(`CREATE SelfSubjectAccessReview (${a.verb} ${a.resource})`, () =>
+        authz.createSelfSubjectAccessReview(
+          {
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SelfSubjectAccessReview',
+              spec: { resourceAttributes: { ...a } },
+            },
+          },
+          limit(undefined),
+        ),
+      );
+      return {
+        allowed: review.status?.allowed === true,
+        ...(review.status?.reason ? { reason: review.status.reason } : {}),
+      };
     },
     async listWorkloads(kind, namespace, labelSelector) {
       const where = namespace ?? 'all namespaces';
@@ -327,6 +391,17 @@ function leaseModel(lease: WireLease): V1Lease {
       ...(spec.acquireTime ? { acquireTime: new V1MicroTime(spec.acquireTime) } : {}),
       ...(spec.renewTime ? { renewTime: new V1MicroTime(spec.renewTime) } : {}),
     },
+  };
+}
+
+/** Argo Rollouts' `Rollout` through the custom objects API. */
+function rolloutParams(ref: WorkloadRef) {
+  return {
+    group: 'argoproj.io',
+    version: 'v1alpha1',
+    plural: 'rollouts',
+    namespace: ref.namespace,
+    name: ref.name,
   };
 }
 

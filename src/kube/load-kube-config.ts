@@ -1,5 +1,7 @@
-// Where Kubernetes access comes from (SPEC "Process"): the in-cluster service account, else
-// KUBECONFIG, else ~/.kube/config. Unlike KubeConfig.loadFromDefault() this never falls back to
+// Where Kubernetes access comes from (contract: charts/rollback-controller/docs/contract.md,
+// "Process"): the in-cluster service account, else KUBECONFIG, else ~/.kube/config, with
+// ROLLBACK_KUBE_CONTEXT choosing a context of the kubeconfig (an explicit choice, so it wins over
+// the in-cluster account). Unlike KubeConfig.loadFromDefault() this never falls back to
 // http://localhost:8080, so "no cluster" is reported as such instead of as a refused connection.
 import { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
@@ -11,7 +13,17 @@ const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/tok
 export const NO_KUBE_CONFIG =
   'no Kubernetes config found (not in a cluster, no KUBECONFIG, no ~/.kube/config)';
 
-export type KubeConfigResult = { kubeConfig: KubeConfig } | { reason: string };
+export const KUBE_CONTEXT_ENV = 'ROLLBACK_KUBE_CONTEXT';
+
+/** Which cluster the config points at, for the start-up line, /status, the dry run and Slack. */
+export interface KubeTarget {
+  /** The API server URL. */
+  server: string;
+  /** The kubeconfig context, or `in-cluster`. */
+  context: string;
+}
+
+export type KubeConfigResult = { kubeConfig: KubeConfig; target: KubeTarget } | { reason: string };
 
 export interface LoadKubeConfigOptions {
   env?: NodeJS.ProcessEnv;
@@ -23,11 +35,12 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfigR
   const env = options.env ?? process.env;
   const exists = options.exists ?? existsSync;
   const home = options.homeDir ?? homedir();
+  const context = env['ROLLBACK_KUBE_CONTEXT'] || undefined;
   try {
-    if (env.KUBERNETES_SERVICE_HOST && exists(SERVICE_ACCOUNT_TOKEN)) {
+    if (!context && env.KUBERNETES_SERVICE_HOST && exists(SERVICE_ACCOUNT_TOKEN)) {
       const kc = new KubeConfig();
       kc.loadFromCluster();
-      return checked(kc, 'in-cluster service account');
+      return checked(kc, 'in-cluster service account', 'in-cluster');
     }
     const files = (env.KUBECONFIG ?? '').split(delimiter).filter((f) => f && exists(f));
     if (files.length === 0 && !env.KUBECONFIG) {
@@ -48,16 +61,38 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfigR
       more.loadFromFile(file);
       kc.mergeConfig(more);
     }
-    return checked(kc, files.join(delimiter));
+    if (context) {
+      if (!kc.getContextObject(context)) {
+        const known = kc.getContexts().map((c) => c.name);
+        return {
+          reason: `${KUBE_CONTEXT_ENV}=${context} names no context in ${files.join(delimiter)} (contexts: ${known.join(', ') || 'none'})`,
+        };
+      }
+      kc.setCurrentContext(context);
+    }
+    return checked(kc, files.join(delimiter), kc.getCurrentContext());
   } catch (err) {
     // Only the error's name: a parser message can quote the file, and the file holds credentials.
     return { reason: `Kubernetes config could not be loaded (${(err as Error).name})` };
   }
 }
 
-function checked(kc: KubeConfig, source: string): KubeConfigResult {
-  if (!kc.getCurrentCluster()) {
+function checked(kc: KubeConfig, source: string, context: string): KubeConfigResult {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) {
     return { reason: `Kubernetes config from ${source} has no current context with a cluster` };
   }
-  return { kubeConfig: kc };
+  return { kubeConfig: kc, target: { server: withoutUserInfo(cluster.server), context } };
+}
+
+/** The server URL as shown to people: never with a user or password in it. */
+function withoutUserInfo(server: string): string {
+  try {
+    const url = new URL(server);
+    url.username = '';
+    url.password = '';
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    return '(not a URL)';
+  }
 }

@@ -31,6 +31,8 @@ export interface Plan {
   serverDryRun?: boolean;
   /** Who else manages the workload and what a rollback would do about it. */
   owner?: PlanOwner;
+  /** The API server refused a call of the plan (403): the permission the identity lacks. */
+  forbidden?: { verb: string; resource: string; namespace: string; message: string };
 }
 
 /** A dry run's view of the owner: the action that would be taken, in the future tense. */
@@ -50,7 +52,7 @@ export type ExecutorEvent = Extract<
   | 'progress'
   | 'patched'
   | 'note'
-  | 'recovered'
+  | 'patch_found'
   | 'script_started'
   | 'script_output'
   | 'script_terminating'
@@ -74,7 +76,7 @@ export type JobPatch = Partial<
     | 'patched'
     | 'rollout'
     | 'actedAt'
-    | 'script_result'
+    | 'scriptResult'
     | 'owner'
   >
 >;
@@ -106,6 +108,11 @@ export interface Executor {
    * outside the serialized lane, right after the job is durably queued. Never throws.
    */
   pin?(job: Job): Promise<JobPatch>;
+  /**
+   * True when execute() pins from the read it acts on, so a job that starts the moment it is
+   * recorded needs no separate pin (one read less before acting).
+   */
+  readonly pinsOnExecute?: boolean;
   /** Dry run: no side effects. Never throws (failures become `unavailable`/`skip`). */
   plan(job: Job): Promise<Plan>;
   /** Perform the job. Expected failures are returned as outcomes, not thrown. */

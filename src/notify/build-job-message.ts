@@ -13,7 +13,7 @@ import { withCluster } from './with-cluster.js';
 
 /** The Slack message for one stage of a job. Pure. */
 export function buildJobMessage(job: Job, stage: JobStage, ctx: MessageContext = {}): SlackMessage {
-  return withCluster(stageMessage(job, stage, ctx), ctx.cluster);
+  return withCluster(stageMessage(job, stage, ctx), ctx);
 }
 
 function stageMessage(job: Job, stage: JobStage, ctx: MessageContext): SlackMessage {

@@ -36,6 +36,8 @@ export interface SlackNotifierOptions {
   baseUrl?: string | undefined;
   /** The cluster this controller serves, named on every message. */
   cluster?: string | undefined;
+  /** The API server and context, named on every message beside the cluster. */
+  kube?: { server: string; context: string } | undefined;
   /** First retry delay; doubles per attempt. */
   retryBaseMs?: number | undefined;
   /** A 429 asking to wait longer than this is counted failed instead of blocking the queue. */
@@ -80,6 +82,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   const ctx = {
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.kube ? { kube: options.kube } : {}),
   };
   const outbox = new BoundedOutbox<Outgoing>(options.maxPending ?? 500);
   const queue = new PQueue({ concurrency: 1 });

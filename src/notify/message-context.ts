@@ -4,4 +4,6 @@ export interface MessageContext {
   baseUrl?: string;
   /** The cluster this controller serves: one channel often hears from several controllers. */
   cluster?: string;
+  /** The API server and kubeconfig context the controller patches through. */
+  kube?: { server: string; context: string };
 }

@@ -21,6 +21,14 @@ export interface Metrics {
   recovery: Histogram<'trigger'>;
   ownerActions: Counter<'owner' | 'action'>;
   ownersSuspended: Gauge<'owner'>;
+  timeToRestore: Histogram<'cluster' | 'kind' | 'stage'>;
+  permissionMissing: Gauge<'verb' | 'resource'>;
+  lastRollbackInfo: Gauge<
+    'namespace' | 'workload' | 'kind' | 'from_revision' | 'to_revision' | 'outcome' | 'verdict'
+  >;
+  lastTimeToRestore: Gauge<'namespace' | 'workload' | 'kind'>;
+  /** The label set of each workload's lastRollbackInfo series (replaced, never accumulated). */
+  lastRollbackRows: Map<string, Record<string, string>>;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
@@ -124,5 +132,39 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['owner'],
       registers,
     }),
+    timeToRestore: new Histogram({
+      name: 'rollback_time_to_restore_seconds',
+      help: "Time from the triggering alert's startsAt to the rollback patch (stage=patched), the workload Ready (ready) and the alert resolved (resolved).",
+      labelNames: ['cluster', 'kind', 'stage'],
+      buckets: [30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400],
+      registers,
+    }),
+    permissionMissing: new Gauge({
+      name: 'rollback_permission_missing',
+      help: "1 while the controller's identity lacks a permission an enabled feature needs (in any checked namespace).",
+      labelNames: ['verb', 'resource'],
+      registers,
+    }),
+    lastRollbackInfo: new Gauge({
+      name: 'rollback_last_rollback_info',
+      help: "Each workload's last rollback (one series per workload): the value is when it finished (Unix time).",
+      labelNames: [
+        'namespace',
+        'workload',
+        'kind',
+        'from_revision',
+        'to_revision',
+        'outcome',
+        'verdict',
+      ],
+      registers,
+    }),
+    lastTimeToRestore: new Gauge({
+      name: 'rollback_last_time_to_restore_seconds',
+      help: "Each workload's last rollback: alert startsAt to the alert resolved (recovered) or, until then, to the workload Ready.",
+      labelNames: ['namespace', 'workload', 'kind'],
+      registers,
+    }),
+    lastRollbackRows: new Map(),
   };
 }

@@ -10,6 +10,10 @@ export interface StartupFacts {
   dataDir: string;
   /** The cluster this controller serves (cluster identity); undefined when not configured. */
   clusterName: string | undefined;
+  /** The API server and kubeconfig context (or `in-cluster`); undefined without a config. */
+  kube: { server: string; context: string } | undefined;
+  /** The permission check's one-line answer ("ok (9 checked)", "missing: patch ..."). */
+  permissions: string;
   auth: AuthSummary;
   logFormat: string;
 }
@@ -29,6 +33,9 @@ export function startupSummary(f: StartupFacts): Record<string, unknown> {
       : 'off: single replica (ROLLBACK_LEADER_ELECTION is not true)',
     dataDir: f.dataDir,
     cluster: f.clusterName ?? 'not set: alerts for any cluster are accepted',
+    apiServer: f.kube?.server ?? 'none: no Kubernetes config',
+    kubeContext: f.kube?.context ?? 'none',
+    permissions: f.permissions,
     webhookSecret: f.auth.webhookSecret,
     operatorSecret: f.auth.operatorSecret,
     logFormat: f.logFormat,

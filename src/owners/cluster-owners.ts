@@ -18,6 +18,7 @@ import {
   type Suspension,
 } from './plan-owner-action.js';
 import { suspendedOwner } from './suspended-owners.js';
+import { defined } from '../model/defined.js';
 
 export interface ClusterOwnersOptions {
   client: KubeClient;
@@ -65,7 +66,7 @@ export function clusterOwners(o: ClusterOwnersOptions): ClusterOwners {
         o.client.patchObject(ref, patch.body, patch.type, {
           dryRun,
           fieldManager: o.controllerName,
-          ...(signal ? { signal } : {}),
+          ...defined({ signal }),
         }),
       signal,
     );
@@ -91,12 +92,18 @@ export function clusterOwners(o: ClusterOwnersOptions): ClusterOwners {
     async plan(ref, workload, signal) {
       const facts = await gatherOwnerFacts(
         o.client,
-        { apiVersion: 'apps/v1', kind: ref.kind, namespace: ref.namespace, name: ref.name },
+        {
+          // The workload as an Argo CD tracking id names it (group/kind).
+          apiVersion: ref.kind === 'Rollout' ? 'argoproj.io/v1alpha1' : 'apps/v1',
+          kind: ref.kind,
+          namespace: ref.namespace,
+          name: ref.name,
+        },
         { ...workload.metadata, namespace: ref.namespace },
         {
           argocdNamespaces: settings.argocdNamespaces,
           retry: (fn) => o.retry(fn, signal),
-          ...(signal ? { signal } : {}),
+          ...defined({ signal }),
         },
       );
       return planOwnerAction(facts, settings);

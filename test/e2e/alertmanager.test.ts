@@ -158,6 +158,22 @@ describe('Alertmanager → controller → rollback', { concurrency: true }, () =
     await metricReaches(server, 'rollback_verdicts_total', { trigger, verdict: 'recovered' }, 1);
     await metricReaches(server, 'rollback_recovery_seconds_count', { trigger }, 1);
     await metricReaches(server, 'rollback_alerts_received_total', { status: 'resolved' }, 1);
+    // Time to restore, alert start → patch → Ready → resolved: one sample per stage, in order.
+    const restore = { cluster: 'unnamed', kind: 'Deployment' };
+    for (const stage of ['patched', 'ready', 'resolved'])
+      await metricReaches(
+        server,
+        'rollback_time_to_restore_seconds_count',
+        { ...restore, stage },
+        1,
+      );
+    const sums = await Promise.all(
+      ['patched', 'ready', 'resolved'].map((stage) =>
+        controllerMetric(server, 'rollback_time_to_restore_seconds_sum', { ...restore, stage }),
+      ),
+    );
+    assert.ok(sums[0] <= sums[1] && sums[1] <= sums[2], `${sums.join(' ≤ ')}`);
+    assert.ok(sums[2] >= (endsAt.getTime() - startsAt.getTime()) / 1000 - 1, `${sums[2]}`);
     const notRecovered = { verdict: 'not_recovered' };
     assert.equal(await controllerMetric(server, 'rollback_verdicts_total', notRecovered), 0);
   });

@@ -2,9 +2,14 @@
 // that performed rollbacks (some recovered, some not, Slack off), and every panel query, with
 // the dashboard's variables substituted as Grafana would, returns samples with finite values
 // through Prometheus' HTTP API. Two rounds of rollbacks, with a scrape between them, so counters
-// and histograms have an increase for increase()/rate() to see, as on a live system.
+// and histograms have an increase for increase()/rate() to see, as on a live system. The deploys
+// the change-failure panels divide by come from kube-state-metrics' `kube_replicaset_created`:
+// here a stand-in serves that series, in kube-state-metrics' format, for the fake cluster's
+// ReplicaSets (the controller never counts deploys itself).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { alert, payload } from '../support/alerts.js';
@@ -32,8 +37,9 @@ const dashboard = JSON.parse(
   ),
 ) as { panels: Panel[]; templating: { list: Array<{ name: string; query: unknown }> } };
 
-/** The Kubernetes namespace the ServiceMonitor's target labels carry, as in a cluster. */
+/** The labels the ServiceMonitor's target carries, as in a cluster (honorLabels: true). */
 const NAMESPACE_LABEL = 'monitoring';
+const CLUSTER = 'us-1';
 const VERIFICATION_S = 2;
 
 test('every dashboard panel query returns data from a real Prometheus', async (t) => {
@@ -41,12 +47,15 @@ test('every dashboard panel query returns data from a real Prometheus', async (t
   const fake = await startFakeKube();
   defer(() => fake.close());
   const { server } = await startController(defer, fake, {
-    configText: controllerConfig({ verificationWindowSeconds: VERIFICATION_S }),
+    configText: `${controllerConfig({ verificationWindowSeconds: VERIFICATION_S })}\ncluster: { name: ${CLUSTER} }`,
   });
+  const kubeStateMetrics = await replicaSetExporter(fake);
+  defer(() => kubeStateMetrics.close());
   const started = Date.now();
   const prometheus = await startPrometheus({
-    scrapeTargets: [new URL(server.url).host],
-    targetLabels: { namespace: NAMESPACE_LABEL },
+    scrapeTargets: [new URL(server.url).host, kubeStateMetrics.host],
+    targetLabels: { namespace: NAMESPACE_LABEL, cluster: CLUSTER },
+    honorLabels: true,
   });
   defer(() => prometheus.stop());
   const scalar = async (expr: string) => Number((await prometheus.query(expr))[0]?.value[1]);
@@ -97,21 +106,39 @@ test('every dashboard panel query returns data from a real Prometheus', async (t
   await round('cart', 'search');
   await round('orders', 'profile');
 
-  // The namespace variable lists the controller's namespace.
-  const variable = dashboard.templating.list.find((v) => v.name === 'namespace');
-  const metric = /label_values\((\w+), namespace\)/.exec(JSON.stringify(variable?.query))?.[1];
-  assert.ok(metric, 'the namespace variable is label_values(<metric>, namespace)');
-  const series = (await (
-    await fetch(`${prometheus.url}/api/v1/series?match[]=${metric}`)
-  ).json()) as { data: Array<Record<string, string>> };
-  assert.deepEqual([...new Set(series.data.map((s) => s['namespace']))], [NAMESPACE_LABEL]);
+  // The time-to-restore histogram has samples for every stage.
+  for (const stage of ['patched', 'ready', 'resolved'])
+    assert.ok(
+      (await scalar(
+        `sum(rollback_time_to_restore_seconds_count{cluster="${CLUSTER}", kind="Deployment", stage="${stage}"})`,
+      )) >= 1,
+      stage,
+    );
+
+  // The variables list what Grafana would offer: the cluster, and the workloads' namespace (not
+  // the controller's).
+  const listed = async (name: string) => {
+    const variable = dashboard.templating.list.find((v) => v.name === name);
+    const m = /label_values\((.+), (\w+)\)"/.exec(JSON.stringify(variable?.query));
+    assert.ok(m, `the ${name} variable is label_values(<selector>, <label>)`);
+    const selector = (m[1] ?? '').replaceAll('\\"', '"').replaceAll('$cluster', CLUSTER);
+    const series = (await (
+      await fetch(`${prometheus.url}/api/v1/series?match[]=${encodeURIComponent(selector)}`)
+    ).json()) as { data: Array<Record<string, string>> };
+    return [...new Set(series.data.map((s) => s[m[2] ?? '']))];
+  };
+  assert.deepEqual(await listed('cluster'), [CLUSTER]);
+  assert.deepEqual(await listed('workload_namespace'), ['shop']);
 
   // Grafana's substitutions for an instant view of the whole test: one data point, so the
-  // interval is the range; $namespace is the value the variable lists.
-  const range = `${Math.ceil((Date.now() - started) / 1000) + 5}s`;
+  // interval is the range; the variables are the values they list.
+  const seconds = Math.ceil((Date.now() - started) / 1000) + 5;
+  const range = `${seconds}s`;
   const substitute = (expr: string) =>
     expr
-      .replaceAll('$namespace', NAMESPACE_LABEL)
+      .replaceAll('$cluster', CLUSTER)
+      .replaceAll('$workload_namespace', 'shop')
+      .replaceAll('$__range_s', String(seconds))
       .replaceAll('$__range', range)
       .replaceAll('$__rate_interval', range)
       .replaceAll('$__interval', range);
@@ -130,3 +157,31 @@ test('every dashboard panel query returns data from a real Prometheus', async (t
   }
   assert.deepEqual(empty, [], 'panel queries without data');
 });
+
+/**
+ * kube-state-metrics' `kube_replicaset_created` (creation time in Unix seconds, by namespace and
+ * replicaset) for the fake cluster's ReplicaSets: what the real exporter publishes for them.
+ */
+async function replicaSetExporter(
+  fake: Awaited<ReturnType<typeof startFakeKube>>,
+): Promise<{ host: string; close(): Promise<void> }> {
+  const server = createServer((_req, res) => {
+    const lines = ['# TYPE kube_replicaset_created gauge'];
+    for (const rs of fake.list('ReplicaSet') as Array<{
+      metadata: { namespace: string; name: string; creationTimestamp: string };
+    }>) {
+      const { namespace, name, creationTimestamp } = rs.metadata;
+      lines.push(
+        `kube_replicaset_created{namespace="${namespace}",replicaset="${name}"} ${Date.parse(creationTimestamp) / 1000}`,
+      );
+    }
+    res.setHeader('content-type', 'text/plain; version=0.0.4');
+    res.end(`${lines.join('\n')}\n`);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    host: `127.0.0.1:${port}`,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { firing, payload } from '../support/alerts.js';
 import { RecordingExecutor } from '../support/recording-executor.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { PROD_SERVER, twoContextKubeconfig } from '../support/kubeconfig-file.js';
 import { startSlackSink, type SlackSink } from '../support/slack-sink.js';
 import { until } from '../support/until.js';
 
@@ -25,8 +26,14 @@ describe('cluster identity in the running controller', () => {
     sink = await startSlackSink();
     s = await startTestServer({
       executors: { kubernetes: exec },
-      // The environment wins over the config's cluster.name.
-      env: { SLACK_WEBHOOK_URL: sink.url, ROLLBACK_CLUSTER_NAME: 'us-1' },
+      // The environment wins over the config's cluster.name; ROLLBACK_KUBE_CONTEXT picks the
+      // kubeconfig's non-current context.
+      env: {
+        SLACK_WEBHOOK_URL: sink.url,
+        ROLLBACK_CLUSTER_NAME: 'us-1',
+        KUBECONFIG: twoContextKubeconfig(),
+        ROLLBACK_KUBE_CONTEXT: 'prod-eu',
+      },
       configText: CONFIG,
     });
   });
@@ -51,7 +58,7 @@ describe('cluster identity in the running controller', () => {
     assert.equal(jobs[0].alert.labels.cluster, 'us-1');
   });
 
-  test('Slack names the cluster on job and decision messages', async () => {
+  test('Slack names the cluster, its API server and context on job and decision messages', async () => {
     await s.request(
       'POST',
       'trigger',
@@ -68,20 +75,34 @@ describe('cluster identity in the running controller', () => {
       const second = m.body.blocks?.[1];
       assert.deepEqual(second, {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: 'Cluster: *us-1*' }],
+        elements: [
+          { type: 'mrkdwn', text: `Cluster: *us-1* · \`${PROD_SERVER}\` (context prod-eu)` },
+        ],
       });
     }
   });
 
-  test('/status, the dry run and the start-up log say which cluster', async () => {
+  test('/status, /readyz, the dry run and the start-up log say which cluster', async () => {
     const status = await s.request('GET', 'status');
-    assert.deepEqual(status.body.cluster, { name: 'us-1', label: 'cluster', requireLabel: false });
+    assert.deepEqual(status.body.cluster, {
+      name: 'us-1',
+      label: 'cluster',
+      requireLabel: false,
+      apiServer: PROD_SERVER,
+      context: 'prod-eu',
+    });
+    const ready = (await (await fetch(`${s.url}/readyz`)).json()) as Record<string, unknown>;
+    assert.equal(ready['cluster'], 'us-1');
+    assert.equal(ready['kubeContext'], 'prod-eu');
+    assert.doesNotMatch(JSON.stringify(ready), /127\.0\.0\.2/, 'the URL only where authenticated');
     const dry = await s.request('POST', 'test', {
       alert_name: 'CriticalErrorRate',
       labels: { namespace: 'shop', deployment: 'web', cluster: 'eu-1' },
     });
     assert.equal(dry.status, 200);
     assert.equal(dry.body.cluster, 'us-1');
+    assert.equal(dry.body.apiServer, PROD_SERVER);
+    assert.equal(dry.body.kubeContext, 'prod-eu');
     assert.equal(dry.body.plans[0].decision, 'invalid_target');
     assert.equal(
       dry.body.plans[0].reason,
@@ -89,13 +110,18 @@ describe('cluster identity in the running controller', () => {
     );
     const listening = s.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'listening');
     assert.equal(listening?.cluster, 'us-1');
+    assert.equal(listening?.apiServer, PROD_SERVER);
+    assert.equal(listening?.kubeContext, 'prod-eu');
   });
 });
 
 describe('without a cluster name', () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ executors: { kubernetes: new RecordingExecutor() } });
+    s = await startTestServer({
+      executors: { kubernetes: new RecordingExecutor() },
+      env: { KUBECONFIG: '/nonexistent/kubeconfig' },
+    });
   });
   after(() => s.close());
 
@@ -106,6 +132,7 @@ describe('without a cluster name', () => {
       payload([firing('CriticalErrorRate', 'checkout', { labels: { cluster: 'eu-1' } })]),
     );
     assert.equal(res.body.cluster, null);
+    assert.equal(res.body.apiServer, null, 'no Kubernetes config: no API server to name');
     assert.equal(res.body.plans[0].decision, 'queued');
     assert.equal((await s.request('GET', 'status')).body.cluster.name, null);
   });

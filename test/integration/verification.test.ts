@@ -75,11 +75,14 @@ describe('verification', () => {
       // The window ends (a timer changes the job as it fires): no false escalation.
       for (const fire of timers.splice(0)) fire();
       assert.equal((await s.request('GET', `jobs/${id}`)).body.verdict, 'recovered');
-      const metrics = await (await fetch(`${s.url}/metrics`)).text();
-      assert.match(
-        metrics,
-        /rollback_verdicts_total\{trigger="error_rate_threshold",verdict="recovered"\} 1/,
+      // A fired timer commits asynchronously (journal first): wait for the count it produces.
+      const recovered =
+        /rollback_verdicts_total\{trigger="error_rate_threshold",verdict="recovered"\} 1/;
+      let metrics = '';
+      await until(async () =>
+        recovered.test((metrics = await (await fetch(`${s.url}/metrics`)).text())),
       );
+      assert.match(metrics, recovered);
       assert.doesNotMatch(metrics, /verdict="not_recovered"/);
     } finally {
       await s.close();

@@ -170,6 +170,8 @@ export interface PrometheusOptions {
   scrapeTargets: string[];
   /** Labels on every scraped series, e.g. the `namespace` a ServiceMonitor target carries. */
   targetLabels?: Record<string, string>;
+  /** Scraped labels win over target labels (the chart's ServiceMonitor sets honorLabels). */
+  honorLabels?: boolean;
   /** host:port of Alertmanagers to send alerts to. */
   alertmanagers?: string[];
   /** Rule file contents, written next to the config. */
@@ -204,6 +206,7 @@ export function renderPrometheusConfig(o: PrometheusOptions): string {
     scrape_configs: o.scrapeConfigs ?? [
       {
         job_name: 'app',
+        ...(o.honorLabels ? { honor_labels: true } : {}),
         static_configs: [
           { targets: o.scrapeTargets, ...(o.targetLabels ? { labels: o.targetLabels } : {}) },
         ],

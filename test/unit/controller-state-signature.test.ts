@@ -8,6 +8,7 @@ import {
   controllerStateSigned,
   parseControllerState,
   signControllerState,
+  stateToAdopt,
   type ClusterControllerState,
 } from '../../src/ha/controller-state-annotation.js';
 import { replicaKey } from '../../src/http/replica-key.js';
@@ -71,5 +72,68 @@ describe('controller state adopted from the Lease', () => {
     const sameSecrets = replicaKey('webhook-secret', 'operator-secret');
     assert.equal(controllerStateSigned(parsed.state, sameSecrets), true);
     assert.equal(controllerStateSigned(parsed.state, undefined), false);
+  });
+});
+
+describe('which signed state a new leader takes over', () => {
+  const at = (n: number) => new Date(PAUSED_AT + n * 1000).toISOString();
+  const v = (seq: number, paused: boolean) =>
+    signControllerState({ paused, circuitOpen: false, updatedAt: at(seq), seq }, KEY);
+  const paused = v(7, true);
+
+  test('deleting the state or writing back an older signed copy keeps the newest remembered', () => {
+    for (const raw of [undefined, '', JSON.stringify(v(6, false)), '{']) {
+      const c = stateToAdopt({ raw, remembered: paused, hadHolders: true, key: KEY });
+      assert.deepEqual(c.signed, paused, String(raw));
+      assert.match(String(c.warning), /older than the newest this replica verified/);
+      assert.equal(c.failSafe, undefined);
+    }
+  });
+
+  test('a newer signed state on the Lease wins', () => {
+    const resumedLater = v(8, false);
+    const c = stateToAdopt({
+      raw: JSON.stringify(resumedLater),
+      remembered: paused,
+      hadHolders: true,
+      key: KEY,
+    });
+    assert.deepEqual(c.signed, resumedLater);
+    assert.equal(c.warning, undefined);
+  });
+
+  test('nothing verifiable on a Lease that had leaders: start paused, saying why', () => {
+    const forged = JSON.stringify({ ...v(9, false), signature: 'f'.repeat(64) });
+    for (const raw of [undefined, forged]) {
+      const c = stateToAdopt({ raw, remembered: undefined, hadHolders: true, key: KEY });
+      assert.equal(c.signed, undefined);
+      assert.match(String(c.failSafe), /^the Lease had a leader before .*starting paused/);
+    }
+    const first = stateToAdopt({
+      raw: undefined,
+      remembered: undefined,
+      hadHolders: false,
+      key: KEY,
+    });
+    assert.deepEqual(first, {}, 'a first start has nothing to distrust');
+  });
+
+  test('a state signed before the sequence existed still verifies, as sequence 0', () => {
+    const old: ClusterControllerState = { paused: true, circuitOpen: false, updatedAt: at(0) };
+    const mac = KEY.sign(
+      'controller-state v1',
+      [
+        'paused',
+        'pausedBy',
+        'pauseReason',
+        'pausedAt',
+        'circuitOpen',
+        'circuitReason',
+        'circuitOpenedAt',
+        'updatedAt',
+      ].map((k) => JSON.stringify((old as unknown as Record<string, unknown>)[k] ?? null)),
+    );
+    assert.equal(controllerStateSigned({ ...old, signature: mac }, KEY), true);
+    assert.equal(controllerStateSigned({ ...old, seq: 3, signature: mac }, KEY), false);
   });
 });

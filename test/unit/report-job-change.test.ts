@@ -9,12 +9,13 @@ import type { Job } from '../../src/model/job.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { T0, sampleJob } from './notify-fixtures.js';
 
-function sinks() {
+function sinks(cluster?: string) {
   const stages: JobStage[] = [];
   const channels: Array<string | undefined> = [];
   const metrics = createMetrics({ defaultMetrics: false });
   const o = {
     metrics,
+    ...(cluster ? { cluster } : {}),
     channelFor: () => '#payments',
     notifier: {
       enabled: true,
@@ -86,10 +87,62 @@ describe('reportJobChange', () => {
     );
   });
 
+  test('time to restore: alert start → patched, → ready, → resolved, each observed once', async () => {
+    const t = sinks('us-1');
+    const queued = t.change(undefined, step.open(fresh(), { at: T0, reason: 'high' }));
+    const running = t.change(queued, step.start(queued, T0 + 1000));
+    const acted = t.change(
+      running,
+      step.recorded(running, { actedAt: new Date(T0 + 1500).toISOString(), patched: true }),
+    );
+    t.change(acted, step.noted(acted, { event: 'note', message: 'again' }, T0 + 1600));
+    const done = t.change(
+      acted,
+      step.finish(acted, { outcome: 'succeeded', reason: 'ok' }, T0 + 5000),
+    );
+    t.change(done, step.recovered(done, 30, T0 + 35_000));
+    const restore = await t.metrics.timeToRestore.get();
+    const sums = restore.values
+      .filter((v) => v.metricName?.endsWith('_sum'))
+      .map((v) => [v.labels.cluster, v.labels.kind, v.labels.stage, v.value]);
+    // The sample alert started a minute before T0.
+    assert.deepEqual(sums, [
+      ['us-1', 'Deployment', 'patched', 61.5],
+      ['us-1', 'Deployment', 'ready', 65],
+      ['us-1', 'Deployment', 'resolved', 95],
+    ]);
+    const counts = restore.values.filter((v) => v.metricName?.endsWith('_count'));
+    assert.ok(counts.every((v) => v.value === 1));
+    // The dashboard's table row: one series for the workload, its verdict updated in place.
+    const rows = (await t.metrics.lastRollbackInfo.get()).values;
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]?.labels.verdict, 'recovered');
+    assert.equal(rows[0]?.value, (T0 + 5000) / 1000);
+    const restoreRow = (await t.metrics.lastTimeToRestore.get()).values;
+    assert.deepEqual(
+      restoreRow.map((v) => v.value),
+      [95],
+    );
+  });
+
+  test('a failed job is never ready nor resolved: only its patch is timed', async () => {
+    const t = sinks();
+    const running = step.start(step.open(fresh(), { at: T0, reason: 'high' }), T0);
+    const acted = t.change(
+      running,
+      step.recorded(running, { actedAt: new Date(T0 + 1000).toISOString(), patched: true }),
+    );
+    t.change(acted, step.finish(acted, { outcome: 'failed', reason: 'deadline' }, T0 + 9000));
+    const stages = (await t.metrics.timeToRestore.get()).values
+      .filter((v) => v.metricName?.endsWith('_count'))
+      .map((v) => `${v.labels.cluster}/${v.labels.stage}`);
+    assert.deepEqual(stages, ['unnamed/patched']);
+  });
+
   test('a job re-checked after a restart or a leader change is not announced as started again', () => {
     const t = sinks();
     const running = step.start(step.open(fresh(), { at: T0, reason: 'high' }), T0);
-    t.change(running, step.resume(running, T0 + 1000));
+    t.change(running, step.recover(running, T0 + 1000));
     t.change(running, step.handBack(running, 'leadership', T0 + 1000));
     assert.deepEqual(t.stages, []);
   });

@@ -46,13 +46,14 @@ export function becameCurrent(
 ): BecameCurrent {
   const created = entry.createdAt;
   const isCurrent = history.current?.name === entry.name;
-  const object = kind === 'Deployment' ? 'ReplicaSet' : 'ControllerRevision';
-  const reused =
-    kind === 'Deployment'
-      ? entry.previousRevisions.length > 0
-      : entry.changedAt !== undefined &&
-        created !== undefined &&
-        Math.floor(Date.parse(entry.changedAt) / 1000) > Math.floor(Date.parse(created) / 1000);
+  // A Rollout, like a Deployment, keeps its revisions in ReplicaSets.
+  const replicaSets = kind === 'Deployment' || kind === 'Rollout';
+  const object = replicaSets ? 'ReplicaSet' : 'ControllerRevision';
+  const reused = replicaSets
+    ? entry.previousRevisions.length > 0
+    : entry.changedAt !== undefined &&
+      created !== undefined &&
+      Math.floor(Date.parse(entry.changedAt) / 1000) > Math.floor(Date.parse(created) / 1000);
   if (!reused) {
     if (created === undefined) return { evidence: `${object} ${entry.name} has no creation time` };
     return {
@@ -62,17 +63,16 @@ export function becameCurrent(
     };
   }
   const bound = sinceBound(entry, history.entries);
-  const written = kind === 'Deployment' && isCurrent ? templateWrittenAt(workload) : undefined;
+  const written = replicaSets && isCurrent ? templateWrittenAt(workload) : undefined;
   const late = written?.at ?? entry.changedAt;
   const at = late === undefined ? undefined : latest([created, late]);
-  const evidence =
-    kind !== 'Deployment'
-      ? `ControllerRevision ${entry.name} renumbered at ${at ?? '?'}`
-      : written
-        ? `ReplicaSet ${entry.name} reused; pod template last written by ${written.manager} at ${written.at}`
-        : entry.changedAt
-          ? `ReplicaSet ${entry.name} reused; last changed at ${at ?? '?'}`
-          : `ReplicaSet ${entry.name} was reused (earlier revisions ${entry.previousRevisions.join(', ')}) and the API server recorded no managedFields times`;
+  const evidence = !replicaSets
+    ? `ControllerRevision ${entry.name} renumbered at ${at ?? '?'}`
+    : written
+      ? `ReplicaSet ${entry.name} reused; pod template last written by ${written.manager} at ${written.at}`
+      : entry.changedAt
+        ? `ReplicaSet ${entry.name} reused; last changed at ${at ?? '?'}`
+        : `ReplicaSet ${entry.name} was reused (earlier revisions ${entry.previousRevisions.join(', ')}) and the API server recorded no managedFields times`;
   return {
     ...(at !== undefined ? { at } : {}),
     ...(bound ? { since: bound.at, sinceEvidence: bound.evidence } : {}),
@@ -98,12 +98,13 @@ function sinceBound(
 }
 
 /**
- * The latest instant (ms) an API time may stand for: times without a fraction of a second are
- * truncated to the second, so `12:00:05Z` may be as late as 12:00:05.999.
+ * The latest instant (ms) an API time may stand for: metadata times are truncated to the second,
+ * so `12:00:05Z` may be as late as 12:00:05.999. The client library hands them out as
+ * `12:00:05.000Z`, so any time on a whole second counts as truncated (a skip at worst).
  */
 export function latestInstant(time: string): number {
   const ms = Date.parse(time);
-  return /\.\d+(Z|[+-]\d\d:\d\d)$/i.test(time) ? ms : Math.floor(ms / 1000) * 1000 + 999;
+  return ms % 1000 === 0 ? ms + 999 : ms;
 }
 
 /** The newest managedFields time of a manager owning anything under the main resource's spec.template. */

@@ -7,6 +7,7 @@ import {
   KubeNotFoundError,
   TransientError,
 } from '../../kube/kube-errors.js';
+import { forbiddenPermission } from '../../kube/forbidden-permission.js';
 import type { JobPatch, Plan } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
@@ -22,6 +23,8 @@ import type { Resolution } from './resolve-rollback.js';
 import { onDeleteNote } from './rollout-status.js';
 import { stuckPlanNote } from './stuck-plan-note.js';
 import { templateChanges } from './template-changes.js';
+import { defined } from '../../model/defined.js';
+import { jobLogBindings } from '../../observability/job-log-bindings.js';
 
 export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Plan> {
   const ref = job.target;
@@ -35,9 +38,13 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
       toRevision: p.res.toRevision,
       changes: {
         images: p.res.images,
-        fields: templateChanges(p.snap.workload.spec.template, p.res.to.template),
+        // A Rollout's own template is undefaulted; its ReplicaSet's copy compares like for like.
+        fields: templateChanges(
+          ref.kind === 'Rollout' ? p.res.from.template : p.snap.workload.spec.template,
+          p.res.to.template,
+        ),
       },
-      ...(owner ? { owner } : {}),
+      ...defined({ owner }),
     };
     if (p.step === 'skip') return { action: 'skip', reason: p.reason, ...base };
     const strategy =
@@ -52,6 +59,7 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
       if (!(err instanceof DryRunRejected)) throw err;
       // A workload patch that failed for a passing reason is no verdict: the cluster is unavailable.
       const cause = err.cause;
+      const forbidden = forbiddenPermission(cause);
       if (
         err.patch === 'workload' &&
         cause instanceof TransientError &&
@@ -64,6 +72,7 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
         reason: `${reason}, but the API server rejected ${what} in a dry run: ${err.message}`,
         ...base,
         serverDryRun: false,
+        ...(forbidden ? { forbidden } : {}),
       };
     }
     return { action: 'rollback', reason, ...base, serverDryRun: true };
@@ -80,24 +89,27 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
     const snap = await k.snapshot(ref);
     if (snap.history.inFlux !== undefined) {
       // Nothing to pin: the revision the alert is about is not known; execution decides.
-      k.log.warn({ jobId: job.id, inFlux: snap.history.inFlux }, 'workload in flux; not pinned');
+      k.log.warn(
+        { ...jobLogBindings(job), inFlux: snap.history.inFlux },
+        'workload in flux; not pinned',
+      );
       return {};
     }
     const res = k.resolve({ ...job, fromRevision: snap.history.currentRevision }, snap);
     if (res.action !== 'rollback') {
       k.log.warn(
-        { jobId: job.id, revision: snap.history.currentRevision, reason: res.reason },
+        { ...jobLogBindings(job), revision: snap.history.currentRevision, reason: res.reason },
         'the job would be skipped now; pinned anyway, execution will decide',
       );
     }
     return {
       fromRevision: snap.history.currentRevision,
-      ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
+      ...defined({ toRevision: res.toRevision }),
       ...(res.action === 'rollback' ? { images: res.images } : {}),
     };
   } catch (err) {
     k.log.warn(
-      { jobId: job.id, err: (err as Error).message },
+      { ...jobLogBindings(job), err: (err as Error).message },
       'could not pin the current revision',
     );
     return {};
@@ -112,14 +124,18 @@ function planFailure(ref: WorkloadRef, err: unknown): Plan {
   if (err instanceof TransientError) {
     return { action: 'unavailable', reason: `API server unreachable: ${err.message}` };
   }
-  return { action: 'unavailable', reason: (err as Error).message };
+  const forbidden = forbiddenPermission(err);
+  return {
+    action: 'unavailable',
+    reason: (err as Error).message,
+    ...(forbidden ? { forbidden } : {}),
+  };
 }
 
 function skipPlan(res: Resolution): Plan {
   return {
     action: 'skip',
     reason: res.reason,
-    ...(res.fromRevision !== undefined ? { fromRevision: res.fromRevision } : {}),
-    ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
+    ...defined({ fromRevision: res.fromRevision, toRevision: res.toRevision }),
   };
 }

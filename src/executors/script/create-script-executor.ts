@@ -19,6 +19,7 @@ import { resolveScriptPath, type ScriptFs, nodeScriptFs } from './resolve-script
 import { runScript } from './run-script.js';
 import { scriptBaseEnv } from './script-base-env.js';
 import { writeAlertFile } from './write-alert-file.js';
+import { jobLogBindings } from '../../observability/job-log-bindings.js';
 
 /** The subset of a pino logger this uses. */
 export interface ScriptLogger {
@@ -133,7 +134,10 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
         dryRun,
       });
       for (const d of dropped) {
-        logger.warn({ jobId: job.id, label: d.label }, `label not passed as env var: ${d.reason}`);
+        logger.warn(
+          { ...jobLogBindings(job), label: d.label },
+          `label not passed as env var: ${d.reason}`,
+        );
       }
       let actedAt: string | undefined;
       let updated: Promise<void> = Promise.resolve();
@@ -151,9 +155,9 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
         onStart({ pid, startedAt }) {
           actedAt = new Date(startedAt).toISOString();
           updated = ctx.update({ actedAt }).catch((err: unknown) => {
-            logger.warn({ jobId: job.id, err }, 'could not record actedAt');
+            logger.warn({ ...jobLogBindings(job), err }, 'could not record actedAt');
           });
-          logger.info({ jobId: job.id, pid, script: checked.path }, 'script started');
+          logger.info({ ...jobLogBindings(job), pid, script: checked.path }, 'script started');
           ctx.progress({
             event: 'script_started',
             message: `running ${[requested, ...args].map(displayArg).join(' ')}`,
@@ -180,16 +184,19 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
       if (!run.started)
         return { outcome: 'failed', reason: `could not start script: ${run.error}` };
 
-      const script_result: ScriptResult = {
+      const scriptResult: ScriptResult = {
         exitCode: run.exitCode,
         signal: run.signal,
         durationMs: run.durationMs,
         timedOut: run.terminatedBy === 'timeout',
         outputTail: run.outputTail,
       };
-      const fields = { ...(actedAt !== undefined ? { actedAt } : {}), script_result };
+      const fields = { ...(actedAt !== undefined ? { actedAt } : {}), scriptResult };
       const signals = run.escalated ? 'SIGTERM, then SIGKILL' : 'SIGTERM';
-      logger.info({ jobId: job.id, ...script_result, outputTail: undefined }, 'script finished');
+      logger.info(
+        { ...jobLogBindings(job), ...scriptResult, outputTail: undefined },
+        'script finished',
+      );
 
       if (run.terminatedBy === 'timeout') {
         return {
@@ -213,7 +220,10 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
       };
     } finally {
       await alertFile.remove().catch((err: unknown) => {
-        logger.warn({ jobId: job.id, err, dir: alertFile.dir }, 'could not remove the alert file');
+        logger.warn(
+          { ...jobLogBindings(job), err, dir: alertFile.dir },
+          'could not remove the alert file',
+        );
       });
     }
   }

@@ -1,6 +1,8 @@
 // Unauthenticated probes and metrics (no prefix).
 import type { RequestHandler } from 'express';
 import type { RollbackController } from '../../controller.js';
+import type { PermissionReport } from '../../kube/permission-check.js';
+import { permissionText } from '../../kube/required-permissions.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { AuthSummary } from '../auth-summary.js';
 import type { ApiRoute } from '../route-table.js';
@@ -32,8 +34,14 @@ export function healthRoutes(
     const journalOk = ctl.journal.lastError === undefined;
     const ready = ctl.isReady && journalOk;
     const leader = ctl.leaderCheck;
+    const permissions = ctl.permissions?.report;
+    const missing = permissions?.missing ?? [];
     res.status(ready ? 200 : 503).json({
       ready,
+      // Which cluster this pod serves, by the names its operators chose (the API server URL is on
+      // the authenticated GET /status).
+      cluster: ctl.clusterName ?? null,
+      kubeContext: ctl.kubeTarget?.context ?? null,
       checks: {
         ...(leader !== undefined ? { leader: leader === 'leader' ? 'leader' : 'follower' } : {}),
         journal: journalOk ? 'ok' : 'failing',
@@ -42,7 +50,17 @@ export function healthRoutes(
         ...Object.fromEntries(
           Object.entries(executors).map(([k, v]) => [k, v.available ? 'available' : 'unavailable']),
         ),
+        // Reported, not a condition: a missing permission fails the jobs that need it, not intake.
+        ...(permissions ? { permissions: permissionWord(permissions) } : {}),
       },
+      ...(missing.length
+        ? {
+            warnings: missing.map(
+              (m) =>
+                `missing permission: ${permissionText({ ...m, label: m.resource })} (${m.feature})`,
+            ),
+          }
+        : {}),
     });
   });
   const metricsRoute = probe('/metrics', async (_req, res) => {
@@ -50,4 +68,9 @@ export function healthRoutes(
     res.send(await metrics.registry.metrics());
   });
   return [healthz, readyz, metricsRoute];
+}
+
+function permissionWord(r: PermissionReport): string {
+  if (r.error || r.checkedAt === null) return 'unknown';
+  return r.missing.length ? `missing ${r.missing.length}` : 'ok';
 }

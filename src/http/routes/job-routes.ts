@@ -1,12 +1,14 @@
-// GET /status, GET /jobs, GET /jobs/:id, and the operator actions: approve, pause, resume. Each
+// GET /status, GET /jobs, GET /jobs/:id, GET /decisions, and the operator actions: approve, pause, resume. Each
 // route names its own credential here; the route table applies it (and, on a follower, forwards).
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import type { RollbackController } from '../../controller.js';
+import { DECISION_KINDS } from '../../model/decision.js';
 import { InputError, NotFoundError } from '../../model/errors.js';
 import type { Principal } from '../auth.js';
 import type { AuthSummary } from '../auth-summary.js';
 import type { ApiRoute } from '../route-table.js';
+import { statusView } from '../status-view.js';
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
@@ -14,6 +16,12 @@ const listQuery = z.object({
     .enum(['awaiting_approval', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'expired'])
     .optional(),
   target: z.string().max(300).optional(),
+});
+const decisionQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  decision: z.enum(DECISION_KINDS).optional(),
+  target: z.string().max(300).optional(),
+  alertname: z.string().max(300).optional(),
 });
 const pauseBody = z.object({ reason: z.string().max(500).optional() }).optional();
 const JOB_ID = /^[a-z0-9-]{1,64}$/;
@@ -41,7 +49,7 @@ export function jobRoutes(
       credential: 'any',
       handlers: [
         async (_req, res) => {
-          res.json({ ...(await ctl.status()), ...(auth ? { auth: auth() } : {}) });
+          res.json({ ...(await statusView(ctl)), ...(auth ? { auth: auth() } : {}) });
         },
       ],
     },
@@ -61,6 +69,34 @@ export function jobRoutes(
             ...(q.data.target ? { target: q.data.target } : {}),
           };
           res.json({ jobs: ctl.listJobs(filter) });
+        },
+      ],
+    },
+    // Recent alert decisions with their reasons (a bounded ring since start), newest first.
+    {
+      ...api,
+      method: 'GET',
+      path: '/decisions',
+      name: 'decisions',
+      credential: 'any',
+      handlers: [
+        (req, res) => {
+          const q = decisionQuery.safeParse(req.query);
+          if (!q.success)
+            throw new InputError(
+              `invalid query: limit is 1-1000, decision one of ${DECISION_KINDS.join(', ')}`,
+              q.error.issues,
+            );
+          const { limit, decision, target, alertname } = q.data;
+          res.json({
+            capacity: ctl.decisions.capacity,
+            decisions: ctl.listDecisions({
+              limit,
+              ...(decision ? { decision } : {}),
+              ...(target ? { target } : {}),
+              ...(alertname ? { alertname } : {}),
+            }),
+          });
         },
       ],
     },

@@ -45,7 +45,13 @@ export function testRoutes(
         );
       }
       const plans = await ctl.dryRun(parsed.payload);
-      res.status(200).json({ dryRun: true, cluster: ctl.clusterName ?? null, plans });
+      res.status(200).json({
+        dryRun: true,
+        cluster: ctl.clusterName ?? null,
+        apiServer: ctl.kubeTarget?.server ?? null,
+        kubeContext: ctl.kubeTarget?.context ?? null,
+        plans,
+      });
     },
   ];
   return [

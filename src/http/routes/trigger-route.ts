@@ -24,7 +24,7 @@ export function triggerRoutes(ctl: RollbackController, json: RequestHandler): Ap
         async (req, res) => {
           const parsed = parseWebhookPayload(req.body);
           if (!parsed.ok) throw new InputError(parsed.error, parsed.issues);
-          const decisions = await ctl.trigger(parsed.payload);
+          const decisions = await ctl.trigger(parsed.payload, req.log);
           res.status(202).json({ decisions });
         },
       ],
