@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Runs node's built-in test runner over every *.test.ts below the given folders (default: test/
-// without the reliability and real-cluster suites, which have their own npm scripts). The list
-// is built here, not with `--test` globs, so that a default run can leave those folders out.
+// without the reliability, real-cluster and real-node suites, which have their own npm scripts).
+// The list is built here, not with `--test` globs, so that a default run can leave those out.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const passthrough = process.argv.slice(2).filter((a) => a.startsWith('-'));
-const excluded = roots.length ? [] : ['test/reliability', 'test/cluster'];
+const excluded = roots.length ? [] : ['test/reliability', 'test/cluster', 'test/node'];
 const files = [];
 function walk(dir) {
   if (excluded.includes(dir)) return;

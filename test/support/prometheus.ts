@@ -178,6 +178,8 @@ export interface PrometheusOptions {
   ruleFiles?: Record<string, string>;
   /** Scrape and evaluation interval. Default 1s. */
   interval?: string;
+  /** Scrape configs to use instead of the static `app` job (e.g. kubernetes_sd_configs). */
+  scrapeConfigs?: object[];
 }
 
 export interface Prometheus {
@@ -201,7 +203,7 @@ export function renderPrometheusConfig(o: PrometheusOptions): string {
     ...(o.alertmanagers?.length
       ? { alerting: { alertmanagers: [{ static_configs: [{ targets: o.alertmanagers }] }] } }
       : {}),
-    scrape_configs: [
+    scrape_configs: o.scrapeConfigs ?? [
       {
         job_name: 'app',
         ...(o.honorLabels ? { honor_labels: true } : {}),

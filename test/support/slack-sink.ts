@@ -55,7 +55,8 @@ export interface SlackSink {
   close(): Promise<void>;
 }
 
-export async function startSlackSink(): Promise<SlackSink> {
+/** `host`: where it listens (default loopback; a real node's pods reach the bridge address). */
+export async function startSlackSink(host = '127.0.0.1'): Promise<SlackSink> {
   const token = randomBytes(12).toString('hex');
   const messages: SlackSink['messages'] = [];
   const attempts: SlackSink['attempts'] = [];
@@ -100,7 +101,7 @@ export async function startSlackSink(): Promise<SlackSink> {
       hangs.add(t);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
 
   const waitUntil = (done: () => boolean, what: () => string, timeoutMs: number) =>
@@ -120,7 +121,7 @@ export async function startSlackSink(): Promise<SlackSink> {
     });
 
   return {
-    url: `http://127.0.0.1:${port}/services/T0SINK/B0SINK/${token}`,
+    url: `http://${host}:${port}/services/T0SINK/B0SINK/${token}`,
     token,
     messages,
     attempts,

@@ -28,7 +28,8 @@ function openssl(dir: string, ...args: string[]): void {
   }
 }
 
-export function makeCerts(dir: string): ClusterCerts {
+/** `extraIps`: more addresses the API server is reached at (a real node's bridge address). */
+export function makeCerts(dir: string, extraIps: string[] = []): ClusterCerts {
   const p = (name: string) => join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2'];
   openssl(
@@ -51,6 +52,7 @@ export function makeCerts(dir: string): ClusterCerts {
     'DNS:kubernetes.default',
     'DNS:kubernetes.default.svc',
     'DNS:kubernetes.default.svc.cluster.local',
+    ...extraIps.map((ip) => `IP:${ip}`),
   ];
   openssl(
     dir,

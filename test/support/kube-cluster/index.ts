@@ -37,6 +37,11 @@ export interface KubeClusterOptions {
   readyDelayMs?: number;
   /** Extra kube-apiserver flags (`--name=value`). */
   apiserverFlags?: string[];
+  /**
+   * The API server's address (default 127.0.0.1). A real node's pods reach the API server at
+   * the host's address on their bridge (test/support/kube-node), so the node suite binds there.
+   */
+  bindAddress?: string;
 }
 
 export interface KubeCluster {
@@ -47,6 +52,8 @@ export interface KubeCluster {
   dir: string;
   /** Kubeconfig of the admin (token user `test-admin`, group system:masters). */
   kubeconfigPath: string;
+  /** Kubeconfig of the node agents (kubelet, kube-proxy): a user the audit log leaves out. */
+  kubeletKubeconfigPath: string;
   /** JSON client as the admin. */
   http: KubeHttp;
   audit: AuditLog;
@@ -120,7 +127,8 @@ async function start(
   procs: Proc[],
   cleanup: () => Promise<void>,
 ): Promise<KubeCluster> {
-  const certs = makeCerts(dir);
+  const host = options.bindAddress ?? '127.0.0.1';
+  const certs = makeCerts(dir, host === '127.0.0.1' ? [] : [host]);
   const tokens = {
     admin: randomBytes(24).toString('hex'),
     cm: randomBytes(24).toString('hex'),
@@ -145,7 +153,7 @@ async function start(
   );
   const auditPath = join(dir, 'audit.log');
   const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-  const server = `https://127.0.0.1:${apiPort}`;
+  const server = `https://${host}:${apiPort}`;
   const log = (name: string) => join(dir, `${name}.log`);
 
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
@@ -176,8 +184,8 @@ async function start(
       join(bin, 'kube-apiserver'),
       [
         `--etcd-servers=${etcdUrl}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
+        `--bind-address=${host}`,
+        `--advertise-address=${host}`,
         `--secure-port=${apiPort}`,
         `--tls-cert-file=${certs.serverCert}`,
         `--tls-private-key-file=${certs.serverKey}`,
@@ -248,6 +256,7 @@ async function start(
     nodes,
     ...(options.readyDelayMs !== undefined ? { readyDelayMs: options.readyDelayMs } : {}),
   });
+  const kubeletKubeconfigPath = kubeconfigFor('kubelet', tokens.kubelet, KUBELET);
   // The controller manager is working once it has made the default ServiceAccount.
   await waitFor(
     async () =>
@@ -281,6 +290,7 @@ async function start(
     caPem: certs.caPem,
     dir,
     kubeconfigPath,
+    kubeletKubeconfigPath,
     http,
     audit: auditLog(auditPath),
     nodes,

@@ -15,10 +15,13 @@ export interface Proc {
 }
 
 const live = new Set<ChildProcess>();
+const cleanups = new Set<() => void>();
 const dirs = new Set<string>();
 let hooked = false;
 
 function killAllNow(): void {
+  for (const cleanup of cleanups) cleanup();
+  cleanups.clear();
   for (const child of live) child.kill('SIGKILL');
   live.clear();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -35,6 +38,16 @@ function hookExit(): void {
       process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
     });
   }
+}
+
+/**
+ * Runs `cleanup` (synchronous) when the test process ends, before processes are killed and
+ * folders removed. Returns the function that unregisters it.
+ */
+export function onExit(cleanup: () => void): () => void {
+  hookExit();
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
 }
 
 /** Removes `dir` when the test process ends, if nothing removed it before. */
