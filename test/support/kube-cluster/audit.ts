@@ -91,7 +91,10 @@ export function auditLog(path: string): AuditLog {
   const events = (filter: AuditFilter = {}): AuditEvent[] => {
     if (!existsSync(path)) return [];
     const out: AuditEvent[] = [];
-    for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const lines = readFileSync(path, 'utf8').split('\n');
+    // The API server may be writing the last line right now: only newline-ended lines are whole.
+    lines.pop();
+    for (const line of lines) {
       if (!line) continue;
       const e = JSON.parse(line) as AuditEvent;
       if (matches(e, filter)) out.push(e);
