@@ -110,7 +110,7 @@ interface Secret extends K8sObject {
   data: Record<string, string>;
 }
 
-/** group → resource → verbs the executors use (SPEC: least privilege). */
+/** group → resource → verbs the executors use (contract.md "Delivered with it": least privilege). */
 const ALLOWED: Record<string, Record<string, string[]>> = {
   apps: {
     deployments: ['get', 'list', 'watch', 'patch'],
@@ -130,7 +130,7 @@ const ALLOWED: Record<string, Record<string, string[]>> = {
 };
 const GITOPS_GROUPS = new Set(['argoproj.io', 'helm.toolkit.fluxcd.io']);
 
-/** SPEC "Rules": the shipped defaults. */
+/** contract.md "Rules": the shipped defaults. */
 
 let helmHome: string;
 let helmEnv: NodeJS.ProcessEnv;
