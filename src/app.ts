@@ -30,6 +30,7 @@ import { readHaSettings } from './ha/ha-settings.js';
 import { createLogger, logFormatFromEnv, type LogFormat } from './observability/logger.js';
 import { startupSummary } from './observability/startup-summary.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { defined } from './model/defined.js';
 
 export interface AppOptions {
   env?: Record<string, string | undefined>;
@@ -139,10 +140,10 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   try {
     ha = highAvailabilityFromEnv(env, {
       config,
+      rules,
       kube,
       logger,
-      ...(auth.key ? { key: auth.key } : {}),
-      ...(o.now ? { now: o.now } : {}),
+      ...defined({ key: auth.key, now: o.now }),
     });
   } catch (err) {
     throw new StartupError((err as Error).message);
@@ -186,19 +187,21 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     dataDir,
     executors,
     checks,
-    ...(ha ? { leadership: ha } : {}),
-    ...(kubeTarget ? { kubeTarget } : {}),
+    ...defined({ kubeTarget }),
     permissions,
     notifier,
     metrics,
     logger,
-    ...(o.now ? { now: o.now } : {}),
-    ...(o.setTimer ? { setTimer: o.setTimer } : {}),
-    ...(o.newId ? { newId: o.newId } : {}),
+    ...defined({
+      now: o.now,
+      setTimer: o.setTimer,
+      newId: o.newId,
+      journalFs: o.journalFs,
+      fsync: o.fsync,
+      shutdownGraceMs: o.shutdownGraceMs,
+      leadership: ha,
+    }),
     ...(env['npm_package_version'] ? { version: env['npm_package_version'] } : {}),
-    ...(o.journalFs ? { journalFs: o.journalFs } : {}),
-    ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
-    ...(o.shutdownGraceMs !== undefined ? { shutdownGraceMs: o.shutdownGraceMs } : {}),
   });
   ha?.attach(controller);
   try {

@@ -1,5 +1,6 @@
-// The controller's use cases (trigger, dry run, status, jobs, pause/resume, approve) over the
-// state, the journal and the queue. HTTP routes are thin wrappers around these methods.
+// The controller's use cases (trigger, dry run, jobs, decisions, pause/resume, approve) over the
+// job engine (jobs/create-job-engine.ts) and the journal. HTTP routes are thin wrappers around
+// these methods; the /status view is src/http/status-view.ts.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AlertPayload } from './alerts/payload-schema.js';
@@ -11,15 +12,16 @@ import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
 import { DecisionHistory, type DecisionFilter } from './jobs/decision-history.js';
 import { approveJob } from './jobs/approve-job.js';
-import { ControllerState } from './jobs/controller-state.js';
-import { JobRunner } from './jobs/job-runner.js';
-import { JobStore } from './jobs/job-store.js';
-import { JobTimers, type SetTimer } from './jobs/job-timers.js';
-import { OwnerWatch } from './jobs/owner-watch.js';
+import type { ControllerState } from './jobs/controller-state.js';
+import { createJobEngine } from './jobs/create-job-engine.js';
+import type { JobRunner } from './jobs/job-runner.js';
+import type { JobStore } from './jobs/job-store.js';
+import type { JobTimers, SetTimer } from './jobs/job-timers.js';
+import type { OwnerWatch } from './jobs/owner-watch.js';
 import { Journal, type JournalFs } from './jobs/journal.js';
 import type { JournalRecord } from './jobs/journal-record.js';
 import { planDryRun, type DryRunPlan } from './jobs/plan-dry-run.js';
-import { reportJobChange } from './jobs/report-job-change.js';
+import { defined } from './model/defined.js';
 import { UnavailableError } from './model/errors.js';
 import type { ExecutorName, Job, JobState } from './model/job.js';
 import type { JobNotifier } from './model/job-notifier.js';
@@ -68,7 +70,7 @@ export function newJobId(now: number): string {
 }
 
 export class RollbackController {
-  readonly state = new ControllerState();
+  readonly state: ControllerState;
   readonly journal: Journal<JournalRecord>;
   /** The one commit path: state, journal, and the listeners that follow a job's changes. */
   readonly store: JobStore;
@@ -81,6 +83,7 @@ export class RollbackController {
   readonly startedAt: number;
   private readonly now: () => number;
   private readonly newId: () => string;
+  private readonly updateGauges: () => void;
   private ready = false;
   private closing = false;
 
@@ -89,59 +92,31 @@ export class RollbackController {
     this.newId = o.newId ?? (() => newJobId(this.now()));
     this.startedAt = this.now();
     this.journal = new Journal<JournalRecord>(o.dataDir, {
-      ...(o.journalFs ? { fs: o.journalFs } : {}),
-      ...(o.fsync !== undefined ? { fsync: o.fsync } : {}),
+      ...defined({ fs: o.journalFs, fsync: o.fsync }),
       compactAboveBytes: o.config.journal.compactAboveMiB * 1024 * 1024,
     });
-    this.store = new JobStore({
-      state: this.state,
-      append: (records) => this.journal.append(records),
-      logger: o.logger.child({ component: 'store' }),
-    });
-    this.timers = new JobTimers({
-      store: this.store,
-      now: this.now,
-      verificationWindowMs: o.config.verification.windowSeconds * 1000,
-      logger: o.logger.child({ component: 'timers' }),
-      ...(o.setTimer ? { setTimer: o.setTimer } : {}),
-    });
-    this.runner = new JobRunner({
-      store: this.store,
-      executors: o.executors,
-      metrics: o.metrics,
-      logger: o.logger.child({ component: 'queue' }),
-      now: this.now,
-      concurrency: o.config.queue.concurrency,
-      rolloutTimeoutMs: o.config.rollout.deadlineSeconds * 1000,
-      ...(o.checks ? { checks: o.checks } : {}),
-    });
     const ruleByName = new Map(o.rules.map((r) => [r.name, r]));
-    const sinks = {
+    const engine = createJobEngine({
+      append: (records) => this.journal.append(records),
+      executors: o.executors,
       notifier: o.notifier,
       metrics: o.metrics,
-      channelFor: (job: Job) => ruleByName.get(job.rule)?.slackChannel,
-      ...(o.config.cluster.name ? { cluster: o.config.cluster.name } : {}),
-    };
-    this.store.onJobChange((before, after) => reportJobChange(before, after, sinks));
-    this.store.onJobChange(this.timers.changed);
-    this.owners = new OwnerWatch({
-      store: this.store,
-      executor: o.executors.kubernetes,
-      metrics: o.metrics,
-      logger: o.logger.child({ component: 'owners' }),
+      logger: o.logger,
       now: this.now,
-      intervalMs: o.config.policy.owners.resumeCheckSeconds * 1000,
+      ...defined({ setTimer: o.setTimer, checks: o.checks, cluster: o.config.cluster.name }),
+      concurrency: o.config.queue.concurrency,
+      rolloutTimeoutMs: o.config.rollout.deadlineSeconds * 1000,
+      verificationWindowMs: o.config.verification.windowSeconds * 1000,
+      ownerCheckIntervalMs: o.config.policy.owners.resumeCheckSeconds * 1000,
+      channelFor: (job: Job) => ruleByName.get(job.rule)?.slackChannel,
       standby: () => o.leadership?.standbyReason(),
     });
-    this.store.onCommit(() => this.updateGauges());
-    o.notifier.onSent?.((jobId, entry) => this.runner.note(jobId, entry));
-  }
-
-  private updateGauges(): void {
-    this.o.metrics.queueDepth.set(this.state.count('queued'));
-    this.o.metrics.paused.set(this.state.paused ? 1 : 0);
-    this.o.metrics.circuitOpen.set(this.state.circuitOpen ? 1 : 0);
-    this.owners.updateGauge();
+    this.state = engine.state;
+    this.store = engine.store;
+    this.timers = engine.timers;
+    this.runner = engine.runner;
+    this.owners = engine.owners;
+    this.updateGauges = engine.updateGauges;
   }
 
   /**
@@ -150,6 +125,32 @@ export class RollbackController {
    */
   get isReady(): boolean {
     return this.ready && !this.closing;
+  }
+
+  /** What the controller was started with, for the /status view (src/http/status-view.ts). */
+  get config(): Config {
+    return this.o.config;
+  }
+
+  get rules(): readonly CompiledRule[] {
+    return this.o.rules;
+  }
+
+  get version(): string {
+    return this.o.version ?? '0.1.0';
+  }
+
+  get leadership(): ReplicaLeadership | undefined {
+    return this.o.leadership;
+  }
+
+  get notificationsEnabled(): boolean {
+    return this.o.notifier.enabled;
+  }
+
+  /** The controller's clock (injected in tests). */
+  clock(): number {
+    return this.now();
   }
 
   /** The cluster this controller serves (config `cluster.name` / ROLLBACK_CLUSTER_NAME), if set. */
@@ -256,9 +257,7 @@ export class RollbackController {
             decision: d.decision,
             reason: d.reason,
             labels: alert?.labels ?? {},
-            ...(d.trigger ? { trigger: d.trigger } : {}),
-            ...(d.confidence ? { confidence: d.confidence } : {}),
-            ...(d.target ? { target: d.target } : {}),
+            ...defined({ trigger: d.trigger, confidence: d.confidence, target: d.target }),
             ...(alert?.generatorURL ? { generatorURL: alert.generatorURL } : {}),
           },
           rule?.slackChannel ? { channel: rule.slackChannel } : {},
@@ -311,73 +310,6 @@ export class RollbackController {
       }),
     );
     return out;
-  }
-
-  async status(): Promise<Record<string, unknown>> {
-    const policy = this.o.config.policy;
-    const now = this.now();
-    return {
-      version: this.o.version ?? '0.1.0',
-      startedAt: new Date(this.startedAt).toISOString(),
-      uptimeSeconds: Math.round((now - this.startedAt) / 1000),
-      ready: this.isReady,
-      ...(this.o.leadership ? { leadership: this.o.leadership.status() } : {}),
-      cluster: {
-        name: this.o.config.cluster.name ?? null,
-        label: this.o.config.cluster.label,
-        requireLabel: this.o.config.cluster.requireLabel,
-        apiServer: this.o.kubeTarget?.server ?? null,
-        context: this.o.kubeTarget?.context ?? null,
-      },
-      paused: this.state.pause,
-      circuit: {
-        ...this.state.circuit,
-        recentRollbacks: this.state.rollbacksSince(
-          now - policy.circuitBreaker.windowSeconds * 1000,
-        ),
-        maxRollbacks: policy.circuitBreaker.maxRollbacks,
-        windowSeconds: policy.circuitBreaker.windowSeconds,
-      },
-      queue: {
-        depth: this.state.count('queued'),
-        inProgress: this.runner.inProgress,
-        concurrency: this.o.config.queue.concurrency,
-        maxPending: this.o.config.queue.maxPending,
-      },
-      executors: await this.executorStatus(),
-      ...(this.o.permissions
-        ? { permissions: { ...this.o.permissions.report, summary: this.o.permissions.summary } }
-        : {}),
-      suspendedOwners: this.owners.index.list().map((e) => ({
-        owner: e.owner.owner,
-        object: `${e.owner.object.kind} ${e.owner.object.namespace}/${e.owner.object.name}`,
-        role: e.owner.role,
-        change: e.owner.change,
-        suspendedAt: e.owner.suspendedAt,
-        resumeCommand: e.owner.resumeCommand,
-        jobId: e.jobId,
-        ...(e.target ? { target: `${e.target.kind} ${e.target.namespace}/${e.target.name}` } : {}),
-      })),
-      notifications: {
-        slack: this.o.notifier.enabled ? 'enabled' : 'disabled (SLACK_WEBHOOK_URL not set)',
-      },
-      journal: {
-        path: this.journal.path,
-        bytes: this.journal.bytes,
-        records: this.journal.records,
-        lastError: this.journal.lastError ?? null,
-      },
-      policy,
-      rules: this.o.rules.map((r) => ({
-        name: r.name,
-        alert: r.alert,
-        matchers: r.matchers.map((m) => `${m.name}${m.op}${JSON.stringify(m.value)}`),
-        trigger: r.trigger,
-        confidence: r.confidence,
-        autoRollback: r.autoRollback,
-        action: r.script ? `script ${r.script.path}` : 'kubernetes rollout undo',
-      })),
-    };
   }
 
   listJobs(filter: { limit: number; state?: JobState; target?: string }): Job[] {
@@ -445,6 +377,11 @@ export class RollbackController {
     this.owners.stop();
     await this.runner.stop(this.o.shutdownGraceMs ?? 20_000);
     await this.o.notifier.flush(3000);
+    await this.store
+      .writeNotes()
+      .catch((err: unknown) =>
+        this.o.logger.warn({ err }, 'could not journal the last timeline notes'),
+      );
     await this.journal.close();
   }
 }

@@ -1,5 +1,6 @@
 // Renders a rule's target from the alert's labels and checks it names something we may touch.
 import type { CompiledRule } from '../config/compile-rules.js';
+import { globMatches } from '../config/namespace-glob.js';
 import type { Policy, WorkloadKind } from '../config/schema.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
 
@@ -14,23 +15,30 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 
 export type TargetResult = { ok: true; target: WorkloadRef } | { ok: false; reason: string };
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${body}$`);
+function show(v: string): string {
+  return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
 }
 
+/** Why `namespace` is no Kubernetes namespace name (a DNS-1123 label), or undefined. */
+export function invalidNamespace(namespace: string): string | undefined {
+  if (namespace.length <= 63 && DNS_LABEL.test(namespace)) return undefined;
+  return `namespace ${show(namespace)} is not a valid Kubernetes namespace name (a DNS-1123 label of at most 63 characters)`;
+}
+
+/**
+ * Why the policy forbids acting in `namespace`, or undefined when it allows it. The name is
+ * checked first, for every executor, so no policy glob ever runs on a value that is no namespace.
+ */
 export function namespaceAllowed(namespace: string, policy: Policy): string | undefined {
-  if (policy.deniedNamespaces.some((g) => globToRegExp(g).test(namespace))) {
+  const invalid = invalidNamespace(namespace);
+  if (invalid) return invalid;
+  if (policy.deniedNamespaces.some((g) => globMatches(g, namespace))) {
     return `namespace ${JSON.stringify(namespace)} is denied by policy.deniedNamespaces`;
   }
-  if (!policy.allowedNamespaces.some((g) => globToRegExp(g).test(namespace))) {
+  if (!policy.allowedNamespaces.some((g) => globMatches(g, namespace))) {
     return `namespace ${JSON.stringify(namespace)} is not in policy.allowedNamespaces`;
   }
   return undefined;
-}
-
-function show(v: string): string {
-  return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
 }
 
 export function resolveTarget(
@@ -49,12 +57,8 @@ export function resolveTarget(
   const namespace = rule.target.namespace(labels);
   if (namespace === '')
     return { ok: false, reason: 'the alert has no namespace label to name the target namespace' };
-  if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
-    return {
-      ok: false,
-      reason: `namespace ${show(namespace)} is not a valid Kubernetes namespace name`,
-    };
-  }
+  const invalid = invalidNamespace(namespace);
+  if (invalid) return { ok: false, reason: invalid };
   const name = rule.target.name(labels);
   if (name === '')
     return {

@@ -1,11 +1,15 @@
 // What a new leader does with the pending-rollback marks it finds (pure): re-create each job it
 // does not know under the same id, with its pinned revision, and record the alert instance so a
-// re-sent notification is a duplicate; clear marks that name nothing to do.
+// re-sent notification is a duplicate; clear marks that name nothing to do. A mark no replica
+// signed for this workload is left alone (and logged); a signed one is decided again under the
+// current rules and policy first (redecide-mark.ts), and cleared when that decides no rollback.
 import { instanceKey } from '../model/decision.js';
 import { adopt, TERMINAL_STATES } from '../jobs/job-transitions.js';
 import type { Job } from '../model/job.js';
 import { workloadKey } from '../model/workload-ref.js';
 import type { JournalRecord } from '../jobs/journal-record.js';
+import type { PendingRollback } from './pending-rollback.js';
+import type { Redecision } from './redecide-mark.js';
 import type { MarkedWorkload } from './workload-marks.js';
 
 export interface AdoptionPlan {
@@ -31,15 +35,21 @@ export function adoptionPlan(
     identity: string;
     /** The namespace policy as it is now: a mark is a request, not a decision. */
     namespaceDenied?: (namespace: string) => string | undefined;
+    /** The alert decided again under the current rules and policy (redecide-mark.ts). */
+    redecide?: (pending: PendingRollback, ref: MarkedWorkload['ref']) => Redecision;
   },
 ): AdoptionPlan {
   const plan: AdoptionPlan = { adopt: [], records: [], clear: [], ignored: [] };
   const sorted = [...marked].sort((a, b) =>
     (a.pending?.createdAt ?? '').localeCompare(b.pending?.createdAt ?? ''),
   );
-  for (const { ref, pending } of sorted) {
+  for (const { ref, pending, forged } of sorted) {
     if (!pending) {
       plan.clear.push({ ref, why: 'the label has no readable pending-rollback annotation' });
+      continue;
+    }
+    if (forged) {
+      plan.ignored.push({ ref, jobId: pending.jobId, why: `${forged}: not adopted` });
       continue;
     }
     const known = view.jobs.get(pending.jobId);
@@ -63,15 +73,20 @@ export function adoptionPlan(
       });
       continue;
     }
+    const again = o.redecide?.(pending, ref);
+    if (again && !again.ok) {
+      plan.clear.push({ ref, jobId: pending.jobId, why: `${again.why}: not adopted` });
+      continue;
+    }
     const job = adopt(
       {
         id: pending.jobId,
         targetKey,
         executor: 'kubernetes',
         target: ref,
-        rule: pending.rule,
-        trigger: pending.trigger,
-        confidence: pending.confidence,
+        rule: again?.rule ?? pending.rule,
+        trigger: again?.trigger ?? pending.trigger,
+        confidence: again?.confidence ?? pending.confidence,
         alert: {
           alertname: pending.alertname,
           fingerprint: pending.fingerprint,

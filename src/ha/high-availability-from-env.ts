@@ -1,16 +1,26 @@
 // Builds HighAvailability from the environment and config, or nothing when leader election is
 // off. Throws (with a message for the operator) when it is on but cannot work.
 import type { Logger } from 'pino';
+import type { CompiledRule } from '../config/compile-rules.js';
 import type { Config } from '../config/schema.js';
 import { namespaceAllowed } from '../decide/resolve-target.js';
 import type { ReplicaKey } from '../http/replica-key.js';
 import type { KubeAccess } from '../kube/connect-kube.js';
 import { readHaSettings } from './ha-settings.js';
 import { HighAvailability } from './high-availability.js';
+import { redecideMark } from './redecide-mark.js';
 
 export function highAvailabilityFromEnv(
   env: Record<string, string | undefined>,
-  o: { config: Config; kube: KubeAccess; logger: Logger; key?: ReplicaKey; now?: () => number },
+  o: {
+    config: Config;
+    /** The rules adopted jobs are decided again under; none: adopted as the mark says. */
+    rules?: readonly CompiledRule[];
+    kube: KubeAccess;
+    logger: Logger;
+    key?: ReplicaKey;
+    now?: () => number;
+  },
 ): HighAvailability | undefined {
   const read = readHaSettings(env);
   if (!read.enabled) return undefined;
@@ -25,6 +35,12 @@ export function highAvailabilityFromEnv(
     cooldownMs: o.config.policy.cooldownSeconds * 1000,
     ...(namespaces ? { namespaces } : {}),
     namespaceDenied: (ns) => namespaceAllowed(ns, o.config.policy),
+    ...(o.rules
+      ? {
+          redecide: (pending, ref) =>
+            redecideMark(pending, ref, o.rules ?? [], o.config.policy, (o.now ?? Date.now)()),
+        }
+      : {}),
     ...(o.key ? { key: o.key } : {}),
     logger: o.logger,
     ...(o.now ? { now: o.now } : {}),

@@ -46,6 +46,9 @@ import { createKubeLeaseStore } from './kube-lease-store.js';
 import { checkLeaderAddress, signLeaderAddress, type LeaderCheck } from './leader-address.js';
 import { LeaseElector, type Leadership } from './lease-elector.js';
 import type { LeaseRecord } from './lease-store.js';
+import type { PendingRollback } from './pending-rollback.js';
+import type { Redecision } from './redecide-mark.js';
+import type { WorkloadRef } from '../model/workload-ref.js';
 import type { LeaderRoute, ReplicaLeadership } from './replica-leadership.js';
 import { clusterIntentChecks } from './cluster-intent-checks.js';
 import { createWorkloadMarks, type WorkloadMarks } from './workload-marks.js';
@@ -69,6 +72,8 @@ export interface HighAvailabilityOptions {
   namespaces?: readonly string[];
   /** The namespace policy, re-checked for every job adopted from a mark: why not, if denied. */
   namespaceDenied?: (namespace: string) => string | undefined;
+  /** A mark's alert decided again under the current rules and policy before it is adopted. */
+  redecide?: (pending: PendingRollback, ref: WorkloadRef) => Redecision;
   /** Signs what this replica publishes and verifies what others did; none: trust nothing. */
   key?: ReplicaKey;
   logger: Logger;
@@ -112,6 +117,7 @@ export class HighAvailability implements ReplicaLeadership {
     this.marks = createWorkloadMarks({
       kube: o.client,
       fieldManager: o.fieldManager ?? 'rollback-controller',
+      ...(o.key ? { key: o.key } : {}),
     });
     this.elector = new LeaseElector({
       store: createKubeLeaseStore(o.client, {
@@ -282,6 +288,7 @@ export class HighAvailability implements ReplicaLeadership {
           now: this.now(),
           identity: this.o.settings.identity,
           ...(this.o.namespaceDenied ? { namespaceDenied: this.o.namespaceDenied } : {}),
+          ...(this.o.redecide ? { redecide: this.o.redecide } : {}),
         });
         await parts.store.commit(plan.records);
         if (gen !== this.generation) return;

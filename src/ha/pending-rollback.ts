@@ -3,8 +3,15 @@
 // annotation with what it needs to re-create the job under the same id. Cleared when the job
 // finishes. The annotation is kept through the Deployment rollback patch, which otherwise
 // replaces the whole annotation map (see DEPLOYMENT_OWN_ANNOTATIONS).
+//
+// Whoever may patch a workload can write such a mark, and a new leader acts on it with the
+// controller's rights. So the leader signs the mark with the replica key over its fields and the
+// workload it was written on (kind, namespace, name and UID): a mark without that signature, or
+// copied onto another workload (or a re-created one), is not adopted (markProblem).
+import type { ReplicaKey } from '../http/replica-key.js';
 import { PENDING_ROLLBACK_ANNOTATION } from '../kube/last-rollback.js';
 import type { Job } from '../model/job.js';
+import type { WorkloadRef } from '../model/workload-ref.js';
 
 export { PENDING_ROLLBACK_ANNOTATION };
 export const PENDING_ROLLBACK_LABEL = PENDING_ROLLBACK_ANNOTATION;
@@ -98,4 +105,62 @@ export function parsePending(
     createdAt: v.createdAt,
     acceptedBy: String(v.acceptedBy ?? ''),
   };
+}
+
+const PURPOSE = 'pending-rollback v1';
+
+const signedFields = (p: PendingRollback, ref: WorkloadRef, uid: string): string[] => [
+  p.jobId,
+  p.alertname,
+  p.fingerprint,
+  p.startsAt,
+  JSON.stringify(Object.entries(p.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  p.rule,
+  p.trigger,
+  p.confidence,
+  String(p.fromRevision ?? ''),
+  String(p.toRevision ?? ''),
+  p.createdAt,
+  p.acceptedBy,
+  ref.kind,
+  ref.namespace,
+  ref.name,
+  uid,
+];
+
+/** The annotation's value: the mark and its signature for this very workload. */
+export function signedPending(
+  pending: PendingRollback,
+  workload: { ref: WorkloadRef; uid: string },
+  key: ReplicaKey,
+): string {
+  const signature = key.sign(PURPOSE, signedFields(pending, workload.ref, workload.uid));
+  return JSON.stringify({ ...pending, signature });
+}
+
+/** Why a readable mark must not be adopted (undefined: a replica signed it for this workload). */
+export function markProblem(
+  annotations: Record<string, string> | undefined,
+  workload: { ref: WorkloadRef; uid: string | undefined },
+  key: ReplicaKey | undefined,
+): string | undefined {
+  const pending = parsePending(annotations);
+  if (!pending) return 'the pending-rollback annotation is unreadable';
+  let signature: unknown;
+  try {
+    signature = (
+      JSON.parse(annotations?.[PENDING_ROLLBACK_ANNOTATION] ?? '{}') as { signature?: unknown }
+    ).signature;
+  } catch {
+    signature = undefined;
+  }
+  if (typeof signature !== 'string')
+    return 'the mark is not signed with the replicas’ key (written by someone else?)';
+  if (
+    !key ||
+    !workload.uid ||
+    !key.verify(PURPOSE, signedFields(pending, workload.ref, workload.uid), signature)
+  )
+    return 'the mark’s signature does not match it and this workload (edited, or copied from another workload?)';
+  return undefined;
 }

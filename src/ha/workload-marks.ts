@@ -2,15 +2,18 @@
 // Clearing is compare-and-delete: a JSON patch that first tests the annotation still holds the
 // value we read, so a mark another job wrote meanwhile is never removed by mistake.
 import type { WorkloadKind } from '../config/schema.js';
+import type { ReplicaKey } from '../http/replica-key.js';
 import type { KubeClient } from '../kube/kube-client.js';
 import { InvalidError, KubeNotFoundError } from '../kube/kube-errors.js';
 import type { Workload } from '../kube/kube-types.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
 import {
+  markProblem,
   PENDING_ROLLBACK_ANNOTATION,
   PENDING_ROLLBACK_LABEL,
   PENDING_ROLLBACK_SELECTOR,
   parsePending,
+  signedPending,
   type PendingRollback,
 } from './pending-rollback.js';
 
@@ -20,6 +23,8 @@ export interface MarkedWorkload {
   ref: WorkloadRef;
   /** Undefined when the label is there but the annotation is missing or unreadable. */
   pending?: PendingRollback;
+  /** Why a readable mark must not be adopted: unsigned, or signed for something else. */
+  forged?: string;
 }
 
 export interface WorkloadMarks {
@@ -31,16 +36,25 @@ export interface WorkloadMarks {
   list(namespaces?: readonly string[]): Promise<MarkedWorkload[]>;
 }
 
-export function createWorkloadMarks(o: { kube: KubeClient; fieldManager: string }): WorkloadMarks {
+export function createWorkloadMarks(o: {
+  kube: KubeClient;
+  fieldManager: string;
+  /** Signs the marks this replica writes and verifies those it finds; none: trust none. */
+  key?: ReplicaKey;
+}): WorkloadMarks {
   const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
   return {
     read: (ref, signal) => o.kube.readWorkload(ref, signal),
 
     async mark(ref, pending, signal) {
+      // Signed for this workload's UID, so a copy on another (or a re-created) one is refused.
+      const uid = o.key ? (await o.kube.readWorkload(ref, signal)).metadata.uid : undefined;
+      const value =
+        o.key && uid ? signedPending(pending, { ref, uid }, o.key) : JSON.stringify(pending);
       const patch = {
         metadata: {
           labels: { [PENDING_ROLLBACK_LABEL]: 'true' },
-          annotations: { [PENDING_ROLLBACK_ANNOTATION]: JSON.stringify(pending) },
+          annotations: { [PENDING_ROLLBACK_ANNOTATION]: value },
         },
       };
       await o.kube.patchWorkload(ref, patch, 'strategic', {
@@ -93,14 +107,15 @@ export function createWorkloadMarks(o: { kube: KubeClient; fieldManager: string 
         for (const ns of scopes) {
           for (const w of await o.kube.listWorkloads(kind, ns, PENDING_ROLLBACK_SELECTOR)) {
             const pending = parsePending(w.metadata.annotations);
-            out.push({
-              ref: {
-                kind,
-                namespace: w.metadata.namespace ?? ns ?? '',
-                name: w.metadata.name ?? '',
-              },
-              ...(pending ? { pending } : {}),
-            });
+            const ref = {
+              kind,
+              namespace: w.metadata.namespace ?? ns ?? '',
+              name: w.metadata.name ?? '',
+            };
+            const forged = pending
+              ? markProblem(w.metadata.annotations, { ref, uid: w.metadata.uid }, o.key)
+              : undefined;
+            out.push({ ref, ...(pending ? { pending } : {}), ...(forged ? { forged } : {}) });
           }
         }
       }

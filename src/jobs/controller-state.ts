@@ -8,6 +8,7 @@ import type { Job } from '../model/job.js';
 import { TimelineEvent } from '../model/timeline-event.js';
 import { ACTIVE_STATES } from './job-transitions.js';
 import type { JournalRecord } from './journal-record.js';
+import { defined } from '../model/defined.js';
 
 export interface PauseState {
   paused: boolean;
@@ -104,11 +105,11 @@ export class ControllerState implements PolicyView {
         this.instances.set(record.key, {
           decision: record.decision,
           at: record.at,
-          ...(record.jobId ? { jobId: record.jobId } : {}),
+          ...defined({ jobId: record.jobId }),
         });
         break;
       case 'job':
-        this.putJob(withOrigin(record.job));
+        this.putJob(upgraded(record.job));
         break;
       case 'coalesce': {
         const job = this.jobs.get(record.jobId);
@@ -123,8 +124,7 @@ export class ControllerState implements PolicyView {
           ? {
               paused: true,
               since: record.at,
-              ...(record.by ? { by: record.by } : {}),
-              ...(record.reason ? { reason: record.reason } : {}),
+              ...defined({ by: record.by, reason: record.reason }),
             }
           : { paused: false };
         break;
@@ -134,7 +134,7 @@ export class ControllerState implements PolicyView {
               open: true,
               since: record.at,
               resetAt: this.circuit.resetAt,
-              ...(record.reason ? { reason: record.reason } : {}),
+              ...defined({ reason: record.reason }),
             }
           : { open: false, resetAt: record.at };
         break;
@@ -143,7 +143,7 @@ export class ControllerState implements PolicyView {
           this.instances.set(record.key, {
             decision: record.d.decision,
             at: record.at,
-            ...(record.d.jobId ? { jobId: record.d.jobId } : {}),
+            ...defined({ jobId: record.d.jobId }),
           });
         }
         break;
@@ -265,8 +265,7 @@ export class ControllerState implements PolicyView {
           t: 'pause',
           at: pause.since ?? now,
           paused: true,
-          ...(pause.by ? { by: pause.by } : {}),
-          ...(pause.reason ? { reason: pause.reason } : {}),
+          ...defined({ by: pause.by, reason: pause.reason }),
         };
       }
       yield { t: 'circuit', at: circuit.resetAt, open: false };
@@ -275,7 +274,7 @@ export class ControllerState implements PolicyView {
           t: 'circuit',
           at: circuit.since ?? now,
           open: true,
-          ...(circuit.reason ? { reason: circuit.reason } : {}),
+          ...defined({ reason: circuit.reason }),
         };
       }
       for (const job of jobs) yield { t: 'job', job };
@@ -285,7 +284,7 @@ export class ControllerState implements PolicyView {
           at: inst.at,
           key,
           decision: inst.decision,
-          ...(inst.jobId ? { jobId: inst.jobId } : {}),
+          ...defined({ jobId: inst.jobId }),
         };
       }
     })();
@@ -307,8 +306,16 @@ function countedAt(job: Job): number | undefined {
   return Date.parse(job.createdAt);
 }
 
-/** Journals written before `origin` existed marked an adopted job only on its timeline. */
-function withOrigin(job: Job): Job {
+/**
+ * A job from a journal an earlier version wrote: `script_result` is `scriptResult` now, and
+ * before `origin` existed an adopted job was marked only on its timeline.
+ */
+function upgraded(job: Job): Job {
+  const legacy = job as Job & { script_result?: Job['scriptResult'] };
+  if (legacy.script_result) {
+    const { script_result: scriptResult, ...rest } = legacy;
+    job = { ...rest, scriptResult };
+  }
   if ((job as Partial<Job>).origin) return job;
   const adopted = job.timeline.some((e) => e.event === TimelineEvent.Adopted);
   return { ...job, origin: adopted ? 'adopted' : 'alert' };

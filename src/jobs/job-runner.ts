@@ -116,12 +116,6 @@ export class JobRunner {
     await withTimeout(allDone(), 5000);
   }
 
-  /** Adds a note to a job's timeline (e.g. what Slack was sent). Never throws. */
-  note(id: string, e: Parameters<typeof step.noted>[1]): void {
-    if (!this.o.store.get(id)) return;
-    this.o.store.update(id, (j) => step.noted(j, e, this.o.now()), KEEP).catch(() => undefined);
-  }
-
   private schedule(id: string, mode: Mode): void {
     this.track(this.queue.add(() => this.run(id, mode)));
   }
@@ -201,7 +195,7 @@ export class JobRunner {
   private async runJob(id: string, mode: Mode, ctrl: AbortController): Promise<void> {
     const started = await this.o.store.update(
       id,
-      (j) => (mode === 'recover' ? step.resume(j, this.o.now()) : step.start(j, this.o.now())),
+      (j) => (mode === 'recover' ? step.recover(j, this.o.now()) : step.start(j, this.o.now())),
       KEEP,
     );
     const log = this.o.logger.child(jobLogBindings(started));

@@ -1,7 +1,7 @@
 // The one commit path: apply records to the in-memory state, append them to the journal, undo
 // them if the append fails. Listeners (Slack, metrics, timers) hear about a job only after its
-// change is durable, and hear the difference between the job before and after, so nothing has
-// to remember to call them.
+// change is durable (notes excepted: see `note`), and hear the difference between the job
+// before and after, so nothing has to remember to call them.
 import type { Logger } from 'pino';
 import type { Job } from '../model/job.js';
 import type { ControllerState } from './controller-state.js';
@@ -36,8 +36,11 @@ export class Batch {
   /** Applies records now, so later decisions in the same batch see them. */
   apply(records: JournalRecord[]): void {
     for (const r of records) {
-      if (r.t === 'job' && !this.before.has(r.job.id))
+      if (r.t !== 'job') continue;
+      if (!this.before.has(r.job.id))
         this.before.set(r.job.id, this.store.state.jobs.get(r.job.id));
+      // A job record carries the whole job, notes applied without a write of their own included.
+      this.store.unwritten.delete(r.job.id);
     }
     this.undos.push(this.store.state.applyAll(records));
     this.records.push(...records);
@@ -68,6 +71,8 @@ export class Batch {
 export class JobStore {
   private readonly jobListeners: JobChangeListener[] = [];
   private readonly commitListeners: CommitListener[] = [];
+  /** Jobs changed by `note` since their last journal record. */
+  readonly unwritten = new Set<string>();
 
   constructor(readonly o: JobStoreOptions) {}
 
@@ -107,6 +112,30 @@ export class JobStore {
     const next = change(current);
     await this.commit([{ t: 'job', job: next }], o);
     return next;
+  }
+
+  /**
+   * A change worth keeping but not worth a journal write of its own (what Slack was sent): it
+   * is in memory at once, and reaches the journal with the job's next record, the next
+   * compaction, or `writeNotes` at shutdown. Listeners hear it like any change.
+   */
+  note(id: string, change: (job: Job) => Job): void {
+    const current = this.get(id);
+    if (!current) return;
+    const records: JournalRecord[] = [{ t: 'job', job: change(current) }];
+    this.o.state.applyAll(records);
+    this.unwritten.add(id);
+    this.committed(records, new Map([[id, current]]));
+  }
+
+  /** Journals the jobs that changed only by notes (one write, at shutdown). */
+  async writeNotes(): Promise<void> {
+    const jobs = [...this.unwritten].flatMap((id) => {
+      const job = this.get(id);
+      return job ? [job] : [];
+    });
+    this.unwritten.clear();
+    if (jobs.length) await this.o.append(jobs.map((job) => ({ t: 'job', job })));
   }
 
   /** Tells listeners what a batch changed; a listener that throws is logged, never the caller's problem. */

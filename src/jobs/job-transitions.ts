@@ -22,7 +22,7 @@ import { TimelineEvent } from '../model/timeline-event.js';
 const { AwaitingApproval, Queued, Running, Succeeded, Failed, Skipped, Expired } = JobStates;
 
 /** The steps that move a job from one state to another (the functions of the same names). */
-export type Step = 'approve' | 'expire' | 'start' | 'resume' | 'handBack' | 'finish';
+export type Step = 'approve' | 'expire' | 'start' | 'recover' | 'handBack' | 'finish';
 
 /**
  * The legal moves, and nothing else. `resume` and `handBack` keep a job running: a restart or a
@@ -32,7 +32,7 @@ export const TRANSITIONS: ReadonlyArray<{ from: JobState; step: Step; to: JobSta
   { from: AwaitingApproval, step: 'approve', to: Queued },
   { from: AwaitingApproval, step: 'expire', to: Expired },
   { from: Queued, step: 'start', to: Running },
-  { from: Running, step: 'resume', to: Running },
+  { from: Running, step: 'recover', to: Running },
   { from: Running, step: 'handBack', to: Running },
   { from: Running, step: 'finish', to: Succeeded },
   { from: Running, step: 'finish', to: Failed },
@@ -181,8 +181,8 @@ export function start(job: Job, at: number): Job {
 }
 
 /** A job found running after a restart (or handed back by a leader): re-check the live state. */
-export function resume(job: Job, at: number): Job {
-  move(job, 'resume', Running);
+export function recover(job: Job, at: number): Job {
+  move(job, 'recover', Running);
   return {
     ...job,
     startedAt: job.startedAt ?? iso(at),

@@ -52,7 +52,7 @@ export type ExecutorEvent = Extract<
   | 'progress'
   | 'patched'
   | 'note'
-  | 'recovered'
+  | 'patch_found'
   | 'script_started'
   | 'script_output'
   | 'script_terminating'
@@ -76,7 +76,7 @@ export type JobPatch = Partial<
     | 'patched'
     | 'rollout'
     | 'actedAt'
-    | 'script_result'
+    | 'scriptResult'
     | 'owner'
   >
 >;

@@ -109,7 +109,7 @@ export interface Job {
     before?: { reason?: string; lastUpdateTime?: string; lastTransitionTime?: string };
   };
   approval?: { expiresAt: string; approvedAt?: string; approvedBy?: string };
-  script_result?: ScriptResult;
+  scriptResult?: ScriptResult;
   verdict?: Verdict;
   /** The triggering alert resolved before the job finished (verification closes at once). */
   alertResolvedAt?: string;

@@ -14,10 +14,7 @@ export const TimelineEvent = {
   Succeeded: 'succeeded',
   Failed: 'failed',
   Skipped: 'skipped',
-  /**
-   * The verdict: the triggering alert resolved after the rollback. The Kubernetes executor also
-   * uses it when it finds its patch applied before a restart.
-   */
+  /** The verdict: the triggering alert resolved after the rollback (the only meaning). */
   Recovered: 'recovered',
   NotRecovered: 'not_recovered',
   AlertResolved: 'alert_resolved',
@@ -26,6 +23,8 @@ export const TimelineEvent = {
   // Reported by executors (ExecutionContext.progress).
   Progress: 'progress',
   Patched: 'patched',
+  /** recover() found the job's own patch applied before the restart: only the rollout is left. */
+  PatchFound: 'patch_found',
   Note: 'note',
   ScriptStarted: 'script_started',
   ScriptOutput: 'script_output',

@@ -4,9 +4,6 @@ import { alertLinks, esc, labelsText, workloadText } from './job-facts.js';
 import type { MessageContext } from './message-context.js';
 import { withCluster } from './with-cluster.js';
 
-/** The decisions a message is built for (one list, in model/decision.ts). */
-export { NOTIFYING_DECISIONS as NOTIFIED_DECISIONS } from '../model/decision.js';
-
 const WORDING: Record<string, { title: string; meaning: string }> = {
   cooldown: {
     title: ':snowflake: Rollback suppressed: cooldown',

@@ -18,6 +18,7 @@ import {
   type Suspension,
 } from './plan-owner-action.js';
 import { suspendedOwner } from './suspended-owners.js';
+import { defined } from '../model/defined.js';
 
 export interface ClusterOwnersOptions {
   client: KubeClient;
@@ -65,7 +66,7 @@ export function clusterOwners(o: ClusterOwnersOptions): ClusterOwners {
         o.client.patchObject(ref, patch.body, patch.type, {
           dryRun,
           fieldManager: o.controllerName,
-          ...(signal ? { signal } : {}),
+          ...defined({ signal }),
         }),
       signal,
     );
@@ -96,7 +97,7 @@ export function clusterOwners(o: ClusterOwnersOptions): ClusterOwners {
         {
           argocdNamespaces: settings.argocdNamespaces,
           retry: (fn) => o.retry(fn, signal),
-          ...(signal ? { signal } : {}),
+          ...defined({ signal }),
         },
       );
       return planOwnerAction(facts, settings);

@@ -14,11 +14,13 @@ import { until } from '../support/until.js';
 import {
   FAST_CONFIG,
   alertFor,
+  clockPast,
   controllerIdentity,
   deployedTwice,
   historyRevisions,
   imageOf,
   jobIn,
+  replicaSetsByRevision,
   startController,
   type RunningController,
 } from './support.js';
@@ -51,21 +53,7 @@ async function trigger(c: RunningController, body: unknown): Promise<string> {
   return d.jobId as string;
 }
 
-/** The ReplicaSets of a Deployment by revision number. */
-async function replicaSets(ns: string): Promise<Map<number, any>> {
-  const list = await cluster.http.ok('GET', `/apis/apps/v1/namespaces/${ns}/replicasets`);
-  return new Map(
-    list.items.map((rs: any) => [
-      Number(rs.metadata.annotations['deployment.kubernetes.io/revision']),
-      rs,
-    ]),
-  );
-}
-
-/** Waits until the wall clock is past `ms` (times on the server have 1 s resolution). */
-async function clockPast(ms: number): Promise<void> {
-  await until(() => Date.now() > ms, 10_000, 'the clock to pass a second boundary');
-}
+const replicaSets = (ns: string) => replicaSetsByRevision(cluster, ns);
 
 describe('Deployment rollbacks on the real control plane (issue 12)', () => {
   test('moved on: a newer deploy after the alert started → skipped, nothing patched', async () => {

@@ -17,6 +17,7 @@ import {
 } from '../reliability/support/controller-process.js';
 
 import { jobIn } from '../reliability/support/cluster.js';
+import { until } from '../support/until.js';
 import assert from 'node:assert/strict';
 
 export { jobIn, allJobs } from '../reliability/support/cluster.js';
@@ -179,4 +180,27 @@ export async function alertAndWait(
   const decision = r.body.decisions[0];
   assert.equal(decision.decision, 'queued', JSON.stringify(decision));
   return jobIn(controller.call, decision.jobId, ['succeeded', 'failed', 'skipped'], 180_000);
+}
+
+/** The ReplicaSets in a namespace by their Deployment revision number. */
+export async function replicaSetsByRevision(
+  cluster: KubeCluster,
+  ns: string,
+): Promise<Map<number, any>> {
+  const list = await cluster.http.ok('GET', `/apis/apps/v1/namespaces/${ns}/replicasets`);
+  return new Map(
+    list.items.map((rs: any) => [
+      Number(rs.metadata.annotations['deployment.kubernetes.io/revision']),
+      rs,
+    ]),
+  );
+}
+
+/** Waits until the wall clock is past `ms` (times on the server have 1 s resolution). */
+export async function clockPast(ms: number): Promise<void> {
+  await until(
+    () => Date.now() > ms,
+    Math.max(10_000, ms - Date.now() + 10_000),
+    'the clock to pass a point',
+  );
 }

@@ -1,9 +1,7 @@
-// Two controller processes on one Lease, from an operator's and an attacker's side of the
-// forwarding between them:
-// - an operator's approve and resume sent to the follower (the Service picks either pod) work,
-//   every time: the leader verifies the forward once and reuses the caller it names;
-// - a forward captured on the wire is good for one leader process, once: replayed to the same
-//   leader, to the next leader after a failover, or to the same pod restarted, it is refused.
+// Two controller processes on one Lease, from an attacker's side of the forwarding between them:
+// a forward captured on the wire is good for one leader process, once. Replayed to the same
+// leader, to the other replica, to the next leader after a failover, or to the same pod
+// restarted, it is refused.
 // Each leader advertises its address through a recording relay of the test's (a legitimate
 // ROLLBACK_ADVERTISE_URL: the same pod IP, another port), which is where the attacker listens.
 import { after, before, describe, test } from 'node:test';
@@ -12,7 +10,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { firing, payload } from '../support/alerts.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import {
   call,
@@ -151,45 +148,13 @@ describe('high availability: forwards between replicas', () => {
   });
 
   after(async () => {
-    if (passed < 2)
+    if (passed < 1)
       for (const r of replicas.all) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
     await replicas.killAll();
     for (const r of relays.values()) await close(r.server);
     await fake?.close();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  test(
-    "an operator's approve and resume through the follower work every time",
-    { timeout: TEST_TIMEOUT_MS },
-    async () => {
-      const { leader, follower } = await pair('op-a', 'op-b', 'operator-actions');
-      for (let i = 0; i < 3; i++) {
-        const paused = await call(follower, 'POST', 'pause', { reason: `drill ${i}` });
-        assert.equal(paused.status, 200, JSON.stringify(paused.body));
-        const resumed = await call(follower, 'POST', 'resume');
-        assert.equal(resumed.status, 200, `resume ${i}: ${JSON.stringify(resumed.body)}`);
-        assert.equal(resumed.headers.get('x-rollback-forwarded-to'), leader.name);
-        assert.equal(resumed.body.paused.paused, false);
-        assert.equal(resumed.body.paused.by, undefined);
-
-        const held = await call(
-          follower,
-          'POST',
-          'trigger',
-          payload([firing('RedisConnectionFailure', `cache-${i}`)]),
-        );
-        assert.equal(held.status, 202);
-        assert.equal(held.body.decisions[0].decision, 'awaiting_approval');
-        const id = held.body.decisions[0].jobId as string;
-        const approved = await call(follower, 'POST', `jobs/${id}/approve`);
-        assert.equal(approved.status, 202, `approve ${i}: ${JSON.stringify(approved.body)}`);
-        assert.equal(approved.headers.get('x-rollback-forwarded-to'), leader.name);
-        assert.equal(approved.body.job.approval.approvedBy, 'operator', 'approved by the human');
-      }
-      passed++;
-    },
-  );
 
   test(
     'a captured forward is good for one leader process, once',

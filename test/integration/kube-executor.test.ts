@@ -462,7 +462,7 @@ describe('shutdown and restart', () => {
     assert.equal(templatePatches(ref.name).length, before);
     assert.equal(before, 1);
     assert.equal(updates[0]?.patched, true);
-    assert.ok(events.some((e) => e.event === 'recovered'));
+    assert.ok(events.some((e) => e.event === 'patch_found'));
   });
 
   test('recover(): not applied and still at the pinned revision → runs the rollback', async () => {

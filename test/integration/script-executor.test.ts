@@ -176,7 +176,7 @@ describe('script executor: a successful run', () => {
     assert.equal(existsSync(alertPath), false, 'alert file removed');
     assert.deepEqual(readdirSync(tmpDir), [], 'temp dir removed');
 
-    const sr = result.fields?.script_result;
+    const sr = result.fields?.scriptResult;
     assert.ok(sr);
     assert.equal(sr.exitCode, 0);
     assert.equal(sr.signal, null);
@@ -216,7 +216,7 @@ describe('script executor: a successful run', () => {
     const job = withScript(scriptJob({}, labels), 'record.sh', args);
     const result = await executor(out).execute(job, context());
 
-    assert.equal(result.outcome, 'succeeded', result.fields?.script_result?.outputTail);
+    assert.equal(result.outcome, 'succeeded', result.fields?.scriptResult?.outputTail);
     const env = readEnviron(out);
     const expected: Array<[string, string]> = [
       ['ROLLBACK_LABEL_COMMAND', labels.command],
@@ -238,7 +238,7 @@ describe('script executor: a successful run', () => {
       labels,
     );
     assert.equal(
-      result.fields?.script_result?.outputTail.split('\n')[0],
+      result.fields?.scriptResult?.outputTail.split('\n')[0],
       `label command is: ${labels.command}`,
     );
     for (let n = 1; n <= 6; n += 1) assert.equal(existsSync(marker(n)), false, `marker ${n}`);
@@ -248,7 +248,7 @@ describe('script executor: a successful run', () => {
     const out = freshOut();
     const job = withScript(scriptJob(), 'chatty.sh', ['bulk']);
     const result = await executor(out, { outputTailBytes: 100 }).execute(job, context());
-    const tail = result.fields?.script_result?.outputTail ?? '';
+    const tail = result.fields?.scriptResult?.outputTail ?? '';
     assert.equal(result.outcome, 'succeeded');
     assert.equal(Buffer.byteLength(tail), 100);
     assert.equal(tail, `${'x'.repeat(91)}\nthe end\n`);
@@ -344,10 +344,10 @@ describe('script executor: failures', () => {
     const result = await executor(out).execute(withScript(scriptJob(), 'fail.sh'), context());
     assert.equal(result.outcome, 'failed');
     assert.equal(result.reason, 'script exited with code 3');
-    assert.equal(result.fields?.script_result?.exitCode, 3);
-    assert.equal(result.fields?.script_result?.timedOut, false);
+    assert.equal(result.fields?.scriptResult?.exitCode, 3);
+    assert.equal(result.fields?.scriptResult?.timedOut, false);
     // stdout and stderr are two pipes: lines from each keep their order, not across them.
-    const lines = result.fields?.script_result?.outputTail.split('\n').sort();
+    const lines = result.fields?.scriptResult?.outputTail.split('\n').sort();
     assert.deepEqual(lines, ['', 'checking api', 'deployment not found']);
     assert.deepEqual(readdirSync(tmpDir), []);
   });
@@ -363,7 +363,7 @@ describe('script executor: failures', () => {
     const elapsed = Date.now() - started;
     assert.equal(result.outcome, 'failed');
     assert.equal(result.reason, 'script timed out after 1s (SIGTERM, then SIGKILL)');
-    const sr = result.fields?.script_result;
+    const sr = result.fields?.scriptResult;
     assert.equal(sr?.timedOut, true);
     assert.equal(sr?.signal, 'SIGKILL');
     assert.equal(sr?.exitCode, null);
@@ -388,7 +388,7 @@ describe('script executor: failures', () => {
       context({ rolloutTimeoutMs: 400 }),
     );
     assert.equal(result.reason, 'script timed out after 0.4s (SIGTERM, then SIGKILL)');
-    const d = result.fields?.script_result?.durationMs ?? 0;
+    const d = result.fields?.scriptResult?.durationMs ?? 0;
     assert.ok(d >= 550, `durationMs ${d}: the 0.4 s deadline plus the 0.2 s grace`);
   });
 
@@ -407,7 +407,7 @@ describe('script executor: failures', () => {
     );
     assert.equal(result.outcome, 'failed');
     assert.equal(result.reason, 'script was cancelled (SIGTERM)');
-    assert.equal(result.fields?.script_result?.signal, 'SIGTERM');
+    assert.equal(result.fields?.scriptResult?.signal, 'SIGTERM');
   });
 
   test('a script whose interpreter is missing fails to start, with the reason', async () => {
@@ -513,7 +513,7 @@ describe('script executor: failures', () => {
         context(),
       );
       assert.equal(result.outcome, 'succeeded');
-      assert.equal(result.fields?.script_result?.outputTail, 'left a child behind\n');
+      assert.equal(result.fields?.scriptResult?.outputTail, 'left a child behind\n');
       // The child lives 30 s: returning before that is returning without waiting for it.
       assert.ok(Date.now() - started < 30_000, 'did not wait for the 30 s child');
       const child = Number(readFileSync(join(out, 'child.pid'), 'utf8'));

@@ -68,17 +68,17 @@ describe('script job: pinned kubectl rollout undo', () => {
     assert.equal(
       job.state,
       'succeeded',
-      `${job.reason}\n${job.script_result?.outputTail}\n${JSON.stringify(job.timeline)}`,
+      `${job.reason}\n${job.scriptResult?.outputTail}\n${JSON.stringify(job.timeline)}`,
     );
     assert.equal(job.executor, 'script');
     assert.equal(job.fromRevision, 2);
     assert.equal(job.toRevision, 1);
-    assert.equal(job.script_result.exitCode, 0);
+    assert.equal(job.scriptResult.exitCode, 0);
     assert.match(
-      job.script_result.outputTail,
+      job.scriptResult.outputTail,
       /rolling back deployment\/checkout in shop to revision 1/,
     );
-    assert.match(job.script_result.outputTail, /successfully rolled out/);
+    assert.match(job.scriptResult.outputTail, /successfully rolled out/);
     const d = fake.get('Deployment', 'shop', 'checkout');
     assert.equal(d.spec.template.spec.containers[0].image, 'shop/checkout:v1');
   });

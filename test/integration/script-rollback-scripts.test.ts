@@ -78,7 +78,7 @@ async function run(
   return {
     outcome: result.outcome,
     reason: result.reason,
-    output: result.fields?.script_result?.outputTail ?? '',
+    output: result.fields?.scriptResult?.outputTail ?? '',
     calls,
   };
 }

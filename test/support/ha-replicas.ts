@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { firing, payload } from './alerts.js';
 import type { FakeKube } from './fake-kube/index.js';
 import { freePort } from './prometheus.js';
 import { basic, OPERATOR_SECRET, SECRET } from './server.js';
@@ -166,4 +167,53 @@ export function replicaSet(fake: FakeKube, dir: string): ReplicaSet {
       await Promise.all(all.map((r) => r.exited));
     },
   };
+}
+
+const CONTROLLER_STATE = 'rollback-controller.io/controller-state';
+const LEASES = '/apis/coordination.k8s.io/v1/namespaces/rollback-system/leases';
+
+/** What an attacker with `update leases` does: read, change, write back (again on a 409). */
+export async function editLease(
+  fake: FakeKube,
+  name: string,
+  edit: (lease: any) => void,
+): Promise<void> {
+  await until(
+    async () => {
+      const lease = structuredClone(fake.get('Lease', 'rollback-system', name));
+      edit(lease);
+      const res = await fetch(`${fake.url}${LEASES}/${name}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(lease),
+      });
+      return res.status === 200;
+    },
+    HANG_GUARD_MS,
+    `the Lease ${name} is rewritten`,
+  );
+}
+
+/** The controller-state annotation on a Lease, as published. */
+export function publishedState(fake: FakeKube, lease: string): string | undefined {
+  return fake.get('Lease', 'rollback-system', lease).metadata.annotations?.[CONTROLLER_STATE] as
+    string | undefined;
+}
+
+/** The pause state a replica reports (its leader's, on a follower). */
+export async function pauseState(r: Replica): Promise<{ paused: boolean; reason?: string }> {
+  return (await call(r, 'GET', 'status')).body.paused;
+}
+
+/** What a replica decides for a fresh alert on a workload. */
+export async function decides(r: Replica, workload: string): Promise<string> {
+  const startsAt = new Date(Date.now() + 1000).toISOString();
+  const res = await call(
+    r,
+    'POST',
+    'trigger',
+    payload([firing('CriticalErrorRate', workload, { startsAt })]),
+  );
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  return res.body.decisions[0].decision as string;
 }

@@ -1,17 +1,15 @@
-// The runner, store and timers together, with no HTTP, no disk and no real time: a recording
-// executor, an in-memory journal, a hand-driven clock and timers. Each test waits on the store's
+// The job engine (runner, store, timers and their listeners, wired by createJobEngine as in the
+// controller), with no HTTP, no disk and no real time: a recording executor, an in-memory
+// journal, a hand-driven clock and timers. Each test waits on the store's
 // own change events, never on a sleep.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { pino } from 'pino';
 import { approveJob } from '../../src/jobs/approve-job.js';
-import { ControllerState } from '../../src/jobs/controller-state.js';
-import { JobRunner } from '../../src/jobs/job-runner.js';
-import { JobStore } from '../../src/jobs/job-store.js';
-import { JobTimers, type SetTimer } from '../../src/jobs/job-timers.js';
+import { createJobEngine } from '../../src/jobs/create-job-engine.js';
+import type { SetTimer } from '../../src/jobs/job-timers.js';
 import { open } from '../../src/jobs/job-transitions.js';
 import type { JournalRecord } from '../../src/jobs/journal-record.js';
-import { reportJobChange } from '../../src/jobs/report-job-change.js';
 import { ConflictError, UnavailableError } from '../../src/model/errors.js';
 import type { JobNotifier, JobStage } from '../../src/model/job-notifier.js';
 import type { Job, JobState } from '../../src/model/job.js';
@@ -60,7 +58,6 @@ class MemoryJournal {
 function setUp(executor = new RecordingExecutor()) {
   const time = new FakeTime();
   const journal = new MemoryJournal();
-  const state = new ControllerState();
   const logger = pino({ enabled: false });
   const metrics = createMetrics({ defaultMetrics: false });
   const stages: Array<{ id: string; stage: JobStage }> = [];
@@ -70,25 +67,20 @@ function setUp(executor = new RecordingExecutor()) {
     decision: () => undefined,
     flush: async () => undefined,
   };
-  const store = new JobStore({ state, append: (r) => journal.append(r), logger });
-  const timers = new JobTimers({
-    store,
-    now: () => time.now,
-    verificationWindowMs: WINDOW_MS,
-    logger,
-    setTimer: time.setTimer,
-  });
-  const runner = new JobRunner({
-    store,
+  // The same wiring as the controller's.
+  const { state, store, timers, runner } = createJobEngine({
+    append: (r) => journal.append(r),
     executors: { kubernetes: executor },
+    notifier,
     metrics,
     logger,
     now: () => time.now,
+    setTimer: time.setTimer,
     concurrency: 1,
     rolloutTimeoutMs: 60_000,
+    verificationWindowMs: WINDOW_MS,
+    ownerCheckIntervalMs: 60_000,
   });
-  store.onJobChange((before, after) => reportJobChange(before, after, { notifier, metrics }));
-  store.onJobChange(timers.changed);
 
   /** Resolves when the job reaches `state` (checked on every committed change). */
   const reaches = (id: string, s: JobState) =>

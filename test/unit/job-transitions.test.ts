@@ -15,7 +15,7 @@ import {
   notRecovered,
   open,
   recovered,
-  resume,
+  recover,
   start,
   TERMINAL_STATES,
   TRANSITIONS,
@@ -59,7 +59,7 @@ const STEPS: Record<Step, (job: Job, to: JobState) => Job> = {
   approve: (job) => approve(job, 'alice', AT),
   expire: (job) => expire(job, AT),
   start: (job) => start(job, AT),
-  resume: (job) => resume(job, AT),
+  recover: (job) => recover(job, AT),
   handBack: (job) => handBack(job, 'shutdown', AT),
   finish: (job, to) =>
     finish(job, { outcome: to as 'succeeded' | 'failed' | 'skipped', reason: 'done' }, AT),
@@ -68,7 +68,7 @@ const TARGETS: Record<Step, JobState[]> = {
   approve: ['queued'],
   expire: ['expired'],
   start: ['running'],
-  resume: ['running'],
+  recover: ['running'],
   handBack: ['running'],
   finish: ['succeeded', 'failed', 'skipped'],
 };
@@ -76,7 +76,7 @@ const EVENT: Record<Step, string> = {
   approve: 'approved',
   expire: 'expired',
   start: 'started',
-  resume: 'recovering',
+  recover: 'recovering',
   handBack: 'handed_back',
   finish: '(outcome)',
 };
@@ -118,7 +118,7 @@ describe('job transitions', () => {
       'running --finish--> skipped',
       'running --finish--> succeeded',
       'running --handBack--> running',
-      'running --resume--> running',
+      'running --recover--> running',
     ]);
   });
 

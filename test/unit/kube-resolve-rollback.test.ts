@@ -31,6 +31,18 @@ const dep = (
   spec: { template: tpl(image), ...(opts.paused ? { paused: true } : {}) },
 });
 const alert = { startsAt: '2025-01-01T01:00:00Z' } as never;
+/** The record of our job j0 that rolled back 2 → 1 (ReplicaSet web-a). */
+const ourRollbackOf1 = () => ({
+  'rollback-controller.io/last-rollback': formatLastRollback({
+    jobId: 'j0',
+    alert: 'A',
+    trigger: 't',
+    fromRevision: 2,
+    toRevision: 1,
+    toName: 'web-a',
+    at: 'x',
+  }),
+});
 const v1v2 = [rs('web-a', 1, 'v1'), rs('web-b', 2, 'v2')];
 
 function resolve(
@@ -163,17 +175,7 @@ describe('resolveRollback', () => {
   }
 
   test('an older rollback record does not block a newer deploy', () => {
-    const annotations = {
-      'rollback-controller.io/last-rollback': formatLastRollback({
-        jobId: 'j0',
-        alert: 'A',
-        trigger: 't',
-        fromRevision: 2,
-        toRevision: 1,
-        toName: 'web-a',
-        at: 'x',
-      }),
-    };
+    const annotations = ourRollbackOf1();
     const r = resolve(dep('v4', { annotations }), [rs('web-a', 3, 'v1'), rs('web-d', 4, 'v4')], 4);
     assert.equal(r.action, 'rollback');
     assert.equal(r.toRevision, 3);
@@ -336,6 +338,8 @@ describe('issue 22: in flux, times that err late, restarts', () => {
   test('whole-second times stand for the latest instant they may mean', () => {
     assert.equal(latestInstant('2025-01-01T01:00:00Z'), Date.parse('2025-01-01T01:00:00.999Z'));
     assert.equal(latestInstant('2025-01-01T01:00:00.250Z'), Date.parse('2025-01-01T01:00:00.250Z'));
+    // As the client library hands them out: a whole second with a zero fraction.
+    assert.equal(latestInstant('2025-01-01T01:00:00.000Z'), Date.parse('2025-01-01T01:00:00.999Z'));
   });
 
   test('a deploy in the alert’s own second is not "before the alert": skipped', () => {
@@ -404,17 +408,7 @@ describe('issue 22: in flux, times that err late, restarts', () => {
   });
 
   test('a restart on top of our own rollback is still a rollback of a rollback', () => {
-    const annotations = {
-      'rollback-controller.io/last-rollback': formatLastRollback({
-        jobId: 'j0',
-        alert: 'A',
-        trigger: 't',
-        fromRevision: 2,
-        toRevision: 1,
-        toName: 'web-a',
-        at: 'x',
-      }),
-    };
+    const annotations = ourRollbackOf1();
     const w: Workload = {
       ...dep('v1', { annotations }),
       spec: { template: restarted('v1', '2025-01-01T00:50:00Z') },

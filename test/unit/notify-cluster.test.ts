@@ -1,24 +1,11 @@
 // The cluster name on Slack messages: every stage and decision, escaped, within Slack's limits.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { JobStage } from '../../src/model/job-notifier.js';
+import { JOB_STAGES as STAGES } from '../../src/model/job-notifier.js';
 import { SLACK_LIMITS } from '../../src/notify/block-kit.js';
 import { buildDecisionMessage } from '../../src/notify/build-decision-message.js';
 import { buildJobMessage } from '../../src/notify/build-job-message.js';
 import { sampleJob } from './notify-fixtures.js';
-
-const STAGES: JobStage[] = [
-  'queued',
-  'awaiting_approval',
-  'started',
-  'progress',
-  'finished',
-  'failed',
-  'skipped',
-  'expired',
-  'recovered',
-  'not_recovered',
-];
 
 describe('cluster name on Slack messages', () => {
   test('every job stage: "[us-1]" first in the text, a Cluster line under the header', () => {

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BoundedOutbox } from '../../src/notify/bounded-outbox.js';
-import {
-  buildDecisionMessage,
-  NOTIFIED_DECISIONS,
-} from '../../src/notify/build-decision-message.js';
+import { NOTIFYING_DECISIONS } from '../../src/model/decision.js';
+import { buildDecisionMessage } from '../../src/notify/build-decision-message.js';
 import { parseRetryAfter } from '../../src/notify/post-to-slack.js';
 import { ProgressThrottle } from '../../src/notify/progress-throttle.js';
 import { resolveChannel } from '../../src/notify/resolve-channel.js';
@@ -182,7 +180,7 @@ describe('parseRetryAfter', () => {
 
 describe('decision notices', () => {
   test('cooldown, circuit_open, paused and notify_only say what happened and why', () => {
-    assert.deepEqual([...NOTIFIED_DECISIONS].sort(), [
+    assert.deepEqual([...NOTIFYING_DECISIONS].sort(), [
       'circuit_open',
       'cooldown',
       'notify_only',
@@ -202,7 +200,7 @@ describe('decision notices', () => {
       paused: /paused/,
       notify_only: /no automatic rollback/,
     };
-    for (const decision of NOTIFIED_DECISIONS) {
+    for (const decision of NOTIFYING_DECISIONS) {
       const msg = buildDecisionMessage({ ...base, decision, reason: `reason for ${decision}` });
       const text = allText(msg);
       assert.match(text, expected[decision], decision);

@@ -1,22 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { JobStage } from '../../src/model/job-notifier.js';
+import { JOB_STAGES as STAGES } from '../../src/model/job-notifier.js';
 import { SLACK_LIMITS } from '../../src/notify/block-kit.js';
 import { buildJobMessage } from '../../src/notify/build-job-message.js';
 import { allText, iso, mrkdwnStrings, sampleJob } from './notify-fixtures.js';
-
-const STAGES: JobStage[] = [
-  'queued',
-  'awaiting_approval',
-  'started',
-  'progress',
-  'finished',
-  'failed',
-  'skipped',
-  'expired',
-  'recovered',
-  'not_recovered',
-];
 
 describe('job messages', () => {
   test('every stage has a non-empty fallback text, a header and valid sizes', () => {

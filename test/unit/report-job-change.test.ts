@@ -142,7 +142,7 @@ describe('reportJobChange', () => {
   test('a job re-checked after a restart or a leader change is not announced as started again', () => {
     const t = sinks();
     const running = step.start(step.open(fresh(), { at: T0, reason: 'high' }), T0);
-    t.change(running, step.resume(running, T0 + 1000));
+    t.change(running, step.recover(running, T0 + 1000));
     t.change(running, step.handBack(running, 'leadership', T0 + 1000));
     assert.deepEqual(t.stages, []);
   });

@@ -98,12 +98,13 @@ function sinceBound(
 }
 
 /**
- * The latest instant (ms) an API time may stand for: times without a fraction of a second are
- * truncated to the second, so `12:00:05Z` may be as late as 12:00:05.999.
+ * The latest instant (ms) an API time may stand for: metadata times are truncated to the second,
+ * so `12:00:05Z` may be as late as 12:00:05.999. The client library hands them out as
+ * `12:00:05.000Z`, so any time on a whole second counts as truncated (a skip at worst).
  */
 export function latestInstant(time: string): number {
   const ms = Date.parse(time);
-  return /\.\d+(Z|[+-]\d\d:\d\d)$/i.test(time) ? ms : Math.floor(ms / 1000) * 1000 + 999;
+  return ms % 1000 === 0 ? ms + 999 : ms;
 }
 
 /** The newest managedFields time of a manager owning anything under the main resource's spec.template. */

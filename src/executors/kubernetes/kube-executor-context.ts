@@ -12,6 +12,7 @@ import { clusterOwners, type ClusterOwners } from '../../owners/cluster-owners.j
 import type { OwnerSettings } from '../../owners/plan-owner-action.js';
 import { readSnapshot, type Snapshot } from './read-snapshot.js';
 import { resolveRollback, type Resolution } from './resolve-rollback.js';
+import { defined } from '../../model/defined.js';
 
 export interface KubernetesExecutorOptions {
   optOutAnnotation: string;
@@ -63,7 +64,7 @@ export function kubeExecutorContext(
     withRetry(fn, {
       ...retryPolicy,
       sleep,
-      ...(signal ? { signal } : {}),
+      ...defined({ signal }),
       onRetry: (err, attempt, delayMs) =>
         log.warn({ err: err.message, attempt, delayMs }, 'Kubernetes call failed, retrying'),
     });
@@ -96,7 +97,7 @@ export function kubeExecutorContext(
       controllerName,
       now: () => clock.now(),
       log,
-      ...(options.owners ? { settings: options.owners } : {}),
+      ...defined({ settings: options.owners }),
     }),
   };
 }

@@ -23,6 +23,7 @@ import type { Resolution } from './resolve-rollback.js';
 import { onDeleteNote } from './rollout-status.js';
 import { stuckPlanNote } from './stuck-plan-note.js';
 import { templateChanges } from './template-changes.js';
+import { defined } from '../../model/defined.js';
 import { jobLogBindings } from '../../observability/job-log-bindings.js';
 
 export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Plan> {
@@ -39,7 +40,7 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
         images: p.res.images,
         fields: templateChanges(p.snap.workload.spec.template, p.res.to.template),
       },
-      ...(owner ? { owner } : {}),
+      ...defined({ owner }),
     };
     if (p.step === 'skip') return { action: 'skip', reason: p.reason, ...base };
     const strategy =
@@ -99,7 +100,7 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
     }
     return {
       fromRevision: snap.history.currentRevision,
-      ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
+      ...defined({ toRevision: res.toRevision }),
       ...(res.action === 'rollback' ? { images: res.images } : {}),
     };
   } catch (err) {
@@ -131,7 +132,6 @@ function skipPlan(res: Resolution): Plan {
   return {
     action: 'skip',
     reason: res.reason,
-    ...(res.fromRevision !== undefined ? { fromRevision: res.fromRevision } : {}),
-    ...(res.toRevision !== undefined ? { toRevision: res.toRevision } : {}),
+    ...defined({ fromRevision: res.fromRevision, toRevision: res.toRevision }),
   };
 }

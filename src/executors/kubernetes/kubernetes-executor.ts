@@ -274,7 +274,7 @@ export function kubernetesExecutor(
             : { patched: true };
         if (!job.patched) await ctx.update(fields);
         ctx.progress({
-          event: 'recovered',
+          event: 'patch_found',
           message: 'patch was applied before the restart; following the rollout',
         });
         const startedAt = Date.parse(fields.actedAt ?? job.actedAt ?? '') || clock.now();

@@ -18,6 +18,7 @@ import type { KubeExecutorContext, RollbackResolution } from './kube-executor-co
 import { readSnapshot, type Snapshot } from './read-snapshot.js';
 import type { Resolution } from './resolve-rollback.js';
 import { rollbackEvent } from './rollback-event.js';
+import { defined } from '../../model/defined.js';
 
 export type Applied =
   | {
@@ -94,7 +95,7 @@ export async function dryRun(
       k.client.patchWorkload(ref, patch.body, patch.type, {
         dryRun: true,
         fieldManager: k.controllerName,
-        ...(signal ? { signal } : {}),
+        ...defined({ signal }),
       }),
     signal,
   );

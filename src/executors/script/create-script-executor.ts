@@ -184,17 +184,17 @@ export function createScriptExecutor(options: ScriptExecutorOptions = {}): Execu
       if (!run.started)
         return { outcome: 'failed', reason: `could not start script: ${run.error}` };
 
-      const script_result: ScriptResult = {
+      const scriptResult: ScriptResult = {
         exitCode: run.exitCode,
         signal: run.signal,
         durationMs: run.durationMs,
         timedOut: run.terminatedBy === 'timeout',
         outputTail: run.outputTail,
       };
-      const fields = { ...(actedAt !== undefined ? { actedAt } : {}), script_result };
+      const fields = { ...(actedAt !== undefined ? { actedAt } : {}), scriptResult };
       const signals = run.escalated ? 'SIGTERM, then SIGKILL' : 'SIGTERM';
       logger.info(
-        { ...jobLogBindings(job), ...script_result, outputTail: undefined },
+        { ...jobLogBindings(job), ...scriptResult, outputTail: undefined },
         'script finished',
       );
 

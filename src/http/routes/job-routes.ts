@@ -8,6 +8,7 @@ import { InputError, NotFoundError } from '../../model/errors.js';
 import type { Principal } from '../auth.js';
 import type { AuthSummary } from '../auth-summary.js';
 import type { ApiRoute } from '../route-table.js';
+import { statusView } from '../status-view.js';
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
@@ -48,7 +49,7 @@ export function jobRoutes(
       credential: 'any',
       handlers: [
         async (_req, res) => {
-          res.json({ ...(await ctl.status()), ...(auth ? { auth: auth() } : {}) });
+          res.json({ ...(await statusView(ctl)), ...(auth ? { auth: auth() } : {}) });
         },
       ],
     },

@@ -1,0 +1,150 @@
+// Two controller processes on one Lease, and an attacker who may patch workloads (not the
+// controller's secrets). A pending-rollback mark is how a new leader learns of the jobs its
+// predecessor left: a mark the attacker writes, or copies from another workload, must never
+// become a rollback done with the controller's rights. The genuine mark is still adopted.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { firing, payload } from '../support/alerts.js';
+import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
+import {
+  call,
+  HANG_GUARD_MS,
+  readyz,
+  replicaSet,
+  type ReplicaSet,
+} from '../support/ha-replicas.js';
+import { until } from '../support/until.js';
+
+const TEST_TIMEOUT_MS = 600_000;
+const NS = 'shop';
+const PENDING = 'rollback-controller.io/pending-rollback';
+
+/** Rollback PATCHes (not dry runs, not the marks) sent for a Deployment. */
+function templatePatches(fake: FakeKube, name: string) {
+  return fake.requests.filter(
+    (r) =>
+      r.method === 'PATCH' &&
+      r.path === `/apis/apps/v1/namespaces/${NS}/deployments/${name}` &&
+      r.query['dryRun'] === undefined &&
+      JSON.stringify(r.body ?? '').includes('/spec/template'),
+  );
+}
+
+describe('high availability: pending-rollback marks an attacker writes', () => {
+  let fake: FakeKube;
+  let dir: string;
+  let replicas: ReplicaSet;
+  let passed = 0;
+
+  /** What the attacker does with `patch deployments`. */
+  async function writeMark(name: string, annotation: string): Promise<void> {
+    const res = await fetch(`${fake.url}/apis/apps/v1/namespaces/${NS}/deployments/${name}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json' },
+      body: JSON.stringify({
+        metadata: { labels: { [PENDING]: 'true' }, annotations: { [PENDING]: annotation } },
+      }),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rc-ha-marks-'));
+    writeFileSync(join(dir, 'config.yaml'), 'rollout: { pollIntervalSeconds: 0.05 }\n');
+    fake = await startFakeKube({ rolloutStepMs: 100 });
+    for (const name of ['api', 'web', 'orders']) {
+      await fake.createDeployment(NS, name, { image: `${name}:v1` });
+      await fake.settle();
+      await fake.setImage('Deployment', NS, name, `${name}:v2`);
+    }
+    await fake.settle();
+    replicas = replicaSet(fake, dir);
+  });
+
+  after(async () => {
+    if (passed < 1)
+      for (const r of replicas.all) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
+    await replicas.killAll();
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test(
+    'a forged mark, or a genuine one copied to another workload, is never adopted',
+    { timeout: TEST_TIMEOUT_MS },
+    async () => {
+      const { leader, follower } = await replicas.electedPair('mk-a', 'mk-b', 'marks');
+      // A genuine job on api, still rolling out when its leader dies.
+      fake.stickRollouts('Deployment', NS, 'api', true);
+      const startsAt = new Date(Date.now() + 1000).toISOString();
+      const accepted = await call(
+        follower,
+        'POST',
+        'trigger',
+        payload([firing('CriticalErrorRate', 'api', { startsAt })]),
+      );
+      assert.equal(accepted.body.decisions[0].decision, 'queued');
+      const genuineId = accepted.body.decisions[0].jobId as string;
+      await until(
+        () =>
+          templatePatches(fake, 'api').length === 1 &&
+          fake.get('Deployment', NS, 'api').metadata.annotations?.[PENDING] !== undefined,
+        HANG_GUARD_MS,
+        'the api rollback is applied and its job marked',
+      );
+      const genuine = fake.get('Deployment', NS, 'api').metadata.annotations[PENDING] as string;
+
+      // The attacker: the genuine mark copied onto web; a mark of their own making on orders.
+      await writeMark('web', genuine);
+      await writeMark(
+        'orders',
+        JSON.stringify({
+          jobId: 'forged-1',
+          alertname: 'CriticalErrorRate',
+          fingerprint: 'f0f0f0f0',
+          startsAt,
+          labels: { alertname: 'CriticalErrorRate', namespace: NS, deployment: 'orders' },
+          rule: 'CriticalErrorRate',
+          trigger: 'error_rate_threshold',
+          confidence: 'high',
+          fromRevision: 2,
+          createdAt: new Date().toISOString(),
+          acceptedBy: leader.name,
+        }),
+      );
+
+      leader.child.kill('SIGKILL');
+      await leader.exited;
+      fake.stickRollouts('Deployment', NS, 'api', false);
+      await until(
+        async () => (await readyz(follower)).leader === 'leader',
+        HANG_GUARD_MS,
+        'the follower takes over',
+      );
+      await until(
+        async () => (await call(follower, 'GET', `jobs/${genuineId}`)).body.state === 'succeeded',
+        HANG_GUARD_MS,
+        'the genuine job is adopted and finishes',
+      );
+      const jobs = (await call(follower, 'GET', 'jobs')).body.jobs as Array<{ id: string }>;
+      assert.deepEqual(
+        jobs.map((j) => j.id),
+        [genuineId],
+        'only the genuine job was adopted',
+      );
+      assert.equal(templatePatches(fake, 'web').length, 0, 'web was never rolled back');
+      assert.equal(templatePatches(fake, 'orders').length, 0, 'orders was never rolled back');
+      assert.equal(
+        fake.get('Deployment', NS, 'orders').spec.template.spec.containers[0].image,
+        'orders:v2',
+      );
+      const log = follower.output.join('');
+      assert.match(log, /not signed with the replicas’ key.*not adopted/);
+      assert.match(log, /does not match it and this workload.*not adopted/);
+      passed++;
+    },
+  );
+});
