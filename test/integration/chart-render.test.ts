@@ -688,6 +688,26 @@ describe('helm template with individual settings', () => {
     assert.deepEqual(config.policy.owners.argocdNamespaces, ['argocd']);
   });
 
+  test('kubeconfig.secretName and .context: another cluster through a mounted kubeconfig', async () => {
+    const plain = one<Workload>(await template('ops'), 'Deployment');
+    assert.equal(env(plain.spec.template.spec.containers[0], 'KUBECONFIG'), undefined);
+    const objects = await template(
+      'ops',
+      '--set',
+      'kubeconfig.secretName=prod-kubeconfig',
+      '--set',
+      'kubeconfig.context=prod-eu',
+    );
+    const pod = one<Workload>(objects, 'Deployment').spec.template.spec;
+    const c = pod.containers[0];
+    assert.equal(env(c, 'KUBECONFIG'), '/etc/rollback-controller/kubeconfig/config');
+    assert.equal(env(c, 'ROLLBACK_KUBE_CONTEXT'), 'prod-eu');
+    const mount = c.volumeMounts?.find((m) => m.name === 'kubeconfig');
+    assert.equal(mount?.mountPath, '/etc/rollback-controller/kubeconfig');
+    const volume = pod.volumes?.find((v) => v.name === 'kubeconfig');
+    assert.equal(volume?.secret?.secretName, 'prod-kubeconfig');
+  });
+
   test('rbac.namespaces gets one Role and RoleBinding per namespace', async () => {
     const objects = await template('ops', '--set', 'rbac.namespaces={shop,payments}');
     const workloadRoles = all<Role>(objects, 'Role').filter(
