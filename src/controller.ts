@@ -238,6 +238,7 @@ export class RollbackController {
       policy: this.o.config.policy,
       cluster: this.o.config.cluster,
       newId: this.newId,
+      starter: this.runner,
     });
     result.decisions.forEach((d, i) => {
       const explained = this.withJobTarget(d);
@@ -265,7 +266,9 @@ export class RollbackController {
       }
     });
     if (result.circuitOpened) this.o.leadership?.controllerStateChanged?.();
-    for (const job of result.created) this.runner.accepted(job);
+    for (const job of result.created)
+      if (job.state === 'running') this.runner.startNow(job);
+      else this.runner.accepted(job);
     return result.decisions;
   }
 

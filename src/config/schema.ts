@@ -6,16 +6,17 @@ import { namespaceGlobSchema } from './namespace-glob.js';
 export const confidenceSchema = z.enum(['low', 'medium', 'high']);
 export type Confidence = z.infer<typeof confidenceSchema>;
 
-export const workloadKindSchema = z.enum(['Deployment', 'StatefulSet', 'DaemonSet']);
+export const workloadKindSchema = z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']);
 export type WorkloadKind = z.infer<typeof workloadKindSchema>;
 
 /** Label template: literal text with `{{ labels.NAME }}` parts; `||` picks the first non-empty. */
 const template = z.string().min(1).max(253);
 
 export const targetTemplateSchema = z.strictObject({
-  kind: template.default('{{ labels.kind || "Deployment" }}'),
+  // A `rollout` label names an Argo Rollouts Rollout (contract.md "Argo Rollouts"); `kind` still wins.
+  kind: template.default('{{ labels.kind || labels.rollout && "Rollout" || "Deployment" }}'),
   namespace: template.default('{{ labels.namespace }}'),
-  name: template.default('{{ labels.deployment || labels.service }}'),
+  name: template.default('{{ labels.rollout || labels.deployment || labels.service }}'),
 });
 
 export const scriptActionSchema = z.strictObject({

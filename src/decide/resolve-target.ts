@@ -8,6 +8,7 @@ const KINDS: Record<string, WorkloadKind> = {
   deployment: 'Deployment',
   statefulset: 'StatefulSet',
   daemonset: 'DaemonSet',
+  rollout: 'Rollout',
 };
 // Kubernetes name rules: namespaces are DNS-1123 labels, workload names DNS-1123 subdomains.
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -52,7 +53,7 @@ export function resolveTarget(
   if (!kind)
     return {
       ok: false,
-      reason: `kind ${show(rawKind)} is not Deployment, StatefulSet or DaemonSet`,
+      reason: `kind ${show(rawKind)} is not Deployment, StatefulSet, DaemonSet or Rollout`,
     };
   const namespace = rule.target.namespace(labels);
   if (namespace === '')
@@ -63,7 +64,7 @@ export function resolveTarget(
   if (name === '')
     return {
       ok: false,
-      reason: 'the alert has no deployment or service label to name the workload',
+      reason: 'the alert has no rollout, deployment or service label to name the workload',
     };
   if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
     return { ok: false, reason: `name ${show(name)} is not a valid Kubernetes object name` };

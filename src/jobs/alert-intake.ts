@@ -9,16 +9,16 @@ import type { ClusterConfig, Policy } from '../config/schema.js';
 import { clusterDecision } from '../decide/cluster-decision.js';
 import { decideAlert } from '../decide/decide-alert.js';
 import { instanceKey, type Decision } from '../model/decision.js';
-import type { Job } from '../model/job.js';
+import type { ExecutorName, Job } from '../model/job.js';
 import type { ControllerState } from './controller-state.js';
-import { ACTIVE_STATES, alertResolved, recovered } from './job-transitions.js';
+import { ACTIVE_STATES, alertResolved, recovered, start } from './job-transitions.js';
 import type { JobStore } from './job-store.js';
 import type { JournalRecord } from './journal-record.js';
 import { alertRef, newJob } from './new-job.js';
 
 export interface IntakeResult {
   decisions: Decision[];
-  /** Jobs created, ready for the queue (queued) or waiting (awaiting_approval). */
+  /** Jobs created: starting at once (running), for the queue (queued) or waiting (awaiting_approval). */
   created: Job[];
   /** Rule per decision index, for notifications and metrics. */
   rules: Array<CompiledRule | undefined>;
@@ -31,6 +31,11 @@ export interface IntakeDeps {
   policy: Policy;
   cluster: ClusterConfig;
   newId: () => string;
+  /**
+   * The runner's answer to "would a job recorded now start at once?" (reserving the slot). Such
+   * a job is recorded already started in this same batch: one journal write before it acts.
+   */
+  starter?: { reserveStart(executor: ExecutorName): boolean; releaseStart(): void };
 }
 
 export async function takeAlerts(
@@ -43,6 +48,7 @@ export async function takeAlerts(
   const rules = deps.rules();
   const tx = deps.store.begin();
   const result: IntakeResult = { decisions: [], created: [], rules: [] };
+  let reserved = 0;
 
   for (const alert of payload.alerts) {
     const ad =
@@ -50,7 +56,7 @@ export async function takeAlerts(
     const batch: JournalRecord[] = [];
     const effect = ad.effect;
     if (effect.kind === 'new_job' && ad.rule) {
-      const job = newJob({
+      const queued = newJob({
         id: deps.newId(),
         now,
         rule: ad.rule,
@@ -59,6 +65,9 @@ export async function takeAlerts(
         held: effect.held,
         approvalTtlMs: policy.approvalTtlSeconds * 1000,
       });
+      const startsNow = !effect.held && deps.starter?.reserveStart(queued.executor) === true;
+      if (startsNow) reserved++;
+      const job = startsNow ? start(queued, now) : queued;
       ad.decision.jobId = job.id;
       batch.push({ t: 'job', job });
       result.created.push(job);
@@ -91,7 +100,12 @@ export async function takeAlerts(
     result.rules.push(ad.rule);
   }
 
-  await tx.commit();
+  try {
+    await tx.commit();
+  } catch (err) {
+    for (; reserved > 0; reserved--) deps.starter?.releaseStart();
+    throw err;
+  }
   return result;
 }
 

@@ -32,7 +32,8 @@ export interface RunnerOptions {
   checks?: readonly PreActCheck[];
 }
 
-type Mode = 'execute' | 'recover';
+/** `started`: recorded as started by the intake, in the same journal batch as its decision. */
+type Mode = 'execute' | 'recover' | 'started';
 /** Best effort: once something happened in the world, the job must go on even if the journal cannot record it. */
 const KEEP = { keepOnFailure: true } as const;
 
@@ -43,6 +44,8 @@ export class JobRunner {
   /** High availability: another replica leads; jobs it interrupted wait here for activate(). */
   private standingBy = false;
   private readonly handedBack = new Set<string>();
+  /** Slots promised to jobs the intake is recording as started (reserveStart). */
+  private reserved = 0;
 
   constructor(private readonly o: RunnerOptions) {
     this.queue = new PQueue({ concurrency: o.concurrency });
@@ -74,6 +77,39 @@ export class JobRunner {
 
   enqueue(job: Job): void {
     this.schedule(job.id, 'execute');
+  }
+
+  /**
+   * Whether a job for `executor` recorded now would start at once: a free slot, nothing waiting, not paused,
+   * stopping or standing by. True reserves the slot for the intake's batch, which records the
+   * job already started (one journal write) and hands it to `startNow`, or `release`s the slot
+   * when the batch fails.
+   */
+  reserveStart(executor: ExecutorName): boolean {
+    // An executor that needs its pin before acting (a script gets the revisions in its
+    // environment) takes the queue's path.
+    if (!this.o.executors[executor]?.pinsOnExecute) return false;
+    // A check that publishes the pin (high availability's pending mark, so a new leader never
+    // goes past the pinned revision) needs it before the job acts: the queue's path too.
+    if (this.o.checks?.some((c) => c.pinned !== undefined)) return false;
+    const q = this.queue;
+    const idle = !this.stopping && !this.standingBy && !q.isPaused && q.size === 0;
+    if (!idle || q.pending + this.reserved >= this.o.concurrency) return false;
+    this.reserved++;
+    return true;
+  }
+
+  releaseStart(): void {
+    this.reserved = Math.max(0, this.reserved - 1);
+  }
+
+  /**
+   * A job the intake recorded already started (see reserveStart): it runs now, without a pin of
+   * its own (the executor pins from the read it acts on) and without a second `started` record.
+   */
+  startNow(job: Job): void {
+    this.releaseStart();
+    this.schedule(job.id, 'started');
   }
 
   pause(): void {
@@ -193,11 +229,17 @@ export class JobRunner {
   }
 
   private async runJob(id: string, mode: Mode, ctrl: AbortController): Promise<void> {
-    const started = await this.o.store.update(
-      id,
-      (j) => (mode === 'recover' ? step.recover(j, this.o.now()) : step.start(j, this.o.now())),
-      KEEP,
-    );
+    const recorded = this.o.store.get(id);
+    if (!recorded) return;
+    const started =
+      mode === 'started'
+        ? recorded
+        : await this.o.store.update(
+            id,
+            (j) =>
+              mode === 'recover' ? step.recover(j, this.o.now()) : step.start(j, this.o.now()),
+            KEEP,
+          );
     const log = this.o.logger.child(jobLogBindings(started));
     log.info({ mode }, 'job started');
 
@@ -256,7 +298,7 @@ export class JobRunner {
     try {
       if (!executor)
         return { outcome: 'failed', reason: `the ${job.executor} executor is not configured` };
-      if (mode === 'execute') return await executor.execute(job, ctx);
+      if (mode !== 'recover') return await executor.execute(job, ctx);
       if (executor.recover) return await executor.recover(job, ctx);
       return {
         outcome: 'failed',

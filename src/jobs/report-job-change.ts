@@ -100,6 +100,8 @@ export function reportJobChange(before: Job | undefined, after: Job, o: JobRepor
         finished / 1000,
       );
   }
+  // A job that starts at once is recorded started in its decision's batch: it was queued too.
+  if (!before && stage === 'started' && after.origin === 'alert') notify('queued');
   if (stage) notify(stage);
   if (after.outcome && before?.state !== after.state && after.owner?.action)
     metrics.ownerActions.inc({ owner: after.owner.owner, action: after.owner.action });

@@ -108,6 +108,11 @@ export interface Executor {
    * outside the serialized lane, right after the job is durably queued. Never throws.
    */
   pin?(job: Job): Promise<JobPatch>;
+  /**
+   * True when execute() pins from the read it acts on, so a job that starts the moment it is
+   * recorded needs no separate pin (one read less before acting).
+   */
+  readonly pinsOnExecute?: boolean;
   /** Dry run: no side effects. Never throws (failures become `unavailable`/`skip`). */
   plan(job: Job): Promise<Plan>;
   /** Perform the job. Expected failures are returned as outcomes, not thrown. */

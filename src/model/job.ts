@@ -107,6 +107,16 @@ export interface Job {
     generation?: number;
     patchedAt?: string;
     before?: { reason?: string; lastUpdateTime?: string; lastTransitionTime?: string };
+    /** An Argo Rollouts Rollout: what the job did to it and the ReplicaSet it should end on. */
+    argo?: {
+      action: 'abort' | 'undo';
+      /** `rollouts-pod-template-hash` of the ReplicaSet traffic should end on. */
+      targetHash: string;
+      badHash: string;
+      fastTrack?: 'rollbackWindow' | 'promoteFull';
+      /** workloadRef: the Deployment generation our patch produced. */
+      workloadGeneration?: number;
+    };
   };
   approval?: { expiresAt: string; approvedAt?: string; approvedBy?: string };
   scriptResult?: ScriptResult;

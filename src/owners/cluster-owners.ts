@@ -92,7 +92,13 @@ export function clusterOwners(o: ClusterOwnersOptions): ClusterOwners {
     async plan(ref, workload, signal) {
       const facts = await gatherOwnerFacts(
         o.client,
-        { apiVersion: 'apps/v1', kind: ref.kind, namespace: ref.namespace, name: ref.name },
+        {
+          // The workload as an Argo CD tracking id names it (group/kind).
+          apiVersion: ref.kind === 'Rollout' ? 'argoproj.io/v1alpha1' : 'apps/v1',
+          kind: ref.kind,
+          namespace: ref.namespace,
+          name: ref.name,
+        },
         { ...workload.metadata, namespace: ref.namespace },
         {
           argocdNamespaces: settings.argocdNamespaces,

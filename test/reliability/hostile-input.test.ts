@@ -397,7 +397,7 @@ describe('hostile labels make no target', () => {
     ['leading dash', { deployment: '-api' }, NAME],
     ['unicode', { deployment: 'ápi' }, NAME],
     ['254 characters', { deployment: 'a'.repeat(254) }, NAME],
-    ['empty name', { deployment: '', service: '' }, /no deployment or service label/],
+    ['empty name', { deployment: '', service: '' }, /no rollout, deployment or service label/],
     ['no namespace', { namespace: '' }, /no namespace label/],
     [
       'namespace not allowed',
@@ -409,11 +409,15 @@ describe('hostile labels make no target', () => {
       { namespace: 'kube-system', deployment: 'coredns' },
       /denied by policy.deniedNamespaces/,
     ],
-    ['kind Pod', { kind: 'Pod' }, /kind "Pod" is not Deployment, StatefulSet or DaemonSet/],
+    [
+      'kind Pod',
+      { kind: 'Pod' },
+      /kind "Pod" is not Deployment, StatefulSet, DaemonSet or Rollout/,
+    ],
     [
       'kind traversal',
       { kind: 'Deployment/../Secret' },
-      /is not Deployment, StatefulSet or DaemonSet/,
+      /is not Deployment, StatefulSet, DaemonSet or Rollout/,
     ],
   ];
 

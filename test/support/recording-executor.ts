@@ -23,6 +23,8 @@ export class RecordingExecutor implements Executor {
   /** When set, execute waits for it (or for the abort signal). */
   gate: Promise<void> | undefined;
   pinRevision: number | undefined = 7;
+  /** Like the Kubernetes executor: execute() pins from its own read (see Executor). */
+  pinsOnExecute = false;
   available = true;
 
   constructor(readonly name: 'kubernetes' | 'script' = 'kubernetes') {}

@@ -287,6 +287,32 @@ describe('decideAlert: one case per decision kind', () => {
     assert.equal(d.decision.targetKey, 'StatefulSet/db/pg');
   });
 
+  test('shipped rules: a rollout label (or kind: Rollout) selects an Argo Rollouts Rollout', () => {
+    const target = (labels: Record<string, string>) =>
+      decideAlert(
+        alert({ alertname: 'CriticalErrorRate', namespace: 'shop', ...labels }),
+        NOW,
+        cfg.rules,
+        cfg.config.policy,
+        view(),
+      ).decision.target;
+    assert.deepEqual(target({ rollout: 'checkout', service: 'checkout-svc' }), {
+      kind: 'Rollout',
+      namespace: 'shop',
+      name: 'checkout',
+    });
+    assert.deepEqual(target({ kind: 'Rollout', service: 'checkout' }), {
+      kind: 'Rollout',
+      namespace: 'shop',
+      name: 'checkout',
+    });
+    assert.deepEqual(target({ service: 'api' }), {
+      kind: 'Deployment',
+      namespace: 'shop',
+      name: 'api',
+    });
+  });
+
   test('only acting decisions make the instance final (paused and circuit_open are re-evaluated)', () => {
     const finals = new Map<DecisionKind, boolean>();
     for (const v of [

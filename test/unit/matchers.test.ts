@@ -43,6 +43,21 @@ describe('label templates', () => {
       'team-pay-prod',
     );
   });
+  test('a && "Kind" selects a kind only when the label is there; kind still wins', () => {
+    const kind = compileLabelTemplate(
+      '{{ labels.kind || labels.rollout && "Rollout" || "Deployment" }}',
+    );
+    assert.equal(kind({ rollout: 'checkout' }), 'Rollout');
+    assert.equal(kind({ rollout: '' }), 'Deployment');
+    assert.equal(kind({}), 'Deployment');
+    assert.equal(kind({ kind: 'StatefulSet', rollout: 'checkout' }), 'StatefulSet');
+    assert.equal(compileLabelTemplate('{{ labels.a && labels.b }}')({ a: 'x', b: 'y' }), 'y');
+    assert.equal(compileLabelTemplate('{{ labels.a && labels.b }}')({ b: 'y' }), '');
+    assert.throws(
+      () => compileLabelTemplate('{{ labels.a && env.B }}'),
+      /unsupported template term/,
+    );
+  });
   test('label values are data, never template syntax', () => {
     const t = compileLabelTemplate('{{ labels.name }}');
     assert.equal(t({ name: '{{ labels.secret }}' }), '{{ labels.secret }}');

@@ -93,6 +93,19 @@ workload template back, and record an Event on it.
 {{- if .Values.gitops.flux.enabled }}
 {{ include "rollback-controller.helmReleaseRules" . }}
 {{- end }}
+{{- if .Values.argoRollouts.enabled }}
+{{ include "rollback-controller.argoRolloutsRules" . }}
+{{- end }}
+{{- end }}
+
+{{/* Argo Rollouts: read a Rollout, undo its template (patch), abort or promote it (status). */}}
+{{- define "rollback-controller.argoRolloutsRules" -}}
+- apiGroups: ["argoproj.io"]
+  resources: ["rollouts"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["argoproj.io"]
+  resources: ["rollouts/status"]
+  verbs: ["patch"]
 {{- end }}
 
 {{/* Flux: read a workload's HelmRelease and suspend it (spec.suspend) before a rollback. */}}

@@ -46,13 +46,14 @@ export function becameCurrent(
 ): BecameCurrent {
   const created = entry.createdAt;
   const isCurrent = history.current?.name === entry.name;
-  const object = kind === 'Deployment' ? 'ReplicaSet' : 'ControllerRevision';
-  const reused =
-    kind === 'Deployment'
-      ? entry.previousRevisions.length > 0
-      : entry.changedAt !== undefined &&
-        created !== undefined &&
-        Math.floor(Date.parse(entry.changedAt) / 1000) > Math.floor(Date.parse(created) / 1000);
+  // A Rollout, like a Deployment, keeps its revisions in ReplicaSets.
+  const replicaSets = kind === 'Deployment' || kind === 'Rollout';
+  const object = replicaSets ? 'ReplicaSet' : 'ControllerRevision';
+  const reused = replicaSets
+    ? entry.previousRevisions.length > 0
+    : entry.changedAt !== undefined &&
+      created !== undefined &&
+      Math.floor(Date.parse(entry.changedAt) / 1000) > Math.floor(Date.parse(created) / 1000);
   if (!reused) {
     if (created === undefined) return { evidence: `${object} ${entry.name} has no creation time` };
     return {
@@ -62,17 +63,16 @@ export function becameCurrent(
     };
   }
   const bound = sinceBound(entry, history.entries);
-  const written = kind === 'Deployment' && isCurrent ? templateWrittenAt(workload) : undefined;
+  const written = replicaSets && isCurrent ? templateWrittenAt(workload) : undefined;
   const late = written?.at ?? entry.changedAt;
   const at = late === undefined ? undefined : latest([created, late]);
-  const evidence =
-    kind !== 'Deployment'
-      ? `ControllerRevision ${entry.name} renumbered at ${at ?? '?'}`
-      : written
-        ? `ReplicaSet ${entry.name} reused; pod template last written by ${written.manager} at ${written.at}`
-        : entry.changedAt
-          ? `ReplicaSet ${entry.name} reused; last changed at ${at ?? '?'}`
-          : `ReplicaSet ${entry.name} was reused (earlier revisions ${entry.previousRevisions.join(', ')}) and the API server recorded no managedFields times`;
+  const evidence = !replicaSets
+    ? `ControllerRevision ${entry.name} renumbered at ${at ?? '?'}`
+    : written
+      ? `ReplicaSet ${entry.name} reused; pod template last written by ${written.manager} at ${written.at}`
+      : entry.changedAt
+        ? `ReplicaSet ${entry.name} reused; last changed at ${at ?? '?'}`
+        : `ReplicaSet ${entry.name} was reused (earlier revisions ${entry.previousRevisions.join(', ')}) and the API server recorded no managedFields times`;
   return {
     ...(at !== undefined ? { at } : {}),
     ...(bound ? { since: bound.at, sinceEvidence: bound.evidence } : {}),

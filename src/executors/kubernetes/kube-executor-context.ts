@@ -12,6 +12,9 @@ import { clusterOwners, type ClusterOwners } from '../../owners/cluster-owners.j
 import type { OwnerSettings } from '../../owners/plan-owner-action.js';
 import { readSnapshot, type Snapshot } from './read-snapshot.js';
 import { resolveRollback, type Resolution } from './resolve-rollback.js';
+import { asRollout } from './rollouts/argo-rollout.js';
+import type { RolloutHistory } from './rollouts/find-rollout-revisions.js';
+import { resolveRollout } from './rollouts/resolve-rollout.js';
 import { defined } from '../../model/defined.js';
 
 export interface KubernetesExecutorOptions {
@@ -82,15 +85,29 @@ export function kubeExecutorContext(
     instance: hostname(),
     retry,
     snapshot: (ref, signal) => retry(() => readSnapshot(client, ref, signal), signal),
-    resolve: (job, snap) =>
-      resolveRollback({
-        kind: kindOf(job),
-        workload: snap.workload,
-        history: snap.history,
+    resolve: (job, snap) => {
+      const policy = {
         job,
         optOutAnnotation: options.optOutAnnotation,
         maxRevisionAgeSeconds: options.maxRevisionAgeSeconds ?? 86_400,
-      }),
+      };
+      if (kindOf(job) === 'Rollout') {
+        return resolveRollout(
+          {
+            rollout: asRollout(snap.workload),
+            history: snap.history as RolloutHistory,
+            ...(snap.reference ? { reference: snap.reference } : {}),
+          },
+          policy,
+        );
+      }
+      return resolveRollback({
+        kind: kindOf(job),
+        workload: snap.workload,
+        history: snap.history,
+        ...policy,
+      });
+    },
     owners: clusterOwners({
       client,
       retry,

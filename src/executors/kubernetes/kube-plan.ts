@@ -38,7 +38,11 @@ export async function planRollback(k: KubeExecutorContext, job: Job): Promise<Pl
       toRevision: p.res.toRevision,
       changes: {
         images: p.res.images,
-        fields: templateChanges(p.snap.workload.spec.template, p.res.to.template),
+        // A Rollout's own template is undefaulted; its ReplicaSet's copy compares like for like.
+        fields: templateChanges(
+          ref.kind === 'Rollout' ? p.res.from.template : p.snap.workload.spec.template,
+          p.res.to.template,
+        ),
       },
       ...defined({ owner }),
     };

@@ -1,7 +1,7 @@
 // The Kubernetes executor: a pinned `kubectl rollout undo` (contract.md "Kubernetes rollback
 // semantics"). execute() is one pipeline of named stages: prepare (snapshot → resolve → owners →
-// patches, the same prepareRollback the dry run uses) → server dry run → suspend owners → patch
-// once → record on the job → Event → follow the rollout.
+// patches, the same prepareRollback the dry run uses) → server dry run (only when owners are
+// suspended first) → suspend owners → patch once → record on the job → Event → follow the rollout.
 //
 // Shutdown: when ctx.signal aborts, execute()/recover() throw an error named `AbortError`
 // (before patching: nothing changed; after patching: `patched: true` is already durable on the
@@ -47,6 +47,9 @@ import type { Resolution } from './resolve-rollback.js';
 import type { OurRollout } from './rollout-status.js';
 import { applyOnce, emitEvent } from './rollback-patcher.js';
 import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor.js';
+import { fastTrackRollout } from './rollouts/fast-track-rollout.js';
+import { rolloutOurs } from './rollouts/rollout-ours.js';
+import { rolloutVerb } from './rollouts/rollout-patch-for.js';
 import { jobLogBindings } from '../../observability/job-log-bindings.js';
 import {
   withOwnersSuspended,
@@ -78,14 +81,20 @@ export function kubernetesExecutor(
   const availabilityTtlMs = options.availabilityTtlMs ?? 10_000;
   let cachedAvailability: { at: number; value: Availability } | undefined;
 
-  const follow = (
+  const follow = async (
     job: Job,
     ref: WorkloadRef,
     ctx: ExecutionContext,
     startedAt: number,
     ours: OurRollout,
-  ) =>
-    followRollout({
+  ) => {
+    if (ref.kind === 'Rollout') {
+      // A promoted Rollout's undo is fast-tracked before it is followed (idempotent by state,
+      // so a job resumed after a restart asks again only if nothing was asked yet).
+      const note = await fastTrackRollout(k, ref, ours, ctx, startedAt);
+      if (note) ctx.progress({ event: 'note', message: note });
+    }
+    return followRollout({
       client,
       ref,
       ctx,
@@ -102,6 +111,7 @@ export function kubernetesExecutor(
       );
       return result;
     });
+  };
 
   /**
    * The rollback, as named stages: prepare (the dry run's own pipeline) → server dry run →
@@ -131,9 +141,12 @@ export function kubernetesExecutor(
         ? { outcome: 'skipped', reason: p.reason, ...ownerFields(owner) }
         : skipped(job, p.res);
 
-    // 2. Let the API server validate the exact patches before changing anything.
+    // 2. When owners are suspended first, let the API server validate the exact patches before
+    // changing anything. Without them the real PATCH is its own check (a rejected PATCH changes
+    // nothing), so a dry run would only add a round trip before the rollback.
     try {
-      await guard.stage(BEFORE_PATCHING, () => validateRollback(k, p, ctx.signal));
+      if (p.owners.suspensions.some((s) => s.patch))
+        await guard.stage(BEFORE_PATCHING, () => validateRollback(k, p, ctx.signal));
     } catch (err) {
       if (!(err instanceof DryRunRejected)) throw err;
       const what = err.patch === 'owner' ? 'suspending the owner' : 'the rollback patch';
@@ -160,7 +173,10 @@ export function kubernetesExecutor(
       if (err instanceof KubeNotFoundError) return notFound(ref);
       return {
         outcome: 'failed',
-        reason: `patching ${ref.kind} ${ref.namespace}/${ref.name} failed: ${describe(err)}`,
+        reason:
+          err instanceof ForbiddenError
+            ? `the API server rejected the rollback patch: ${describe(err)}`
+            : `patching ${ref.kind} ${ref.namespace}/${ref.name} failed: ${describe(err)}`,
       };
     }
     if (done.step === 'not_suspended')
@@ -176,7 +192,10 @@ export function kubernetesExecutor(
     );
     const fields: JobPatch = {
       patched: true,
-      rollout: ourRollout(k.controllerName, applied.patched, applied.snap.workload),
+      rollout:
+        ref.kind === 'Rollout'
+          ? rolloutOurs(k.controllerName, applied.res, applied.snap.workload, applied.patched)
+          : ourRollout(k.controllerName, applied.patched, applied.snap.workload),
       actedAt: new Date(actedAt).toISOString(),
       fromRevision: applied.res.fromRevision,
       toRevision: applied.res.toRevision,
@@ -195,7 +214,7 @@ export function kubernetesExecutor(
     await ctx.update(fields);
     ctx.progress({
       event: 'patched',
-      message: `patched ${ref.kind} ${ref.namespace}/${ref.name}: revision ${applied.res.fromRevision} → ${applied.res.toRevision}${imagesText(applied.res.images)}`,
+      message: `${ref.kind === 'Rollout' ? rolloutVerb(applied.res) : 'patched'} ${ref.kind} ${ref.namespace}/${ref.name}: revision ${applied.res.fromRevision} → ${applied.res.toRevision}${imagesText(applied.res.images)}`,
       data: {
         fromRevision: applied.res.fromRevision,
         toRevision: applied.res.toRevision,
@@ -223,6 +242,8 @@ export function kubernetesExecutor(
 
   return {
     name: 'kubernetes',
+    // execute() resolves from the workload it reads and records the revisions it acted on.
+    pinsOnExecute: true,
 
     async availability() {
       const now = clock.now();

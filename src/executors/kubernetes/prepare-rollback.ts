@@ -11,7 +11,6 @@
 // behind k.snapshot/k.resolve) and an action (the patch that brings the old revision back:
 // patchFor in rollback-patcher.ts). It runs through this same pipeline and the same stages of
 // execute(); neither the dry run nor execute() is written again.
-import type { PatchType } from '../../kube/kube-client.js';
 import type { LastRollback } from '../../kube/last-rollback.js';
 import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
@@ -19,7 +18,7 @@ import type { OwnerPlan } from '../../owners/plan-owner-action.js';
 import type { KubeExecutorContext, RollbackResolution } from './kube-executor-context.js';
 import type { Snapshot } from './read-snapshot.js';
 import type { Resolution } from './resolve-rollback.js';
-import { dryRun, patchFor, recordFor } from './rollback-patcher.js';
+import { dryRun, patchFor, recordFor, type WorkloadPatch } from './rollback-patcher.js';
 
 export type PreparedRollback =
   /** No rollback: the resolution says why, or the owners forbid it (`owners` then says who). */
@@ -32,7 +31,7 @@ export type PreparedRollback =
       owners: OwnerPlan;
       /** The last-rollback record the patch writes on the workload. */
       record: LastRollback;
-      patch: { body: unknown; type: PatchType };
+      patch: WorkloadPatch;
     };
 
 export type ReadyRollback = Extract<PreparedRollback, { step: 'ready' }>;

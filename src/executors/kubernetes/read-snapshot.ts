@@ -6,10 +6,13 @@ import { findDeploymentRevisions } from './find-deployment-revisions.js';
 import type { KubeClient } from '../../kube/kube-client.js';
 import type { RevisionHistory, Workload } from '../../kube/kube-types.js';
 import { labelSelectorString } from './label-selector.js';
+import { readRolloutSnapshot } from './rollouts/read-rollout-snapshot.js';
 
 export interface Snapshot {
   workload: Workload;
   history: RevisionHistory;
+  /** A workloadRef Rollout's Deployment (absent when it is not found). */
+  reference?: Workload;
 }
 
 export async function readSnapshot(
@@ -18,6 +21,7 @@ export async function readSnapshot(
   signal?: AbortSignal,
 ): Promise<Snapshot> {
   const workload = await client.readWorkload(ref, signal);
+  if (ref.kind === 'Rollout') return readRolloutSnapshot(client, ref, workload, signal);
   const selector = labelSelectorString(workload.spec.selector);
   if (ref.kind === 'Deployment') {
     const replicaSets = await client.listReplicaSets(ref.namespace, selector, signal);

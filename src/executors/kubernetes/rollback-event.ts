@@ -4,6 +4,7 @@ import type { WorkloadRef } from '../../model/workload-ref.js';
 import type { KubeEvent } from '../../kube/kube-client.js';
 import type { Workload } from '../../kube/kube-types.js';
 import type { LastRollback } from '../../kube/last-rollback.js';
+import { ROLLOUT_API_VERSION } from './rollouts/argo-rollout.js';
 
 export function rollbackEvent(input: {
   ref: WorkloadRef;
@@ -23,7 +24,7 @@ export function rollbackEvent(input: {
       namespace: ref.namespace,
     },
     involvedObject: {
-      apiVersion: 'apps/v1',
+      apiVersion: ref.kind === 'Rollout' ? ROLLOUT_API_VERSION : 'apps/v1',
       kind: ref.kind,
       namespace: ref.namespace,
       name: ref.name,

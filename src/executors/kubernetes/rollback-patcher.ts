@@ -18,6 +18,16 @@ import type { KubeExecutorContext, RollbackResolution } from './kube-executor-co
 import { readSnapshot, type Snapshot } from './read-snapshot.js';
 import type { Resolution } from './resolve-rollback.js';
 import { rollbackEvent } from './rollback-event.js';
+import { rolloutApplied, rolloutPatchFor } from './rollouts/rollout-patch-for.js';
+
+/** A patch and where it goes: the workload, another object (a workloadRef), or its status. */
+export interface WorkloadPatch {
+  body: unknown;
+  type: PatchType;
+  /** Default: the job's target. */
+  target?: WorkloadRef;
+  subresource?: 'status';
+}
 import { defined } from '../../model/defined.js';
 
 export type Applied =
@@ -56,7 +66,8 @@ export function patchFor(
   res: RollbackResolution,
   record: LastRollback,
   extraAnnotations: Record<string, string> = {},
-): { body: unknown; type: PatchType } {
+): WorkloadPatch {
+  if (ref.kind === 'Rollout') return rolloutPatchFor(ref, snap, res, record, extraAnnotations);
   const resourceVersion = snap.workload.metadata.resourceVersion;
   if (ref.kind === 'Deployment') {
     const ops = deploymentRollbackPatch(
@@ -87,18 +98,25 @@ export function patchFor(
 export async function dryRun(
   k: KubeExecutorContext,
   ref: WorkloadRef,
-  patch: { body: unknown; type: PatchType },
+  patch: WorkloadPatch,
   signal?: AbortSignal,
 ): Promise<void> {
-  await k.retry(
-    () =>
-      k.client.patchWorkload(ref, patch.body, patch.type, {
-        dryRun: true,
-        fieldManager: k.controllerName,
-        ...defined({ signal }),
-      }),
-    signal,
-  );
+  await k.retry(() => send(k, ref, patch, true, signal), signal);
+}
+
+/** The one place a rollback patch leaves: to its target, the status subresource or the object. */
+function send(
+  k: KubeExecutorContext,
+  ref: WorkloadRef,
+  patch: WorkloadPatch,
+  dryRun: boolean,
+  signal?: AbortSignal,
+): Promise<Workload> {
+  const target = patch.target ?? ref;
+  const o = { dryRun, fieldManager: k.controllerName, ...defined({ signal }) };
+  return patch.subresource === 'status'
+    ? k.client.patchWorkloadStatus(target, patch.body, o)
+    : k.client.patchWorkload(target, patch.body, patch.type, o);
 }
 
 /**
@@ -120,7 +138,11 @@ export async function applyOnce(
     if (signal.aborted) throw abortError('interrupted by shutdown before patching');
     if (attempt > 1) {
       snap = await readSnapshot(k.client, ref, signal);
-      if (parseLastRollback(snap.workload.metadata.annotations)?.jobId === job.id) {
+      if (
+        ref.kind === 'Rollout'
+          ? rolloutApplied(job, snap, res)
+          : parseLastRollback(snap.workload.metadata.annotations)?.jobId === job.id
+      ) {
         return { applied: true as const, snap, res, record, patched: snap.workload };
       }
       const again = k.resolve(job, snap);
@@ -134,11 +156,7 @@ export async function applyOnce(
     const patch = patchFor(ref, snap, res, record, extraAnnotations);
     let patched: Workload;
     try {
-      patched = await k.client.patchWorkload(ref, patch.body, patch.type, {
-        dryRun: false,
-        fieldManager: k.controllerName,
-        signal,
-      });
+      patched = await send(k, ref, patch, false, signal);
     } catch (err) {
       // A failed resourceVersion precondition (409, or a JSON patch the server could not apply,
       // told apart from a validation error by the Status causes) means the workload changed

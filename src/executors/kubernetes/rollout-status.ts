@@ -2,6 +2,8 @@
 // polymorphichelpers status viewers), so "succeeded" here means what it means to an operator
 // watching kubectl. Messages are ours.
 import type { Condition, Workload, WorkloadKind } from '../../kube/kube-types.js';
+import type { Job } from '../../model/job.js';
+import { argoRolloutStatus } from './rollouts/argo-rollout-status.js';
 
 /**
  * The rollout a patch of ours started (contract.md "Kubernetes rollback semantics": follow it, a condition from before it never decides
@@ -12,6 +14,8 @@ export interface OurRollout {
   generation?: number;
   patchedAt?: string;
   before?: Pick<Condition, 'reason' | 'lastUpdateTime' | 'lastTransitionTime'>;
+  /** An Argo Rollouts Rollout: the action taken and where it should end (Job['rollout']). */
+  argo?: NonNullable<Job['rollout']>['argo'];
 }
 
 export interface RolloutStatus {
@@ -29,6 +33,7 @@ export function rolloutStatus(
   ours: OurRollout = {},
 ): RolloutStatus {
   if (kind === 'Deployment') return deploymentStatus(workload, ours);
+  if (kind === 'Rollout') return argoRolloutStatus(workload, ours);
   if (kind === 'StatefulSet') return statefulSetStatus(workload);
   return daemonSetStatus(workload);
 }
@@ -77,7 +82,7 @@ function deploymentStatus(d: Workload, ours: OurRollout): RolloutStatus {
 }
 
 /** Whether a condition was set after our patch: not the one seen before it, and stamped later. */
-function afterOurPatch(c: Condition, ours: OurRollout): boolean {
+export function afterOurPatch(c: Condition, ours: OurRollout): boolean {
   const stamp = c.lastUpdateTime ?? c.lastTransitionTime;
   const b = ours.before;
   if (
