@@ -6,7 +6,7 @@ import { payload, firing } from '../support/alerts.js';
 import { fakeKubeToken, startFakeKube } from '../support/fake-kube/index.js';
 import type { FakeKube } from '../support/fake-kube/types.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { until } from '../support/until.js';
+import { nextWholeSecond, until } from '../support/until.js';
 
 describe('dry run with a cluster', () => {
   let fake: FakeKube;
@@ -42,6 +42,8 @@ describe('dry run with a cluster', () => {
       },
     });
     await fake.settle();
+    // The dry runs' alerts start now: in the second after the deploys, as a real alert would.
+    await nextWholeSecond();
     s = await startTestServer({ env: { KUBECONFIG: fake.kubeconfigPath } });
   });
   after(async () => {

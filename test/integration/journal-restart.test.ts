@@ -42,7 +42,7 @@ describe('restart with a journal at the compaction threshold, under the chart he
   test('replays within the heap cap, keeps every dedup key, compacts', async () => {
     assert.match(
       chart.nodeFlags.join(' '),
-      /^--max-old-space-size=\d+$/,
+      /^--max-old-space-size=\d+( --max-semi-space-size=\d+)?$/,
       'the chart caps the heap',
     );
     assert.ok(fill.bytes >= chart.compactAboveMiB * 1024 * 1024);
