@@ -1,4 +1,4 @@
-// The seed system's critical alerts (SPEC "Rules" table). Targets use the schema's default
+// The shipped example rules for critical alerts (contract.md "Rules"). Targets use the schema's default
 // template: kind from the `kind` label (else Deployment), namespace from `namespace`, name from
 // `deployment` else `service`.
 import type { ConfigInput } from './schema.js';

@@ -13,7 +13,7 @@ export type WorkloadKind = z.infer<typeof workloadKindSchema>;
 const template = z.string().min(1).max(253);
 
 export const targetTemplateSchema = z.strictObject({
-  // A `rollout` label names an Argo Rollouts Rollout (SPEC "Argo Rollouts"); `kind` still wins.
+  // A `rollout` label names an Argo Rollouts Rollout (contract.md "Argo Rollouts"); `kind` still wins.
   kind: template.default('{{ labels.kind || labels.rollout && "Rollout" || "Deployment" }}'),
   namespace: template.default('{{ labels.namespace }}'),
   name: template.default('{{ labels.rollout || labels.deployment || labels.service }}'),

@@ -292,7 +292,7 @@ export class ControllerState implements PolicyView {
 }
 
 /**
- * When a job counts as a rollback for the circuit breaker (SPEC, Policy: only rollbacks that
+ * When a job counts as a rollback for the circuit breaker (contract.md "Rules", policy: only rollbacks that
  * acted, a patch applied or a script started). A job that may still act (queued, running, or
  * approved) counts from when it was let through, so a burst of alerts cannot slip past the breaker
  * before any of them acts; once it ends without acting (skipped, failed before acting, expired)

@@ -129,7 +129,7 @@ async function refusal(job: Job, checks: readonly PreActCheck[]): Promise<Plan |
   return undefined;
 }
 
-/** A dry run never claims `queued` for a job its executor could not run (SPEC, POST /test). */
+/** A dry run never claims `queued` for a job its executor could not run (contract.md "POST /test"). */
 function unavailablePlan(plan: DryRunPlan, executor: string): DryRunPlan {
   if (plan.decision !== 'queued') return plan;
   const why = plan.execution?.reason ?? 'unknown';

@@ -137,7 +137,7 @@ export interface RevisionHistory {
   /** All owned revisions, oldest first. */
   entries: RevisionEntry[];
   /**
-   * Why the workload is in flux (a change its controller has not processed, SPEC): then there
+   * Why the workload is in flux (a change its controller has not processed, contract.md "Kubernetes rollback semantics"): then there
    * is no current revision and nothing is rolled back.
    */
   inFlux?: string;

@@ -1,4 +1,4 @@
-// The record a rollback leaves on the workload (SPEC "Kubernetes rollback semantics"). It is how
+// The record a rollback leaves on the workload (contract.md "Kubernetes rollback semantics"). It is how
 // a restarted controller knows its patch landed, and how it refuses to undo its own rollback.
 export const LAST_ROLLBACK_ANNOTATION = 'rollback-controller.io/last-rollback';
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';

@@ -20,6 +20,7 @@ const WORKLOAD: Array<[verb: string, group: string, resource: string, feature: s
   ['list', 'apps', 'replicasets', 'revision history'],
   ['list', 'apps', 'controllerrevisions', 'revision history'],
   ['create', '', 'events', 'rollback Event on the workload'],
+  ['list', '', 'pods', 'stuck StatefulSet pods'],
 ];
 
 export function resourceLabel(group: string, resource: string): string {
@@ -37,7 +38,7 @@ export function namespacesToCheck(policy: Pick<Policy, 'allowedNamespaces'>): st
 }
 
 export function requiredPermissions(o: {
-  policy: Pick<Policy, 'allowedNamespaces'>;
+  policy: Pick<Policy, 'allowedNamespaces'> & Partial<Pick<Policy, 'deleteStuckPods'>>;
   /** With leader election: the Lease and the namespace it lives in. */
   lease?: { namespace: string; name: string };
 }): RequiredPermission[] {
@@ -59,9 +60,11 @@ export function requiredPermissions(o: {
       label: resourceLabel(group, resource),
       feature,
     });
-  for (const ns of namespacesToCheck(o.policy))
+  for (const ns of namespacesToCheck(o.policy)) {
     for (const [verb, group, resource, feature] of WORKLOAD)
       add(verb, group, resource, ns, feature);
+    if (o.policy.deleteStuckPods) add('delete', '', 'pods', ns, 'policy.deleteStuckPods');
+  }
   if (o.lease) {
     const { namespace, name } = o.lease;
     add('get', 'coordination.k8s.io', 'leases', namespace, 'leader election', name);

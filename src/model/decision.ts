@@ -1,4 +1,4 @@
-// Decision kinds and their wire shape (SPEC "POST /trigger").
+// Decision kinds and their wire shape (contract.md "POST /trigger").
 import type { Confidence } from '../config/schema.js';
 import type { WorkloadRef } from './workload-ref.js';
 

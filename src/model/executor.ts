@@ -5,7 +5,7 @@ import type { ImageChange, Job, JobOutcome, ScriptResult } from './job.js';
 import type { OwnerKind, SuspendedOwner } from './owner.js';
 import type { TimelineEvent } from './timeline-event.js';
 
-/** A changed pod-template field other than an image (SPEC `POST /test`: `changes.fields`). */
+/** A changed pod-template field other than an image (contract.md "POST /test": `changes.fields`). */
 export interface FieldChange {
   path: string;
   change: 'added' | 'removed' | 'changed';

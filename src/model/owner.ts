@@ -1,4 +1,4 @@
-// Who else manages a workload (SPEC "Workloads managed by GitOps or Helm"), and what a job did
+// Who else manages a workload (contract.md "Workloads managed by GitOps or Helm"), and what a job did
 // about it. Plain JSON: it rides on the job into the journal, /jobs, Slack and /status.
 
 /** The `owner` metric label: a closed set. */

@@ -1,4 +1,4 @@
-// Every metric in SPEC "Metrics", on a registry of our own so tests can build many apps in one
+// Every metric in contract.md "Metrics", on a registry of our own so tests can build many apps in one
 // process. Labels are bounded: trigger/executor/outcome/decision come from closed sets or config,
 // never from alert text, error messages, fingerprints or job ids.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';

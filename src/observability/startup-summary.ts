@@ -1,4 +1,4 @@
-// The one start-up line (SPEC, Process): what is on, and why something is off, in the fields an
+// The one start-up line (contract.md "Process"): what is on, and why something is off, in the fields an
 // operator greps for first. Pure: app.ts gathers the facts.
 import type { AuthSummary } from '../http/auth-summary.js';
 

@@ -1,5 +1,5 @@
 // What a workload's own labels and annotations say about who manages it. Pure: the objects they
-// name are confirmed afterwards (gather-owner-facts.ts), as SPEC asks.
+// name are confirmed afterwards (gather-owner-facts.ts), as contract.md "Workloads managed by GitOps or Helm" asks.
 import type { ObjectRef } from '../model/owner.js';
 import {
   ARGO_TRACKING_ID,

@@ -1,5 +1,5 @@
 // Confirms what a workload's labels and annotations claim against the owner objects themselves
-// (SPEC: an Application named by the instance label counts only when it exists), and follows
+// (contract.md "Workloads managed by GitOps or Helm": an Application named by the instance label counts only when it exists), and follows
 // app-of-apps parents. Reads only.
 import type { CustomObject, KubeClient } from '../kube/kube-client.js';
 import { KubeNotFoundError } from '../kube/kube-errors.js';

@@ -1,5 +1,5 @@
 // The pure heart of GitOps handling: from what the cluster says about a workload's owners and
-// from `policy.owners`, what a rollback must do first so that it sticks (SPEC "Workloads managed
+// from `policy.owners`, what a rollback must do first so that it sticks (contract.md "Workloads managed
 // by GitOps or Helm"). Nothing here reads or writes the cluster.
 import type { PlanOwner } from '../model/executor.js';
 import type { JobOwner, ObjectRef, OwnerKind, SuspendedOwner } from '../model/owner.js';

@@ -36,7 +36,7 @@ after(async () => {
 
 /**
  * The replica's own Pod, as the API server reports it: a follower forwards only to the Lease
- * holder's pod address (SPEC, Authentication). The pods sit on a Node no simulated kubelet owns,
+ * holder's pod address (contract.md "Authentication"). The pods sit on a Node no simulated kubelet owns,
  * so nothing but this test writes their status.
  */
 async function replicaPod(name: string): Promise<void> {

@@ -26,6 +26,7 @@ function role(name: string, drop?: { verb: string; resource: string }) {
     { apiGroups: ['apps'], resources: ['statefulsets', 'daemonsets'], verbs: ['get', 'patch'] },
     { apiGroups: ['apps'], resources: ['replicasets', 'controllerrevisions'], verbs: ['list'] },
     { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
   ].map((r) =>
     drop && r.resources.includes(drop.resource)
       ? { ...r, verbs: r.verbs.filter((v) => v !== drop.verb) }
@@ -124,7 +125,7 @@ describe('an identity that may read but not patch', () => {
 describe('a working identity whose role loses a rule', () => {
   test('the periodic check reports the removed rule', async () => {
     const c = await controllerWithRole('rc-full');
-    assert.match(String(listening(c)?.['permissions']), /^ok \(9 checked\)$/);
+    assert.match(String(listening(c)?.['permissions']), /^ok \(10 checked\)$/);
     const plan = (
       await c.call('POST', 'test', {
         alert_name: 'CriticalErrorRate',

@@ -44,16 +44,19 @@ function forThisAlertmanager(text: string, supported: boolean): string {
 
 const critical = { alertname: 'CriticalErrorRate', severity: 'critical', namespace: 'shop' };
 
-/** A fixture without its leading comment: what README.md shows. */
+/** A fixture without its leading comment: what the Alertmanager guide shows. */
 function fixtureBody(name: string): string {
   return readFileSync(join(fixtures, name), 'utf8').replace(/^(#.*\n)+/, '');
 }
 
-/** README.md's section (`## title...`) shows exactly the fixture in its first yaml block. */
+/** The guide the README links (charts/rollback-controller/docs/alertmanager.md). */
+const GUIDE = 'charts/rollback-controller/docs/alertmanager.md';
+
+/** The guide's section (`## title...`) shows exactly the fixture in its first yaml block. */
 function assertReadmeShows(title: string, fixture: string): void {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const readme = readFileSync(join(root, GUIDE), 'utf8');
   const section = readme.split(/^##+ /m).find((s) => s.startsWith(title));
-  assert.ok(section, `README.md has a "${title}" section`);
+  assert.ok(section, `${GUIDE} has a "${title}" section`);
   const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
   assert.ok(block, 'the section has a yaml block');
   // Prettier formats the fixture, not README.md: only the spaces before comments may differ.
@@ -61,7 +64,7 @@ function assertReadmeShows(title: string, fixture: string): void {
   assert.equal(
     normal(block),
     normal(fixtureBody(fixture)),
-    `README.md and test/fixtures/alertmanager/${fixture} differ: update both`,
+    `${GUIDE} and test/fixtures/alertmanager/${fixture} differ: update both`,
   );
 }
 
@@ -69,7 +72,7 @@ describe('README receiver example', () => {
   const fixturePath = join(fixtures, 'receiver-example.yml');
   const fixture = fixtureBody('receiver-example.yml');
 
-  test('README.md still shows exactly the fixture', () => {
+  test('the Alertmanager guide still shows exactly the fixture', () => {
     assertReadmeShows('Alertmanager receiver', 'receiver-example.yml');
   });
 
@@ -110,7 +113,7 @@ describe('README: several clusters behind one Alertmanager', () => {
   const path = join(fixtures, 'multi-cluster.yml');
   const checkout = { ...critical, namespace: 'prod', deployment: 'checkout' };
 
-  test('README.md still shows exactly the fixture', () => {
+  test('the Alertmanager guide still shows exactly the fixture', () => {
     assertReadmeShows('Several clusters behind one Alertmanager', 'multi-cluster.yml');
   });
 

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { alert, payload } from '../support/alerts.js';
+import { startSlackSink } from '../support/slack-sink.js';
 import { startFakeKube } from '../support/fake-kube/index.js';
 import { startPrometheus } from '../support/prometheus.js';
 import { until } from '../support/until.js';
@@ -46,7 +47,13 @@ test('every dashboard panel query returns data from a real Prometheus', async (t
   const defer = cleanup(t);
   const fake = await startFakeKube();
   defer(() => fake.close());
+  // Slack refuses every post (a revoked webhook): the notification-failure panel has failures to
+  // show (a channel that is not configured counts `disabled`, which the panel rightly leaves out).
+  const slack = await startSlackSink();
+  slack.respondWith(() => ({ status: 400, body: 'invalid_token' }));
+  defer(() => slack.close());
   const { server } = await startController(defer, fake, {
+    env: { SLACK_WEBHOOK_URL: slack.url },
     configText: `${controllerConfig({ verificationWindowSeconds: VERIFICATION_S })}\ncluster: { name: ${CLUSTER} }`,
   });
   const kubeStateMetrics = await replicaSetExporter(fake);

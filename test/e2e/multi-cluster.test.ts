@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { startAlertmanager } from '../support/alertmanager.js';
 import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
-import { until } from '../support/until.js';
+import { nextWholeSecond, until } from '../support/until.js';
 import { cleanup, SECRET, startController, type ControllerUnderTest } from './stack.js';
 
 const CLUSTERS = ['us-1', 'eu-1'] as const;
@@ -75,6 +75,7 @@ test("a central Alertmanager: each cluster's alert rolls back only that cluster'
     await fake.settle();
     await fake.setImage('Deployment', 'prod', 'checkout', 'registry.example/checkout:v2');
     await fake.settle();
+    await nextWholeSecond();
     controllers[c] = await startController(defer, fake, { env: { ROLLBACK_CLUSTER_NAME: c } });
   }
   const am = await startAlertmanager({

@@ -10,7 +10,7 @@ import {
 import type { FakeKube } from '../support/fake-kube/index.js';
 import { sampleValue } from '../support/prometheus.js';
 import { SECRET, startTestServer, type TestServer } from '../support/server.js';
-import { until } from '../support/until.js';
+import { nextWholeSecond, until } from '../support/until.js';
 import { startWebhookProxy, type WebhookProxy } from './webhook-proxy.js';
 
 export const NAMESPACE = 'shop';
@@ -74,6 +74,7 @@ export async function deployV1ThenV2(fake: FakeKube, name: string): Promise<void
   await fake.settle();
   await fake.setImage('Deployment', NAMESPACE, name, `registry.example/${name}:v2`);
   await fake.settle();
+  await nextWholeSecond();
 }
 
 export function imageOf(fake: FakeKube, name: string): string {

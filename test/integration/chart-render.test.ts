@@ -110,7 +110,7 @@ interface Secret extends K8sObject {
   data: Record<string, string>;
 }
 
-/** group → resource → verbs the executors use (SPEC: least privilege). */
+/** group → resource → verbs the executors use (contract.md "Delivered with it": least privilege). */
 const ALLOWED: Record<string, Record<string, string[]>> = {
   apps: {
     deployments: ['get', 'list', 'watch', 'patch'],
@@ -130,7 +130,7 @@ const ALLOWED: Record<string, Record<string, string[]>> = {
 };
 const GITOPS_GROUPS = new Set(['argoproj.io', 'helm.toolkit.fluxcd.io']);
 
-/** SPEC "Rules": the shipped defaults. */
+/** contract.md "Rules": the shipped defaults. */
 
 let helmHome: string;
 let helmEnv: NodeJS.ProcessEnv;
@@ -451,7 +451,8 @@ describe('helm template with the default values', () => {
     );
     for (const rule of config.rules ?? []) {
       assert.equal(rule.script, undefined);
-      assert.equal(rule.matchers.length, 0, `${rule.alert} has no matchers`);
+      // Only critical alerts may roll anything back.
+      assert.deepEqual(rule.matchers, ['severity="critical"'], rule.alert);
     }
     // values.yaml spells the defaults out; they must be the schema's, not a drifted copy.
     const defaults = configSchema.parse({});
@@ -686,6 +687,26 @@ describe('helm template with individual settings', () => {
       assert.equal(b.subjects[0]?.name, 'rc-rollback-controller');
     const config = assertConfigValid(objects);
     assert.deepEqual(config.policy.owners.argocdNamespaces, ['argocd']);
+  });
+
+  test('kubeconfig.secretName and .context: another cluster through a mounted kubeconfig', async () => {
+    const plain = one<Workload>(await template('ops'), 'Deployment');
+    assert.equal(env(plain.spec.template.spec.containers[0], 'KUBECONFIG'), undefined);
+    const objects = await template(
+      'ops',
+      '--set',
+      'kubeconfig.secretName=prod-kubeconfig',
+      '--set',
+      'kubeconfig.context=prod-eu',
+    );
+    const pod = one<Workload>(objects, 'Deployment').spec.template.spec;
+    const c = pod.containers[0];
+    assert.equal(env(c, 'KUBECONFIG'), '/etc/rollback-controller/kubeconfig/config');
+    assert.equal(env(c, 'ROLLBACK_KUBE_CONTEXT'), 'prod-eu');
+    const mount = c.volumeMounts?.find((m) => m.name === 'kubeconfig');
+    assert.equal(mount?.mountPath, '/etc/rollback-controller/kubeconfig');
+    const volume = pod.volumes?.find((v) => v.name === 'kubeconfig');
+    assert.equal(volume?.secret?.secretName, 'prod-kubeconfig');
   });
 
   test('rbac.namespaces gets one Role and RoleBinding per namespace', async () => {

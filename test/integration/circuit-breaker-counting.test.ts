@@ -1,4 +1,4 @@
-// The circuit breaker counts only rollbacks that acted (SPEC, Policy: a patch applied or a script
+// The circuit breaker counts only rollbacks that acted (contract.md "Rules", policy: a patch applied or a script
 // started): jobs skipped or failed before acting never open it, so they cannot block the next,
 // real rollback.
 import assert from 'node:assert/strict';

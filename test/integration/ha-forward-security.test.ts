@@ -78,8 +78,16 @@ async function replay(
   c: Relay['captured'][number],
 ): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = {};
+  // fetch sets the framing headers itself.
+  const framing = new Set([
+    'host',
+    'connection',
+    'keep-alive',
+    'content-length',
+    'transfer-encoding',
+  ]);
   for (const [k, v] of Object.entries(c.headers))
-    if (typeof v === 'string' && k !== 'host' && k !== 'connection') headers[k] = v;
+    if (typeof v === 'string' && !framing.has(k)) headers[k] = v;
   const res = await fetch(`${to.url}${c.url}`, {
     method: c.method,
     headers,

@@ -1,4 +1,4 @@
-// Restart cost is bounded (SPEC, Process): a journal filled to the chart's compaction threshold,
+// Restart cost is bounded (contract.md "Process"): a journal filled to the chart's compaction threshold,
 // the way a long run fills it, replays in a controller process started with exactly the heap cap
 // the chart derives from its memory limit, and the state it needs comes back.
 import assert from 'node:assert/strict';

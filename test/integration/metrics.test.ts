@@ -1,4 +1,4 @@
-// /metrics exports every metric SPEC names, with its type and label names, plus process metrics.
+// /metrics exports every metric contract.md "Metrics" names, with its type and label names, plus process metrics.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { firing, payload } from '../support/alerts.js';

@@ -1,4 +1,4 @@
-// What the controller says about itself (SPEC, Process): one start-up line with what is on and
+// What the controller says about itself (contract.md "Process"): one start-up line with what is on and
 // why something is off, the address really bound, no duplicate keys, levels that match the
 // outcome, LOG_FORMAT=pretty for humans, and a missing webhook secret said wherever one looks.
 import assert from 'node:assert/strict';

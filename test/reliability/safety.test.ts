@@ -94,7 +94,7 @@ describe('safety', () => {
     );
     assert.equal(counts['queued'], 3, 'exactly the configured number of rollbacks');
     // The three pending rollbacks hold the rest back; only rollbacks that acted latch the breaker
-    // (SPEC, Policy), so it is not open yet: the re-sent storm is decided again below.
+    // (contract.md "Rules", policy), so it is not open yet: the re-sent storm is decided again below.
     assert.ok((counts['circuit_open'] ?? 0) > 0, 'the rest are held back by the breaker');
 
     const running = (await allJobs(s.request)).filter((j) => j.state !== 'awaiting_approval');

@@ -1,4 +1,4 @@
-// SPEC "Rules": the seed system's critical alerts, as the contract states them.
+// contract.md "Rules": the shipped example rules, as the contract states them.
 export const SPEC_RULES = [
   ['CriticalErrorRate', 'error_rate_threshold', 'high', true],
   ['CriticalP95Latency', 'latency_degradation', 'high', true],

@@ -176,7 +176,7 @@ describe('decideAlert: one case per decision kind', () => {
     });
   }
 
-  test('only rollbacks that acted open the circuit (SPEC, Policy)', () => {
+  test('only rollbacks that acted open the circuit (contract.md "Rules", policy)', () => {
     const decide = (acted: number) =>
       decideAlert(
         alert({ alertname: 'CriticalErrorRate', ...shop }),

@@ -1,4 +1,4 @@
-// changes.fields of the dry run (SPEC `POST /test`): every non-image pod-template change by path,
+// changes.fields of the dry run (contract.md "POST /test"): every non-image pod-template change by path,
 // values shown except env values and args.
 import { describe, test } from 'node:test';
 import { strict as assert } from 'node:assert';

@@ -1,5 +1,5 @@
 // The pure GitOps core: what a workload's labels say about its owners, and what a rollback must
-// do about them by policy (SPEC "Workloads managed by GitOps or Helm").
+// do about them by policy (contract.md "Workloads managed by GitOps or Helm").
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applicationSetRestoresSpec, automatedSync } from '../../src/owners/argo-application.js';

@@ -21,6 +21,15 @@ test('exact namespaces are checked one by one; a glob means all namespaces', () 
   assert.deepEqual([...new Set(globbed.map((p) => p.namespace))], ['', 'shop']);
 });
 
+test('policy.deleteStuckPods adds delete on pods', () => {
+  const without = requiredPermissions({ policy: { allowedNamespaces: ['shop'] } });
+  const withDelete = requiredPermissions({
+    policy: { allowedNamespaces: ['shop'], deleteStuckPods: true },
+  });
+  assert.ok(!without.some((p) => p.verb === 'delete'));
+  assert.ok(withDelete.some((p) => p.verb === 'delete' && p.label === 'pods'));
+});
+
 test('leader election adds the Lease (by name) and pods in its namespace', () => {
   const ps = requiredPermissions({
     policy: { allowedNamespaces: ['shop'] },
@@ -63,7 +72,7 @@ test('missing permissions: summary, report and gauge; restored ones go back to 0
   assert.equal((await gauge())['get deployments.apps'], 0);
   denied = () => false;
   await check.check();
-  assert.equal(check.summary, 'ok (9 checked)');
+  assert.equal(check.summary, 'ok (10 checked)');
   assert.equal((await gauge())['patch deployments.apps'], 0);
 });
 

@@ -1,6 +1,6 @@
-// When a revision became current, from what the API server records (SPEC "Kubernetes rollback
+// When a revision became current, from what the API server records (contract.md "Kubernetes rollback
 // semantics": a reused ReplicaSet or ControllerRevision keeps its old creation time). Two bounds,
-// each erring only in the direction that skips (SPEC "err late"):
+// each erring only in the direction that skips (contract.md "Kubernetes rollback semantics": err late):
 // - `at`, the latest it may have become current, for "moved on" (became current after the alert
 //   started): API times are whole seconds, so `at` stands for any instant up to at + 999 ms
 //   (`latestInstant`), and a time that may be later than the truth is fine here (it skips);

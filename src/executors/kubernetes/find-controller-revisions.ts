@@ -3,7 +3,7 @@
 // `.revision` field. The caller lists them with the workload's selector. "Current" is the
 // newest revision whose template is the workload's (for a StatefulSet, status.updateRevision
 // when it holds that template). A workload whose status has not observed its generation, or
-// whose template no revision holds, is in flux (SPEC): its controller has not processed the
+// whose template no revision holds, is in flux (contract.md "Kubernetes rollback semantics"): its controller has not processed the
 // newest change, so status.updateRevision and the newest revision describe an older spec.
 import type {
   ControllerRevision,

@@ -4,7 +4,7 @@
 // Unlike plain `undo`, "current" is the ReplicaSet whose template is the Deployment's, so the
 // target is the newest revision older than what is actually running, not merely the
 // second-highest number. When no ReplicaSet holds the template, or the controller has not
-// observed the current generation, the workload is in flux (SPEC): a newer change nobody has
+// observed the current generation, the workload is in flux (contract.md "Kubernetes rollback semantics"): a newer change nobody has
 // processed yet, which the Deployment's revision annotation and its newest ReplicaSet do not
 // describe, so there is no current revision to blame.
 import type {
@@ -58,7 +58,7 @@ export function findDeploymentRevisions(
   return withPrevious(current, entries);
 }
 
-/** Why the workload's status may describe an older spec, if it may (SPEC "in flux"). */
+/** Why the workload's status may describe an older spec, if it may (contract.md "Kubernetes rollback semantics": in flux). */
 export function unobservedGeneration(controller: string, workload: Workload): string | undefined {
   const generation = workload.metadata.generation;
   const observed = workload.status?.observedGeneration;

@@ -1,4 +1,4 @@
-// The Kubernetes executor: a pinned `kubectl rollout undo` (SPEC "Kubernetes rollback
+// The Kubernetes executor: a pinned `kubectl rollout undo` (contract.md "Kubernetes rollback
 // semantics"). execute() is one pipeline of named stages: prepare (snapshot → resolve → owners →
 // patches, the same prepareRollback the dry run uses) → server dry run (only when owners are
 // suspended first) → suspend owners → patch once → record on the job → Event → follow the rollout.

@@ -75,7 +75,7 @@ export async function prepareRollback(
   });
   const res = k.resolve(job, snap);
   if (res.action !== 'rollback') return { step: 'skip', reason: res.reason, res, snap };
-  // Who else manages the workload (SPEC "Workloads managed by GitOps or Helm"), decided only
+  // Who else manages the workload (contract.md "Workloads managed by GitOps or Helm"), decided only
   // once every pinned-revision check passed: a job skipped for another reason suspends nothing.
   const owners = await k.owners.plan(ref, snap.workload, signal);
   if (owners.action === 'skip') return { step: 'skip', reason: owners.reason, res, snap, owners };

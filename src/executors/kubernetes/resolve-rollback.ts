@@ -36,7 +36,7 @@ export interface ResolveInput {
   maxRevisionAgeSeconds: number;
 }
 
-/** SPEC: any value but `false`, `no` or `0`, in any letter case, opts out (fails closed). */
+/** contract.md "Rules": any value but `false`, `no` or `0`, in any letter case, opts out (fails closed). */
 export function optedOut(value: string | undefined): boolean {
   return value !== undefined && !['false', 'no', '0'].includes(value.trim().toLowerCase());
 }

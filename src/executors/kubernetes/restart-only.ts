@@ -1,5 +1,5 @@
 // `kubectl rollout restart` (and the dashboards that copy it) writes a time stamp annotation into
-// the pod template: a new revision that is not a deploy (SPEC). The deploy to blame is the
+// the pod template: a new revision that is not a deploy (contract.md "Kubernetes rollback semantics"). The deploy to blame is the
 // newest revision below the current one that is more than a restart of the one before it.
 import type { PodTemplate, RevisionEntry, RevisionHistory } from '../../kube/kube-types.js';
 import { templatesEqual } from './templates-equal.js';

@@ -6,7 +6,7 @@ import type { Job } from '../../model/job.js';
 import { argoRolloutStatus } from './rollouts/argo-rollout-status.js';
 
 /**
- * The rollout a patch of ours started (SPEC: follow it, a condition from before it never decides
+ * The rollout a patch of ours started (contract.md "Kubernetes rollback semantics": follow it, a condition from before it never decides
  * the outcome): the generation the patch produced, the server's time stamp on it (managedFields,
  * 1 s precision) and the Progressing condition seen on the object just before patching.
  */
@@ -120,7 +120,7 @@ function statefulSetStatus(sts: Workload): RolloutStatus {
   const waiting = (message: string) => ({ done: false, failed: false, message, ...counts });
   const strategy = sts.spec.updateStrategy;
   if (strategy?.type !== undefined && strategy.type !== 'RollingUpdate') {
-    // Nothing rolls until pods are deleted by hand: the patched template is the whole job (SPEC).
+    // Nothing rolls until pods are deleted by hand: the patched template is the whole job (contract.md "Kubernetes rollback semantics").
     return onDelete('StatefulSet', strategy.type, counts);
   }
   if (!s.observedGeneration || (sts.metadata.generation ?? 0) > s.observedGeneration) {
@@ -190,7 +190,7 @@ function daemonSetStatus(ds: Workload): RolloutStatus {
   return { done: true, failed: false, message: 'rollout complete', ...counts };
 }
 
-/** The note for a workload that is not rolled by its controller (SPEC: the job succeeds with it). */
+/** The note for a workload that is not rolled by its controller (contract.md "Kubernetes rollback semantics": the job succeeds with it). */
 export function onDeleteNote(kind: WorkloadKind, strategy: string): string {
   return `the ${kind} uses updateStrategy ${strategy}: the template is patched, and pods change only when they are deleted (delete them to roll the change out)`;
 }

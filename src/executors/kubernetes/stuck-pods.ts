@@ -2,7 +2,7 @@
 // OrderedReady (the default) and a RollingUpdate waits for every pod to be Running and Ready
 // before it replaces any, so a pod of the bad revision that never becomes ready keeps the
 // rolled-back template from ever rolling out. Someone must delete that pod; with
-// policy.deleteStuckPods the job does it (SPEC).
+// policy.deleteStuckPods the job does it (contract.md "Kubernetes rollback semantics").
 import type { Pod, Workload } from '../../kube/kube-types.js';
 
 export const REVISION_LABEL = 'controller-revision-hash';

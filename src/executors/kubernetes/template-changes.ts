@@ -1,4 +1,4 @@
-// Every pod-template change a rollback makes besides images (SPEC `POST /test`: `changes.fields`),
+// Every pod-template change a rollback makes besides images (contract.md "POST /test": `changes.fields`),
 // so an operator approving a rollback that "changes no image" sees what it does change. Lists
 // keyed by name (containers, env, volumes, ports...) are matched by name. Env values and args
 // may hold secrets: only their names (or that they changed) are shown.

@@ -1,4 +1,4 @@
-// The environment contract of SPEC "Scripts" (documented for script authors in
+// The environment contract of contract.md "Scripts" (documented for script authors in
 // rollback-scripts/README.md). Pure: the caller supplies the base env and the alert file path.
 import type { Job } from '../../model/job.js';
 

@@ -1,4 +1,4 @@
-// The script executor (SPEC "Scripts"): runs a rule's script from the scripts directory with an
+// The script executor (contract.md "Scripts"): runs a rule's script from the scripts directory with an
 // argument array, alert data as environment variables plus a JSON file, a timeout that ends in
 // SIGKILL for the whole process group, and the exit code, duration and output tail on the job.
 import { constants } from 'node:fs';

@@ -28,7 +28,7 @@ export async function freePort(): Promise<number> {
 }
 
 export const AUTH = basic('alertmanager', SECRET);
-/** approve and resume are a human's: they take the operator credential (SPEC, Authentication). */
+/** approve and resume are a human's: they take the operator credential (contract.md "Authentication"). */
 export const OPERATOR_AUTH = basic('operator', OPERATOR_SECRET);
 
 export async function startControllerProcess(o: {

@@ -1,4 +1,4 @@
-// What rolling back a Rollout means depends on where its update stands (SPEC "Argo Rollouts"):
+// What rolling back a Rollout means depends on where its update stands (contract.md "Argo Rollouts"):
 // - in flight (status.stableRS differs from status.currentPodHash): abort, which hands traffic
 //   and scale back to the stable ReplicaSet; the template is left alone, as `kubectl argo
 //   rollouts abort` does;
