@@ -119,6 +119,12 @@ export interface Job {
   rollout?: {
     generation?: number;
     patchedAt?: string;
+    /**
+     * templateDigest of the pod template the API server returned for our patch: a later
+     * generation with another template is someone else's rollout (superseded-rollout.ts).
+     * Absent in jobs journaled before it existed (then the rollout is followed as before).
+     */
+    templateDigest?: string;
     before?: { reason?: string; lastUpdateTime?: string; lastTransitionTime?: string };
     /** An Argo Rollouts Rollout: what the job did to it and the ReplicaSet it should end on. */
     argo?: {

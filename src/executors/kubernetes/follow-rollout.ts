@@ -9,6 +9,7 @@ import { abortError } from '../../kube/abort-error.js';
 import type { Workload } from '../../kube/kube-types.js';
 import { labelSelectorString } from './label-selector.js';
 import { stuckPods, stuckReason } from './stuck-pods.js';
+import { supersededRollout } from './superseded-rollout.js';
 
 export interface FollowOptions {
   client: KubeClient;
@@ -38,6 +39,10 @@ export async function followRollout(options: FollowOptions): Promise<ExecutionRe
     try {
       const workload = await client.readWorkload(ref, ctx.signal);
       last = workload;
+      // Someone deployed again after our patch: that rollout's outcome is not the rollback's.
+      const superseded =
+        ref.kind === 'Rollout' ? undefined : supersededRollout(workload, options.ours);
+      if (superseded) return { outcome: 'skipped', reason: superseded };
       status = rolloutStatus(ref.kind, workload, options.ours);
       lastError = '';
       const counts = `${status.updated}/${status.desired}/${status.ready}`;

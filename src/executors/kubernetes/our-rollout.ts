@@ -5,6 +5,7 @@ import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
 import type { KubeExecutorContext } from './kube-executor-context.js';
 import type { OurRollout } from './rollout-status.js';
+import { templateDigest } from './templates-equal.js';
 
 /** What the API server recorded of our patch on `patched` (see OurRollout). */
 export function ourRollout(
@@ -21,6 +22,7 @@ export function ourRollout(
       ? { generation: patched.metadata.generation }
       : {}),
     ...(entry?.time ? { patchedAt: entry.time } : {}),
+    templateDigest: templateDigest(patched.spec.template),
     ...(progressing
       ? {
           before: {

@@ -13,6 +13,8 @@ import { argoRolloutStatus } from './rollouts/argo-rollout-status.js';
 export interface OurRollout {
   generation?: number;
   patchedAt?: string;
+  /** The pod template our patch produced (templateDigest); see superseded-rollout.ts. */
+  templateDigest?: string;
   before?: Pick<Condition, 'reason' | 'lastUpdateTime' | 'lastTransitionTime'>;
   /** An Argo Rollouts Rollout: the action taken and where it should end (Job['rollout']). */
   argo?: NonNullable<Job['rollout']>['argo'];

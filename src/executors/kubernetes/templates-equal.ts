@@ -2,6 +2,7 @@
 // ignore the `pod-template-hash` label the Deployment controller adds to ReplicaSet templates,
 // and compare semantically (apimachinery's Semantic.DeepEqual treats nil and empty maps/slices
 // alike), so key order and null/empty fields do not matter.
+import { createHash } from 'node:crypto';
 import type { PodTemplate } from '../../kube/kube-types.js';
 
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
@@ -16,6 +17,12 @@ export function templatesEqual(a: PodTemplate | undefined, b: PodTemplate | unde
 /** The template as compared: no hash label, sorted keys, empty and null fields dropped. */
 export function normalizeTemplate(template: PodTemplate | undefined): unknown {
   return normalize(withoutHashLabel(template));
+}
+
+/** A short fingerprint of the template as compared: equal digests ⇔ templatesEqual. */
+export function templateDigest(template: PodTemplate | undefined): string {
+  const text = JSON.stringify(normalizeTemplate(template)) ?? '';
+  return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
 /** A deep copy of the template without the `pod-template-hash` label. */

@@ -21,6 +21,8 @@ export function rolloutOurs(
     action.type === 'undo' && !viaDeployment ? patched : before,
     before,
   );
+  // A Rollout is judged by its own status, never by a template digest (superseded-rollout.ts).
+  delete base.templateDigest;
   const stampedBy = ourRollout(controllerName, patched);
   return {
     ...base,
