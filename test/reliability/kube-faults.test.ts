@@ -125,13 +125,8 @@ describe('Kubernetes API faults during real rollbacks', () => {
   test('409 Conflict on the real patch: re-read, re-patched once', async () => {
     await deployedTwice(fake, NS, 'f409');
     const path = /\/deployments\/f409$/;
-    proxy.onResponse = (r) => {
-      // Arm once the dry run is answered, so the conflicts hit the real PATCH that follows it.
-      if (r.method === 'PATCH' && r.dryRun && path.test(r.path)) {
-        proxy.onResponse = undefined;
-        fake.injectFault({ method: 'PATCH', path, status: 409, times: 2 });
-      }
-    };
+    // The conflicts hit the real PATCH (never a server-side dry run before it).
+    fake.injectFault({ method: 'PATCH', path, dryRun: false, status: 409, times: 2 });
     const t0 = performance.now();
     const { jobId } = await fire('f409');
     await succeeded('409 on the real PATCH', 'f409', jobId, t0);
@@ -145,13 +140,14 @@ describe('Kubernetes API faults during real rollbacks', () => {
   test('a patch that times out on the client but lands: not patched again', async () => {
     await deployedTwice(fake, NS, 'slow');
     const path = /\/deployments\/slow$/;
-    proxy.onResponse = (r) => {
-      if (r.method === 'PATCH' && r.dryRun && path.test(r.path)) {
-        // The real PATCH lands 300 ms after the client gave up on it...
-        proxy.onResponse = undefined;
-        fake.injectFault({ method: 'PATCH', path, delayMs: REQUEST_TIMEOUT_MS + 300, times: 1 });
-      }
-    };
+    // The real PATCH lands 300 ms after the client gave up on it...
+    fake.injectFault({
+      method: 'PATCH',
+      path,
+      dryRun: false,
+      delayMs: REQUEST_TIMEOUT_MS + 300,
+      times: 1,
+    });
     proxy.onRequest = (r) => {
       if (r.method === 'PATCH' && !r.dryRun && path.test(r.path)) {
         // ...and the retry's re-read sees the cluster after that.
@@ -169,14 +165,15 @@ describe('Kubernetes API faults during real rollbacks', () => {
   test('a patch that lands after the retry already re-patched: refused by its resourceVersion precondition', async () => {
     await deployedTwice(fake, NS, 'late');
     const path = /\/deployments\/late$/;
-    proxy.onResponse = (r) => {
-      if (r.method === 'PATCH' && r.dryRun && path.test(r.path)) {
-        // The real PATCH reaches the API server long after the client gave up and the retry
-        // re-read the workload and patched it again.
-        proxy.onResponse = undefined;
-        fake.injectFault({ method: 'PATCH', path, delayMs: REQUEST_TIMEOUT_MS * 3, times: 1 });
-      }
-    };
+    // The real PATCH reaches the API server long after the client gave up and the retry
+    // re-read the workload and patched it again.
+    fake.injectFault({
+      method: 'PATCH',
+      path,
+      dryRun: false,
+      delayMs: REQUEST_TIMEOUT_MS * 3,
+      times: 1,
+    });
     const t0 = performance.now();
     const { jobId } = await fire('late');
     await succeeded('PATCH landed after the retry', 'late', jobId, t0);

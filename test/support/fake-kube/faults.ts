@@ -13,12 +13,13 @@ export class Faults {
   }
 
   /** The first live rule matching the request, counted as used. */
-  take(method: string, path: string): FaultRule | undefined {
+  take(method: string, path: string, dryRun = false): FaultRule | undefined {
     const entry = this.rules.find(
       ({ rule, remaining }) =>
         remaining > 0 &&
         (!rule.method || rule.method.toUpperCase() === method) &&
-        (!rule.path || rule.path.test(path)),
+        (!rule.path || rule.path.test(path)) &&
+        (rule.dryRun === undefined || rule.dryRun === dryRun),
     );
     if (!entry) return undefined;
     entry.remaining--;

@@ -49,7 +49,7 @@ export function createRouter(ctx: RouterContext) {
     if (raw) recorded.body = parseOr(raw);
     ctx.requests.push(recorded);
 
-    const fault = ctx.faults.take(method, url.pathname);
+    const fault = ctx.faults.take(method, url.pathname, url.searchParams.get('dryRun') === 'All');
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault?.dropConnection) {
       req.socket.destroy();

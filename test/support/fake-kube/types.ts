@@ -107,6 +107,8 @@ export interface FaultRule {
   method?: string;
   /** Matched against the request path without the query string (any when absent). */
   path?: RegExp;
+  /** Match only server-side dry runs (`true`) or only real requests (`false`); any when absent. */
+  dryRun?: boolean;
   /** Answer with this status as a `kind: Status` body (or `body` when given). */
   status?: number;
   /** Wait this long first; with no `status` and no `dropConnection` the request then proceeds. */
