@@ -42,6 +42,6 @@ export function markdownTable(rows: readonly Row[]): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
-export const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MB`;
+export const mb = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 export const ms = (n: number) => `${n < 10 ? n.toFixed(1) : n.toFixed(0)} ms`;
 export const rate = (n: number) => `${Math.round(n).toLocaleString('en-US')} req/s`;
