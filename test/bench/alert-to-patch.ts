@@ -53,13 +53,14 @@ export async function measureAlertToPatch(
     for (let i = 0; i < count && failures.length < 5; i++) {
       await cluster.fake.setImage('Deployment', ns, name, `shop/${name}:bad-${i}`);
       await cluster.fake.settle();
-      // startsAt now, after the workload's latest revision: the controller refuses to undo a
-      // revision younger than the alert (it cannot have caused it).
+      // startsAt after the workload's latest revision: the controller refuses to undo a
+      // revision younger than the alert (it cannot have caused it), and API times are whole
+      // seconds, so an alert in the deploy's own second may predate it: a second from now.
       const body = JSON.stringify(
         payload([
           alert({
             alertname: 'CriticalErrorRate',
-            startsAt: new Date().toISOString(),
+            startsAt: new Date(Date.now() + 1000).toISOString(),
             labels: { namespace: ns, deployment: name },
           }),
         ]),
