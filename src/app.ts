@@ -11,6 +11,7 @@ import { formatProblems, parseConfigText, type ConfigResult } from './config/loa
 import { readSecret } from './config/read-secret.js';
 import { RollbackController } from './controller.js';
 import { defaultExecutors } from './executors/default-executors.js';
+import { namespaceAllowed } from './decide/resolve-target.js';
 import { workloadOptOutCheck } from './executors/workload-opt-out-check.js';
 import { highAvailabilityFromEnv } from './ha/high-availability-from-env.js';
 import type { Executor } from './model/executor.js';
@@ -172,7 +173,19 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
     ? { notifier: o.notifier({ metrics, logger, config, slackWebhookUrl }) }
     : createNotifierFromSettings(slack, { config, metrics, logger, kube: kubeTarget });
   const notifier = slackParts.notifier;
-  const executors = o.executors ?? defaultExecutors(config, logger, env, kube);
+  // Planning reads from a watch cache of the allowed namespaces (kube/watch-cache.ts).
+  const cache =
+    !o.executors && config.watchCache.enabled && 'watchCache' in kube && kube.watchCache
+      ? kube.watchCache({
+          allowedNamespaces: config.policy.allowedNamespaces,
+          allowed: (ns) => namespaceAllowed(ns, config.policy) === undefined,
+          log: logger.child({ component: 'watch-cache' }),
+        })
+      : undefined;
+  void cache?.synced(600_000).then((ok) => {
+    if (ok) logger.info({ component: 'watch-cache', ...cache.stats() }, 'watch cache synced');
+  });
+  const executors = o.executors ?? defaultExecutors(config, logger, env, kube, cache);
   // Checked in this order before any job acts (jobs/job-runner.ts).
   const checks = [
     workloadOptOutCheck(kube, config.policy.optOutAnnotation),
@@ -204,6 +217,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
   try {
     await controller.open();
   } catch (err) {
+    await cache?.stop();
     unlock();
     throw err;
   }
@@ -266,6 +280,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       permissions.stop();
       await controller.close();
       await ha?.close();
+      await cache?.stop();
       if ('client' in kube) kube.client.close();
       unlock();
     },

@@ -137,6 +137,11 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   verification: z.strictObject({ windowSeconds: z.number().positive().default(900) }).prefault({}),
+  /**
+   * Plan rollbacks from a watch cache of the workloads and their history in the allowed
+   * namespaces (where list and watch are allowed); off: every read goes to the API server.
+   */
+  watchCache: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
   /** Access reviews of what the enabled features need: at start-up, then this often. */
   permissions: z
     .strictObject({ checkIntervalSeconds: z.number().positive().default(300) })

@@ -6,6 +6,8 @@ import type { ExecutorName } from '../model/job.js';
 import { namespaceAllowed } from '../decide/resolve-target.js';
 import type { Executor } from '../model/executor.js';
 import type { KubeAccess } from '../kube/connect-kube.js';
+import type { WatchCache } from '../kube/watch-cache.js';
+import { defined } from '../model/defined.js';
 import { createKubernetesExecutor } from './kubernetes/kubernetes-executor.js';
 import { createScriptExecutor } from './script/create-script-executor.js';
 import { withWorkloadPin } from './with-workload-pin.js';
@@ -15,6 +17,7 @@ export function defaultExecutors(
   logger: Logger,
   env: NodeJS.ProcessEnv,
   kube: KubeAccess,
+  cache?: WatchCache,
 ): Partial<Record<ExecutorName, Executor>> {
   const kubernetes = createKubernetesExecutor(kube, {
     optOutAnnotation: config.policy.optOutAnnotation,
@@ -28,6 +31,7 @@ export function defaultExecutors(
     deleteStuckPods: config.policy.deleteStuckPods,
     pollIntervalMs: config.rollout.pollIntervalSeconds * 1000,
     logger: logger.child({ component: 'kubernetes' }),
+    ...defined({ cache }),
   });
   const script = createScriptExecutor({
     scriptsDir: config.scriptsDir,

@@ -14,8 +14,10 @@ const NS = 'bench';
 const NAME = 'svc';
 
 export interface RealClusterResult {
-  /** Alert POST sent → template PATCH done, ms. */
+  /** Alert POST sent → template PATCH done, ms (planning from the watch cache). */
   controller: number[];
+  /** The same with `watchCache.enabled: false` (every planning read direct). */
+  uncached: number[];
   /** `kubectl rollout undo` wall time, ms. */
   kubectl: number[];
   failures: string[];
@@ -44,15 +46,16 @@ async function jobDone(url: string, id: string, timeoutMs: number): Promise<stri
 
 export async function measureRealCluster(
   rollbacks: number,
+  uncachedRollbacks: number,
   kubectlRuns: number,
   log: (line: string) => void,
 ): Promise<RealClusterResult> {
   const t0 = performance.now();
   const cluster = await startKubeCluster({ readyDelayMs: 50, nodes: ['bench-node'] });
   log(`real control plane up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  const result: RealClusterResult = { controller: [], kubectl: [], failures: [] };
+  const result: RealClusterResult = { controller: [], uncached: [], kubectl: [], failures: [] };
   const { kubeconfig, user } = await controllerIdentity(cluster, 'rc-bench');
-  const controller = await startController({ config: LATENCY_CONFIG, kubeconfig });
+  let controller = await startController({ config: LATENCY_CONFIG, kubeconfig });
   let version = 0;
   const deployBad = async () => {
     await cluster.setImage('Deployment', NS, NAME, `shop/${NAME}:bad-${++version}`);
@@ -62,44 +65,53 @@ export async function measureRealCluster(
     await cluster.createNamespace(NS);
     await cluster.createWorkload('Deployment', NS, NAME, { image: `shop/${NAME}:v1` });
     await cluster.waitRolledOut('Deployment', NS, NAME);
-    for (let i = 0; i < rollbacks && result.failures.length < 5; i++) {
-      await deployBad();
-      const before = cluster.audit.templateWrites({ user, name: NAME }).length;
-      const startsAt = new Date(Date.now() + 1000).toISOString();
-      const body = JSON.stringify(
-        payload([
-          alert({
-            alertname: 'CriticalErrorRate',
-            startsAt,
-            labels: { namespace: NS, deployment: NAME },
-          }),
-        ]),
-      );
-      // Wall clock, as the audit log's timestamps (same machine, same clock).
-      const sent = Date.now();
-      const res = await fetch(`${controller.url}/api/admin/rollback/trigger`, {
-        method: 'POST',
-        headers: { authorization: AUTH, 'content-type': 'application/json' },
-        body,
-      });
-      const answer = (await res.json()) as {
-        decisions?: Array<{ decision: string; jobId?: string }>;
-      };
-      const d = answer.decisions?.[0];
-      if (res.status !== 202 || d?.decision !== 'queued' || !d.jobId) {
-        result.failures.push(`alert ${i}: ${res.status} ${JSON.stringify(answer)}`);
-        continue;
+    const alerts = async (count: number, samples: number[]) => {
+      for (let i = 0; i < count && result.failures.length < 5; i++) {
+        await deployBad();
+        const before = cluster.audit.templateWrites({ user, name: NAME }).length;
+        const startsAt = new Date(Date.now() + 1000).toISOString();
+        const body = JSON.stringify(
+          payload([
+            alert({
+              alertname: 'CriticalErrorRate',
+              startsAt,
+              labels: { namespace: NS, deployment: NAME },
+            }),
+          ]),
+        );
+        // Wall clock, as the audit log's timestamps (same machine, same clock).
+        const sent = Date.now();
+        const res = await fetch(`${controller.url}/api/admin/rollback/trigger`, {
+          method: 'POST',
+          headers: { authorization: AUTH, 'content-type': 'application/json' },
+          body,
+        });
+        const answer = (await res.json()) as {
+          decisions?: Array<{ decision: string; jobId?: string }>;
+        };
+        const d = answer.decisions?.[0];
+        if (res.status !== 202 || d?.decision !== 'queued' || !d.jobId) {
+          result.failures.push(`alert ${i}: ${res.status} ${JSON.stringify(answer)}`);
+          continue;
+        }
+        const state = await jobDone(controller.url, d.jobId, 60_000);
+        if (state !== 'succeeded') result.failures.push(`alert ${i}: job ${state}`);
+        const writes = cluster.audit.templateWrites({ user, name: NAME });
+        if (writes.length !== before + 1) {
+          result.failures.push(`alert ${i}: ${writes.length - before} template PATCHes`);
+          continue;
+        }
+        samples.push(auditMs(writes.at(-1)!.stageTimestamp) - sent);
+        await cluster.waitRolledOut('Deployment', NS, NAME);
       }
-      const state = await jobDone(controller.url, d.jobId, 60_000);
-      if (state !== 'succeeded') result.failures.push(`alert ${i}: job ${state}`);
-      const writes = cluster.audit.templateWrites({ user, name: NAME });
-      if (writes.length !== before + 1) {
-        result.failures.push(`alert ${i}: ${writes.length - before} template PATCHes`);
-        continue;
-      }
-      result.controller.push(auditMs(writes.at(-1)!.stageTimestamp) - sent);
-      await cluster.waitRolledOut('Deployment', NS, NAME);
-    }
+    };
+    await alerts(rollbacks, result.controller);
+    await controller.stop();
+    controller = await startController({
+      config: `${LATENCY_CONFIG}\nwatchCache: { enabled: false }\n`,
+      kubeconfig,
+    });
+    await alerts(uncachedRollbacks, result.uncached);
     for (let i = 0; i < kubectlRuns; i++) {
       await deployBad();
       const started = performance.now();

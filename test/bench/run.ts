@@ -12,6 +12,8 @@
 //                                     extra node flags for every controller process
 //   npm run bench -- --only=replay    only the restart cost: a journal at the chart's compaction
 //                                     threshold replayed under the chart's heap cap
+//   npm run bench -- --only=watch-cache   only the watch cache's memory: 1,000 Deployments × 10
+//                                     ReplicaSets on the real control plane (several minutes)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -26,6 +28,7 @@ import { runStorm } from './storm.js';
 import { measureReplay, type ReplayResult } from './journal-replay.js';
 import { chartMemory } from '../support/chart-memory.js';
 import { measureWebhook } from './webhook-load.js';
+import { measureWatchCacheMemory, type WatchCacheMemory } from './watch-cache-memory.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -95,6 +98,18 @@ function replayRows(r: ReplayResult): Row[] {
   ];
 }
 
+function watchCacheRows(m: WatchCacheMemory): Row[] {
+  return [
+    {
+      figure: `idle RSS with the watch cache: ${m.deployments.toLocaleString('en')} Deployments × ${m.replicaSets / m.deployments} ReplicaSets (real control plane, ${m.cachedObjects.toLocaleString('en')} objects cached)`,
+      target: '—',
+      measured:
+        `${mb(m.rssCached)} (peak ${mb(m.peakCached)}) vs ${mb(m.rssUncached)} without it: ` +
+        `+${mb(m.rssCached - m.rssUncached)}; synced ${ms(m.syncMs)} after start`,
+    },
+  ];
+}
+
 /** Replay time from the controller's own log: first line → "journal replayed". */
 function replayedIn(log: string): string {
   const times = log
@@ -118,6 +133,13 @@ async function main(): Promise<void> {
     console.log(markdownTable(rows));
     return;
   }
+  if (option('only') === 'watch-cache') {
+    rows.push(...watchCacheRows(await measureWatchCacheMemory(1000, 10, log)));
+    console.log(`\n## Rollback Controller bench (watch cache memory)\n\nMachine: ${machine()}`);
+    console.log(`Load average (1/5/15 min): at start ${loadAtStart}, at end ${loadNow()}\n`);
+    console.log(markdownTable(rows));
+    return;
+  }
 
   log('start-up to ready, 5 spawns; idle RSS after 2 s');
   const startup = await measureStartup(5, 2000, profiled('startup'));
@@ -138,10 +160,17 @@ async function main(): Promise<void> {
   const replay = await measureReplay(nodeFlags);
 
   let real: RealClusterResult | string;
+  let cacheMemory: WatchCacheMemory | string = 'skipped (--no-real-cluster)';
   if (flag('no-real-cluster')) real = 'skipped (--no-real-cluster)';
   else {
-    log('real control plane: 50 rollbacks by the controller, 10 by kubectl rollout undo');
-    real = await measureRealCluster(50, 10, log).catch(
+    log(
+      'real control plane: 50 rollbacks by the controller, 25 without its watch cache, 10 by kubectl rollout undo',
+    );
+    real = await measureRealCluster(50, 25, 10, log).catch(
+      (e: Error) => `not measured: ${e.message.split('\n')[0]}`,
+    );
+    log('real control plane: watch cache memory, 1,000 Deployments × 10 ReplicaSets');
+    cacheMemory = await measureWatchCacheMemory(1000, 10, log).catch(
       (e: Error) => `not measured: ${e.message.split('\n')[0]}`,
     );
   }
@@ -233,6 +262,11 @@ async function main(): Promise<void> {
         ...(realOk ? {} : { pass: false }),
       },
       {
+        figure: `real control plane: alert-to-patch without the watch cache (${real.uncached.length} rollbacks)`,
+        target: '—',
+        measured: `p50 ${ms(percentile(real.uncached, 50))}, p99 ${ms(percentile(real.uncached, 99))}`,
+      },
+      {
         figure: `real control plane: kubectl rollout undo wall time (${real.kubectl.length} runs)`,
         target: '—',
         measured: `p50 ${ms(k50)}, p99 ${ms(percentile(real.kubectl, 99))}`,
@@ -304,6 +338,13 @@ async function main(): Promise<void> {
   );
 
   rows.push(...replayRows(replay));
+  if (typeof cacheMemory === 'string')
+    rows.push({
+      figure: 'watch cache memory (real control plane)',
+      target: '—',
+      measured: cacheMemory,
+    });
+  else rows.push(...watchCacheRows(cacheMemory));
 
   console.log(`\n## Rollback Controller bench\n`);
   console.log(`Machine: ${machine()}`);

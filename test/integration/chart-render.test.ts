@@ -112,6 +112,7 @@ interface Secret extends K8sObject {
 
 /** group → resource → verbs the executors use (contract.md "Delivered with it": least privilege). */
 const ALLOWED: Record<string, Record<string, string[]>> = {
+  // list + watch: the watch cache planning reads from (operations.md "Watch cache").
   apps: {
     deployments: ['get', 'list', 'watch', 'patch'],
     statefulsets: ['get', 'list', 'watch', 'patch'],
@@ -721,6 +722,22 @@ describe('helm template with individual settings', () => {
     assert.deepEqual(bindings.map((b) => b.metadata.namespace).sort(), ['payments', 'shop']);
     for (const b of bindings) assert.equal(b.subjects[0].namespace, 'ops');
     assertLeastPrivilege(all<Role>(objects, 'Role'));
+    // Each namespace's watch cache (one watch per resource there) needs list and watch on all five.
+    for (const role of workloadRoles) {
+      const verbs = granted([role]);
+      for (const r of [
+        'deployments',
+        'statefulsets',
+        'daemonsets',
+        'replicasets',
+        'controllerrevisions',
+      ])
+        for (const verb of ['list', 'watch'])
+          assert.ok(
+            verbs.get(`apps/${r}`)?.has(verb),
+            `${verb} apps/${r} in ${role.metadata.namespace}`,
+          );
+    }
   });
 
   test('leaderElection.enabled elects a leader with a single replica, without a PDB', async () => {

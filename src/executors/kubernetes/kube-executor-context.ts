@@ -10,6 +10,8 @@ import type { Job } from '../../model/job.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
 import { clusterOwners, type ClusterOwners } from '../../owners/cluster-owners.js';
 import type { OwnerSettings } from '../../owners/plan-owner-action.js';
+import type { WatchCache } from '../../kube/watch-cache.js';
+import { cachedSnapshot } from './cached-snapshot.js';
 import { readSnapshot, type Snapshot } from './read-snapshot.js';
 import { resolveRollback, type Resolution } from './resolve-rollback.js';
 import { asRollout } from './rollouts/argo-rollout.js';
@@ -34,6 +36,8 @@ export interface KubernetesExecutorOptions {
   availabilityTtlMs?: number;
   /** GitOps owners: `policy.owners` and the allowed namespaces (default: suspend, `argocd`). */
   owners?: OwnerSettings;
+  /** The watch cache planning reads from first (kube/watch-cache.ts); none: direct reads only. */
+  cache?: WatchCache;
 }
 
 export type RollbackResolution = Extract<Resolution, { action: 'rollback' }>;
@@ -50,7 +54,12 @@ export interface KubeExecutorContext {
   /** This replica, for the Events it emits. */
   instance: string;
   retry<T>(fn: (attempt: number) => Promise<T>, signal?: AbortSignal): Promise<T>;
-  snapshot(ref: WorkloadRef, signal?: AbortSignal): Promise<Snapshot>;
+  /**
+   * The workload and its history: from the watch cache when it has a consistent answer (a
+   * planning read: the PATCH's resourceVersion test catches a stale one), else from the API
+   * server; `direct` always from the API server.
+   */
+  snapshot(ref: WorkloadRef, signal?: AbortSignal, o?: { direct?: boolean }): Promise<Snapshot>;
   resolve(job: Job, snap: Snapshot): Resolution;
   /** Reads, plans, suspends and restores the workload's GitOps owners. */
   owners: ClusterOwners;
@@ -84,7 +93,9 @@ export function kubeExecutorContext(
     requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
     instance: hostname(),
     retry,
-    snapshot: (ref, signal) => retry(() => readSnapshot(client, ref, signal), signal),
+    snapshot: async (ref, signal, o) =>
+      (options.cache && !o?.direct ? cachedSnapshot(options.cache, ref) : undefined) ??
+      retry(() => readSnapshot(client, ref, signal), signal),
     resolve: (job, snap) => {
       const policy = {
         job,

@@ -86,7 +86,8 @@ export async function pinRevision(k: KubeExecutorContext, job: Job): Promise<Job
   const ref = job.target;
   if (!ref) return {};
   try {
-    const snap = await k.snapshot(ref);
+    // Direct: a pin from a lagging cache would make the job skip later ("moved on").
+    const snap = await k.snapshot(ref, undefined, { direct: true });
     if (snap.history.inFlux !== undefined) {
       // Nothing to pin: the revision the alert is about is not known; execution decides.
       k.log.warn(

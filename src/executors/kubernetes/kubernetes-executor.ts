@@ -46,6 +46,7 @@ import {
 import type { Resolution } from './resolve-rollback.js';
 import type { OurRollout } from './rollout-status.js';
 import { applyOnce, emitEvent } from './rollback-patcher.js';
+import { StaleCacheError } from './stale-cache-error.js';
 import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor.js';
 import { fastTrackRollout } from './rollouts/fast-track-rollout.js';
 import { rolloutOurs } from './rollouts/rollout-ours.js';
@@ -120,7 +121,19 @@ export function kubernetesExecutor(
    * with nothing changed. Once owners are suspended, a patch that never lands turns them back
    * on (withOwnersSuspended); after the patch, the job records it before anything else.
    */
-  const execute = async (job: Job, ctx: ExecutionContext): Promise<ExecutionResult> => {
+  const execute = (job: Job, ctx: ExecutionContext): Promise<ExecutionResult> =>
+    executeFrom(job, ctx, false).catch((err: unknown) => {
+      if (!(err instanceof StaleCacheError)) throw err;
+      k.log.info({ ...jobLogBindings(job), reason: err.message }, 'planning again');
+      return executeFrom(job, ctx, true);
+    });
+
+  /** `direct`: every read from the API server (after a plan from the watch cache went stale). */
+  const executeFrom = async (
+    job: Job,
+    ctx: ExecutionContext,
+    direct: boolean,
+  ): Promise<ExecutionResult> => {
     const ref = job.target;
     if (!ref) return { outcome: 'failed', reason: 'job has no Kubernetes target' };
     const guard = abortGuard(ctx.signal);
@@ -130,7 +143,9 @@ export function kubernetesExecutor(
     // 1. Prepare: snapshot → resolve → owners → patches (shared with planRollback).
     let p: PreparedRollback;
     try {
-      p = await guard.stage(BEFORE_PATCHING, () => prepareRollback(k, job, ref, ctx.signal));
+      p = await guard.stage(BEFORE_PATCHING, () =>
+        prepareRollback(k, job, ref, ctx.signal, { direct }),
+      );
     } catch (err) {
       if (err instanceof SnapshotError) return readFailure(ref, err);
       throw err;
@@ -170,6 +185,8 @@ export function kubernetesExecutor(
       );
     } catch (err) {
       guard.check('before the patch was confirmed', err);
+      // Nothing was patched; the owners are back on: plan again from the API server.
+      if (err instanceof StaleCacheError) throw err;
       if (err instanceof KubeNotFoundError) return notFound(ref);
       return {
         outcome: 'failed',

@@ -62,23 +62,28 @@ export class DryRunRejected extends Error {
 
 /**
  * Reads the workload and decides. Throws SnapshotError when the workload cannot be read; errors
- * reading its owners propagate as they are.
+ * reading its owners propagate as they are. A skip decided on the watch cache is decided again
+ * on direct reads: a lagging cache may only ever cost time, never a rollback.
  */
 export async function prepareRollback(
   k: KubeExecutorContext,
   job: Job,
   ref: WorkloadRef,
   signal?: AbortSignal,
+  o?: { direct?: boolean },
 ): Promise<PreparedRollback> {
-  const snap = await k.snapshot(ref, signal).catch((err: unknown) => {
+  const snap = await k.snapshot(ref, signal, o).catch((err: unknown) => {
     throw new SnapshotError(ref, err);
   });
+  const again = () => prepareRollback(k, job, ref, signal, { direct: true });
   const res = k.resolve(job, snap);
-  if (res.action !== 'rollback') return { step: 'skip', reason: res.reason, res, snap };
+  if (res.action !== 'rollback')
+    return snap.cached ? again() : { step: 'skip', reason: res.reason, res, snap };
   // Who else manages the workload (contract.md "Workloads managed by GitOps or Helm"), decided only
   // once every pinned-revision check passed: a job skipped for another reason suspends nothing.
   const owners = await k.owners.plan(ref, snap.workload, signal);
-  if (owners.action === 'skip') return { step: 'skip', reason: owners.reason, res, snap, owners };
+  if (owners.action === 'skip')
+    return snap.cached ? again() : { step: 'skip', reason: owners.reason, res, snap, owners };
   const record = recordFor(k, job, res);
   // Annotations that stop a GitOps owner (Flux) ride on the rollback patch itself.
   const patch = patchFor(ref, snap, res, record, owners.workloadAnnotations);

@@ -13,6 +13,8 @@ export interface Snapshot {
   history: RevisionHistory;
   /** A workloadRef Rollout's Deployment (absent when it is not found). */
   reference?: Workload;
+  /** Read from the watch cache (cached-snapshot.ts), not from the API server just now. */
+  cached?: true;
 }
 
 export async function readSnapshot(

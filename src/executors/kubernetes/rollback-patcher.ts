@@ -19,6 +19,7 @@ import { readSnapshot, type Snapshot } from './read-snapshot.js';
 import type { Resolution } from './resolve-rollback.js';
 import { rollbackEvent } from './rollback-event.js';
 import { rolloutApplied, rolloutPatchFor } from './rollouts/rollout-patch-for.js';
+import { StaleCacheError } from './stale-cache-error.js';
 
 /** A patch and where it goes: the workload, another object (a workloadRef), or its status. */
 export interface WorkloadPatch {
@@ -137,6 +138,7 @@ export async function applyOnce(
   return k.retry(async (attempt) => {
     if (signal.aborted) throw abortError('interrupted by shutdown before patching');
     if (attempt > 1) {
+      if (first.snap.cached) throw new StaleCacheError();
       snap = await readSnapshot(k.client, ref, signal);
       if (
         ref.kind === 'Rollout'
