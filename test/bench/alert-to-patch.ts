@@ -3,9 +3,9 @@
 // the previous job has finished and a new bad image was deployed to the same Deployment (the
 // controller refuses to roll back its own rollback); cooldown 0. One workload keeps the fake's
 // own work per step negligible.
-import { alert, payload } from '../support/alerts.js';
 import { benchWorkloads, startBenchCluster } from './bench-cluster.js';
 import { AUTH, startController } from './controller-process.js';
+import { sendAlert } from './send-alert.js';
 
 export const LATENCY_CONFIG = `
 policy:
@@ -53,31 +53,10 @@ export async function measureAlertToPatch(
     for (let i = 0; i < count && failures.length < 5; i++) {
       await cluster.fake.setImage('Deployment', ns, name, `shop/${name}:bad-${i}`);
       await cluster.fake.settle();
-      // startsAt after the workload's latest revision: the controller refuses to undo a
-      // revision younger than the alert (it cannot have caused it), and API times are whole
-      // seconds, so an alert in the deploy's own second may predate it: a second from now.
-      const body = JSON.stringify(
-        payload([
-          alert({
-            alertname: 'CriticalErrorRate',
-            startsAt: new Date(Date.now() + 1000).toISOString(),
-            labels: { namespace: ns, deployment: name },
-          }),
-        ]),
-      );
       const patched = cluster.nextPatch(ns, name);
-      const sent = performance.now();
-      const res = await fetch(`${controller.url}/api/admin/rollback/trigger`, {
-        method: 'POST',
-        headers: { authorization: AUTH, 'content-type': 'application/json' },
-        body,
-      });
-      const answer = (await res.json()) as {
-        decisions?: Array<{ decision: string; jobId?: string }>;
-      };
-      const d = answer.decisions?.[0];
-      if (res.status !== 202 || d?.decision !== 'queued' || !d.jobId) {
-        failures.push(`alert ${i}: ${res.status} ${JSON.stringify(answer)}`);
+      const r = await sendAlert(controller.url, ns, name, () => performance.now());
+      if ('failure' in r) {
+        failures.push(`alert ${i}: ${r.failure}`);
         continue;
       }
       const at = await Promise.race([
@@ -85,8 +64,8 @@ export async function measureAlertToPatch(
         new Promise<undefined>((ok) => setTimeout(ok, 5000, undefined)),
       ]);
       if (at === undefined) failures.push(`alert ${i}: no PATCH within 5 s`);
-      else samples.push(at - sent);
-      const state = await waitJobDone(controller.url, d.jobId, 10_000);
+      else samples.push(at - r.sent);
+      const state = await waitJobDone(controller.url, r.jobId, 10_000);
       if (state !== 'succeeded') failures.push(`alert ${i}: job ${state}`);
     }
     return { samples, failures, controllerCpuMs: controller.cpuMs() - cpuBefore };

@@ -4,11 +4,11 @@
 // from sending the POST to the API server finishing the template PATCH (the audit event's
 // stageTimestamp). kubectl's sample is the wall time of the whole command (spawn to exit, a
 // warm discovery cache), the way an on-call human or a script runs it.
-import { alert, payload } from '../support/alerts.js';
 import { startKubeCluster } from '../support/kube-cluster/index.js';
 import { controllerIdentity } from '../cluster/support.js';
 import { LATENCY_CONFIG } from './alert-to-patch.js';
 import { AUTH, startController } from './controller-process.js';
+import { sendAlert } from './send-alert.js';
 
 const NS = 'bench';
 const NAME = 'svc';
@@ -69,39 +69,20 @@ export async function measureRealCluster(
       for (let i = 0; i < count && result.failures.length < 5; i++) {
         await deployBad();
         const before = cluster.audit.templateWrites({ user, name: NAME }).length;
-        const startsAt = new Date(Date.now() + 1000).toISOString();
-        const body = JSON.stringify(
-          payload([
-            alert({
-              alertname: 'CriticalErrorRate',
-              startsAt,
-              labels: { namespace: NS, deployment: NAME },
-            }),
-          ]),
-        );
         // Wall clock, as the audit log's timestamps (same machine, same clock).
-        const sent = Date.now();
-        const res = await fetch(`${controller.url}/api/admin/rollback/trigger`, {
-          method: 'POST',
-          headers: { authorization: AUTH, 'content-type': 'application/json' },
-          body,
-        });
-        const answer = (await res.json()) as {
-          decisions?: Array<{ decision: string; jobId?: string }>;
-        };
-        const d = answer.decisions?.[0];
-        if (res.status !== 202 || d?.decision !== 'queued' || !d.jobId) {
-          result.failures.push(`alert ${i}: ${res.status} ${JSON.stringify(answer)}`);
+        const r = await sendAlert(controller.url, NS, NAME, () => Date.now());
+        if ('failure' in r) {
+          result.failures.push(`alert ${i}: ${r.failure}`);
           continue;
         }
-        const state = await jobDone(controller.url, d.jobId, 60_000);
+        const state = await jobDone(controller.url, r.jobId, 60_000);
         if (state !== 'succeeded') result.failures.push(`alert ${i}: job ${state}`);
         const writes = cluster.audit.templateWrites({ user, name: NAME });
         if (writes.length !== before + 1) {
           result.failures.push(`alert ${i}: ${writes.length - before} template PATCHes`);
           continue;
         }
-        samples.push(auditMs(writes.at(-1)!.stageTimestamp) - sent);
+        samples.push(auditMs(writes.at(-1)!.stageTimestamp) - r.sent);
         await cluster.waitRolledOut('Deployment', NS, NAME);
       }
     };
