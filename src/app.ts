@@ -179,6 +179,7 @@ export async function buildApp(o: AppOptions = {}): Promise<App> {
       ? kube.watchCache({
           allowedNamespaces: config.policy.allowedNamespaces,
           allowed: (ns) => namespaceAllowed(ns, config.policy) === undefined,
+          maxObjects: config.watchCache.maxObjects,
           log: logger.child({ component: 'watch-cache' }),
         })
       : undefined;

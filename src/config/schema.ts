@@ -141,7 +141,13 @@ export const configSchema = z.strictObject({
    * Plan rollbacks from a watch cache of the workloads and their history in the allowed
    * namespaces (where list and watch are allowed); off: every read goes to the API server.
    */
-  watchCache: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  watchCache: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** More objects than this in the allowed namespaces turn the cache off (its memory bound). */
+      maxObjects: z.number().int().positive().default(3000),
+    })
+    .prefault({}),
   /** Access reviews of what the enabled features need: at start-up, then this often. */
   permissions: z
     .strictObject({ checkIntervalSeconds: z.number().positive().default(300) })

@@ -69,6 +69,8 @@ export interface WatchCacheOptions {
   wrapInformer?: (path: string, informer: CacheInformer) => CacheInformer;
   /** Delay before restarting a failed watch (doubles up to a minute). */
   retryMs?: number;
+  /** More objects than this in the allowed namespaces: the cache turns itself off (memory bound). */
+  maxObjects?: number;
 }
 
 const RESOURCES: Record<CachedKind, { plural: string; model: string }> = {
@@ -99,9 +101,11 @@ export function createWatchCache(kc: KubeConfig, o: WatchCacheOptions): WatchCac
     return o.wrapInformer ? o.wrapInformer(path, informer) : informer;
   };
   const retryMs = o.retryMs ?? 5000;
+  const maxObjects = o.maxObjects ?? Infinity;
   const scopes = namespacesToCheck({ allowedNamespaces: o.allowedNamespaces });
   const clusterWide = scopes.includes('');
   const watches = new Map<string, Watch>();
+  let stopped = false;
   /** kind → `ns/name` → object (workloads), or controller uid → `ns/name` → object (history). */
   const objects = new Map<CachedKind, Map<string, Map<string, KubernetesObject>>>(
     KINDS.map((k) => [k, new Map()]),
@@ -127,7 +131,7 @@ export function createWatchCache(kc: KubeConfig, o: WatchCacheOptions): WatchCac
     const key = keyOf(raw);
     const namespace = raw.metadata?.namespace ?? '';
     drop(kind, key);
-    if (!clusterWide || o.allowed(namespace)) {
+    if (!stopped && (!clusterWide || o.allowed(namespace))) {
       // The same wire format as a direct read (kube-client.ts: the generated model, then JSON).
       const wire = JSON.parse(
         JSON.stringify(ObjectSerializer.deserialize(raw, RESOURCES[kind].model)),
@@ -137,17 +141,38 @@ export function createWatchCache(kc: KubeConfig, o: WatchCacheOptions): WatchCac
       if (!buckets.has(index)) buckets.set(index, new Map());
       buckets.get(index)!.set(key, wire);
       filedUnder.get(kind)!.set(key, index);
-      objectCount++;
+      if (++objectCount > maxObjects) void overflow();
     }
     trim(raw);
+  };
+  /** Over the bound: every watch stops and every object goes; reads are direct from then on. */
+  const overflow = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const m of [...objects.values(), ...filedUnder.values()]) m.clear();
+    objectCount = 0;
+    o.log.warn(
+      { maxObjects },
+      'the watch cache holds more objects than watchCache.maxObjects: turned off, reads go to the API server (raise the bound with the memory limit, or list fewer allowed namespaces)',
+    );
+    await stopAll();
   };
 
   const start = (kind: CachedKind, scope: string) => {
     const { plural } = RESOURCES[kind];
     const path = `/apis/apps/v1${scope ? `/namespaces/${scope}` : ''}/${plural}`;
+    // In pages (one consistent snapshot: the continue token keeps the first page's
+    // resourceVersion), so a large namespace never sits in memory twice as one response.
     const list: ListFn = async () => {
-      const l = await listOf(apps, kind, scope);
-      return JSON.parse(JSON.stringify(l)) as KubernetesListObject<KubernetesObject>;
+      const items: KubernetesObject[] = [];
+      let page: { metadata?: { resourceVersion?: string; _continue?: string }; items: unknown[] };
+      let token: string | undefined;
+      do {
+        page = (await listOf(apps, kind, scope, token)) as typeof page;
+        items.push(...(JSON.parse(JSON.stringify(page.items)) as KubernetesObject[]));
+        token = page.metadata?._continue || undefined;
+      } while (token);
+      return { metadata: defined({ resourceVersion: page.metadata?.resourceVersion }), items };
     };
     const w: Watch = {
       informer: informerFor(path, list),
@@ -177,7 +202,9 @@ export function createWatchCache(kc: KubeConfig, o: WatchCacheOptions): WatchCac
     const run = () => {
       w.failed = false;
       void w.informer.start().then(() => {
-        if (!w.failed) {
+        // Stopped while it listed: the informer went on to open its watch; close that too.
+        if (w.stopped) void w.informer.stop();
+        else if (!w.failed) {
           w.listed = true;
           w.retries = 0;
         }
@@ -222,7 +249,15 @@ export function createWatchCache(kc: KubeConfig, o: WatchCacheOptions): WatchCac
     }
   })();
 
-  let stopped = false;
+  const stopAll = async () => {
+    stopped = true;
+    await started;
+    for (const w of watches.values()) {
+      w.stopped = true;
+      clearTimeout(w.timer);
+      await w.informer.stop();
+    }
+  };
   return {
     workload(ref) {
       if (ref.kind === 'Rollout' || stopped || !isSynced(watchFor(ref.kind, ref.namespace)))
@@ -249,15 +284,7 @@ export function createWatchCache(kc: KubeConfig, o: WatchCacheOptions): WatchCac
       synced: [...watches.values()].filter(isSynced).length,
       objects: objectCount,
     }),
-    async stop() {
-      stopped = true;
-      await started;
-      for (const w of watches.values()) {
-        w.stopped = true;
-        clearTimeout(w.timer);
-        await w.informer.stop();
-      }
-    },
+    stop: stopAll,
   } as WatchCache;
 }
 
@@ -268,28 +295,29 @@ function trim(obj: KubernetesObject): void {
   obj.metadata = defined({ name, namespace, resourceVersion });
 }
 
-function listOf(apps: AppsV1Api, kind: CachedKind, namespace: string): Promise<unknown> {
+const PAGE = 500;
+
+function listOf(
+  apps: AppsV1Api,
+  kind: CachedKind,
+  namespace: string,
+  token: string | undefined,
+): Promise<unknown> {
   const all = namespace === '';
+  const q = { limit: PAGE, ...defined({ _continue: token }) };
+  const ns = { ...q, namespace };
   switch (kind) {
     case 'Deployment':
-      return all
-        ? apps.listDeploymentForAllNamespaces()
-        : apps.listNamespacedDeployment({ namespace });
+      return all ? apps.listDeploymentForAllNamespaces(q) : apps.listNamespacedDeployment(ns);
     case 'StatefulSet':
-      return all
-        ? apps.listStatefulSetForAllNamespaces()
-        : apps.listNamespacedStatefulSet({ namespace });
+      return all ? apps.listStatefulSetForAllNamespaces(q) : apps.listNamespacedStatefulSet(ns);
     case 'DaemonSet':
-      return all
-        ? apps.listDaemonSetForAllNamespaces()
-        : apps.listNamespacedDaemonSet({ namespace });
+      return all ? apps.listDaemonSetForAllNamespaces(q) : apps.listNamespacedDaemonSet(ns);
     case 'ReplicaSet':
-      return all
-        ? apps.listReplicaSetForAllNamespaces()
-        : apps.listNamespacedReplicaSet({ namespace });
+      return all ? apps.listReplicaSetForAllNamespaces(q) : apps.listNamespacedReplicaSet(ns);
     case 'ControllerRevision':
       return all
-        ? apps.listControllerRevisionForAllNamespaces()
-        : apps.listNamespacedControllerRevision({ namespace });
+        ? apps.listControllerRevisionForAllNamespaces(q)
+        : apps.listNamespacedControllerRevision(ns);
   }
 }

@@ -107,6 +107,19 @@ function watchCacheRows(m: WatchCacheMemory): Row[] {
         `${mb(m.rssCached)} (peak ${mb(m.peakCached)}) vs ${mb(m.rssUncached)} without it: ` +
         `+${mb(m.rssCached - m.rssUncached)}; synced ${ms(m.syncMs)} after start`,
     },
+    {
+      figure: `the same under the chart's flags (${m.chartFlags.join(' ')})`,
+      target: "inside the chart's limit",
+      measured: Number.isNaN(m.rssChartFlags)
+        ? 'did not survive the heap cap'
+        : mb(m.rssChartFlags),
+    },
+    {
+      figure:
+        'the same with the default bound (watchCache.maxObjects 3,000: the cache turns itself off)',
+      target: '≈ without the cache',
+      measured: mb(m.rssDefaultBound),
+    },
   ];
 }
 

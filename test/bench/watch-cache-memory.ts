@@ -6,6 +6,7 @@
 // logged "watch cache synced") before its RSS is read.
 import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/index.js';
 import { controllerIdentity } from '../cluster/support.js';
+import { chartMemory } from '../support/chart-memory.js';
 import { startController, type ControllerProcess } from './controller-process.js';
 
 export interface WatchCacheMemory {
@@ -17,6 +18,11 @@ export interface WatchCacheMemory {
   syncMs: number;
   rssCached: number;
   peakCached: number;
+  /** With the cache under the chart's NODE_OPTIONS (NaN: it did not survive). */
+  rssChartFlags: number;
+  chartFlags: string[];
+  /** With the default watchCache.maxObjects (the cache turns itself off above it). */
+  rssDefaultBound: number;
   rssUncached: number;
   /** Creating the objects, ms. */
   setupMs: number;
@@ -99,40 +105,40 @@ export async function measureWatchCacheMemory(
     const replicaSets = await countReplicaSets(cluster);
     const { kubeconfig } = await controllerIdentity(cluster, 'rc-memory');
 
-    const startedAt = Date.now();
-    const cached = await startController({ kubeconfig, readyTimeoutMs: 60_000 });
-    let line: string;
-    let rssCached: number;
-    let peakCached: number;
-    let syncMs: number;
-    try {
-      line = await idleRss(cached, /watch cache synced/);
-      syncMs = (JSON.parse(line) as { time: number }).time - startedAt;
-      rssCached = cached.rss();
-      peakCached = cached.peakRss();
-    } finally {
-      await cached.stop();
-    }
-    const uncached = await startController({
-      kubeconfig,
-      config: 'watchCache: { enabled: false }',
-      readyTimeoutMs: 60_000,
-    });
-    let rssUncached: number;
-    try {
-      await idleRss(uncached);
-      rssUncached = uncached.rss();
-    } finally {
-      await uncached.stop();
-    }
+    const big = 'watchCache: { maxObjects: 1000000 }';
+    const run = async (config: string, nodeFlags: string[], logLine?: RegExp) => {
+      const startedAt = Date.now();
+      const c = await startController({ kubeconfig, config, nodeFlags, readyTimeoutMs: 60_000 });
+      try {
+        const line = await idleRss(c, logLine);
+        const synced = line ? (JSON.parse(line) as { time: number; objects?: number }) : undefined;
+        return {
+          rss: c.rss(),
+          peak: c.peakRss(),
+          syncMs: synced ? synced.time - startedAt : NaN,
+          objects: synced?.objects ?? NaN,
+        };
+      } finally {
+        await c.stop();
+      }
+    };
+    const cached = await run(big, [], /watch cache synced/);
+    log(`with the cache: ${(cached.rss / 2 ** 20).toFixed(0)} MiB`);
+    const chartFlags = chartMemory().nodeFlags;
+    const capped = await run(big, chartFlags, /watch cache synced/).catch(() => undefined);
+    const bounded = await run('', [], /watch cache synced|turned off/);
+    const uncached = await run('watchCache: { enabled: false }', []);
     return {
       deployments,
       replicaSets,
-      cachedObjects: (JSON.parse(line) as { objects?: number }).objects ?? NaN,
-      syncMs,
-      rssCached,
-      peakCached,
-      rssUncached,
+      cachedObjects: cached.objects,
+      syncMs: cached.syncMs,
+      rssCached: cached.rss,
+      peakCached: cached.peak,
+      rssChartFlags: capped?.rss ?? NaN,
+      chartFlags,
+      rssDefaultBound: bounded.rss,
+      rssUncached: uncached.rss,
       setupMs,
     };
   } finally {

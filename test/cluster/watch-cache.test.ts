@@ -59,6 +59,9 @@ function laggingInformer(path: string, informer: CacheInformer): CacheInformer {
   };
 }
 
+let startCache: NonNullable<
+  Extract<ReturnType<typeof connectKube>, { client: unknown }>['watchCache']
+>;
 let cached: Executor;
 let direct: Executor;
 
@@ -70,6 +73,7 @@ before(async () => {
   const kube = connectKube({ env: { KUBECONFIG: id.kubeconfig } });
   if (!('client' in kube) || !kube.watchCache) throw new Error('no client');
   client = kube.client;
+  startCache = kube.watchCache;
   cache = kube.watchCache({
     allowedNamespaces: [NS],
     allowed: (ns) => ns === NS,
@@ -213,6 +217,25 @@ describe('the watch cache on the real control plane', () => {
       assert.equal(failedPatches(name).length, 0, 'planned from direct reads');
     } finally {
       release();
+    }
+  });
+
+  test('more objects than watchCache.maxObjects: the cache turns itself off and answers nothing', async () => {
+    const warnings: string[] = [];
+    const small = startCache({
+      allowedNamespaces: [NS],
+      allowed: (ns) => ns === NS,
+      maxObjects: 3,
+      log: pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) }),
+    });
+    try {
+      assert.equal(await small.synced(60_000), false, 'never synced: it stopped');
+      assert.deepEqual(small.stats().objects, 0);
+      assert.equal(small.workload(ref('Deployment', 'behind')), undefined);
+      assert.equal(cachedSnapshot(small, ref('Deployment', 'behind')), undefined);
+      assert.match(warnings.join(''), /watchCache\.maxObjects/);
+    } finally {
+      await small.stop();
     }
   });
 });
