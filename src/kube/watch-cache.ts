@@ -167,9 +167,19 @@ export function createWatchCache(kc: KubeConfig, o: WatchCacheOptions): WatchCac
       const items: KubernetesObject[] = [];
       let page: { metadata?: { resourceVersion?: string; _continue?: string }; items: unknown[] };
       let token: string | undefined;
+      let kept = 0;
       do {
         page = (await listOf(apps, kind, scope, token)) as typeof page;
-        items.push(...(JSON.parse(JSON.stringify(page.items)) as KubernetesObject[]));
+        const wire = JSON.parse(JSON.stringify(page.items)) as KubernetesObject[];
+        items.push(...wire);
+        kept += clusterWide
+          ? wire.filter((obj) => o.allowed(obj.metadata?.namespace ?? '')).length
+          : wire.length;
+        // Over the bound already while listing: stop before the rest is even fetched.
+        if (objectCount + kept > maxObjects) {
+          void overflow();
+          throw new Error('more objects than watchCache.maxObjects');
+        }
         token = page.metadata?._continue || undefined;
       } while (token);
       return { metadata: defined({ resourceVersion: page.metadata?.resourceVersion }), items };
@@ -187,7 +197,7 @@ export function createWatchCache(kc: KubeConfig, o: WatchCacheOptions): WatchCac
     w.informer.on(DELETE, (obj) => drop(kind, keyOf(obj)));
     w.informer.on(ERROR, (err: unknown) => {
       w.failed = true;
-      if (w.stopped || w.timer) return;
+      if (stopped || w.stopped || w.timer) return;
       const delay = Math.min(60_000, retryMs * 2 ** w.retries++);
       o.log.warn(
         { watch: path, err: (err as Error)?.message ?? String(err), retryInMs: delay },
