@@ -34,7 +34,7 @@ import type {
   WireLease,
   Workload,
 } from './kube-types.js';
-import { toKubeError } from './kube-errors.js';
+import { KubeNotFoundError, toKubeError } from './kube-errors.js';
 
 export type PatchType = 'json' | 'strategic' | 'merge';
 
@@ -110,6 +110,8 @@ export interface KubeClient {
   ): Promise<CustomObject>;
   /** GET /version with the given timeout: the cheap reachability probe. */
   version(timeoutMs: number): Promise<string>;
+  /** Whether the API server serves `resource` in group/version (discovery; 404: not installed). */
+  servesResource(group: string, version: string, resource: string): Promise<boolean>;
   /** Workloads of a kind with the label selector, in one namespace or (undefined) all. */
   listWorkloads(
     kind: WorkloadKind,
@@ -132,6 +134,8 @@ export interface AccessAttributes {
   verb: string;
   group: string;
   resource: string;
+  /** e.g. `status` (a Rollout's abort and promoteFull go there). */
+  subresource?: string;
   namespace: string;
   name?: string;
 }
@@ -320,10 +324,30 @@ export function createKubeClient(
         ...(review.status?.reason ? { reason: review.status.reason } : {}),
       };
     },
+    async servesResource(group, version, resource) {
+      try {
+        const list = await call(`GET /apis/${group}/${version}`, () =>
+          custom.getAPIResources({ group, version }, limit(undefined)),
+        );
+        return (list.resources ?? []).some((r) => r.name === resource);
+      } catch (err) {
+        if (err instanceof KubeNotFoundError) return false;
+        throw err;
+      }
+    },
     async listWorkloads(kind, namespace, labelSelector) {
       const where = namespace ?? 'all namespaces';
       const opts = limit(undefined);
       const list = await call(`LIST ${kind}s in ${where}`, (): Promise<{ items?: unknown[] }> => {
+        if (kind === 'Rollout') {
+          const { group, version, plural } = rolloutParams({ kind, namespace: '', name: '' });
+          return namespace
+            ? custom.listNamespacedCustomObject(
+                { group, version, plural, namespace, labelSelector },
+                opts,
+              )
+            : custom.listClusterCustomObject({ group, version, plural, labelSelector }, opts);
+        }
         if (kind === 'Deployment')
           return namespace
             ? apps.listNamespacedDeployment({ namespace, labelSelector }, opts)

@@ -48,6 +48,8 @@ import type { OurRollout } from './rollout-status.js';
 import { applyOnce, emitEvent } from './rollback-patcher.js';
 import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor.js';
 import { fastTrackRollout } from './rollouts/fast-track-rollout.js';
+import { landedRolloutRequest } from './rollouts/landed-rollout-request.js';
+import { readRolloutSnapshot } from './rollouts/read-rollout-snapshot.js';
 import { rolloutOurs } from './rollouts/rollout-ours.js';
 import { rolloutVerb } from './rollouts/rollout-patch-for.js';
 import { jobLogBindings } from '../../observability/job-log-bindings.js';
@@ -240,6 +242,24 @@ export function kubernetesExecutor(
     return follow(job, ref, ctx, job.actedAt ? Date.parse(job.actedAt) : clock.now(), ours);
   };
 
+  /** recover(): the job's request landed before the restart; record it if the journal missed it, then follow. */
+  const followLanded = async (
+    job: Job,
+    ref: WorkloadRef,
+    ctx: ExecutionContext,
+    fields: JobPatch,
+    ours: OurRollout,
+  ): Promise<ExecutionResult> => {
+    if (!job.patched) await ctx.update(fields);
+    ctx.progress({
+      event: 'patch_found',
+      message: 'patch was applied before the restart; following the rollout',
+    });
+    const startedAt = Date.parse(fields.actedAt ?? job.actedAt ?? '') || clock.now();
+    const result = await follow(job, ref, ctx, startedAt, ours);
+    return { ...result, fields };
+  };
+
   return {
     name: 'kubernetes',
     // execute() resolves from the workload it reads and records the revisions it acted on.
@@ -281,6 +301,32 @@ export function kubernetesExecutor(
         if (ctx.signal.aborted) throw abortError('interrupted by shutdown');
         return readFailure(ref, new SnapshotError(ref, err));
       }
+      if (ref.kind === 'Rollout' && !job.patched) {
+        // An abort leaves no record on the Rollout and a workloadRef undo leaves it on the
+        // Deployment: the whole snapshot tells whether this job's request landed.
+        let landed;
+        try {
+          const snap = await k.retry(
+            () => readRolloutSnapshot(client, ref, workload, ctx.signal),
+            ctx.signal,
+          );
+          landed = landedRolloutRequest(job, snap, k.controllerName);
+        } catch (err) {
+          if (ctx.signal.aborted) throw abortError('interrupted by shutdown');
+          return readFailure(ref, new SnapshotError(ref, err));
+        }
+        if (landed) {
+          const fields: JobPatch = {
+            patched: true,
+            rollout: landed.rollout,
+            actedAt: job.actedAt ?? landed.at ?? new Date(clock.now()).toISOString(),
+            fromRevision: landed.fromRevision,
+            toRevision: landed.toRevision,
+          };
+          return followLanded(job, ref, ctx, fields, landed.rollout);
+        }
+        return execute(job, ctx);
+      }
       const last = parseLastRollback(workload.metadata.annotations);
       if (last?.jobId === job.id || job.patched) {
         // The patch landed before the restart: record it if the journal missed it, then follow.
@@ -293,15 +339,8 @@ export function kubernetesExecutor(
                 toRevision: last.toRevision,
               }
             : { patched: true };
-        if (!job.patched) await ctx.update(fields);
-        ctx.progress({
-          event: 'patch_found',
-          message: 'patch was applied before the restart; following the rollout',
-        });
-        const startedAt = Date.parse(fields.actedAt ?? job.actedAt ?? '') || clock.now();
         const ours = await recordedRollout(k, job, ref, ctx.signal, workload);
-        const result = await follow(job, ref, ctx, startedAt, ours);
-        return { ...result, fields };
+        return followLanded(job, ref, ctx, fields, ours);
       }
       // Not applied: execute() re-checks the pinned revision and skips if the workload moved on.
       return execute(job, ctx);
