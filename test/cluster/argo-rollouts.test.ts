@@ -456,6 +456,36 @@ describe('Argo Rollouts: pinned', () => {
   });
 });
 
+describe('Argo Rollouts: the permission check', () => {
+  test('asks for rollouts and rollouts/status where the API server serves them, and names what is missing', async (t) => {
+    // The controller bound to cluster-admin: the Rollout permissions are checked and granted.
+    const all = (await controller.call('GET', 'status')).body.permissions;
+    t.diagnostic(`cluster-admin: ${JSON.stringify(all)}`);
+    assert.equal(all.checked, 13, JSON.stringify(all));
+    assert.deepEqual(all.missing, []);
+    // Kubernetes' own `edit` role knows nothing of argoproj.io (as the chart without
+    // argoRollouts.enabled): the three Rollout permissions are reported missing.
+    const identity = await controllerIdentity(cluster, 'rc-argo-edit', 'edit');
+    const edit = await startController({ kubeconfig: identity.kubeconfig });
+    try {
+      const report = (await edit.call('GET', 'status')).body.permissions;
+      t.diagnostic(`edit: ${JSON.stringify(report.missing)}`);
+      assert.deepEqual(
+        report.missing
+          .filter((m: any) => m.resource.includes('argoproj.io'))
+          .map((m: any) => `${m.verb} ${m.resource}`),
+        [
+          'get rollouts.argoproj.io',
+          'patch rollouts.argoproj.io',
+          'patch rollouts.argoproj.io/status',
+        ],
+      );
+    } finally {
+      await edit.close();
+    }
+  });
+});
+
 describe('Argo Rollouts: refusals the dry run explains', () => {
   /** The dry run of the shipped rules' alert for the Rollout, now. */
   async function dryRun(t: TestContext, ns: string, name: string): Promise<any> {
