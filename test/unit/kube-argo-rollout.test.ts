@@ -498,7 +498,9 @@ describe('Rollout: following from its own status', () => {
 describe('Rollout: recover() finds its own request after a restart that lost `patched`', () => {
   const JOB = {
     id: 'job-7',
-    startedAt: '2025-01-01T01:00:30.400Z',
+    // Accepted at 01:00:30 (a job adopted after a failover keeps this time), started later.
+    createdAt: '2025-01-01T01:00:30.400Z',
+    startedAt: '2025-01-01T01:00:45.000Z',
     fromRevision: 2,
     toRevision: 1,
   };
@@ -535,7 +537,7 @@ describe('Rollout: recover() finds its own request after a restart that lost `pa
     return ro;
   };
 
-  test('abort: status.abort owned by our field manager since the job started → ours, follow it', () => {
+  test('abort: status.abort owned by our field manager since the job was accepted → ours, follow it', () => {
     const found = landed(aborted([abortEntry('rollback-controller', '2025-01-01T01:00:30Z')]));
     assert.deepEqual(found, {
       at: '2025-01-01T01:00:30Z',
@@ -554,7 +556,7 @@ describe('Rollout: recover() finds its own request after a restart that lost `pa
       landed(aborted([abortEntry('kubectl-argo-rollouts', '2025-01-01T01:00:31Z')])),
       undefined,
     );
-    // Our manager's last write to status.abort was in an earlier second than the job's start.
+    // Our manager's last write to status.abort was in an earlier second than the job's creation.
     assert.equal(
       landed(aborted([abortEntry('rollback-controller', '2025-01-01T01:00:29Z')])),
       undefined,

@@ -4,8 +4,12 @@
 // - undo: our last-rollback record with the job's id, on the Rollout or, for a workloadRef
 //   Rollout, on the Deployment that holds the template (where the undo wrote it);
 // - abort: the status subresource keeps no metadata, so the API server's field ownership is the
-//   record: `status.abort` owned by our field manager, set no earlier than the job started, on
-//   the revision the job pinned as bad. A human's abort is owned by their client, never ours.
+//   record: `status.abort` owned by our field manager, set no earlier than the job was accepted
+//   (its createdAt: a job adopted from a dead leader keeps the time that leader accepted it; a
+//   later job for the same workload would have been coalesced into this one), on the revision
+//   the job pinned as bad. A human's abort is owned by their client, never ours. The bound is
+//   the controller's clock against the API server's whole seconds: a skew only ever makes the
+//   abort look foreign, and then execute() reports it already aborted (no second request).
 import { parseLastRollback, type LastRollback } from '../../../kube/last-rollback.js';
 import type { ManagedFieldsEntry } from '../../../kube/kube-types.js';
 import type { Job } from '../../../model/job.js';
@@ -26,7 +30,7 @@ export interface LandedRolloutRequest {
 }
 
 export function landedRolloutRequest(
-  job: Pick<Job, 'id' | 'startedAt' | 'fromRevision' | 'toRevision'>,
+  job: Pick<Job, 'id' | 'createdAt' | 'startedAt' | 'fromRevision' | 'toRevision'>,
   snap: Snapshot,
   controllerName: string,
 ): LandedRolloutRequest | undefined {
@@ -74,7 +78,7 @@ export function landedRolloutRequest(
   const bad = history.current;
   if (!bad || bad.revision !== fromRevision || !status.stableRS) return;
   const entry = ourAbort(rollout.metadata.managedFields, controllerName);
-  const started = wholeSeconds(job.startedAt);
+  const started = wholeSeconds(job.createdAt || job.startedAt);
   const at = wholeSeconds(entry?.time);
   if (!entry || started === undefined || at === undefined || at < started) return;
   return {
