@@ -13,19 +13,18 @@ import {
   Observable,
   PatchStrategy,
   ServerConfiguration,
-  V1MicroTime,
   VersionApi,
   createConfiguration,
   setHeaderOptions,
   type ConfigurationOptions,
   type KubeConfig,
   type ObservableMiddleware,
-  type V1Lease,
 } from '@kubernetes/client-node';
 import type { WorkloadKind } from '../config/schema.js';
 import type { ObjectRef } from '../model/owner.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
 import { keepAliveAuth } from './keep-alive-auth.js';
+import { leaseModel } from './lease-model.js';
 import type {
   ControllerRevision,
   Pod,
@@ -339,15 +338,10 @@ export function createKubeClient(
       const where = namespace ?? 'all namespaces';
       const opts = limit(undefined);
       const list = await call(`LIST ${kind}s in ${where}`, (): Promise<{ items?: unknown[] }> => {
-        if (kind === 'Rollout') {
-          const { group, version, plural } = rolloutParams({ kind, namespace: '', name: '' });
+        if (kind === 'Rollout')
           return namespace
-            ? custom.listNamespacedCustomObject(
-                { group, version, plural, namespace, labelSelector },
-                opts,
-              )
-            : custom.listClusterCustomObject({ group, version, plural, labelSelector }, opts);
-        }
+            ? custom.listNamespacedCustomObject({ ...ROLLOUTS, namespace, labelSelector }, opts)
+            : custom.listClusterCustomObject({ ...ROLLOUTS, labelSelector }, opts);
         if (kind === 'Deployment')
           return namespace
             ? apps.listNamespacedDeployment({ namespace, labelSelector }, opts)
@@ -396,38 +390,13 @@ export function createKubeClient(
   };
 }
 
-/**
- * The generated serializer passes unknown types through, and V1MicroTime's toISOString() keeps
- * microseconds, so a Lease's times go out as MicroTime.
- */
-function leaseModel(lease: WireLease): V1Lease {
-  const spec = lease.spec ?? {};
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: lease.metadata,
-    spec: {
-      ...(spec.holderIdentity !== undefined ? { holderIdentity: spec.holderIdentity } : {}),
-      ...(spec.leaseDurationSeconds !== undefined
-        ? { leaseDurationSeconds: spec.leaseDurationSeconds }
-        : {}),
-      ...(spec.leaseTransitions !== undefined ? { leaseTransitions: spec.leaseTransitions } : {}),
-      ...(spec.acquireTime ? { acquireTime: new V1MicroTime(spec.acquireTime) } : {}),
-      ...(spec.renewTime ? { renewTime: new V1MicroTime(spec.renewTime) } : {}),
-    },
-  };
-}
-
 /** Argo Rollouts' `Rollout` through the custom objects API. */
-function rolloutParams(ref: WorkloadRef) {
-  return {
-    group: 'argoproj.io',
-    version: 'v1alpha1',
-    plural: 'rollouts',
-    namespace: ref.namespace,
-    name: ref.name,
-  };
-}
+const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
+const rolloutParams = (ref: WorkloadRef) => ({
+  ...ROLLOUTS,
+  namespace: ref.namespace,
+  name: ref.name,
+});
 
 function contentTypeOf(type: PatchType): PatchStrategy {
   if (type === 'json') return PatchStrategy.JsonPatch;

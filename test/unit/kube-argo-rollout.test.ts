@@ -540,7 +540,8 @@ describe('Rollout: recover() finds its own request after a restart that lost `pa
   test('abort: status.abort owned by our field manager since the job was accepted → ours, follow it', () => {
     const found = landed(aborted([abortEntry('rollback-controller', '2025-01-01T01:00:30Z')]));
     assert.deepEqual(found, {
-      at: '2025-01-01T01:00:30Z',
+      patched: true,
+      actedAt: '2025-01-01T01:00:30Z',
       fromRevision: 2,
       toRevision: 1,
       rollout: {
@@ -588,7 +589,11 @@ describe('Rollout: recover() finds its own request after a restart that lost `pa
     );
     ro.metadata.generation = 5;
     const found = landed(ro, { sets });
-    assert.equal(found?.record?.jobId, 'job-7');
+    // The record's revisions and time become the job's, as if the journal had kept them.
+    assert.deepEqual(
+      [found?.fromRevision, found?.toRevision, found?.actedAt],
+      [2, 1, '2025-01-01T01:00:31.000Z'],
+    );
     assert.deepEqual(found?.rollout, {
       generation: 5,
       argo: { action: 'undo', targetHash: 'h1', badHash: 'h2', fastTrack: 'promoteFull' },

@@ -23,12 +23,12 @@ import type {
   JobPatch,
 } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
-import type { JobOwner, SuspendedOwner } from '../../model/owner.js';
+import type { JobOwner } from '../../model/owner.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
-import { refText } from '../../owners/owner-objects.js';
 import { jobOwnerFrom } from '../../owners/plan-owner-action.js';
 import { inPatchSuspensions, mergeSuspended } from '../../owners/suspended-owners.js';
 import { followRollout } from './follow-rollout.js';
+import { ownerJournal } from './owner-journal.js';
 import {
   kubeExecutorContext,
   type KubeExecutorContext,
@@ -53,11 +53,7 @@ import { readRolloutSnapshot } from './rollouts/read-rollout-snapshot.js';
 import { rolloutOurs } from './rollouts/rollout-ours.js';
 import { rolloutVerb } from './rollouts/rollout-patch-for.js';
 import { jobLogBindings } from '../../observability/job-log-bindings.js';
-import {
-  withOwnersSuspended,
-  type OwnerJournal,
-  type OwnersAndPatch,
-} from './with-owners-suspended.js';
+import { withOwnersSuspended, type OwnersAndPatch } from './with-owners-suspended.js';
 
 export type { KubernetesExecutorOptions } from './kube-executor-context.js';
 
@@ -315,17 +311,8 @@ export function kubernetesExecutor(
           if (ctx.signal.aborted) throw abortError('interrupted by shutdown');
           return readFailure(ref, new SnapshotError(ref, err));
         }
-        if (landed) {
-          const fields: JobPatch = {
-            patched: true,
-            rollout: landed.rollout,
-            actedAt: job.actedAt ?? landed.at ?? new Date(clock.now()).toISOString(),
-            fromRevision: landed.fromRevision,
-            toRevision: landed.toRevision,
-          };
-          return followLanded(job, ref, ctx, fields, landed.rollout);
-        }
-        return execute(job, ctx);
+        if (!landed) return execute(job, ctx);
+        return followLanded(job, ref, ctx, landed, landed.rollout ?? {});
       }
       const last = parseLastRollback(workload.metadata.annotations);
       if (last?.jobId === job.id || job.patched) {
@@ -373,32 +360,6 @@ function abortGuard(signal: AbortSignal) {
       }
       check(where);
       return value;
-    },
-  };
-}
-
-/** What the job records about its owners as they are turned off and (if the patch never lands) on. */
-function ownerJournal(
-  ctx: ExecutionContext,
-  owner: JobOwner | undefined,
-  prior: SuspendedOwner[],
-): OwnerJournal {
-  return {
-    async suspended(now) {
-      if (!owner) return;
-      await ctx.update({ owner: { ...owner, suspended: mergeSuspended(prior, now) } });
-      ctx.progress({
-        event: 'owner_suspended',
-        message: now.map((o) => `${o.change} on ${refText(o.object)}`).join('; '),
-        data: { objects: now.map((o) => refText(o.object)) },
-      });
-    },
-    async restored(names) {
-      await ctx.update(owner ? { owner: { ...owner, action: 'skipped', suspended: prior } } : {});
-      ctx.progress({
-        event: 'owner_restored',
-        message: `no rollback patch was applied: turned ${names.join(', ') || 'nothing'} back on`,
-      });
     },
   };
 }

@@ -10,8 +10,9 @@
 //   the job pinned as bad. A human's abort is owned by their client, never ours. The bound is
 //   the controller's clock against the API server's whole seconds: a skew only ever makes the
 //   abort look foreign, and then execute() reports it already aborted (no second request).
-import { parseLastRollback, type LastRollback } from '../../../kube/last-rollback.js';
+import { parseLastRollback } from '../../../kube/last-rollback.js';
 import type { ManagedFieldsEntry } from '../../../kube/kube-types.js';
+import type { JobPatch } from '../../../model/executor.js';
 import type { Job } from '../../../model/job.js';
 import type { Snapshot } from '../read-snapshot.js';
 import { ourRollout } from '../our-rollout.js';
@@ -19,18 +20,13 @@ import { asRollout } from './argo-rollout.js';
 import type { RolloutHistory, RolloutRevision } from './find-rollout-revisions.js';
 import { rollbackWindowCovers, wholeSeconds } from './resolve-rollout.js';
 
-export interface LandedRolloutRequest {
-  /** Our record of an undo (an abort has none). */
-  record?: LastRollback;
-  /** When the API server took it (the record's time, or our status write's time stamp). */
-  at?: string;
-  fromRevision: number;
-  toRevision: number;
-  rollout: NonNullable<Job['rollout']>;
-}
+/** What the job records once recover() found its request: as execute() records it. */
+export type LandedRolloutRequest = Required<
+  Pick<JobPatch, 'patched' | 'actedAt' | 'fromRevision' | 'toRevision' | 'rollout'>
+>;
 
 export function landedRolloutRequest(
-  job: Pick<Job, 'id' | 'createdAt' | 'startedAt' | 'fromRevision' | 'toRevision'>,
+  job: Pick<Job, 'id' | 'createdAt' | 'startedAt' | 'actedAt' | 'fromRevision' | 'toRevision'>,
   snap: Snapshot,
   controllerName: string,
 ): LandedRolloutRequest | undefined {
@@ -46,8 +42,8 @@ export function landedRolloutRequest(
     const bad = byRevision(history, record.fromRevision) ?? history.stable;
     const stamped = ourRollout(controllerName, holder);
     return {
-      record,
-      at: record.at,
+      patched: true,
+      actedAt: job.actedAt ?? record.at,
       fromRevision: record.fromRevision,
       toRevision: record.toRevision,
       rollout: {
@@ -82,7 +78,8 @@ export function landedRolloutRequest(
   const at = wholeSeconds(entry?.time);
   if (!entry || started === undefined || at === undefined || at < started) return;
   return {
-    at: entry.time!,
+    patched: true,
+    actedAt: job.actedAt ?? entry.time!,
     fromRevision,
     toRevision,
     rollout: {
