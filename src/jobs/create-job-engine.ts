@@ -98,6 +98,11 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
   };
   store.onJobChange((before, after) => reportJobChange(before, after, sinks));
   store.onJobChange(timers.changed);
+  for (const check of o.checks ?? [])
+    if (check.observe)
+      store.onJobChange((before, after) => {
+        if (check.applies(after)) check.observe?.(before, after);
+      });
   const updateGauges = () => {
     metrics.queueDepth.set(state.count('queued'));
     metrics.paused.set(state.paused ? 1 : 0);

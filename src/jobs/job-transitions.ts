@@ -124,20 +124,35 @@ export function open(
   };
 }
 
-/** A job a previous leader accepted, re-created (queued, same id) from the workload's mark. */
+/**
+ * A job a previous leader accepted, re-created (same id) from the workload's mark: queued, or
+ * still held for approval when the mark says so (`approval` without `approvedAt`).
+ */
 export function adopt(
   fields: JobFields,
-  o: { createdAt: string; acceptedBy: string; by: string; at: number },
+  o: {
+    createdAt: string;
+    acceptedBy: string;
+    by: string;
+    at: number;
+    approval?: Job['approval'];
+  },
 ): Job {
   const origin: JobOrigin = 'adopted';
+  const held = o.approval !== undefined && o.approval.approvedAt === undefined;
   return {
     ...fields,
     origin,
     coalesced: [],
-    state: Queued,
+    state: held ? AwaitingApproval : Queued,
     createdAt: o.createdAt,
+    ...(o.approval ? { approval: o.approval } : {}),
     timeline: [
-      { at: o.createdAt, event: TimelineEvent.Queued, message: `accepted by ${o.acceptedBy}` },
+      {
+        at: o.createdAt,
+        event: held ? TimelineEvent.AwaitingApproval : TimelineEvent.Queued,
+        message: `accepted by ${o.acceptedBy}`,
+      },
       entry(
         o.at,
         TimelineEvent.Adopted,
