@@ -183,7 +183,7 @@ function relay(
   };
   // A route that had to read the body before forwarding (the Slack route checks Slack's
   // signature over it first) hands over what it read; the stream has nothing more to give.
-  const read = (req as Request & { _body?: boolean })._body === true && Buffer.isBuffer(req.body);
+  const read = Buffer.isBuffer(req.body) && req.readableEnded;
   if (!read) {
     req.on('data', onData);
     req.once('end', () => {
