@@ -113,5 +113,8 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
   o.notifier.onSent?.((jobId, entry) => store.note(jobId, (j) => noted(j, entry, now())));
   // App mode: the job's message is state, journaled with the job (edits survive a restart).
   o.notifier.onPosted?.((jobId, ref) => void recordSlackMessage(store, jobId, ref, o.logger));
+  o.notifier.onPosting?.((jobId, channel) =>
+    recordSlackMessage(store, jobId, { intent: channel, at: now() }, o.logger),
+  );
   return { state, store, timers, runner, owners, updateGauges };
 }

@@ -367,6 +367,11 @@ export function actedInSlack(job: Job, action: Omit<SlackAction, 'at'>, at: numb
 }
 
 /** App mode: where the job's Slack message lives, once it was posted. */
+/** The job's message is about to be posted (see Job.slackPosting). */
+export function postingToSlack(job: Job, channel: string, at: number): Job {
+  return { ...job, slackPosting: { channel, at: iso(at) } };
+}
+
 export function postedToSlack(job: Job, ref: SlackMessageRef): Job {
   return { ...job, slack: { channel: ref.channel, ts: ref.ts } };
 }
