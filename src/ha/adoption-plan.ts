@@ -1,5 +1,5 @@
 // What a new leader does with the pending-rollback marks it finds (pure): re-create each job it
-// does not know under the same id, with its pinned revision, and record the alert instance so a
+// does not know under the same id (held for approval if it still was, with its Slack message), with its pinned revision, and record the alert instance so a
 // re-sent notification is a duplicate; clear marks that name nothing to do. A mark no replica
 // signed for this workload is left alone (and logged); a signed one is decided again under the
 // current rules and policy first (redecide-mark.ts), and cleared when that decides no rollback.
@@ -99,12 +99,16 @@ export function adoptionPlan(
         },
         ...(pending.fromRevision !== undefined ? { fromRevision: pending.fromRevision } : {}),
         ...(pending.toRevision !== undefined ? { toRevision: pending.toRevision } : {}),
+        // The same Slack message, and who acted on it there.
+        ...(pending.slack ? { slack: pending.slack } : {}),
+        ...(pending.slackActions ? { slackActions: pending.slackActions } : {}),
       },
       {
         createdAt: pending.createdAt,
         acceptedBy: pending.acceptedBy || 'another replica',
         by: o.identity,
         at: o.now,
+        ...(pending.approval ? { approval: pending.approval } : {}),
       },
     );
     plan.adopt.push(job);
@@ -114,7 +118,7 @@ export function adoptionPlan(
         t: 'instance',
         at: o.now,
         key: instanceKey(pending.fingerprint, pending.startsAt),
-        decision: 'queued',
+        decision: job.state === 'awaiting_approval' ? 'awaiting_approval' : 'queued',
         jobId: job.id,
       },
     );

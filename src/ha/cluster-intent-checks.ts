@@ -8,15 +8,18 @@
 // - `pending-mark`: while a job is queued or running, the workload carries its pending-rollback
 //   mark (written when the job is pinned, re-checked when it starts, cleared when it ends), so a
 //   new leader can re-create the job under the same id. A job cut short because leadership moved
-//   keeps its mark: the new leader owns it now.
+//   keeps its mark: the new leader owns it now. A job held for approval is marked from the start
+//   (the queue never sees it), and the mark is written again when what a new leader needs of
+//   the job changes: its pin, its approval, its Slack message. Writes per job go one at a time,
+//   the latest job's content winning, and none after the job ended here.
 import type { Logger } from 'pino';
 import { abortableSleep } from '../kube/abort-error.js';
 import type { Workload } from '../kube/kube-types.js';
 import { parseLastRollback, type LastRollback } from '../kube/last-rollback.js';
 import { KUBE_RETRY, withRetry, type RetryPolicy } from '../kube/with-retry.js';
+import { TERMINAL_STATES } from '../jobs/job-transitions.js';
 import type { Job } from '../model/job.js';
 import type { PreActCheck } from '../model/pre-act-check.js';
-import type { WorkloadRef } from '../model/workload-ref.js';
 import { parsePending, pendingFor } from './pending-rollback.js';
 import type { WorkloadMarks } from './workload-marks.js';
 
@@ -45,15 +48,66 @@ export function clusterIntentChecks(o: ClusterIntentOptions): PreActCheck[] {
   const seen = new WeakMap<Job, Workload | undefined>();
   const applies = (job: Job) => job.executor === 'kubernetes' && !!job.target;
 
-  const mark = async (job: Job, ref: WorkloadRef, signal?: AbortSignal) => {
+  const markNow = async (job: Job, signal?: AbortSignal) => {
     try {
-      await retry(() => o.marks.mark(ref, pendingFor(job, o.identity), signal), signal);
+      await retry(() => o.marks.mark(job.target!, pendingFor(job, o.identity), signal), signal);
     } catch (err) {
       o.logger.warn(
         { jobId: job.id, err: (err as Error).message },
         'could not mark the workload with the pending job; a failover before it ends would lose it',
       );
     }
+  };
+  /** Per job: the write under way and the newest job content still to write. */
+  const writes = new Map<string, { next?: Job; done: Promise<void> }>();
+  /** Jobs that ended here (bounded): a late change must not mark their workload again. */
+  const ended = new Set<string>();
+  const mark = (job: Job, signal?: AbortSignal): Promise<void> => {
+    if (ended.has(job.id)) return Promise.resolve();
+    const under = writes.get(job.id);
+    if (under) {
+      under.next = job;
+      return under.done;
+    }
+    const entry: { next?: Job; done: Promise<void> } = { next: job, done: Promise.resolve() };
+    writes.set(job.id, entry);
+    entry.done = (async () => {
+      for (let j = entry.next; j; j = entry.next) {
+        delete entry.next;
+        if (!ended.has(j.id)) await markNow(j, signal);
+      }
+      writes.delete(job.id);
+    })();
+    return entry.done;
+  };
+  const end = async (job: Job) => {
+    ended.add(job.id);
+    if (ended.size > 1000) ended.delete(ended.values().next().value as string);
+    await writes.get(job.id)?.done;
+  };
+  const clear = async (job: Job) => {
+    try {
+      await retry(() => o.marks.clear(job.target!, job.id));
+    } catch (err) {
+      o.logger.warn(
+        { jobId: job.id, err: (err as Error).message },
+        'could not clear the pending-job mark; a new leader would re-check this job',
+      );
+    }
+  };
+  /** What a new leader needs of the job changed (held jobs: anything it re-creates them from). */
+  const markChanged = (before: Job | undefined, after: Job): boolean => {
+    const slackMoved =
+      before?.slack?.ts !== after.slack?.ts || before?.slack?.channel !== after.slack?.channel;
+    if (after.state !== 'awaiting_approval')
+      return before?.state === 'awaiting_approval' || (slackMoved && !!after.slack);
+    return (
+      !before ||
+      before.state !== after.state ||
+      before.fromRevision !== after.fromRevision ||
+      before.toRevision !== after.toRevision ||
+      slackMoved
+    );
   };
 
   /** Why the workload's own record forbids this job, if it does. */
@@ -94,20 +148,23 @@ export function clusterIntentChecks(o: ClusterIntentOptions): PreActCheck[] {
     async check(job, signal) {
       const workload = seen.get(job);
       if (workload && parsePending(workload.metadata.annotations)?.jobId !== job.id)
-        await mark(job, job.target!, signal);
+        await mark(job, signal);
       return { go: true };
     },
-    pinned: (job) => mark(job, job.target!),
+    pinned: (job) => mark(job),
     async ended(job) {
       if (!o.leading()) return;
-      try {
-        await retry(() => o.marks.clear(job.target!, job.id));
-      } catch (err) {
-        o.logger.warn(
-          { jobId: job.id, err: (err as Error).message },
-          'could not clear the pending-job mark; a new leader would re-check this job',
-        );
+      await end(job);
+      await clear(job);
+    },
+    observe(before, after) {
+      if (!o.leading() || ended.has(after.id)) return;
+      if (TERMINAL_STATES.has(after.state)) {
+        // Denied or expired while held: the queue never ran it, so nothing else clears its mark.
+        if (before?.state === 'awaiting_approval') void end(after).then(() => clear(after));
+        return;
       }
+      if (markChanged(before, after)) void mark(after);
     },
   };
 

@@ -300,7 +300,7 @@ export class HighAvailability implements ReplicaLeadership {
             { jobId: job.id, targetKey: job.targetKey, fromRevision: job.fromRevision },
             'adopted a pending job from the previous leader',
           );
-          parts.runner.enqueue(job);
+          if (job.state === 'queued') parts.runner.enqueue(job);
         }
         this.adopted += plan.adopt.length;
         for (const c of plan.clear) {

@@ -8,9 +8,13 @@
 // controller's rights. So the leader signs the mark with the replica key over its fields and the
 // workload it was written on (kind, namespace, name and UID): a mark without that signature, or
 // copied onto another workload (or a re-created one), is not adopted (markProblem).
+//
+// A job held for approval is marked too (with its deadline), and so is the app-mode Slack message
+// of a job (channel and ts) once posted, with who decided in Slack: a new leader then holds the
+// job under the same id, a click on its message finds it, and its edits go to the same message.
 import type { ReplicaKey } from '../http/replica-key.js';
 import { PENDING_ROLLBACK_ANNOTATION } from '../kube/last-rollback.js';
-import type { Job } from '../model/job.js';
+import type { Job, SlackAction, SlackMessageRef } from '../model/job.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
 
 export { PENDING_ROLLBACK_ANNOTATION };
@@ -33,7 +37,16 @@ export interface PendingRollback {
   createdAt: string;
   /** Identity of the replica that accepted the alert. */
   acceptedBy: string;
+  /** Held for approval (no approvedAt yet), or approved by whom. */
+  approval?: { expiresAt: string; approvedAt?: string; approvedBy?: string };
+  /** The job's app-mode Slack message. */
+  slack?: SlackMessageRef;
+  /** The latest actions from Slack on the job (who approved, paused…). */
+  slackActions?: SlackAction[];
 }
+
+/** Slack actions a mark keeps (annotations are small; the latest say who decided). */
+const MARKED_SLACK_ACTIONS = 4;
 
 export function pendingFor(
   job: Job,
@@ -55,7 +68,48 @@ export function pendingFor(
     ...(from !== undefined && to !== undefined ? { toRevision: to } : {}),
     createdAt: job.createdAt,
     acceptedBy,
+    // Normalized as a reader rebuilds it, so both sign the same bytes.
+    ...extras({ approval: job.approval, slack: job.slack, slackActions: job.slackActions }),
   };
+}
+
+const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 200;
+const SLACK_ACTIONS: ReadonlySet<string> = new Set(['approve', 'deny', 'pause', 'resume']);
+
+/** The optional parts of a mark, rebuilt field by field (anything malformed is left out). */
+function extras(v: Record<string, unknown>): Partial<PendingRollback> {
+  const out: Partial<PendingRollback> = {};
+  const a = v['approval'] as Record<string, unknown> | undefined;
+  if (
+    a &&
+    typeof a === 'object' &&
+    str(a['expiresAt']) &&
+    Number.isFinite(Date.parse(a['expiresAt']))
+  )
+    out.approval = {
+      expiresAt: a['expiresAt'],
+      ...(str(a['approvedAt']) ? { approvedAt: a['approvedAt'] } : {}),
+      ...(str(a['approvedBy']) ? { approvedBy: a['approvedBy'] } : {}),
+    };
+  const m = v['slack'] as Record<string, unknown> | undefined;
+  if (m && typeof m === 'object' && str(m['channel']) && str(m['ts']))
+    out.slack = { channel: m['channel'], ts: m['ts'] };
+  const actions = v['slackActions'];
+  if (Array.isArray(actions)) {
+    const kept: SlackAction[] = [];
+    for (const x of actions.slice(-MARKED_SLACK_ACTIONS) as Array<Record<string, unknown>>) {
+      const user = x?.['user'] as Record<string, unknown> | undefined;
+      if (!SLACK_ACTIONS.has(String(x?.['action'])) || !str(x?.['at']) || !user) continue;
+      if (!str(user['id']) || typeof user['name'] !== 'string') continue;
+      kept.push({
+        action: x['action'] as SlackAction['action'],
+        user: { id: user['id'], name: user['name'].slice(0, 200) },
+        at: x['at'],
+      });
+    }
+    if (kept.length) out.slackActions = kept;
+  }
+  return out;
 }
 
 const CONFIDENCES: ReadonlySet<string> = new Set(['high', 'medium', 'low']);
@@ -104,6 +158,7 @@ export function parsePending(
       : {}),
     createdAt: v.createdAt,
     acceptedBy: String(v.acceptedBy ?? ''),
+    ...extras(v),
   };
 }
 
@@ -126,6 +181,10 @@ const signedFields = (p: PendingRollback, ref: WorkloadRef, uid: string): string
   ref.namespace,
   ref.name,
   uid,
+  // Only when present, so a mark written before these existed still verifies.
+  ...(p.approval || p.slack || p.slackActions
+    ? [JSON.stringify([p.approval ?? null, p.slack ?? null, p.slackActions ?? null])]
+    : []),
 ];
 
 /** The annotation's value: the mark and its signature for this very workload. */

@@ -42,7 +42,10 @@ export function redecideMark(
     fingerprint: pending.fingerprint,
   };
   const { decision: d } = decideAlert(alert, now, rules, policy, FRESH);
-  if (d.decision !== 'queued')
+  // A job held for approval, or approved by a human, stays what it was: a rollback policy would
+  // still hold for an operator is one (the human decides, or decided, the rest).
+  const humanInTheLoop = pending.approval !== undefined && d.decision === 'awaiting_approval';
+  if (d.decision !== 'queued' && !humanInTheLoop)
     return {
       ok: false,
       why: `decided again under the current rules and policy: ${d.decision} (${d.reason})`,

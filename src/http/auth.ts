@@ -26,7 +26,8 @@ export interface Credentials {
 }
 
 export interface Principal {
-  role: 'webhook' | 'operator';
+  /** `slack`: a click Slack signed (the Slack route's own check, or a replica's relay of it). */
+  role: 'webhook' | 'operator' | 'slack';
   user: string;
   /** The replica that authenticated the caller and forwarded the request. */
   forwardedBy?: string;
@@ -45,7 +46,7 @@ export interface Auth {
    * configured. The caller is identified once per request (a forward header verified once) and
    * the principal is reused by anything that checks it later.
    */
-  authenticate(credential: 'any' | 'operator'): RequestHandler;
+  authenticate(credential: 'any' | 'operator' | 'slack'): RequestHandler;
   /** The key replicas sign with; undefined without a webhook secret. */
   key: ReplicaKey | undefined;
 }
@@ -148,12 +149,23 @@ export function createAuth(
   };
 
   const authenticate =
-    (credential: 'any' | 'operator'): RequestHandler =>
+    (credential: 'any' | 'operator' | 'slack'): RequestHandler =>
     (req, res, next) => {
+      // Slack's signature is the Slack route's own check (its guard); only a replica's relay of
+      // such a request is identified here, and it must say it relays a Slack request.
+      if (credential === 'slack' && req.headers[FORWARD_SIGNATURE_HEADER] === undefined)
+        return next();
       const p = principalOf(res) ?? identify(req, res, next);
       if (!p) return;
+      if ((credential === 'slack') !== (p.role === 'slack'))
+        return void deny(
+          res,
+          credential === 'slack'
+            ? 'a forward to the Slack route must relay a Slack-signed request'
+            : 'a relayed Slack request is for the Slack route only',
+        );
       res.locals['principal'] = p;
-      if (credential === 'any') return next();
+      if (credential === 'any' || credential === 'slack') return next();
       if (creds.operatorSecret === undefined) {
         res.status(503).json({
           error:

@@ -30,7 +30,8 @@ export interface ForwardClaims {
   bodySha256: string;
   at: number;
   by: string;
-  role: 'webhook' | 'operator';
+  /** `slack`: a request Slack signed, verified by the follower (the Slack route only). */
+  role: 'webhook' | 'operator' | 'slack';
   user: string;
   /** The leader it is for, and that leader's process epoch. */
   to: string;
@@ -86,7 +87,7 @@ export function createForwardVerifier(
         (k) => typeof (c as unknown as Record<string, unknown>)[k] === 'string',
       ) &&
       Number.isFinite(c.at) &&
-      (c.role === 'webhook' || c.role === 'operator');
+      (c.role === 'webhook' || c.role === 'operator' || c.role === 'slack');
     if (!wellFormed || !key.verify(PURPOSE, fields(c), signature))
       return { ok: false, reason: 'invalid forward signature' };
     if (c.method !== req.method || c.path !== req.url)

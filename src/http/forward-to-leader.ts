@@ -181,12 +181,17 @@ function relay(
     }
     chunks.push(chunk);
   };
-  req.on('data', onData);
-  req.once('end', () => {
-    if (settled) return;
-    req.removeListener('data', onData);
-    send(Buffer.concat(chunks));
-  });
+  // A route that had to read the body before forwarding (the Slack route checks Slack's
+  // signature over it first) hands over what it read; the stream has nothing more to give.
+  const read = Buffer.isBuffer(req.body) && req.readableEnded;
+  if (!read) {
+    req.on('data', onData);
+    req.once('end', () => {
+      if (settled) return;
+      req.removeListener('data', onData);
+      send(Buffer.concat(chunks));
+    });
+  }
   // The caller went away: stop the forward too.
   res.once('close', () => {
     if (!settled && !res.writableFinished) {
@@ -195,7 +200,9 @@ function relay(
     }
   });
 
-  const send = (body: Buffer) => {
+  if (read) send(req.body as Buffer);
+
+  function send(body: Buffer): void {
     const headers = endToEnd(req.headers);
     const client = req.socket.remoteAddress;
     if (client) {
@@ -252,5 +259,5 @@ function relay(
       answer.pipe(res);
     });
     up.end(body);
-  };
+  }
 }

@@ -8,8 +8,12 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { MethodNotAllowedError, NotFoundError } from '../model/errors.js';
 
-/** Who may call a route: nobody needs to ("none"), Alertmanager or an operator, an operator only. */
-export type Credential = 'none' | 'any' | 'operator';
+/**
+ * Who may call a route: nobody needs to ("none"), Alertmanager or an operator, an operator only,
+ * or Slack (its signature, checked by the route's `guard`; on a leader also a replica's signed
+ * relay of such a request, checked by `authenticate('slack')`).
+ */
+export type Credential = 'none' | 'any' | 'operator' | 'slack';
 
 export interface ApiRoute {
   method: 'GET' | 'POST';
@@ -24,6 +28,8 @@ export interface ApiRoute {
   operatorAction?: boolean;
   /** What each `:name` segment must look like; anything else is no such route. */
   params?: Record<string, RegExp>;
+  /** The route's own checks of its caller, run before a follower forwards (Slack's signature). */
+  guard?: RequestHandler[];
   handlers: RequestHandler[];
 }
 
@@ -123,6 +129,7 @@ export function routeTable(table: readonly ApiRoute[], steps: RouteSteps): Reque
       [
         ...(route.credential !== 'none' ? [steps.authenticate(route.credential)] : []),
         ...(route.operatorAction ? [steps.operatorAction] : []),
+        ...(route.guard ?? []),
         ...(route.scope === 'api' && steps.forward ? [steps.forward] : []),
         ...route.handlers,
       ],

@@ -98,6 +98,11 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
   };
   store.onJobChange((before, after) => reportJobChange(before, after, sinks));
   store.onJobChange(timers.changed);
+  for (const check of o.checks ?? [])
+    if (check.observe)
+      store.onJobChange((before, after) => {
+        if (check.applies(after)) check.observe?.(before, after);
+      });
   const updateGauges = () => {
     metrics.queueDepth.set(state.count('queued'));
     metrics.paused.set(state.paused ? 1 : 0);
@@ -108,5 +113,8 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
   o.notifier.onSent?.((jobId, entry) => store.note(jobId, (j) => noted(j, entry, now())));
   // App mode: the job's message is state, journaled with the job (edits survive a restart).
   o.notifier.onPosted?.((jobId, ref) => void recordSlackMessage(store, jobId, ref, o.logger));
+  o.notifier.onPosting?.((jobId, channel) =>
+    recordSlackMessage(store, jobId, { intent: channel, at: now() }, o.logger),
+  );
   return { state, store, timers, runner, owners, updateGauges };
 }

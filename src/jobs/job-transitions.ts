@@ -124,20 +124,35 @@ export function open(
   };
 }
 
-/** A job a previous leader accepted, re-created (queued, same id) from the workload's mark. */
+/**
+ * A job a previous leader accepted, re-created (same id) from the workload's mark: queued, or
+ * still held for approval when the mark says so (`approval` without `approvedAt`).
+ */
 export function adopt(
   fields: JobFields,
-  o: { createdAt: string; acceptedBy: string; by: string; at: number },
+  o: {
+    createdAt: string;
+    acceptedBy: string;
+    by: string;
+    at: number;
+    approval?: Job['approval'];
+  },
 ): Job {
   const origin: JobOrigin = 'adopted';
+  const held = o.approval !== undefined && o.approval.approvedAt === undefined;
   return {
     ...fields,
     origin,
     coalesced: [],
-    state: Queued,
+    state: held ? AwaitingApproval : Queued,
     createdAt: o.createdAt,
+    ...(o.approval ? { approval: o.approval } : {}),
     timeline: [
-      { at: o.createdAt, event: TimelineEvent.Queued, message: `accepted by ${o.acceptedBy}` },
+      {
+        at: o.createdAt,
+        event: held ? TimelineEvent.AwaitingApproval : TimelineEvent.Queued,
+        message: `accepted by ${o.acceptedBy}`,
+      },
       entry(
         o.at,
         TimelineEvent.Adopted,
@@ -352,6 +367,11 @@ export function actedInSlack(job: Job, action: Omit<SlackAction, 'at'>, at: numb
 }
 
 /** App mode: where the job's Slack message lives, once it was posted. */
+/** The job's message is about to be posted (see Job.slackPosting). */
+export function postingToSlack(job: Job, channel: string, at: number): Job {
+  return { ...job, slackPosting: { channel, at: iso(at) } };
+}
+
 export function postedToSlack(job: Job, ref: SlackMessageRef): Job {
   return { ...job, slack: { channel: ref.channel, ts: ref.ts } };
 }

@@ -51,7 +51,7 @@ function enteredStage(before: Job | undefined, after: Job): JobStage | undefined
     case 'queued':
       return before || after.origin === 'alert' ? 'queued' : undefined;
     case 'awaiting_approval':
-      return 'awaiting_approval';
+      return before || after.origin === 'alert' ? 'awaiting_approval' : undefined;
     case 'running':
       return 'started';
     case 'succeeded':

@@ -56,6 +56,12 @@ export interface JobNotifier {
    * controller keeps the reference with the job, so later edits find it after a restart.
    */
   onPosted?(listener: (jobId: string, ref: SlackMessageRef) => void): void;
+  /**
+   * App mode: a job's message is about to be posted. The controller journals the intent first
+   * (awaited), so a process that dies before the ref is journaled looks the message up instead
+   * of posting a second one.
+   */
+  onPosting?(listener: (jobId: string, channel: string) => Promise<void>): void;
   killSwitch?(notice: KillSwitchNotice): void;
   job(job: Job, stage: JobStage, opts?: { channel?: string }): void;
   decision(notice: DecisionNotice, opts?: { channel?: string }): void;

@@ -145,6 +145,11 @@ export interface Job {
   recoverySeconds?: number;
   /** App mode: the one Slack message that shows this job, edited in place at every stage. */
   slack?: SlackMessageRef;
+  /**
+   * App mode: journaled right before the message is first posted. With no `slack` beside it, a
+   * process died between Slack's answer and the journal: the message is found by its metadata.
+   */
+  slackPosting?: { channel: string; at: string };
   /** Who acted on the job from Slack, in order. */
   slackActions?: SlackAction[];
   timeline: TimelineEntry[];

@@ -21,4 +21,9 @@ export interface PreActCheck {
   pinned?(job: Job): Promise<void>;
   /** The job ended here (or a check stopped it); not called when it is handed back. */
   ended?(job: Job): Promise<void>;
+  /**
+   * Every committed change of a job the check applies to (fire and forget): the pending mark
+   * follows a job held for approval and the job's Slack message, which the queue never sees.
+   */
+  observe?(before: Job | undefined, after: Job): void;
 }

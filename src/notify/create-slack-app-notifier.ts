@@ -5,6 +5,12 @@
 // works through a backlog of stale states. Sending happens in our own queue, off the rollback
 // path: a slow, failing or rate-limiting Slack never delays or fails a rollback. The message's
 // channel and ts go back to the controller (onPosted), which keeps them with the job.
+//
+// The first post carries Slack message metadata naming the job, and the controller journals the
+// intent to post before it (onPosting). A job that has the intent but no ref (the process died
+// between Slack's answer and the journal write), or that a new leader adopted without one, is
+// looked up with conversations.history (include_all_metadata) before anything is posted, so a
+// crash in that window never leaves the channel with two messages for one job.
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { WebClient } from '@slack/web-api';
@@ -52,10 +58,18 @@ export interface SlackAppNotifierOptions {
 }
 
 /** A job's message: where it is, and what it should show that Slack does not show yet. */
+/** What conversations.history says of a message's metadata (include_all_metadata). */
+interface MessageMetadata {
+  event_type?: unknown;
+  event_payload?: { job_id?: unknown };
+}
+
 interface Slot {
   jobId: string;
   channel: string;
   ref?: SlackMessageRef | undefined;
+  /** Look the message up before posting: it may have been posted by a process that died. */
+  lookup?: { channel: string; since: number } | undefined;
   render?: SlackMessage | undefined;
   replies: string[];
   scheduled: boolean;
@@ -66,6 +80,10 @@ type Outcome = 'sent' | 'failed' | 'dropped';
 /** chat.update answers these when the message is gone: post it again. */
 const MESSAGE_GONE: ReadonlySet<string> = new Set(['message_not_found', 'cant_update_message']);
 const REMEMBERED_REFS = 2000;
+/** Slack message metadata `event_type` of a job's message; `event_payload.job_id` names the job. */
+export const JOB_MESSAGE_EVENT_TYPE = 'rollback_job';
+/** conversations.history pages read looking for a job's message (200 messages each). */
+const LOOKUP_PAGES = 5;
 
 export function createSlackAppNotifier(o: SlackAppNotifierOptions): JobNotifier {
   const log = o.logger.child({ component: 'slack', mode: 'app' });
@@ -83,6 +101,7 @@ export function createSlackAppNotifier(o: SlackAppNotifierOptions): JobNotifier 
   /** Refs posted by this process, until the job carries them (the commit is asynchronous). */
   const refs = new Map<string, SlackMessageRef>();
   const postedListeners: Array<(jobId: string, ref: SlackMessageRef) => void> = [];
+  const postingListeners: Array<(jobId: string, channel: string) => Promise<void>> = [];
   const queue = new PQueue({ concurrency: 1 });
   const latest = new Map<string, Job>();
   const throttle = new ProgressThrottle<string>({
@@ -149,9 +168,27 @@ export function createSlackAppNotifier(o: SlackAppNotifierOptions): JobNotifier 
           continue;
         }
       } else {
+        if (slot.lookup) {
+          const found = await findPosted(slot.jobId, slot.lookup);
+          slot.lookup = undefined;
+          if (found) {
+            log.info(fields, 'found the job message a previous process posted; editing it');
+            slot.ref = found;
+            remember(slot.jobId, found);
+            continue;
+          }
+        }
+        // Durable before the post: after a crash the message is looked up, not posted twice.
+        for (const l of postingListeners) await l(slot.jobId, slot.channel).catch(() => undefined);
         const r = await call(
           'chat.postMessage',
-          { channel: slot.channel, ...body, unfurl_links: false, unfurl_media: false },
+          {
+            channel: slot.channel,
+            ...body,
+            unfurl_links: false,
+            unfurl_media: false,
+            metadata: { event_type: JOB_MESSAGE_EVENT_TYPE, event_payload: { job_id: slot.jobId } },
+          },
           fields,
         );
         if (r.ok && typeof r.value['ts'] === 'string') {
@@ -168,6 +205,44 @@ export function createSlackAppNotifier(o: SlackAppNotifierOptions): JobNotifier 
       }
       if (slot.render === message) slot.render = undefined;
     }
+  }
+
+  /** The job's message in the channel's recent history, by its metadata (newest first). */
+  async function findPosted(
+    jobId: string,
+    where: { channel: string; since: number },
+  ): Promise<SlackMessageRef | undefined> {
+    let cursor: string | undefined;
+    for (let page = 0; page < LOOKUP_PAGES; page++) {
+      const r = await call(
+        'conversations.history',
+        {
+          channel: where.channel,
+          // A minute of slack for clocks: Slack's ts is Slack's time, `since` is ours.
+          oldest: String(Math.floor(where.since / 1000) - 60),
+          include_all_metadata: true,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        },
+        { jobId },
+      );
+      if (!r.ok) return undefined;
+      const messages = Array.isArray(r.value['messages']) ? r.value['messages'] : [];
+      for (const m of messages as Array<{ ts?: unknown; metadata?: MessageMetadata }>) {
+        const meta = m?.metadata;
+        if (
+          meta?.event_type === JOB_MESSAGE_EVENT_TYPE &&
+          meta.event_payload?.job_id === jobId &&
+          typeof m.ts === 'string'
+        )
+          return { channel: where.channel, ts: m.ts };
+      }
+      const next = (r.value['response_metadata'] as { next_cursor?: unknown } | undefined)
+        ?.next_cursor;
+      if (r.value['has_more'] !== true || typeof next !== 'string' || !next) return undefined;
+      cursor = next;
+    }
+    return undefined;
   }
 
   function drop(lost: string[], fields: Record<string, unknown>): void {
@@ -213,7 +288,15 @@ export function createSlackAppNotifier(o: SlackAppNotifierOptions): JobNotifier 
         fallback: o.channel,
       }) ??
       o.channel;
-    const slot: Slot = { jobId: job.id, channel, ref, replies: [], scheduled: false };
+    // Posted by a process that died before journaling the ref, or by a leader that died first.
+    const lookup =
+      !ref && (job.slackPosting || job.origin === 'adopted')
+        ? {
+            channel: job.slackPosting?.channel ?? channel,
+            since: Date.parse(job.slackPosting?.at ?? job.createdAt),
+          }
+        : undefined;
+    const slot: Slot = { jobId: job.id, channel, ref, lookup, replies: [], scheduled: false };
     slots.set(job.id, slot);
     return slot;
   }
@@ -251,6 +334,7 @@ export function createSlackAppNotifier(o: SlackAppNotifierOptions): JobNotifier 
   return {
     enabled: true,
     onPosted: (listener) => void postedListeners.push(listener),
+    onPosting: (listener) => void postingListeners.push(listener),
     job(job, stage, opts = {}) {
       try {
         if (stage === 'progress') {

@@ -76,6 +76,13 @@ interface Outgoing {
 
 type Outcome = 'sent' | 'failed' | 'dropped' | 'disabled';
 
+/** Every webhook post is a new channel message: a rollback posts at most this many in all. */
+export const MAX_POSTS_PER_JOB = 4;
+/** Kept free for the outcome and its verdict: progress is what a job that posted more goes without. */
+const KEPT_FOR_THE_END = 2;
+/** Jobs whose posts are counted; beyond it the oldest are forgotten. */
+const COUNTED_JOBS = 2000;
+
 export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   const log = options.logger.child({ component: 'slack' });
   const count = (outcome: Outcome) =>
@@ -107,9 +114,22 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
     intervalMs: options.progressIntervalMs ?? 60_000,
     maxPerKey: 1,
     now: clock,
-    emit: (_jobId, item) => enqueue(item),
+    emit: (jobId, item) => {
+      if (roomForProgress(jobId)) enqueue(item);
+    },
     ...(options.setTimer ? { setTimer: options.setTimer } : {}),
   });
+  // Posts per job so far. A held job's awaiting-approval post uses the room progress would have
+  // had, so a held job that is approved and then runs for 10 minutes still posts four in all.
+  const posts = new Map<string, number>();
+  const roomForProgress = (jobId: string) =>
+    (posts.get(jobId) ?? 0) + KEPT_FOR_THE_END < MAX_POSTS_PER_JOB;
+  const counted = (jobId: string) => {
+    const n = (posts.get(jobId) ?? 0) + 1;
+    posts.delete(jobId);
+    posts.set(jobId, n);
+    if (posts.size > COUNTED_JOBS) posts.delete(posts.keys().next().value as string);
+  };
   // "Queued" is held briefly: a job that starts meanwhile posts "started" alone.
   const queuedHold = new HeldMessages<Outgoing>({
     holdMs: options.queuedHoldMs ?? 10_000,
@@ -118,6 +138,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   });
 
   function enqueue(item: Outgoing): void {
+    if (item.jobId) counted(item.jobId);
     for (const lost of outbox.push(item)) {
       count('dropped');
       log.warn({ jobId: lost.jobId, stage: lost.kind }, 'slack queue full: message dropped');
@@ -206,6 +227,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
           ...(channel ? { channel } : {}),
         };
         if (item.progress) {
+          if (!roomForProgress(job.id)) return;
           throttle.offer(job.id, item, progressNumbers(job));
           return;
         }

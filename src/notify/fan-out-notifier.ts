@@ -11,6 +11,7 @@ export function fanOutNotifier(first: JobNotifier, ...rest: JobNotifier[]): JobN
     enabled: first.enabled,
     ...(first.onSent ? { onSent: first.onSent.bind(first) } : {}),
     ...(first.onPosted ? { onPosted: first.onPosted.bind(first) } : {}),
+    ...(first.onPosting ? { onPosting: first.onPosting.bind(first) } : {}),
     job: (job, stage, opts) => all.forEach((n) => n.job(job, stage, opts)),
     decision: (notice, opts) => all.forEach((n) => n.decision(notice, opts)),
     killSwitch: (notice) => all.forEach((n) => n.killSwitch?.(notice)),

@@ -45,8 +45,11 @@ describe('Slack delivery', () => {
       finishedAt: iso(91_000),
       recoverySeconds: 42,
     };
+    // Another job asks for approval: a held job posts four messages in all, so its own life
+    // would have no progress post (slack-throttle.test.ts).
+    const held = { ...job, id: 'job-held' };
     const stages: Array<[JobStage, typeof job]> = [
-      ['awaiting_approval', job],
+      ['awaiting_approval', held],
       ['queued', job],
       ['started', job],
       ['progress', job],
@@ -95,7 +98,7 @@ describe('Slack delivery', () => {
       assert.ok(typeof b.text === 'string' && b.text.length > 0, 'fallback text present');
     }
     const json = (i: number) => JSON.stringify(bodies[i]);
-    assert.ok(json(0).includes('/api/admin/rollback/jobs/job-7f3a/approve'));
+    assert.ok(json(0).includes('/api/admin/rollback/jobs/job-held/approve'));
     assert.ok(json(0).includes('$ROLLBACK_OPERATOR_SECRET'));
     for (const s of [
       'CriticalErrorRate',

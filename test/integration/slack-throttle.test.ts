@@ -67,6 +67,60 @@ describe('Slack progress throttling and overflow', () => {
     assert.deepEqual(await notificationCounts(metrics), { sent: 2 });
   });
 
+  test('a rollback running 10 minutes posts at most four messages, a held and approved one too', async () => {
+    // The clock and every timer are the test's: 10 minutes of progress every 5 s pass at once.
+    let now = 0;
+    const timers: Array<{ fn: () => void; at: number; fired?: boolean }> = [];
+    const { notifier } = makeNotifier({
+      webhookUrl: sink.url,
+      progressIntervalMs: 60_000,
+      queuedHoldMs: 10_000,
+      clock: () => now,
+      setTimer: (fn, ms) => timers.push({ fn, at: now + ms }),
+    });
+    const advanceTo = (t: number) => {
+      now = t;
+      for (const timer of timers)
+        if (!timer.fired && timer.at <= now) {
+          timer.fired = true;
+          timer.fn();
+        }
+    };
+    const run = (job: Job, held: boolean) => {
+      if (held) notifier.job(job, 'awaiting_approval');
+      notifier.job(job, 'queued'); // approved (held) or accepted (automatic)
+      notifier.job(job, 'started');
+      for (let s = 5; s <= 600; s += 5) {
+        advanceTo(now + 5000);
+        notifier.job(withProgress(job, Math.ceil(s / 60), 12), 'progress');
+      }
+      advanceTo(now + 5000);
+      notifier.job({ ...job, outcome: 'succeeded', finishedAt: iso(now) }, 'finished');
+      notifier.job({ ...job, outcome: 'succeeded', verdict: 'recovered' }, 'recovered');
+    };
+    run(sampleJob({ id: 'automatic' }), false);
+    await notifier.flush(5000);
+    const automatic = sink.messages.map((m) => headerOf(m.body));
+    assert.deepEqual(automatic, [
+      ':rewind: Rollback started',
+      ':arrows_counterclockwise: Rollback in progress',
+      ':white_check_mark: Rollback succeeded',
+      ':large_green_circle: Alert resolved after rollback',
+    ]);
+    run(sampleJob({ id: 'held' }), true);
+    await notifier.flush(5000);
+    assert.deepEqual(
+      sink.messages.slice(automatic.length).map((m) => headerOf(m.body)),
+      [
+        ':raised_hand: Rollback awaiting approval',
+        ':rewind: Rollback started',
+        ':white_check_mark: Rollback succeeded',
+        ':large_green_circle: Alert resolved after rollback',
+      ],
+      'the approval request used the room of the progress post',
+    );
+  });
+
   test('queued and started fold into one post; a job that waits gets its queued post', async () => {
     const timers: Array<{ fn: () => void; ms: number }> = [];
     const { notifier } = makeNotifier({

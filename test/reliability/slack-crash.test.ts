@@ -95,3 +95,75 @@ test('edits resume on the same message after SIGKILL mid-rollout', async () => {
   await second.stop();
   live.delete(second);
 });
+
+test('a crash between Slack posting the message and the journal write posts no second message', async () => {
+  const dataDir = join(root, 'data-window');
+  const port = await freePort();
+  const start = async () => {
+    const p = await startControllerProcess({
+      dataDir,
+      port,
+      config: join(root, 'config.yaml'),
+      env: {
+        KUBECONFIG: fake.kubeconfigPath,
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        SLACK_CHANNEL: CHANNEL,
+        SLACK_API_URL: slack.apiUrl,
+      },
+    });
+    live.add(p);
+    return p;
+  };
+  await deployedTwice(fake, NS, 'payments');
+  fake.stickRollouts('Deployment', NS, 'payments', true);
+  const postsBefore = slack.posts().length;
+  // The crash point: Slack creates the job's message, and its answer never reaches the process,
+  // which is killed there. The ts was never journaled; only the intent to post was.
+  slack.failWith((method, args) =>
+    method === 'chat.postMessage' && !args['thread_ts'] ? { hang: true, apply: true } : undefined,
+  );
+  const first = await start();
+  const r = await first.call(
+    'POST',
+    'trigger',
+    payload([firing('CriticalErrorRate', 'payments', { startsAt: startsNow() })]),
+  );
+  const id = r.body.decisions[0].jobId as string;
+  await slack.waitFor(
+    () => slack.posts().length === postsBefore + 1,
+    HANG_GUARD_MS,
+    'Slack has the job message',
+  );
+  const message = slack.posts().at(-1)!;
+  assert.deepEqual(message.metadata, { event_type: 'rollback_job', event_payload: { job_id: id } });
+  const journaled = (await first.call('GET', `jobs/${id}`)).body;
+  assert.equal(journaled.slack, undefined, 'the ts never reached the journal');
+  assert.equal(journaled.slackPosting.channel, CHANNEL, 'the intent did, before the post');
+  await first.kill9();
+  live.delete(first);
+
+  slack.failWith(undefined);
+  fake.stickRollouts('Deployment', NS, 'payments', false);
+  const lookupsBefore = slack.calls.filter((c) => c.method === 'conversations.history').length;
+  const second = await start();
+  const job = await jobIn(second.call, id, ['succeeded', 'failed'], HANG_GUARD_MS);
+  assert.equal(job.state, 'succeeded', job.reason);
+  await slack.waitFor(
+    () => /Rollback succeeded/.test(JSON.stringify(message.blocks)),
+    HANG_GUARD_MS,
+    'the message Slack already had shows the outcome',
+  );
+  assert.equal(slack.posts().length, postsBefore + 1, 'no second message for the job');
+  const lookups = slack.calls
+    .filter((c) => c.method === 'conversations.history')
+    .slice(lookupsBefore);
+  assert.equal(lookups.length, 1, 'looked up once');
+  assert.equal(String(lookups[0].args['include_all_metadata']), 'true');
+  await until(
+    async () => (await second.call('GET', `jobs/${id}`)).body.slack?.ts === message.ts,
+    HANG_GUARD_MS,
+    'the found message is journaled with the job',
+  );
+  await second.stop();
+  live.delete(second);
+});

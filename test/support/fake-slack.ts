@@ -1,5 +1,6 @@
 // A local Slack for the real @slack/web-api and @slack/socket-mode clients: the Web API methods
-// the controller uses (chat.postMessage, chat.update, chat.postEphemeral, usergroups.users.list,
+// the controller uses (chat.postMessage with message metadata, chat.update, chat.postEphemeral,
+// conversations.history with include_all_metadata, usergroups.users.list,
 // apps.connections.open) with Slack's real shapes (HTTP 200 `{ ok: false, error }` for errors,
 // 429 with Retry-After), and a WebSocket server playing Socket Mode (`hello`, `interactive`
 // envelopes, acks by envelope_id, `disconnect` and the client's reconnect). Faults are
@@ -26,6 +27,8 @@ export interface FakeMessage {
   thread_ts?: string;
   text: string;
   blocks: any[];
+  /** Message metadata given on chat.postMessage (`event_type`, `event_payload`). */
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
   /** Every version: the post, then each chat.update. */
   versions: Array<{ text: string; blocks: any[] }>;
 }
@@ -36,6 +39,8 @@ export interface Fault {
   body?: unknown;
   /** Never answer (until the fake closes): a hanging Slack. */
   hang?: boolean;
+  /** With `hang`: do what the call asks first (the message exists, the answer never comes). */
+  apply?: boolean;
 }
 
 export interface FakeSlack {
@@ -73,7 +78,7 @@ function parseBody(raw: string, type: string | undefined): Record<string, any> {
   const out: Record<string, any> = {};
   for (const [k, v] of new URLSearchParams(raw)) {
     // The client form-encodes arguments and JSON-encodes the structured ones.
-    out[k] = k === 'blocks' || k === 'attachments' ? JSON.parse(v) : v;
+    out[k] = k === 'blocks' || k === 'attachments' || k === 'metadata' ? JSON.parse(v) : v;
   }
   return out;
 }
@@ -91,7 +96,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let opened = 0;
   let greeted = 0;
 
-  const nextTs = () => `1767225600.${String(++seq).padStart(6, '0')}`;
+  // Slack's ts: the Unix time of the message and a sequence (unique in the channel).
+  const nextTs = () => `${Math.floor(Date.now() / 1000)}.${String(++seq).padStart(6, '0')}`;
   const send = (res: ServerResponse, status: number, body: unknown, headers = {}) => {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
     res.end(JSON.stringify(body));
@@ -111,6 +117,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         if (!args['text'] && !args['blocks']) return { ok: false, error: 'no_text' };
         if (args['thread_ts'] && !messages.some((m) => m.ts === args['thread_ts']))
           return { ok: false, error: 'thread_not_found' };
+        const meta = args['metadata'];
+        if (meta !== undefined && (typeof meta?.event_type !== 'string' || !meta.event_payload))
+          return { ok: false, error: 'invalid_metadata_format' };
         const m: FakeMessage = {
           channel: CHANNEL,
           ts: nextTs(),
@@ -118,6 +127,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           blocks: args['blocks'] ?? [],
           versions: [],
           ...(args['thread_ts'] ? { thread_ts: String(args['thread_ts']) } : {}),
+          ...(meta ? { metadata: meta } : {}),
         };
         m.versions.push({ text: m.text, blocks: m.blocks });
         messages.push(m);
@@ -140,6 +150,41 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           text: String(args['text'] ?? ''),
         });
         return { ok: true, message_ts: nextTs() };
+      case 'conversations.history': {
+        // Slack's shape: top-level messages, newest first, `oldest` exclusive, paged by cursor;
+        // metadata only with include_all_metadata.
+        if (args['channel'] !== CHANNEL) return { ok: false, error: 'channel_not_found' };
+        const oldest = Number(args['oldest'] ?? 0);
+        const limit = Math.min(Number(args['limit'] ?? 100) || 100, 999);
+        const offset = args['cursor']
+          ? Number(Buffer.from(String(args['cursor']), 'base64').toString().replace('offset:', ''))
+          : 0;
+        const withMeta = ['true', '1', true].includes(args['include_all_metadata']);
+        const all = messages
+          .filter((x) => x.channel === CHANNEL && !x.thread_ts && Number(x.ts) > oldest)
+          .reverse();
+        const page = all.slice(offset, offset + limit);
+        const more = offset + limit < all.length;
+        return {
+          ok: true,
+          messages: page.map((x) => ({
+            type: 'message',
+            user: 'U0BOT',
+            bot_id: 'B0BOT',
+            text: x.text,
+            ts: x.ts,
+            blocks: x.blocks,
+            ...(withMeta && x.metadata ? { metadata: x.metadata } : {}),
+          })),
+          has_more: more,
+          pin_count: 0,
+          channel_actions_ts: null,
+          channel_actions_count: 0,
+          response_metadata: {
+            next_cursor: more ? Buffer.from(`offset:${offset + limit}`).toString('base64') : '',
+          },
+        };
+      }
       case 'usergroups.users.list': {
         const users = userGroups.get(String(args['usergroup']));
         return users ? { ok: true, users } : { ok: false, error: 'no_such_subteam' };
@@ -163,6 +208,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       }
       const f = fault?.(method, args);
       if (f?.hang) {
+        if (f.apply) answer(method, args, String(req.headers['authorization'] ?? ''));
         calls.push({ method, args, answer: 'hang' });
         hanging.add(res);
         return;

@@ -14,11 +14,15 @@ import { adoptionPlan } from '../../src/ha/adoption-plan.js';
 import { scanNamespaces } from '../../src/ha/high-availability-from-env.js';
 import { readHaSettings } from '../../src/ha/ha-settings.js';
 import {
+  markProblem,
   PENDING_ROLLBACK_ANNOTATION,
   parsePending,
   pendingFor,
+  signedPending,
   type PendingRollback,
 } from '../../src/ha/pending-rollback.js';
+import { replicaKey } from '../../src/http/replica-key.js';
+import { approve, deny, postedToSlack, actedInSlack } from '../../src/jobs/job-transitions.js';
 import { clusterIntentChecks } from '../../src/ha/cluster-intent-checks.js';
 import { ControllerState } from '../../src/jobs/controller-state.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
@@ -187,7 +191,7 @@ describe('high availability checks before a Kubernetes job acts', () => {
     assert.equal(workload.metadata.annotations[PENDING_ROLLBACK_ANNOTATION], undefined);
   });
 
-  test('a job held for approval is not marked at pin time, but is when it runs', async () => {
+  test('the runner does not mark a held job at pin time (its committed changes do, below), but does when it runs', async () => {
     const { marks, log } = memoryMarks();
     const held = job({ state: 'awaiting_approval' });
     delete held.fromRevision; // so the runner pins it
@@ -464,5 +468,184 @@ describe('HA settings', () => {
     assert.deepEqual(scanNamespaces(['shop', 'payments']), ['shop', 'payments']);
     assert.equal(scanNamespaces(['*']), undefined);
     assert.equal(scanNamespaces(['team-*', 'shop']), undefined);
+  });
+});
+
+describe('a job held for approval and its Slack message survive a failover', () => {
+  const SLACK = { channel: 'C0DEPLOYS', ts: '1796660853.000001' };
+  const ALICE = { id: 'U0ALICE', name: 'alice' };
+
+  test('the mark follows the held job: held, its message, approved; a denied one is cleared', async () => {
+    const { marks, log, workload } = memoryMarks();
+    const written: Array<() => void> = [];
+    const mark = marks.mark;
+    marks.mark = async (ref, p, signal) => {
+      await mark(ref, p, signal);
+      written.shift()?.();
+    };
+    const nextWrite = () => new Promise<void>((resolve) => written.push(resolve));
+    const [, pending] = clusterIntentChecks({
+      marks,
+      identity: 'replica-a',
+      cooldownMs: 0,
+      leading: () => true,
+      now: () => NOW,
+      logger: pino({ enabled: false }),
+    });
+    const read = () => parsePending(workload.metadata.annotations);
+    const held = job({
+      state: 'awaiting_approval',
+      approval: { expiresAt: '2026-11-22T11:30:00.000Z' },
+    });
+    let w = nextWrite();
+    pending.observe!(undefined, held);
+    await w;
+    assert.deepEqual(read()?.approval, { expiresAt: '2026-11-22T11:30:00.000Z' });
+    assert.equal(read()?.slack, undefined);
+
+    const posted = postedToSlack(held, SLACK);
+    w = nextWrite();
+    pending.observe!(held, posted);
+    await w;
+    assert.deepEqual(read()?.slack, SLACK, 'the message a new leader edits');
+
+    // A change a new leader does not need writes nothing (a progress note, a timeline entry).
+    pending.observe!(posted, { ...posted, timeline: [...posted.timeline] });
+
+    const approved = actedInSlack(
+      approve(posted, 'slack:alice (U0ALICE)', NOW),
+      { action: 'approve', user: ALICE },
+      NOW,
+    );
+    w = nextWrite();
+    pending.observe!(posted, approved);
+    await w;
+    assert.equal(read()?.approval?.approvedBy, 'slack:alice (U0ALICE)');
+    assert.deepEqual(
+      read()?.slackActions?.map((a) => [a.action, a.user.id]),
+      [['approve', 'U0ALICE']],
+    );
+    assert.deepEqual(log, ['mark job-1', 'mark job-1', 'mark job-1']);
+
+    // Another held job, denied: nothing runs it, so the mark goes with the decision.
+    const other = job({
+      id: 'job-2',
+      state: 'awaiting_approval',
+      approval: { expiresAt: '2026-11-22T11:30:00.000Z' },
+    });
+    const cleared = new Promise<void>((resolve) => {
+      const clear = marks.clear;
+      marks.clear = async (ref, id, signal) => {
+        const r = await clear(ref, id, signal);
+        resolve();
+        return r;
+      };
+    });
+    pending.observe!(other, deny(other, 'slack:alice (U0ALICE)', NOW));
+    await cleared;
+    assert.deepEqual(log.slice(3), ['clear job-2']);
+  });
+
+  test('a new leader re-creates the held job (still held) and the approved one, each with its message', () => {
+    const expiresAt = '2026-11-22T11:30:00.000Z';
+    const held = parsePending({
+      [PENDING_ROLLBACK_ANNOTATION]: JSON.stringify(
+        pendingFor(job({ id: 'held', approval: { expiresAt }, slack: SLACK }), 'replica-a'),
+      ),
+    })!;
+    const approvedJob = actedInSlack(
+      approve(
+        job({ id: 'ok', state: 'awaiting_approval', approval: { expiresAt }, slack: SLACK }),
+        'slack:alice (U0ALICE)',
+        NOW,
+      ),
+      { action: 'approve', user: ALICE },
+      NOW,
+    );
+    const approved = parsePending({
+      [PENDING_ROLLBACK_ANNOTATION]: JSON.stringify(pendingFor(approvedJob, 'replica-a')),
+    })!;
+    const plan = adoptionPlan(
+      [
+        { ref: REF, pending: held },
+        { ref: { ...REF, name: 'web' }, pending: approved },
+      ],
+      { jobs: new Map(), activeJob: () => undefined },
+      { now: NOW, identity: 'replica-b' },
+    );
+    assert.deepEqual(
+      plan.adopt.map((j) => [j.id, j.state, j.slack?.ts, j.approval?.approvedBy]),
+      [
+        ['held', 'awaiting_approval', SLACK.ts, undefined],
+        ['ok', 'queued', SLACK.ts, 'slack:alice (U0ALICE)'],
+      ],
+    );
+    assert.deepEqual(
+      plan.adopt[1]?.slackActions?.map((a) => a.user.id),
+      ['U0ALICE'],
+    );
+    assert.deepEqual(
+      plan.records
+        .filter((r) => r.t === 'instance')
+        .map((r) => (r as { decision: string }).decision),
+      ['awaiting_approval', 'queued'],
+    );
+  });
+
+  test('the message and the approval are signed with the mark; a mark from before them still verifies', () => {
+    const key = replicaKey('webhook-secret', 'operator-secret')!;
+    const workload = { ref: REF, uid: 'uid-1' };
+    const withSlack = pendingFor(
+      job({
+        state: 'awaiting_approval',
+        approval: { expiresAt: '2026-11-22T11:30:00.000Z' },
+        slack: SLACK,
+      }),
+      'replica-a',
+    );
+    const value = signedPending(withSlack, workload, key);
+    assert.equal(markProblem({ [PENDING_ROLLBACK_ANNOTATION]: value }, workload, key), undefined);
+    // Someone who may patch the workload points the mark at another message: refused.
+    const moved = JSON.stringify({ ...JSON.parse(value), slack: { ...SLACK, ts: '1.2' } });
+    assert.match(
+      markProblem({ [PENDING_ROLLBACK_ANNOTATION]: moved }, workload, key) ?? '',
+      /signature/,
+    );
+    // ... or makes an approved job held again (so it could be approved twice): refused too.
+    const approvedMark = signedPending(
+      pendingFor(
+        approve(
+          job({ state: 'awaiting_approval', approval: { expiresAt: '2026-11-22T11:30:00.000Z' } }),
+          'op',
+          NOW,
+        ),
+        'replica-a',
+      ),
+      workload,
+      key,
+    );
+    const parsed = JSON.parse(approvedMark);
+    const heldAgain = JSON.stringify({
+      ...parsed,
+      approval: { expiresAt: parsed.approval.expiresAt },
+    });
+    assert.equal(
+      markProblem({ [PENDING_ROLLBACK_ANNOTATION]: approvedMark }, workload, key),
+      undefined,
+    );
+    assert.match(
+      markProblem({ [PENDING_ROLLBACK_ANNOTATION]: heldAgain }, workload, key) ?? '',
+      /signature/,
+    );
+    const plain = pendingFor(job(), 'replica-a');
+    assert.equal(
+      markProblem(
+        { [PENDING_ROLLBACK_ANNOTATION]: signedPending(plain, workload, key) },
+        workload,
+        key,
+      ),
+      undefined,
+      'a mark without the new fields signs the same fields as before',
+    );
   });
 });

@@ -1,35 +1,31 @@
 // POST <prefix>/slack/interactions: Slack's request URL for button clicks. Slack's signature is
-// the route's only credential (Slack cannot send ours): a request whose signature, timestamp or
-// freshness fails is a 401 and nothing else happens. A follower checks the signature too (so it
-// never forwards unauthenticated traffic) and passes the raw body and Slack's headers to the
-// verified leader, which checks them again (replays are remembered there) and acts. Slack wants
-// an answer within 3 s: the click is acknowledged at once and applied right after; its result
-// reaches the user through the job's message or an ephemeral answer.
+// the route's credential (Slack cannot send ours), checked by the route's guard over the raw body:
+// a request whose signature, timestamp or freshness fails is a 401 and nothing else happens. A
+// follower checks it too (so it never forwards unauthenticated traffic) and then forwards like
+// every other route: the replicas' signed forward (forward-to-leader.ts) says a replica verified
+// a Slack request and covers the body's digest. The leader verifies that forward and Slack's
+// signature again (replays are remembered there, whichever replica they came through) and acts.
+// Slack wants an answer within 3 s: the click is acknowledged at once and applied right after;
+// its result reaches the user through the job's message or an ephemeral answer.
 import express, { type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { LeaderRoute } from '../../ha/replica-leadership.js';
 import type { SlackInteractions } from '../../slack/slack-interactions.js';
 import type { SlackSignatureVerifier } from '../../slack/slack-signature-verifier.js';
-import { CANONICAL_PREFIX } from '../forward-to-leader.js';
+import { checkForwardedBody, principalOf, type Principal } from '../auth.js';
 import type { ApiRoute } from '../route-table.js';
 
 export interface SlackRouteOptions {
   verifier: SlackSignatureVerifier;
   interactions: SlackInteractions;
   bodyLimitBytes: number;
-  /** With leader election: where the click is applied. */
+  /** With leader election: where the click is applied (a follower does not remember it). */
   route?: () => LeaderRoute;
-  forwardTimeoutMs?: number;
-  fetch?: typeof fetch;
 }
 
-const SLACK_HEADERS = ['x-slack-request-timestamp', 'x-slack-signature'] as const;
+const SLACK: Principal = { role: 'slack', user: 'slack' };
 
-/**
- * The route's entry in the route table. Its credential is Slack's signature, which the handler
- * checks itself (the table's own credentials are ours, and Slack cannot send them); the table's
- * forward step passes a request with no principal of ours through to it, and it forwards itself.
- */
+/** The route's entry in the route table. */
 export function slackInteractionsRoutes(o: SlackRouteOptions): ApiRoute[] {
   return [
     {
@@ -37,38 +33,45 @@ export function slackInteractionsRoutes(o: SlackRouteOptions): ApiRoute[] {
       path: '/slack/interactions',
       name: 'slack_interactions',
       scope: 'api',
-      credential: 'none',
-      handlers: slackInteractionsRoute(o),
+      credential: 'slack',
+      guard: slackSignatureGuard(o),
+      handlers: [slackInteractionsHandler(o)],
     },
   ];
 }
 
-export function slackInteractionsRoute(o: SlackRouteOptions): RequestHandler[] {
-  const raw = express.raw({ type: () => true, limit: o.bodyLimitBytes });
-  const handle: RequestHandler = async (req, res) => {
+/** Reads the raw body (a relayed one must be the body the follower signed) and checks Slack's signature. */
+export function slackSignatureGuard(o: SlackRouteOptions): RequestHandler[] {
+  const raw = express.raw({
+    type: () => true,
+    limit: o.bodyLimitBytes,
+    verify: checkForwardedBody,
+  });
+  const check: RequestHandler = (req, res, next) => {
     const log = res.locals['log'] as Logger | undefined;
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const headers = {
-      timestamp: req.get('x-slack-request-timestamp'),
-      signature: req.get('x-slack-signature'),
-    };
     const where = o.route?.() ?? { to: 'self' as const };
-    const check = o.verifier.check(headers, body, { remember: where.to === 'self' });
-    if (!check.ok) {
-      log?.warn({ reason: check.reason }, 'slack interaction refused');
-      res.status(401).json({ error: `not a request signed by Slack: ${check.reason}` });
+    const verdict = o.verifier.check(
+      { timestamp: req.get('x-slack-request-timestamp'), signature: req.get('x-slack-signature') },
+      body,
+      { remember: where.to === 'self' },
+    );
+    if (!verdict.ok) {
+      log?.warn({ reason: verdict.reason }, 'slack interaction refused');
+      res.status(401).json({ error: `not a request signed by Slack: ${verdict.reason}` });
       return;
     }
-    if (where.to === 'nobody') {
-      res.status(503).json({ error: `${where.reason}; retry` });
-      return;
-    }
-    if (where.to === 'leader') {
-      const answer = await relay(where.url, body, req, o).catch(() => undefined);
-      if (!answer) res.status(503).json({ error: `the leader ${where.holder} did not answer` });
-      else res.status(answer.status).type('application/json').send(answer.text);
-      return;
-    }
+    // A verified relay already names its principal (which replica forwarded it).
+    if (!principalOf(res)) res.locals['principal'] = SLACK;
+    next();
+  };
+  return [raw, check];
+}
+
+/** On the replica that acts (the leader, or the only one): acknowledge, then apply. */
+export function slackInteractionsHandler(o: SlackRouteOptions): RequestHandler {
+  return (req, res) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const payload = new URLSearchParams(body.toString('utf8')).get('payload');
     let parsed: unknown;
     try {
@@ -83,25 +86,4 @@ export function slackInteractionsRoute(o: SlackRouteOptions): RequestHandler[] {
     res.status(200).end();
     void o.interactions.handle(parsed);
   };
-  return [raw, handle];
-}
-
-async function relay(
-  leaderUrl: string,
-  body: Buffer,
-  req: express.Request,
-  o: SlackRouteOptions,
-): Promise<{ status: number; text: string }> {
-  const headers: Record<string, string> = {
-    'content-type': req.get('content-type') ?? 'application/x-www-form-urlencoded',
-  };
-  for (const h of SLACK_HEADERS) headers[h] = req.get(h) ?? '';
-  const url = new URL(`${CANONICAL_PREFIX}/slack/interactions`, leaderUrl);
-  const res = await (o.fetch ?? fetch)(url, {
-    method: 'POST',
-    headers,
-    body: new Uint8Array(body),
-    signal: AbortSignal.timeout(o.forwardTimeoutMs ?? 2500),
-  });
-  return { status: res.status, text: await res.text() };
 }
