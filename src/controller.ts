@@ -12,7 +12,7 @@ import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
 import { DecisionHistory, type DecisionFilter } from './jobs/decision-history.js';
 import { approveJob } from './jobs/approve-job.js';
-import type { ControllerState } from './jobs/controller-state.js';
+import type { ControllerState, Retention } from './jobs/controller-state.js';
 import { createJobEngine } from './jobs/create-job-engine.js';
 import type { JobRunner } from './jobs/job-runner.js';
 import type { JobStore } from './jobs/job-store.js';
@@ -194,12 +194,13 @@ export class RollbackController {
     let sincePrune = 0;
     const { count, torn } = await this.journal.open((r) => {
       this.state.apply(r);
+      if (r.t === 'decision') this.decisions.add(this.withJobTarget(r.d), r.at);
       if (++sincePrune < REPLAY_PRUNE_EVERY) return;
       sincePrune = 0;
       this.state.prune(this.now(), retention);
     });
     if (torn) this.o.logger.warn({ torn }, 'journal had a torn tail (crash mid-write); it was cut');
-    await this.journal.compact(this.state.snapshot(this.now(), retention));
+    await this.journal.compact(this.snapshot(retention));
     if (this.journal.lastSnapshotBytes > this.journal.compactAboveBytes) {
       this.o.logger.warn(
         {
@@ -209,7 +210,7 @@ export class RollbackController {
         'the journal snapshot alone is above journal.compactAboveMiB: compaction now waits for twice the snapshot; lower journal.dedupRetentionHours or journal.maxJobs, or raise the threshold with the memory limit',
       );
     }
-    this.journal.snapshot = () => this.state.snapshot(this.now(), retention);
+    this.journal.snapshot = () => this.snapshot(retention);
     this.updateGauges();
     if (this.state.paused) this.runner.pause();
     for (const job of this.state.jobs.values()) this.timers.arm(job);
@@ -220,6 +221,16 @@ export class RollbackController {
       { replayed: count, jobs: this.state.jobs.size, instances: this.state.instanceCount },
       'journal replayed',
     );
+  }
+
+  /** What compaction keeps: the state, then the recent decisions `/decisions` lists. */
+  private snapshot(retention: Retention): Iterable<JournalRecord> {
+    const state = this.state.snapshot(this.now(), retention);
+    const decisions = this.decisions.records();
+    return (function* () {
+      yield* state;
+      yield* decisions;
+    })();
   }
 
   /** `log`: the request's logger, so each decision line carries its request id. */
