@@ -150,7 +150,7 @@ async function dryRunThenAlert(
   await afterTheBadDeploy(ns, name);
   const dry = await controller.call('POST', 'test', {
     alert_name: 'CriticalErrorRate',
-    labels: { namespace: ns, rollout: name },
+    labels: { severity: 'critical', namespace: ns, rollout: name },
   });
   assert.equal(dry.status, 200, JSON.stringify(dry.body));
   const plan = dry.body.plans[0];
