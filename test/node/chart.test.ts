@@ -3,7 +3,7 @@
 // securityContext, its probes passing, its ServiceAccount token used through in-cluster config
 // (KUBERNETES_SERVICE_HOST, kube-proxy to the API server), its journal in the chart's volume.
 // Then: a restart with a journal at the compaction threshold inside the memory limit the kubelet
-// enforces.
+// enforces, and two replicas with leader election losing their leader pod mid-queue.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,6 +21,7 @@ import {
   callController,
   chartValues,
   demoDeployedTwice,
+  demoDeployment,
   installChart,
   isReady,
   podsOf,
@@ -200,5 +201,135 @@ describe('the chart on a real node', () => {
     } finally {
       rmSync(stage, { recursive: true, force: true });
     }
+  });
+
+  test('replicas: 2 with leader election: the leader pod deleted mid-queue, one template PATCH per workload; either pod answers', async () => {
+    const names = ['api', 'web', 'cart'];
+    // minReadySeconds: each rollback's rollout takes at least 10 s by the kubelet's and the
+    // controller-manager's account, so the leader is deleted while the queue still holds jobs
+    // however fast or slow this machine is.
+    await Promise.all(
+      names.map(async (n) => {
+        const d = demoDeployment(APPS, n, cluster.images.demoV1) as any;
+        d.spec.minReadySeconds = 10;
+        await cluster.apply(JSON.stringify(d));
+        await cluster.waitRolledOut('Deployment', APPS, n, 300_000);
+        await cluster.setImage('Deployment', APPS, n, cluster.images.demoV2);
+        await cluster.waitRolledOut('Deployment', APPS, n, 300_000);
+      }),
+    );
+    await installChart(
+      cluster,
+      dir,
+      chartValues({ image: cluster.images.controller, namespaces: [APPS], replicaCount: 2 }),
+    );
+    // Leader election changes the pod template: wait until the old pod is gone from the
+    // Deployment's count and both new replicas are Ready.
+    await cluster.waitRolledOut('Deployment', RELEASE_NS, RELEASE, 600_000);
+    let pods: any[] = [];
+    await until(
+      async () => {
+        pods = await controllerPods();
+        return pods.length === 2 && pods.every(isReady) && pods.every((p) => p.status.podIP);
+      },
+      600_000,
+      'two Ready replicas',
+    );
+    const lease = async (): Promise<string> =>
+      (
+        await cluster.http.ok(
+          'GET',
+          `/apis/coordination.k8s.io/v1/namespaces/${RELEASE_NS}/leases/${RELEASE}`,
+        )
+      ).spec.holderIdentity as string;
+    await until(
+      async () => {
+        const holder = await lease().catch(() => '');
+        return pods.some((p) => p.metadata.name === holder);
+      },
+      300_000,
+      'a replica holds the Lease',
+    );
+    const leaderName = await lease();
+    const follower = pods.find((p) => p.metadata.name !== leaderName);
+    assert.ok(follower, `a follower beside ${leaderName}`);
+
+    // Operator requests on either pod (the follower forwards to the leader) and through the Service.
+    for (const p of pods) {
+      const s = await callController(`http://${p.status.podIP}:8080`, 'GET', 'status', {
+        as: 'operator',
+      });
+      assert.equal(s.status, 200, `${p.metadata.name}: ${JSON.stringify(s.body)}`);
+    }
+    const viaFollower = `http://${follower.status.podIP}:8080`;
+    const pause = await callController(viaFollower, 'POST', 'pause', {
+      as: 'operator',
+      body: { reason: 'node suite' },
+    });
+    assert.equal(pause.status, 200, JSON.stringify(pause.body));
+    for (const p of pods) {
+      const s = await callController(`http://${p.status.podIP}:8080`, 'GET', 'status', {
+        as: 'operator',
+      });
+      assert.equal(s.body.paused?.paused, true, `${p.metadata.name}: ${JSON.stringify(s.body)}`);
+    }
+    const resumed = await callController(service, 'POST', 'resume', { as: 'operator' });
+    assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
+    const wrong = await fetch(`${service}/api/admin/rollback/status`, {
+      headers: { authorization: 'Basic ' + Buffer.from('operator:wrong').toString('base64') },
+    });
+    assert.equal(wrong.status, 401, 'wrong operator credentials are refused through the Service');
+
+    const writes = (name: string) =>
+      cluster.audit.templateWrites({ user: SA_USER, namespace: APPS, name });
+    const accepted = await callController(service, 'POST', 'trigger', {
+      body: rollbackAlert(names),
+    });
+    assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+    await until(
+      () => names.some((n) => writes(n).length > 0),
+      300_000,
+      'the first rollback patched',
+    );
+    await cluster.http.ok('DELETE', `/api/v1/namespaces/${RELEASE_NS}/pods/${leaderName}`);
+    const patchedBeforeDelete = names.filter((n) => writes(n).length > 0);
+    assert.ok(patchedBeforeDelete.length < names.length, 'deleted before the queue was done');
+
+    await until(
+      async () => ![leaderName, ''].includes(await lease().catch(() => '')),
+      600_000,
+      'another replica holds the Lease',
+    );
+    const newLeader = await lease();
+    const counts: Record<string, number> = {};
+    for (const n of names) {
+      const d = await cluster.waitFor(
+        'Deployment',
+        APPS,
+        n,
+        (w: any) => w.spec.template.spec.containers[0].image === cluster.images.demoV1,
+        600_000,
+      );
+      assert.equal(d.spec.template.spec.containers[0].image, cluster.images.demoV1, `${n} on v1`);
+      await cluster.waitRolledOut('Deployment', APPS, n, 300_000);
+      counts[n] = writes(n).length;
+    }
+    // The new leader shows the jobs it adopted (those the deleted leader had not finished), all
+    // succeeded; a job the deleted leader finished is in its own (gone) journal, not adopted.
+    const adopted = (await jobsDone(names.length - patchedBeforeDelete.length)).filter((j) =>
+      names.some((n) => j.targetKey === `Deployment/${APPS}/${n}`),
+    );
+    assert.ok(adopted.length >= names.length - patchedBeforeDelete.length, JSON.stringify(adopted));
+    assert.deepEqual(
+      adopted.filter((j) => j.state !== 'succeeded'),
+      [],
+      'every adopted job succeeded',
+    );
+    console.log(
+      `HA: leader ${leaderName} deleted after ${patchedBeforeDelete.length} of ${names.length} ` +
+        `template PATCHes; new leader ${newLeader} adopted ${adopted.length}; template PATCHes ` +
+        `per workload ${JSON.stringify(counts)}`,
+    );
+    assert.deepEqual(counts, Object.fromEntries(names.map((n) => [n, 1])));
   });
 });

@@ -91,6 +91,16 @@ export async function startNodeCluster(
   const cgroupRoot = `/${dir.split('/').at(-1)}`;
   // containerd 1.6 pins each pod's network namespace under /var/run/netns (a fixed path).
   const netnsBefore = new Set(listNetns());
+  // The kubelet adds a KUBE-FIREWALL chain (drop non-local traffic to 127.0.0.0/8) to INPUT and
+  // OUTPUT; kube-proxy's cleanup leaves it. Remove it at teardown unless it was there before.
+  const firewallCmds = ['iptables', 'ip6tables'].filter((cmd) => {
+    try {
+      sh(cmd, ['-S', 'KUBE-FIREWALL']);
+      return false;
+    } catch {
+      return true;
+    }
+  });
   const procs: Proc[] = [];
   let torn = false;
   const removeDir = removeOnExit(dir);
@@ -113,6 +123,13 @@ export async function startNodeCluster(
         for (const table of ['mangle', 'nat', 'filter'])
           for (const cmd of ['iptables', 'ip6tables'])
             tryRun(cmd, ['-t', table, '-X', 'KUBE-KUBELET-CANARY']);
+      },
+      () => {
+        for (const cmd of firewallCmds) {
+          for (const hook of ['INPUT', 'OUTPUT']) tryRun(cmd, ['-D', hook, '-j', 'KUBE-FIREWALL']);
+          tryRun(cmd, ['-F', 'KUBE-FIREWALL']);
+          tryRun(cmd, ['-X', 'KUBE-FIREWALL']);
+        }
       },
       () => tryRun('ip', ['link', 'del', BRIDGE]),
       () => {
