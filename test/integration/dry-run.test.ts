@@ -90,16 +90,14 @@ describe('POST /test (dry run)', () => {
     for (const severity of ['warning', undefined]) {
       const r = await s.request('POST', 'test', {
         alert_name: 'CriticalErrorRate',
-        labels: {
-          severity: 'critical',
-          namespace: 'shop',
-          deployment: 'api',
-          ...(severity ? { severity } : {}),
-        },
+        labels: { namespace: 'shop', deployment: 'api', ...(severity ? { severity } : {}) },
       });
       assert.equal(r.status, 200);
       assert.equal(r.body.plans[0].decision, 'unmapped', String(severity));
-      assert.match(r.body.plans[0].reason, /no rule maps alert "CriticalErrorRate"/);
+      assert.match(
+        r.body.plans[0].reason,
+        /no rule maps alert "CriticalErrorRate" .*\(rule CriticalErrorRate needs severity="critical"\)/,
+      );
     }
   });
 

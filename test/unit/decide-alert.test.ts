@@ -80,7 +80,8 @@ describe('decideAlert: one case per decision kind', () => {
       name: "a shipped rule's alert that is not critical → unmapped",
       labels: { alertname: 'CriticalErrorRate', ...shop, severity: 'warning' },
       expect: 'unmapped',
-      reason: /no rule maps alert "CriticalErrorRate" with these labels/,
+      reason:
+        /^no rule maps alert "CriticalErrorRate" with these labels \(rule CriticalErrorRate needs severity="critical"\)$/,
     },
     {
       name: 'no namespace label → invalid_target',
