@@ -8,6 +8,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
+const LOCK = '/run/rollback-controller-node.lock';
+
 const sh = (cmd: string, args: string[]): string => {
   try {
     return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -88,6 +90,11 @@ test(
     const cgroup = `/sys/fs/cgroup/memory/${nodeDir.split('/').at(-1)}`;
     assert.ok(existsSync(cgroup), `the node's pods run in ${cgroup}`);
     assert.notEqual(hostState().bridge, '', 'the bridge is up while the node runs');
+    assert.equal(
+      readFileSync(`${LOCK}/pid`, 'utf8'),
+      String(child.pid),
+      'the node holds the one-per-machine lock',
+    );
 
     const exited = once(child, 'exit');
     child.kill('SIGINT');
@@ -102,5 +109,6 @@ test(
     assert.equal(existsSync(nodeDir), false, "the node's folder is removed");
     assert.equal(existsSync(started.dir), false, "the control plane's folder is removed");
     assert.deepEqual(hostState(), before, 'bridge, network namespaces and iptables as before');
+    assert.equal(existsSync(LOCK), false, 'the lock is released for the next node');
   },
 );

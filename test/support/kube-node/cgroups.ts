@@ -79,15 +79,27 @@ export function killCgroup(root: string): void {
   }
 }
 
-/** Removes the node's (now empty) cgroups in every hierarchy. */
-export function removeCgroup(root: string): void {
-  for (const c of controllers()) {
-    for (const dir of tree(join(CGROUP, c, root))) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        // A process may take a moment to leave; the folder is empty and harmless if it stays.
+/**
+ * Removes the node's cgroups in every hierarchy. A killed container stays in its cgroup until it
+ * is reaped (after its shim is gone, by init), so this retries, killing again whatever is left,
+ * until every folder is gone or `waitMs` passed (a hang guard for processes stuck in the kernel).
+ */
+export function removeCgroup(root: string, waitMs = 60_000): void {
+  const end = Date.now() + waitMs;
+  for (;;) {
+    let left = 0;
+    for (const c of controllers()) {
+      for (const dir of tree(join(CGROUP, c, root))) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          left++;
+        }
       }
     }
+    if (left === 0 || Date.now() > end) return;
+    killCgroup(root);
+    // Teardown is synchronous (it also runs from the process 'exit' hook): block briefly.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
   }
 }

@@ -26,6 +26,7 @@ import {
 } from '../kube-cluster/index.js';
 import { onExit, removeOnExit, startProc, type Proc } from '../kube-cluster/processes.js';
 import { nodeBinaries, nodeImages, type NodeImages } from './build.js';
+import { acquireNodeLock } from './node-lock.js';
 import { cniConfig, containerdConfig, kubeletConfig } from './configs.js';
 import {
   containerPids,
@@ -81,12 +82,17 @@ export async function startNodeCluster(
     );
   const bin = nodeBinaries();
   const images = nodeImages();
-  if (existsSync(`/sys/class/net/${BRIDGE}`))
+  const releaseLock = await acquireNodeLock((owner) =>
+    console.error(`kube-node: waiting for the node of process ${owner} to stop (one per machine)`),
+  );
+  if (existsSync(`/sys/class/net/${BRIDGE}`)) {
+    releaseLock();
     throw new Error(
       `bridge ${BRIDGE} exists: another node suite or playground is running, or one was killed ` +
         `without cleanup. Stop it, or remove the leftovers: ip link del ${BRIDGE}; ` +
         `${join(bin, 'kube-proxy')} --cleanup`,
     );
+  }
   const dir = mkdtempSync(join(tmpdir(), 'kube-node-'));
   const cgroupRoot = `/${dir.split('/').at(-1)}`;
   // containerd 1.6 pins each pod's network namespace under /var/run/netns (a fixed path).
@@ -105,7 +111,8 @@ export async function startNodeCluster(
   let torn = false;
   const removeDir = removeOnExit(dir);
   // Synchronous, so it also runs from the process 'exit' hook, before the folder is removed.
-  const teardown = () => {
+  // The lock goes with the process (exit hook), or after the control plane stopped (stop()).
+  const teardown = (release = true) => {
     if (torn) return;
     torn = true;
     for (const p of [...procs].reverse()) p.child.kill('SIGKILL');
@@ -144,8 +151,9 @@ export async function startNodeCluster(
       }
     }
     removeDir();
+    if (release) releaseLock();
   };
-  const unhook = onExit(teardown);
+  const unhook = onExit(() => teardown());
   let cluster: KubeCluster | undefined;
 
   try {
@@ -173,15 +181,17 @@ export async function startNodeCluster(
       images,
       logs: () => `${started.logs()}\n${node.nodeLogs()}`,
       async stop() {
-        teardown();
+        teardown(false);
         unhook();
         await started.stop();
+        releaseLock();
       },
     };
   } catch (e) {
-    teardown();
+    teardown(false);
     unhook();
     await cluster?.stop();
+    releaseLock();
     throw e;
   }
 }
