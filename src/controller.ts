@@ -194,12 +194,16 @@ export class RollbackController {
     let sincePrune = 0;
     const { count, torn } = await this.journal.open((r) => {
       this.state.apply(r);
-      if (r.t === 'decision') this.decisions.add(this.withJobTarget(r.d), r.at);
       if (++sincePrune < REPLAY_PRUNE_EVERY) return;
       sincePrune = 0;
       this.state.prune(this.now(), retention);
     });
     if (torn) this.o.logger.warn({ torn }, 'journal had a torn tail (crash mid-write); it was cut');
+    // The history is the journal's last decisions, read from its end once replay is done:
+    // keeping every decision in the ring while replaying would hold each one far longer.
+    const recent = await this.journal.tail(this.decisions.capacity, isDecisionLine);
+    for (const r of recent)
+      if (r.t === 'decision') this.decisions.add(this.withJobTarget(r.d), r.at);
     await this.journal.compact(this.snapshot(retention));
     if (this.journal.lastSnapshotBytes > this.journal.compactAboveBytes) {
       this.o.logger.warn(
@@ -407,4 +411,9 @@ export class RollbackController {
       );
     await this.journal.close();
   }
+}
+
+/** A journal line holding a decision record (`JSON.stringify` puts `t` first). */
+function isDecisionLine(line: string): boolean {
+  return line.startsWith('{"t":"decision"');
 }
