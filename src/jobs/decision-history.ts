@@ -1,7 +1,8 @@
 // The recent alert decisions with their reasons, for `GET /decisions`: a bounded ring, newest
-// first. It survives a restart through the journal: replay feeds it the journaled decisions, and
-// compaction keeps the ring's decisions (records without an instance key, so they restore the
-// history and nothing else) while it drops every older one.
+// first. It survives a restart through the journal: after replay the controller reads the
+// journal's last decisions from its end (Journal.tail), and compaction keeps the ring's decisions
+// (records without an instance key, so they restore the history and nothing else) while it drops
+// every older one.
 import type { Decision, DecisionKind } from '../model/decision.js';
 import { decisionLogFields, type DecisionFields } from '../observability/log-decision.js';
 import type { JournalRecord } from './journal-record.js';
