@@ -4,9 +4,9 @@
 // controller, and the panels' own queries count two deploys (a ReplicaSet per new template) and
 // one rolled-back workload (a rollback reuses the old ReplicaSet: it is not a deploy).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import { buildScriptOutput } from '../support/build-script-output.js';
 import { loadDashboard, panelQueries, substitute } from '../support/dashboard.js';
 import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/index.js';
 import { freePort, spawnDaemon, startPrometheus, type Daemon } from '../support/prometheus.js';
@@ -39,25 +39,10 @@ after(async () => {
   await cluster?.stop();
 });
 
-/** The exporter's binary (built on first use). */
-function kubeStateMetricsBinary(): string {
-  try {
-    const out = execFileSync('bash', [BUILD], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    return out.trim().split('\n').at(-1)!;
-  } catch (e) {
-    throw new Error(
-      `the kube-state-metrics build failed (${(e as Error).message}); run \`bash test/cluster/build-kube-state-metrics.sh\` to see why`,
-    );
-  }
-}
-
 test('the change-failure panels read deploys from the real kube-state-metrics', async () => {
   const port = await freePort();
   ksm = await spawnDaemon(
-    kubeStateMetricsBinary(),
+    buildScriptOutput(BUILD, 'kube-state-metrics'),
     [
       `--kubeconfig=${cluster.kubeconfigPath}`,
       '--resources=replicasets',

@@ -1,7 +1,6 @@
 // The whole loop on a real node, no shortcut: the demo app deployed on v1 then v2 (v2 reports
-// errors), the real Prometheus discovering its pods through the API server (HTTP SD: Debian's
-// Prometheus has no kubernetes_sd, see loop-config.ts) and
-// firing an alert rule, the real Alertmanager routing it with the README's receiver
+// errors), the real Prometheus discovering its pods through the API server (kubernetes_sd_configs,
+// see loop-config.ts) and firing an alert rule, the real Alertmanager routing it with the README's receiver
 // configuration to the controller's Service, the controller (the chart, the built image) rolling
 // back, the pods Ready on v1, the alert resolving, the verdict `recovered`, and the Slack sink
 // showing the messages. The timeline is the suite's figure.

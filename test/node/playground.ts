@@ -80,8 +80,8 @@ controller, which rolls ${APP} back to v1; the alert resolves and the job's verd
   kubectl -n ${SHOP} get pods -w
   curl -s -u "$RC_AUTH" $RC/jobs                       # the controller's jobs and timelines
   curl -s -u "$RC_AUTH" $RC/status
-  Prometheus:   ${prometheus.url}/alerts
-  Alertmanager: ${alertmanager.url}
+  curl -s ${prometheus.url}/api/v1/alerts            # Prometheus (HTTP API; built without web UI)
+  curl -s ${alertmanager.url}/api/v2/alerts          # Alertmanager
 
 Slack messages and job changes are printed below. Ctrl-C removes everything.
 `);

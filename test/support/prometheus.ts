@@ -1,11 +1,11 @@
-// The real Prometheus (Debian package `prometheus`) for end-to-end tests, plus the small pieces
+// The real Prometheus (Debian package `prometheus`, or a build given as `binary`) for end-to-end tests, plus the small pieces
 // every Prometheus-ecosystem daemon needs in a test: a free loopback port, a child process that is
 // always killed (even when the test process dies), and reading the text exposition format.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 
 /** A port the kernel just handed out on 127.0.0.1 (free now; callers retry on the rare race). */
@@ -180,6 +180,11 @@ export interface PrometheusOptions {
   interval?: string;
   /** Scrape configs to use instead of the static `app` job (e.g. kubernetes_sd_configs). */
   scrapeConfigs?: object[];
+  /**
+   * The prometheus binary to run, with its own promtool next to it (default: Debian's on PATH,
+   * which has no kubernetes_sd_configs; see test/support/built-prometheus.ts).
+   */
+  binary?: string;
 }
 
 export interface Prometheus {
@@ -224,7 +229,13 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus>
     writeFileSync(configPath, configText);
     for (const [name, text] of Object.entries(o.ruleFiles ?? {}))
       writeFileSync(join(dir, name), text);
-    const check = await promtool(['check', 'config', configPath]);
+    const check = o.binary
+      ? await runTool(
+          join(dirname(o.binary), 'promtool'),
+          ['check', 'config', configPath],
+          'prometheus',
+        )
+      : await promtool(['check', 'config', configPath]);
     if (check.code !== 0) throw new Error(`promtool check config failed:\n${check.output}`);
 
     for (let attempt = 1; ; attempt++) {
@@ -232,7 +243,7 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Prometheus>
       const url = `http://127.0.0.1:${port}`;
       try {
         const daemon = await spawnDaemon(
-          'prometheus',
+          o.binary ?? 'prometheus',
           [
             `--config.file=${configPath}`,
             `--storage.tsdb.path=${join(dir, 'data')}`,
