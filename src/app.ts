@@ -289,7 +289,15 @@ function permissionCheck(
   return new PermissionCheck({
     review: client ? (a) => client.reviewAccess(a) : undefined,
     ...('reason' in kube ? { unavailableReason: kube.reason } : {}),
-    required: requiredPermissions({ policy: config.policy, ...(lease ? { lease } : {}) }),
+    required: async () =>
+      requiredPermissions({
+        policy: config.policy,
+        ...(lease ? { lease } : {}),
+        // Re-asked at every check: Argo Rollouts may be installed (or removed) later.
+        argoRollouts: client
+          ? await client.servesResource('argoproj.io', 'v1alpha1', 'rollouts')
+          : false,
+      }),
     metrics,
     logger: logger.child({ component: 'permissions' }),
     intervalMs: config.permissions.checkIntervalSeconds * 1000,

@@ -118,6 +118,7 @@ export class HighAvailability implements ReplicaLeadership {
       kube: o.client,
       fieldManager: o.fieldManager ?? 'rollback-controller',
       ...(o.key ? { key: o.key } : {}),
+      warn: (fields, message) => this.log.warn(fields, message),
     });
     this.elector = new LeaseElector({
       store: createKubeLeaseStore(o.client, {

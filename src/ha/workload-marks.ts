@@ -4,7 +4,7 @@
 import type { WorkloadKind } from '../config/schema.js';
 import type { ReplicaKey } from '../http/replica-key.js';
 import type { KubeClient } from '../kube/kube-client.js';
-import { InvalidError, KubeNotFoundError } from '../kube/kube-errors.js';
+import { ForbiddenError, InvalidError, KubeNotFoundError } from '../kube/kube-errors.js';
 import type { Workload } from '../kube/kube-types.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
 import {
@@ -18,6 +18,8 @@ import {
 } from './pending-rollback.js';
 
 const KINDS: WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+/** Argo Rollouts' CRD: listed only where the API server serves it. */
+const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', resource: 'rollouts' };
 
 export interface MarkedWorkload {
   ref: WorkloadRef;
@@ -41,7 +43,23 @@ export function createWorkloadMarks(o: {
   fieldManager: string;
   /** Signs the marks this replica writes and verifies those it finds; none: trust none. */
   key?: ReplicaKey;
+  /** Told when the marks of a kind could not be listed (and were left out). */
+  warn?: (fields: Record<string, unknown>, message: string) => void;
 }): WorkloadMarks {
+  const cannotList = (namespace: string | undefined, err: Error) =>
+    o.warn?.(
+      { namespace: namespace ?? null, err: err.message },
+      `cannot list rollouts.argoproj.io in ${namespace ?? 'all namespaces'}: a pending Rollout job of the previous leader there is not adopted (grant list on rollouts.argoproj.io; chart: argoRollouts.enabled=true); Deployments, StatefulSets and DaemonSets are still adopted`,
+    );
+  const rolloutsServed = async () => {
+    try {
+      return await o.kube.servesResource(ROLLOUTS.group, ROLLOUTS.version, ROLLOUTS.resource);
+    } catch (err) {
+      if (!(err instanceof ForbiddenError)) throw err;
+      cannotList(undefined, err);
+      return false;
+    }
+  };
   const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
   return {
     read: (ref, signal) => o.kube.readWorkload(ref, signal),
@@ -103,9 +121,22 @@ export function createWorkloadMarks(o: {
     async list(namespaces) {
       const scopes: Array<string | undefined> = namespaces?.length ? [...namespaces] : [undefined];
       const out: MarkedWorkload[] = [];
-      for (const kind of KINDS) {
+      // Rollouts only where Argo Rollouts is installed: its absence, or a grant that leaves it
+      // out, never stops the other kinds from being adopted.
+      const kinds = (await rolloutsServed()) ? [...KINDS, 'Rollout' as const] : KINDS;
+      for (const kind of kinds) {
         for (const ns of scopes) {
-          for (const w of await o.kube.listWorkloads(kind, ns, PENDING_ROLLBACK_SELECTOR)) {
+          let workloads: Workload[];
+          try {
+            workloads = await o.kube.listWorkloads(kind, ns, PENDING_ROLLBACK_SELECTOR);
+          } catch (err) {
+            if (kind !== 'Rollout') throw err;
+            if (err instanceof KubeNotFoundError) continue; // the CRD went away meanwhile
+            if (!(err instanceof ForbiddenError)) throw err;
+            cannotList(ns, err);
+            continue;
+          }
+          for (const w of workloads) {
             const pending = parsePending(w.metadata.annotations);
             const ref = {
               kind,

@@ -13,19 +13,18 @@ import {
   Observable,
   PatchStrategy,
   ServerConfiguration,
-  V1MicroTime,
   VersionApi,
   createConfiguration,
   setHeaderOptions,
   type ConfigurationOptions,
   type KubeConfig,
   type ObservableMiddleware,
-  type V1Lease,
 } from '@kubernetes/client-node';
 import type { WorkloadKind } from '../config/schema.js';
 import type { ObjectRef } from '../model/owner.js';
 import type { WorkloadRef } from '../model/workload-ref.js';
 import { keepAliveAuth } from './keep-alive-auth.js';
+import { leaseModel } from './lease-model.js';
 import type {
   ControllerRevision,
   Pod,
@@ -34,7 +33,7 @@ import type {
   WireLease,
   Workload,
 } from './kube-types.js';
-import { toKubeError } from './kube-errors.js';
+import { KubeNotFoundError, toKubeError } from './kube-errors.js';
 
 export type PatchType = 'json' | 'strategic' | 'merge';
 
@@ -110,6 +109,8 @@ export interface KubeClient {
   ): Promise<CustomObject>;
   /** GET /version with the given timeout: the cheap reachability probe. */
   version(timeoutMs: number): Promise<string>;
+  /** Whether the API server serves `resource` in group/version (discovery; 404: not installed). */
+  servesResource(group: string, version: string, resource: string): Promise<boolean>;
   /** Workloads of a kind with the label selector, in one namespace or (undefined) all. */
   listWorkloads(
     kind: WorkloadKind,
@@ -132,6 +133,8 @@ export interface AccessAttributes {
   verb: string;
   group: string;
   resource: string;
+  /** e.g. `status` (a Rollout's abort and promoteFull go there). */
+  subresource?: string;
   namespace: string;
   name?: string;
 }
@@ -320,10 +323,25 @@ export function createKubeClient(
         ...(review.status?.reason ? { reason: review.status.reason } : {}),
       };
     },
+    async servesResource(group, version, resource) {
+      try {
+        const list = await call(`GET /apis/${group}/${version}`, () =>
+          custom.getAPIResources({ group, version }, limit(undefined)),
+        );
+        return (list.resources ?? []).some((r) => r.name === resource);
+      } catch (err) {
+        if (err instanceof KubeNotFoundError) return false;
+        throw err;
+      }
+    },
     async listWorkloads(kind, namespace, labelSelector) {
       const where = namespace ?? 'all namespaces';
       const opts = limit(undefined);
       const list = await call(`LIST ${kind}s in ${where}`, (): Promise<{ items?: unknown[] }> => {
+        if (kind === 'Rollout')
+          return namespace
+            ? custom.listNamespacedCustomObject({ ...ROLLOUTS, namespace, labelSelector }, opts)
+            : custom.listClusterCustomObject({ ...ROLLOUTS, labelSelector }, opts);
         if (kind === 'Deployment')
           return namespace
             ? apps.listNamespacedDeployment({ namespace, labelSelector }, opts)
@@ -372,38 +390,13 @@ export function createKubeClient(
   };
 }
 
-/**
- * The generated serializer passes unknown types through, and V1MicroTime's toISOString() keeps
- * microseconds, so a Lease's times go out as MicroTime.
- */
-function leaseModel(lease: WireLease): V1Lease {
-  const spec = lease.spec ?? {};
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: lease.metadata,
-    spec: {
-      ...(spec.holderIdentity !== undefined ? { holderIdentity: spec.holderIdentity } : {}),
-      ...(spec.leaseDurationSeconds !== undefined
-        ? { leaseDurationSeconds: spec.leaseDurationSeconds }
-        : {}),
-      ...(spec.leaseTransitions !== undefined ? { leaseTransitions: spec.leaseTransitions } : {}),
-      ...(spec.acquireTime ? { acquireTime: new V1MicroTime(spec.acquireTime) } : {}),
-      ...(spec.renewTime ? { renewTime: new V1MicroTime(spec.renewTime) } : {}),
-    },
-  };
-}
-
 /** Argo Rollouts' `Rollout` through the custom objects API. */
-function rolloutParams(ref: WorkloadRef) {
-  return {
-    group: 'argoproj.io',
-    version: 'v1alpha1',
-    plural: 'rollouts',
-    namespace: ref.namespace,
-    name: ref.name,
-  };
-}
+const ROLLOUTS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts' } as const;
+const rolloutParams = (ref: WorkloadRef) => ({
+  ...ROLLOUTS,
+  namespace: ref.namespace,
+  name: ref.name,
+});
 
 function contentTypeOf(type: PatchType): PatchStrategy {
   if (type === 'json') return PatchStrategy.JsonPatch;

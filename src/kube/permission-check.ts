@@ -27,7 +27,8 @@ export interface PermissionCheckOptions {
   review: ((a: AccessAttributes) => Promise<{ allowed: boolean }>) | undefined;
   /** Why there is no review (no Kubernetes config). */
   unavailableReason?: string;
-  required: readonly RequiredPermission[];
+  /** What to check; a function when it depends on the cluster (what the API server serves). */
+  required: readonly RequiredPermission[] | (() => Promise<readonly RequiredPermission[]>);
   metrics: Pick<Metrics, 'permissionMissing'>;
   logger: Logger;
   intervalMs: number;
@@ -40,6 +41,8 @@ export class PermissionCheck {
   private last: PermissionReport;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<PermissionReport> | undefined;
+  /** The permissions the last check asked about. */
+  private asked: readonly RequiredPermission[] = [];
 
   constructor(private readonly o: PermissionCheckOptions) {
     this.last = {
@@ -86,9 +89,10 @@ export class PermissionCheck {
     const review = this.o.review;
     if (!review) return this.last;
     const now = this.o.now ?? Date.now;
-    const required = this.o.required;
     const allowed: boolean[] = [];
+    let required: readonly RequiredPermission[];
     try {
+      required = typeof this.o.required === 'function' ? await this.o.required() : this.o.required;
       const width = this.o.concurrency ?? 8;
       for (let i = 0; i < required.length; i += width) {
         const batch = required.slice(i, i + width);
@@ -115,7 +119,7 @@ export class PermissionCheck {
       }));
     const before = this.last.missing.map((m) => permissionText({ ...m, label: m.resource }));
     this.last = { checkedAt: new Date(now()).toISOString(), checked: required.length, missing };
-    this.updateGauge(missing);
+    this.updateGauge(required, missing);
     const after = missing.map((m) => permissionText({ ...m, label: m.resource }));
     if (after.join() !== before.join()) {
       if (after.length)
@@ -128,9 +132,14 @@ export class PermissionCheck {
     return this.last;
   }
 
-  private updateGauge(missing: readonly MissingPermission[]): void {
+  private updateGauge(
+    required: readonly RequiredPermission[],
+    missing: readonly MissingPermission[],
+  ): void {
     const gauge = this.o.metrics.permissionMissing;
-    for (const p of this.o.required) gauge.set({ verb: p.verb, resource: p.label }, 0);
+    // What is no longer required (Argo Rollouts uninstalled) is no longer missing either.
+    for (const p of [...this.asked, ...required]) gauge.set({ verb: p.verb, resource: p.label }, 0);
+    this.asked = required;
     for (const m of missing) gauge.set({ verb: m.verb, resource: m.resource }, 1);
   }
 }

@@ -23,8 +23,33 @@ const WORKLOAD: Array<[verb: string, group: string, resource: string, feature: s
   ['list', '', 'pods', 'stuck StatefulSet pods'],
 ];
 
-export function resourceLabel(group: string, resource: string): string {
-  return group ? `${resource}.${group}` : resource;
+/**
+ * Argo Rollouts `Rollout` targets: required wherever the API server serves rollouts.argoproj.io
+ * (Argo Rollouts is installed, so an alert may name a Rollout); the chart grants them with
+ * argoRollouts.enabled. Not served: nothing to check, nothing reported missing.
+ */
+const ARGO_ROLLOUTS: Array<[verb: string, resource: string, subresource: string, feature: string]> =
+  [
+    ['get', 'rollouts', '', 'Argo Rollouts targets (chart: argoRollouts.enabled)'],
+    ['patch', 'rollouts', '', 'Argo Rollouts targets: undo (chart: argoRollouts.enabled)'],
+    [
+      'patch',
+      'rollouts',
+      'status',
+      'Argo Rollouts targets: abort and promoteFull (chart: argoRollouts.enabled)',
+    ],
+  ];
+
+/** Only a new leader lists Rollouts (for the marks of a dead leader's pending jobs). */
+const ROLLOUTS_ADOPTION: (typeof ARGO_ROLLOUTS)[number] = [
+  'list',
+  'rollouts',
+  '',
+  'leader election: adopting pending Rollout jobs (chart: argoRollouts.enabled)',
+];
+
+export function resourceLabel(group: string, resource: string, subresource = ''): string {
+  return `${group ? `${resource}.${group}` : resource}${subresource ? `/${subresource}` : ''}`;
 }
 
 /**
@@ -41,6 +66,8 @@ export function requiredPermissions(o: {
   policy: Pick<Policy, 'allowedNamespaces'> & Partial<Pick<Policy, 'deleteStuckPods'>>;
   /** With leader election: the Lease and the namespace it lives in. */
   lease?: { namespace: string; name: string };
+  /** The API server serves rollouts.argoproj.io (Argo Rollouts is installed). */
+  argoRollouts?: boolean;
 }): RequiredPermission[] {
   const out: RequiredPermission[] = [];
   const add = (
@@ -64,6 +91,18 @@ export function requiredPermissions(o: {
     for (const [verb, group, resource, feature] of WORKLOAD)
       add(verb, group, resource, ns, feature);
     if (o.policy.deleteStuckPods) add('delete', '', 'pods', ns, 'policy.deleteStuckPods');
+    if (!o.argoRollouts) continue;
+    const rollouts = o.lease ? [...ARGO_ROLLOUTS, ROLLOUTS_ADOPTION] : ARGO_ROLLOUTS;
+    for (const [verb, resource, subresource, feature] of rollouts)
+      out.push({
+        verb,
+        group: 'argoproj.io',
+        resource,
+        ...(subresource ? { subresource } : {}),
+        namespace: ns,
+        label: resourceLabel('argoproj.io', resource, subresource),
+        feature,
+      });
   }
   if (o.lease) {
     const { namespace, name } = o.lease;

@@ -33,6 +33,14 @@ export function buildOutcomeMessage(job: Job, stage: OutcomeStage): SlackMessage
   switch (stage) {
     case 'finished': {
       const outcome = job.outcome ?? 'succeeded';
+      const rollout = rolloutFinished(job, duration);
+      if (rollout)
+        return slackMessage(rollout.text, [
+          header(rollout.header),
+          section(`${rollout.body} Watching for *${esc(job.alert.alertname, 200)}* to resolve.`),
+          facts(outcome),
+          ...tail,
+        ]);
       const back = job.toRevision === undefined ? '' : ` is back on revision ${job.toRevision}`;
       return slackMessage(
         `Rollback ${outcome}: ${jobSummary(job)}${duration ? ` in ${duration}` : ''}`,
@@ -75,4 +83,40 @@ export function buildOutcomeMessage(job: Job, stage: OutcomeStage): SlackMessage
       ]);
     }
   }
+}
+
+/**
+ * An Argo Rollouts Rollout ends one of two ways, and the message says which: an abort hands
+ * traffic back to the stable ReplicaSet and leaves the template naming the bad revision (a human
+ * still has to revert it at its source); an undo puts the previous template back.
+ */
+function rolloutFinished(
+  job: Job,
+  duration: string | undefined,
+): { text: string; header: string; body: string } | undefined {
+  const argo = job.target?.kind === 'Rollout' ? job.rollout?.argo : undefined;
+  if (!argo) return undefined;
+  const took = duration ? ` in ${duration}` : '';
+  const after = duration ? ` after ${duration}` : '';
+  const to = job.toRevision === undefined ? '' : ` revision ${job.toRevision}`;
+  if (argo.action === 'abort') {
+    const bad =
+      job.fromRevision === undefined ? 'the bad revision' : `revision ${job.fromRevision}`;
+    return {
+      text: `Rollout aborted: traffic back on stable${to}: ${jobSummary(job)}${took}`,
+      header: ':leftwards_arrow_with_hook: Rollout aborted',
+      body:
+        `The update of ${targetText(job)} to ${bad} was aborted: traffic and replicas are back on the stable${to}${after}. ` +
+        `Its template still names ${bad} (the Rollout stays Degraded): revert or fix it at its source.`,
+    };
+  }
+  const promoted =
+    argo.fastTrack === 'rollbackWindow'
+      ? 'spec.rollbackWindow let it skip the steps and analysis'
+      : 'promoted fully, so no step or analysis ran again';
+  return {
+    text: `Rolled back to${to || ' the previous revision'}: ${jobSummary(job)}${took}`,
+    header: ':white_check_mark: Rolled back',
+    body: `${targetText(job)} is back on${to || ' the previous revision'}${after}: its template was undone and ${promoted}.`,
+  };
 }

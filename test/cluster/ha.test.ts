@@ -9,7 +9,9 @@ import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/inde
 import { until } from '../support/until.js';
 import {
   controllerIdentity,
+  controllerPod,
   deployedTwice,
+  haEnv,
   imageOf,
   startController,
   type RunningController,
@@ -34,47 +36,9 @@ after(async () => {
   await cluster?.stop();
 });
 
-/**
- * The replica's own Pod, as the API server reports it: a follower forwards only to the Lease
- * holder's pod address (contract.md "Authentication"). The pods sit on a Node no simulated kubelet owns,
- * so nothing but this test writes their status.
- */
-async function replicaPod(name: string): Promise<void> {
-  const node = 'controllers';
-  // Both replicas start at once: whichever creates the Node first, the other finds it (409).
-  const created = await cluster.http.call('POST', '/api/v1/nodes', { metadata: { name: node } });
-  assert.ok([201, 409].includes(created.status), JSON.stringify(created.body));
-  await cluster.http.ok('POST', '/api/v1/namespaces/rollback-system/pods', {
-    metadata: { name },
-    spec: {
-      nodeName: node,
-      containers: [{ name: 'controller', image: 'rollback-controller:test' }],
-    },
-  });
-  await cluster.http.ok(
-    'PATCH',
-    `/api/v1/namespaces/rollback-system/pods/${name}/status`,
-    { status: { phase: 'Running', podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] } },
-    'application/merge-patch+json',
-  );
-}
-
 async function replica(name: string): Promise<RunningController> {
-  await replicaPod(name);
-  const r = await startController({
-    kubeconfig,
-    env: {
-      ROLLBACK_LEADER_ELECTION: 'true',
-      POD_NAME: name,
-      POD_NAMESPACE: 'rollback-system',
-      POD_IP: '127.0.0.1',
-      ROLLBACK_ADVERTISE_URL: '',
-      // Generous for a busy machine: a leader that misses its renew deadline steps down.
-      ROLLBACK_LEASE_DURATION_SECONDS: '8',
-      ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '6',
-      ROLLBACK_LEASE_RETRY_PERIOD_SECONDS: '0.5',
-    },
-  });
+  await controllerPod(cluster, name);
+  const r = await startController({ kubeconfig, env: haEnv(name) });
   replicas.push(r);
   return r;
 }

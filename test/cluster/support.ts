@@ -211,3 +211,47 @@ export async function clockPast(ms: number): Promise<void> {
     'the clock to pass a point',
   );
 }
+
+/**
+ * A controller replica's own Pod, as the API server reports it: a follower forwards only to the
+ * Lease holder's pod address (contract.md "Authentication"). The pods sit on a Node no simulated
+ * kubelet owns, so nothing but the test writes their status.
+ */
+export async function controllerPod(cluster: KubeCluster, name: string): Promise<void> {
+  const node = 'controllers';
+  // Replicas may start at once: whichever creates the Node first, the other finds it (409).
+  const created = await cluster.http.call('POST', '/api/v1/nodes', { metadata: { name: node } });
+  assert.ok([201, 409].includes(created.status), JSON.stringify(created.body));
+  const ns = 'rollback-system';
+  const exists = await cluster.http.call('GET', `/api/v1/namespaces/${ns}`);
+  if (exists.status === 404) await cluster.createNamespace(ns);
+  await cluster.http.ok('POST', `/api/v1/namespaces/${ns}/pods`, {
+    metadata: { name },
+    spec: {
+      nodeName: node,
+      containers: [{ name: 'controller', image: 'rollback-controller:test' }],
+    },
+  });
+  await cluster.http.ok(
+    'PATCH',
+    `/api/v1/namespaces/${ns}/pods/${name}/status`,
+    { status: { phase: 'Running', podIP: '127.0.0.1', podIPs: [{ ip: '127.0.0.1' }] } },
+    'application/merge-patch+json',
+  );
+}
+
+/** The environment of a replica with leader election, its pod made by controllerPod. */
+export function haEnv(name: string, env: Record<string, string> = {}): Record<string, string> {
+  return {
+    ROLLBACK_LEADER_ELECTION: 'true',
+    POD_NAME: name,
+    POD_NAMESPACE: 'rollback-system',
+    POD_IP: '127.0.0.1',
+    ROLLBACK_ADVERTISE_URL: '',
+    // Generous for a busy machine: a leader that misses its renew deadline steps down.
+    ROLLBACK_LEASE_DURATION_SECONDS: '8',
+    ROLLBACK_LEASE_RENEW_DEADLINE_SECONDS: '6',
+    ROLLBACK_LEASE_RETRY_PERIOD_SECONDS: '0.5',
+    ...env,
+  };
+}

@@ -12,6 +12,7 @@ import {
   type RolloutResolution,
 } from '../../src/executors/kubernetes/rollouts/resolve-rollout.js';
 import { argoRolloutStatus } from '../../src/executors/kubernetes/rollouts/argo-rollout-status.js';
+import { landedRolloutRequest } from '../../src/executors/kubernetes/rollouts/landed-rollout-request.js';
 import {
   abortPatch,
   promoteFullPatch,
@@ -491,5 +492,159 @@ describe('Rollout: following from its own status', () => {
     };
     assert.equal(at('2025-01-01T00:59:00Z').failed, false);
     assert.equal(at('2025-01-01T01:09:00Z').failed, true);
+  });
+});
+
+describe('Rollout: recover() finds its own request after a restart that lost `patched`', () => {
+  const JOB = {
+    id: 'job-7',
+    // Accepted at 01:00:30 (a job adopted after a failover keeps this time), started later.
+    createdAt: '2025-01-01T01:00:30.400Z',
+    startedAt: '2025-01-01T01:00:45.000Z',
+    fromRevision: 2,
+    toRevision: 1,
+  };
+  const record = (jobId: string) =>
+    formatLastRollback({
+      jobId,
+      alert: 'CriticalErrorRate',
+      trigger: 'error_rate_threshold',
+      fromRevision: 2,
+      toRevision: 1,
+      toName: 'web-h1',
+      at: '2025-01-01T01:00:31.000Z',
+    });
+  const landed = (ro: ArgoRollout, o: { sets?: ReplicaSet[]; reference?: Workload } = {}) =>
+    landedRolloutRequest(
+      JOB,
+      {
+        workload: ro as unknown as Workload,
+        history: findRolloutRevisions(ro, o.sets ?? SETS),
+        ...(o.reference ? { reference: o.reference } : {}),
+      },
+      'rollback-controller',
+    );
+  const abortEntry = (manager: string, time: string) => ({
+    manager,
+    operation: 'Update',
+    subresource: 'status',
+    time,
+    fieldsV1: { 'f:status': { 'f:abort': {} } },
+  });
+  const aborted = (managedFields: unknown[]) => {
+    const ro = rollout({ ...IN_FLIGHT, abort: true, abortedAt: '2025-01-01T01:00:31Z' });
+    ro.metadata.managedFields = managedFields as never;
+    return ro;
+  };
+
+  test('abort: status.abort owned by our field manager since the job was accepted → ours, follow it', () => {
+    const found = landed(aborted([abortEntry('rollback-controller', '2025-01-01T01:00:30Z')]));
+    assert.deepEqual(found, {
+      patched: true,
+      actedAt: '2025-01-01T01:00:30Z',
+      fromRevision: 2,
+      toRevision: 1,
+      rollout: {
+        generation: 4,
+        patchedAt: '2025-01-01T01:00:30Z',
+        argo: { action: 'abort', targetHash: 'h1', badHash: 'h2' },
+      },
+    });
+  });
+
+  test("abort: a human's abort, ours from before the job, or another revision's → not ours", () => {
+    assert.equal(
+      landed(aborted([abortEntry('kubectl-argo-rollouts', '2025-01-01T01:00:31Z')])),
+      undefined,
+    );
+    // Our manager's last write to status.abort was in an earlier second than the job's creation.
+    assert.equal(
+      landed(aborted([abortEntry('rollback-controller', '2025-01-01T01:00:29Z')])),
+      undefined,
+    );
+    // Our status write that set only promoteFull does not own abort.
+    const promoteOnly = {
+      ...abortEntry('rollback-controller', '2025-01-01T01:00:31Z'),
+      fieldsV1: { 'f:status': { 'f:promoteFull': {} } },
+    };
+    assert.equal(landed(aborted([promoteOnly])), undefined);
+    const sets = [...SETS, rs('h3', 3, 'web:v3')];
+    const onThree = rollout({ stableRS: 'h1', currentPodHash: 'h3', abort: true });
+    onThree.metadata.managedFields = [abortEntry('rollback-controller', '2025-01-01T01:00:31Z')];
+    assert.equal(landed(onThree, { sets }), undefined);
+    // Not aborted at all: nothing landed, execute() decides.
+    assert.equal(landed(rollout(IN_FLIGHT)), undefined);
+  });
+
+  test('undo on the Rollout: our record → undo with promoteFull, the target found by name after Argo renumbered it', () => {
+    // Argo reused v1's ReplicaSet as revision 3 (revision-history 1); the record names it.
+    const sets = [
+      rs('h1', 3, 'web:v1', { annotations: { 'rollout.argoproj.io/revision-history': '1' } }),
+      rs('h2', 2, 'web:v2'),
+    ];
+    const ro = rollout(
+      { stableRS: 'h2', currentPodHash: 'h1', observedGeneration: '5' },
+      { template: tpl('web:v1') },
+      { 'rollback-controller.io/last-rollback': record('job-7') },
+    );
+    ro.metadata.generation = 5;
+    const found = landed(ro, { sets });
+    // The record's revisions and time become the job's, as if the journal had kept them.
+    assert.deepEqual(
+      [found?.fromRevision, found?.toRevision, found?.actedAt],
+      [2, 1, '2025-01-01T01:00:31.000Z'],
+    );
+    assert.deepEqual(found?.rollout, {
+      generation: 5,
+      argo: { action: 'undo', targetHash: 'h1', badHash: 'h2', fastTrack: 'promoteFull' },
+    });
+    // Another job's record: not this job's request.
+    const other = rollout(
+      PROMOTED,
+      {},
+      { 'rollback-controller.io/last-rollback': record('job-6') },
+    );
+    assert.equal(landed(other), undefined);
+  });
+
+  test('undo with spec.rollbackWindow covering the target → fast-track left to Argo', () => {
+    const ro = rollout(
+      PROMOTED,
+      { rollbackWindow: { revisions: 2 } },
+      { 'rollback-controller.io/last-rollback': record('job-7') },
+    );
+    assert.equal(landed(ro)?.rollout.argo?.fastTrack, 'rollbackWindow');
+  });
+
+  test('workloadRef undo: the record is on the Deployment; its generation is the one to wait for', () => {
+    const deployment: Workload = {
+      metadata: {
+        name: 'web-template',
+        namespace: 'shop',
+        generation: 8,
+        annotations: { 'rollback-controller.io/last-rollback': record('job-7') },
+      },
+      spec: { replicas: 0, template: tpl('web:v1') },
+    };
+    const ro = rollout(
+      { ...PROMOTED, workloadObservedGeneration: '7' },
+      {
+        template: undefined,
+        workloadRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-template' },
+      },
+      { 'rollout.argoproj.io/workload-generation': '7' },
+    );
+    assert.deepEqual(landed(ro, { reference: deployment })?.rollout, {
+      generation: 4,
+      argo: {
+        action: 'undo',
+        targetHash: 'h1',
+        badHash: 'h2',
+        fastTrack: 'promoteFull',
+        workloadGeneration: 8,
+      },
+    });
+    // The Rollout itself carries no record: without the Deployment, nothing landed.
+    assert.equal(landed(ro), undefined);
   });
 });

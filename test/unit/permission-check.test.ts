@@ -13,6 +13,16 @@ import { createMetrics } from '../../src/observability/metrics.js';
 
 const silent = pino({ enabled: false });
 
+/** rollback_permission_missing by "verb resource". */
+async function gaugeOf(metrics: ReturnType<typeof createMetrics>) {
+  return Object.fromEntries(
+    (await metrics.permissionMissing.get()).values.map((v) => [
+      `${v.labels.verb} ${v.labels.resource}`,
+      v.value,
+    ]),
+  );
+}
+
 test('exact namespaces are checked one by one; a glob means all namespaces', () => {
   const exact = requiredPermissions({ policy: { allowedNamespaces: ['shop', 'cart', 'shop'] } });
   assert.deepEqual([...new Set(exact.map((p) => p.namespace))], ['shop', 'cart']);
@@ -61,13 +71,7 @@ test('missing permissions: summary, report and gauge; restored ones go back to 0
   await check.check();
   assert.equal(check.summary, 'missing: patch deployments.apps in shop');
   assert.equal(check.report.checkedAt, '2026-01-01T00:00:00.000Z');
-  const gauge = async () =>
-    Object.fromEntries(
-      (await metrics.permissionMissing.get()).values.map((v) => [
-        `${v.labels.verb} ${v.labels.resource}`,
-        v.value,
-      ]),
-    );
+  const gauge = () => gaugeOf(metrics);
   assert.equal((await gauge())['patch deployments.apps'], 1);
   assert.equal((await gauge())['get deployments.apps'], 0);
   denied = () => false;
@@ -130,4 +134,78 @@ test('a 403 names the refused permission from the call, not from the server text
   assert.equal(forbiddenPermission(helm)?.resource, 'helmreleases.helm.toolkit.fluxcd.io');
   assert.equal(forbiddenPermission(new ForbiddenError('GET Deployment a/b: 401', 401)), undefined);
   assert.equal(forbiddenPermission(new Error('PATCH Deployment a/b')), undefined);
+});
+
+test('Argo Rollouts: rollouts and rollouts/status are required only where the API server serves them', () => {
+  const policy = { allowedNamespaces: ['shop'] };
+  const argo = (ps: ReturnType<typeof requiredPermissions>) =>
+    ps
+      .filter((p) => p.group === 'argoproj.io')
+      .map((p) => `${p.verb} ${p.label} ${p.subresource ?? '-'} ${p.namespace}`);
+  assert.deepEqual(argo(requiredPermissions({ policy })), []);
+  assert.deepEqual(argo(requiredPermissions({ policy, argoRollouts: false })), []);
+  assert.deepEqual(argo(requiredPermissions({ policy, argoRollouts: true })), [
+    'get rollouts.argoproj.io - shop',
+    'patch rollouts.argoproj.io - shop',
+    'patch rollouts.argoproj.io/status status shop',
+  ]);
+  // A new leader lists Rollouts for a dead leader's pending jobs.
+  const ha = requiredPermissions({
+    policy,
+    argoRollouts: true,
+    lease: { namespace: 'rollback', name: 'rc' },
+  });
+  assert.ok(argo(ha).includes('list rollouts.argoproj.io - shop'));
+  const status = ha.find((p) => p.subresource === 'status');
+  assert.match(status?.feature ?? '', /abort and promoteFull \(chart: argoRollouts\.enabled\)/);
+});
+
+test('Argo Rollouts installed later, then removed: asked at each check, the gauge follows', async () => {
+  const metrics = createMetrics({ defaultMetrics: false });
+  let served = true;
+  const asked: AccessAttributes[] = [];
+  const check = new PermissionCheck({
+    // An identity with the chart's defaults (argoRollouts.enabled false): no argoproj.io grant.
+    review: async (a) => {
+      asked.push(a);
+      return { allowed: a.group !== 'argoproj.io' };
+    },
+    required: async () =>
+      requiredPermissions({ policy: { allowedNamespaces: ['shop'] }, argoRollouts: served }),
+    metrics,
+    logger: silent,
+    intervalMs: 60_000,
+  });
+  await check.check();
+  assert.equal(
+    check.summary,
+    'missing: get rollouts.argoproj.io in shop, patch rollouts.argoproj.io in shop, patch rollouts.argoproj.io/status in shop',
+  );
+  // The access review names the subresource as the API server expects it.
+  assert.ok(
+    asked.some(
+      (a) => a.resource === 'rollouts' && a.subresource === 'status' && a.verb === 'patch',
+    ),
+  );
+  const gauge = () => gaugeOf(metrics);
+  assert.equal((await gauge())['patch rollouts.argoproj.io/status'], 1);
+  served = false;
+  await check.check();
+  assert.equal(check.summary, 'ok (10 checked)');
+  assert.equal((await gauge())['patch rollouts.argoproj.io/status'], 0);
+  assert.equal((await gauge())['get rollouts.argoproj.io'], 0);
+});
+
+test('discovery failing: the check says it could not check, and keeps the last answer', async () => {
+  const check = new PermissionCheck({
+    review: async () => ({ allowed: true }),
+    required: async () => {
+      throw new Error('GET /apis/argoproj.io/v1alpha1: ECONNREFUSED');
+    },
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: silent,
+    intervalMs: 60_000,
+  });
+  await check.check();
+  assert.equal(check.summary, 'could not check: GET /apis/argoproj.io/v1alpha1: ECONNREFUSED');
 });

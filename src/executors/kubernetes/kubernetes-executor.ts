@@ -23,12 +23,12 @@ import type {
   JobPatch,
 } from '../../model/executor.js';
 import type { Job } from '../../model/job.js';
-import type { JobOwner, SuspendedOwner } from '../../model/owner.js';
+import type { JobOwner } from '../../model/owner.js';
 import type { WorkloadRef } from '../../model/workload-ref.js';
-import { refText } from '../../owners/owner-objects.js';
 import { jobOwnerFrom } from '../../owners/plan-owner-action.js';
 import { inPatchSuspensions, mergeSuspended } from '../../owners/suspended-owners.js';
 import { followRollout } from './follow-rollout.js';
+import { ownerJournal } from './owner-journal.js';
 import {
   kubeExecutorContext,
   type KubeExecutorContext,
@@ -48,14 +48,12 @@ import type { OurRollout } from './rollout-status.js';
 import { applyOnce, emitEvent } from './rollback-patcher.js';
 import { unavailableKubernetesExecutor } from './unavailable-kubernetes-executor.js';
 import { fastTrackRollout } from './rollouts/fast-track-rollout.js';
+import { landedRolloutRequest } from './rollouts/landed-rollout-request.js';
+import { readRolloutSnapshot } from './rollouts/read-rollout-snapshot.js';
 import { rolloutOurs } from './rollouts/rollout-ours.js';
 import { rolloutVerb } from './rollouts/rollout-patch-for.js';
 import { jobLogBindings } from '../../observability/job-log-bindings.js';
-import {
-  withOwnersSuspended,
-  type OwnerJournal,
-  type OwnersAndPatch,
-} from './with-owners-suspended.js';
+import { withOwnersSuspended, type OwnersAndPatch } from './with-owners-suspended.js';
 
 export type { KubernetesExecutorOptions } from './kube-executor-context.js';
 
@@ -240,6 +238,24 @@ export function kubernetesExecutor(
     return follow(job, ref, ctx, job.actedAt ? Date.parse(job.actedAt) : clock.now(), ours);
   };
 
+  /** recover(): the job's request landed before the restart; record it if the journal missed it, then follow. */
+  const followLanded = async (
+    job: Job,
+    ref: WorkloadRef,
+    ctx: ExecutionContext,
+    fields: JobPatch,
+    ours: OurRollout,
+  ): Promise<ExecutionResult> => {
+    if (!job.patched) await ctx.update(fields);
+    ctx.progress({
+      event: 'patch_found',
+      message: 'patch was applied before the restart; following the rollout',
+    });
+    const startedAt = Date.parse(fields.actedAt ?? job.actedAt ?? '') || clock.now();
+    const result = await follow(job, ref, ctx, startedAt, ours);
+    return { ...result, fields };
+  };
+
   return {
     name: 'kubernetes',
     // execute() resolves from the workload it reads and records the revisions it acted on.
@@ -281,6 +297,23 @@ export function kubernetesExecutor(
         if (ctx.signal.aborted) throw abortError('interrupted by shutdown');
         return readFailure(ref, new SnapshotError(ref, err));
       }
+      if (ref.kind === 'Rollout' && !job.patched) {
+        // An abort leaves no record on the Rollout and a workloadRef undo leaves it on the
+        // Deployment: the whole snapshot tells whether this job's request landed.
+        let landed;
+        try {
+          const snap = await k.retry(
+            () => readRolloutSnapshot(client, ref, workload, ctx.signal),
+            ctx.signal,
+          );
+          landed = landedRolloutRequest(job, snap, k.controllerName);
+        } catch (err) {
+          if (ctx.signal.aborted) throw abortError('interrupted by shutdown');
+          return readFailure(ref, new SnapshotError(ref, err));
+        }
+        if (!landed) return execute(job, ctx);
+        return followLanded(job, ref, ctx, landed, landed.rollout ?? {});
+      }
       const last = parseLastRollback(workload.metadata.annotations);
       if (last?.jobId === job.id || job.patched) {
         // The patch landed before the restart: record it if the journal missed it, then follow.
@@ -293,15 +326,8 @@ export function kubernetesExecutor(
                 toRevision: last.toRevision,
               }
             : { patched: true };
-        if (!job.patched) await ctx.update(fields);
-        ctx.progress({
-          event: 'patch_found',
-          message: 'patch was applied before the restart; following the rollout',
-        });
-        const startedAt = Date.parse(fields.actedAt ?? job.actedAt ?? '') || clock.now();
         const ours = await recordedRollout(k, job, ref, ctx.signal, workload);
-        const result = await follow(job, ref, ctx, startedAt, ours);
-        return { ...result, fields };
+        return followLanded(job, ref, ctx, fields, ours);
       }
       // Not applied: execute() re-checks the pinned revision and skips if the workload moved on.
       return execute(job, ctx);
@@ -334,32 +360,6 @@ function abortGuard(signal: AbortSignal) {
       }
       check(where);
       return value;
-    },
-  };
-}
-
-/** What the job records about its owners as they are turned off and (if the patch never lands) on. */
-function ownerJournal(
-  ctx: ExecutionContext,
-  owner: JobOwner | undefined,
-  prior: SuspendedOwner[],
-): OwnerJournal {
-  return {
-    async suspended(now) {
-      if (!owner) return;
-      await ctx.update({ owner: { ...owner, suspended: mergeSuspended(prior, now) } });
-      ctx.progress({
-        event: 'owner_suspended',
-        message: now.map((o) => `${o.change} on ${refText(o.object)}`).join('; '),
-        data: { objects: now.map((o) => refText(o.object)) },
-      });
-    },
-    async restored(names) {
-      await ctx.update(owner ? { owner: { ...owner, action: 'skipped', suspended: prior } } : {});
-      ctx.progress({
-        event: 'owner_restored',
-        message: `no rollback patch was applied: turned ${names.join(', ') || 'nothing'} back on`,
-      });
     },
   };
 }

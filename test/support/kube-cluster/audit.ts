@@ -27,11 +27,12 @@ export function auditPolicy(quietUsers: string[]): string {
     rules: [
       { level: 'None', users: quietUsers },
       { level: 'None', nonResourceURLs: ['/healthz*', '/readyz*', '/livez*'] },
-      // Request bodies of writes to workloads, so a template PATCH can be told from the rest.
+      // Request bodies of writes to workloads (Argo Rollouts' too), so a template PATCH can be told
+      // from the rest.
       {
         level: 'Request',
         verbs: ['patch', 'update', 'create'],
-        resources: [{ group: 'apps' }],
+        resources: [{ group: 'apps' }, { group: 'argoproj.io', resources: ['rollouts'] }],
       },
       { level: 'Metadata' },
     ],

@@ -207,19 +207,20 @@ export function rollbackWindowCovers(
   target: RolloutRevision,
 ): boolean {
   const revisions = rollout.spec.rollbackWindow?.revisions ?? 0;
-  const stableAt = seconds(history.stable?.createdAt);
-  const targetAt = seconds(target.createdAt);
+  const stableAt = wholeSeconds(history.stable?.createdAt);
+  const targetAt = wholeSeconds(target.createdAt);
   if (revisions <= 0 || stableAt === undefined || targetAt === undefined) return false;
   if (!(targetAt < stableAt)) return false;
   const between = history.entries.filter((e) => {
     if (e.annotations?.[EXPERIMENT_NAME_ANNOTATION]) return false;
-    const at = seconds(e.createdAt);
+    const at = wholeSeconds(e.createdAt);
     return at !== undefined && targetAt < at && at < stableAt;
   }).length;
   return between < revisions;
 }
 
-function seconds(time: string | undefined): number | undefined {
+/** An API time in whole seconds (the precision the server records). */
+export function wholeSeconds(time: string | undefined): number | undefined {
   if (time === undefined) return undefined;
   const ms = Date.parse(time);
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
