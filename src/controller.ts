@@ -12,7 +12,7 @@ import type { ReplicaLeadership } from './ha/replica-leadership.js';
 import { takeAlerts } from './jobs/alert-intake.js';
 import { DecisionHistory, type DecisionFilter } from './jobs/decision-history.js';
 import { approveJob } from './jobs/approve-job.js';
-import type { ControllerState } from './jobs/controller-state.js';
+import type { ControllerState, Retention } from './jobs/controller-state.js';
 import { createJobEngine } from './jobs/create-job-engine.js';
 import type { JobRunner } from './jobs/job-runner.js';
 import type { JobStore } from './jobs/job-store.js';
@@ -199,7 +199,12 @@ export class RollbackController {
       this.state.prune(this.now(), retention);
     });
     if (torn) this.o.logger.warn({ torn }, 'journal had a torn tail (crash mid-write); it was cut');
-    await this.journal.compact(this.state.snapshot(this.now(), retention));
+    // The history is the journal's last decisions, read from its end once replay is done:
+    // keeping every decision in the ring while replaying would hold each one far longer.
+    const recent = await this.journal.tail(this.decisions.capacity, isDecisionLine);
+    for (const r of recent)
+      if (r.t === 'decision') this.decisions.add(this.withJobTarget(r.d), r.at);
+    await this.journal.compact(this.snapshot(retention));
     if (this.journal.lastSnapshotBytes > this.journal.compactAboveBytes) {
       this.o.logger.warn(
         {
@@ -209,7 +214,7 @@ export class RollbackController {
         'the journal snapshot alone is above journal.compactAboveMiB: compaction now waits for twice the snapshot; lower journal.dedupRetentionHours or journal.maxJobs, or raise the threshold with the memory limit',
       );
     }
-    this.journal.snapshot = () => this.state.snapshot(this.now(), retention);
+    this.journal.snapshot = () => this.snapshot(retention);
     this.updateGauges();
     if (this.state.paused) this.runner.pause();
     for (const job of this.state.jobs.values()) this.timers.arm(job);
@@ -220,6 +225,16 @@ export class RollbackController {
       { replayed: count, jobs: this.state.jobs.size, instances: this.state.instanceCount },
       'journal replayed',
     );
+  }
+
+  /** What compaction keeps: the state, then the recent decisions `/decisions` lists. */
+  private snapshot(retention: Retention): Iterable<JournalRecord> {
+    const state = this.state.snapshot(this.now(), retention);
+    const decisions = this.decisions.records();
+    return (function* () {
+      yield* state;
+      yield* decisions;
+    })();
   }
 
   /** `log`: the request's logger, so each decision line carries its request id. */
@@ -396,4 +411,9 @@ export class RollbackController {
       );
     await this.journal.close();
   }
+}
+
+/** A journal line holding a decision record (`JSON.stringify` puts `t` first). */
+function isDecisionLine(line: string): boolean {
+  return line.startsWith('{"t":"decision"');
 }

@@ -86,7 +86,10 @@ export function decideAlert(
 
   const matched = matchRule(rules, alert.labels);
   if (!matched)
-    return done('unmapped', `no rule maps alert ${JSON.stringify(alertname)} with these labels`);
+    return done(
+      'unmapped',
+      `no rule maps alert ${JSON.stringify(alertname)} with these labels${unmatched(rules, alert.labels)}`,
+    );
   const rule = matched.rule;
   const ruleInfo: Partial<Decision> = {
     rule: rule.name,
@@ -201,4 +204,16 @@ export function decideAlert(
     kind: 'new_job',
     held: false,
   });
+}
+
+/**
+ * Why a rule for this alert name did not take it (" (rule X needs severity=\"critical\")"), so an
+ * operator adapting the rules sees which matcher the alert missed; "" when no rule has the name.
+ */
+function unmatched(rules: readonly CompiledRule[], labels: Record<string, string>): string {
+  const rule = rules.find((r) => r.alert === labels['alertname']);
+  const missed = rule?.matchers.find((m) => !m.test(labels));
+  return rule && missed
+    ? ` (rule ${rule.name} needs ${missed.name}${missed.op}${JSON.stringify(missed.value)})`
+    : '';
 }

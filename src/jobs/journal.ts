@@ -132,6 +132,52 @@ export class Journal<R> {
   }
 
   /**
+   * The last `max` records whose line `keep` accepts, oldest first, read backwards from the end a
+   * chunk at a time (after `open`): a small tail of a large journal without holding what replay
+   * already went through.
+   */
+  async tail(max: number, keep: (line: string) => boolean): Promise<R[]> {
+    const handle = this.handle;
+    const out: R[] = [];
+    if (!handle) return out;
+    let end = this.size;
+    /** The bytes of the line that the previous (later) chunk began in the middle of. */
+    let rest = Buffer.alloc(0);
+    while (end > 0 && out.length < max) {
+      const start = Math.max(0, end - CHUNK_BYTES);
+      const buf = Buffer.allocUnsafe(end - start);
+      for (let off = 0; off < buf.length;) {
+        const { bytesRead } = await handle.read(buf, off, buf.length - off, start + off);
+        if (bytesRead === 0) throw new Error(`journal ${this.path} shrank while read`);
+        off += bytesRead;
+      }
+      const data = Buffer.concat([buf, rest]);
+      end = start;
+      // Unless this chunk starts the file, its first line may be cut: it goes with the next one.
+      const cut = start > 0 ? data.indexOf(NEWLINE) : -1;
+      if (start > 0 && cut === -1) {
+        rest = data;
+        continue;
+      }
+      rest = Buffer.from(data.subarray(0, Math.max(0, cut)));
+      const lines = data
+        .subarray(cut + 1)
+        .toString()
+        .split('\n');
+      for (let i = lines.length - 1; i >= 0 && out.length < max; i--) {
+        const line = lines[i];
+        if (!line || !keep(line)) continue;
+        try {
+          out.push(JSON.parse(line) as R);
+        } catch {
+          /* a torn line: open() reported and cut it */
+        }
+      }
+    }
+    return out.reverse();
+  }
+
+  /**
    * Resolves once the records are on disk (fsync'd). `durable: false` (records that change
    * nothing on replay, e.g. a duplicate's decision) resolves at once when everything appended
    * before is already durable and the journal is healthy; the lines follow with the next write.

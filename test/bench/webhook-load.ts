@@ -129,7 +129,7 @@ export async function measureWebhook(
       url: `${c.url}/api/admin/rollback/test`,
       body: JSON.stringify({
         alert_name: 'CriticalErrorRate',
-        labels: { namespace: 'shop', deployment: 'checkout' },
+        labels: { severity: 'critical', namespace: 'shop', deployment: 'checkout' },
       }),
       headers: HEADERS,
       connections: CONNECTIONS,

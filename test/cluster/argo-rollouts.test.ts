@@ -177,7 +177,7 @@ async function dryRunThenAlert(
   await afterTheBadDeploy(ns, name);
   const dry = await controller.call('POST', 'test', {
     alert_name: 'CriticalErrorRate',
-    labels: { namespace: ns, rollout: name },
+    labels: { severity: 'critical', namespace: ns, rollout: name },
   });
   assert.equal(dry.status, 200, JSON.stringify(dry.body));
   const plan = dry.body.plans[0];
@@ -492,7 +492,7 @@ describe('Argo Rollouts: refusals the dry run explains', () => {
     await afterTheBadDeploy(ns, name);
     const dry = await controller.call('POST', 'test', {
       alert_name: 'CriticalErrorRate',
-      labels: { namespace: ns, rollout: name },
+      labels: { severity: 'critical', namespace: ns, rollout: name },
     });
     assert.equal(dry.status, 200, JSON.stringify(dry.body));
     t.diagnostic(`dry run: ${JSON.stringify(dry.body)}`);
@@ -623,7 +623,12 @@ describe('Argo Rollouts: high availability', () => {
       alertname: 'CriticalErrorRate',
       fingerprint: 'fp-argo-ha',
       startsAt: new Date(Date.now() + 1000).toISOString(),
-      labels: { alertname: 'CriticalErrorRate', namespace: ns, rollout: name },
+      labels: {
+        alertname: 'CriticalErrorRate',
+        severity: 'critical',
+        namespace: ns,
+        rollout: name,
+      },
       rule: 'CriticalErrorRate',
       trigger: 'error_rate_threshold',
       confidence: 'high',

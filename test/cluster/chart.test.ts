@@ -3,11 +3,13 @@
 // then the controller runs with the chart's ServiceAccount token (TokenRequest) under the
 // chart's RBAC and the chart's own config: a rollback in a covered namespace succeeds with no
 // denied request; one in a namespace the RBAC does not cover fails saying "forbidden"; and the
-// (verb, resource) pairs the controller used are compared with what the chart grants.
+// (verb, resource) pairs the controller used are compared with what the chart grants. The
+// `kubeconfig.*` values: the controller runs with the rendered env and the Secret the rendered
+// volume names, laid out as the kubelet mounts it, and patches through the chosen context.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -317,6 +319,95 @@ describe('the chart on the real control plane', () => {
       );
     } finally {
       await ha.close();
+    }
+  });
+  test('kubeconfig.secretName and .context: the controller patches through the mounted kubeconfig', async () => {
+    // A kubeconfig whose current context is a decoy; `target` is the chart's identity on this
+    // cluster. Only the chart's ROLLBACK_KUBE_CONTEXT can make the controller use it.
+    const own = parse(
+      readFileSync(
+        await cluster.serviceAccountKubeconfig(RELEASE_NS, 'rollback-controller'),
+        'utf8',
+      ),
+    );
+    const kubeconfig = {
+      ...own,
+      clusters: [...own.clusters, { name: 'decoy', cluster: { server: 'https://127.0.0.1:1' } }],
+      contexts: [
+        { name: 'decoy', context: { cluster: 'decoy', user: own.users[0].name } },
+        { name: 'target', context: own.contexts[0].context },
+      ],
+      'current-context': 'decoy',
+    };
+    await cluster.http.ok('POST', `/api/v1/namespaces/${RELEASE_NS}/secrets`, {
+      metadata: { name: 'remote-kubeconfig' },
+      stringData: { config: stringify(kubeconfig) },
+    });
+    await deployedTwice(cluster, 'Deployment', 'apps', 'remote');
+
+    const rendered = await helm(
+      'template',
+      'rollback-controller',
+      CHART,
+      '-n',
+      RELEASE_NS,
+      '--set',
+      'kubeconfig.secretName=remote-kubeconfig',
+      '--set',
+      'kubeconfig.context=target',
+    );
+    const deployment = parseAllDocuments(rendered)
+      .map((d) => d.toJS())
+      .find((o) => o?.kind === 'Deployment');
+    // The API server accepts the rendered pod spec (the Secret volume, its mount, the env).
+    const file = join(dir, 'kubeconfig-deployment.yaml');
+    writeFileSync(file, stringify(deployment));
+    await cluster.kubectl(['apply', '--dry-run=server', '-n', RELEASE_NS, '-f', file]);
+
+    // What the kubelet would mount: the Secret named by the rendered volume, each key a file
+    // under the rendered mount path (here under a temporary root).
+    const pod = deployment.spec.template.spec;
+    const container = pod.containers[0];
+    const env = (name: string) =>
+      container.env.find((e: { name: string }) => e.name === name)?.value as string;
+    const mount = container.volumeMounts.find((m: { name: string }) => m.name === 'kubeconfig');
+    const volume = pod.volumes.find((v: { name: string }) => v.name === 'kubeconfig');
+    const secret = await cluster.http.ok(
+      'GET',
+      `/api/v1/namespaces/${RELEASE_NS}/secrets/${volume.secret.secretName}`,
+    );
+    const root = join(dir, 'pod-root');
+    mkdirSync(join(root, mount.mountPath), { recursive: true });
+    for (const [key, value] of Object.entries(secret.data as Record<string, string>))
+      writeFileSync(join(root, mount.mountPath, key), Buffer.from(value, 'base64'));
+    assert.ok(env('KUBECONFIG').startsWith(`${mount.mountPath}/`), env('KUBECONFIG'));
+
+    const remote = await startController({
+      kubeconfig: join(root, env('KUBECONFIG')),
+      env: { ROLLBACK_KUBE_CONTEXT: env('ROLLBACK_KUBE_CONTEXT') },
+    });
+    try {
+      const line = remote
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"listening"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
+      assert.equal(line?.['kubeContext'], 'target', remote.output());
+      assert.equal(line?.['apiServer'], cluster.server);
+      const status = await remote.call('GET', 'status');
+      assert.deepEqual(status.body.cluster.apiServer, cluster.server);
+      const plan = (
+        await remote.call('POST', 'test', {
+          alert_name: 'CriticalErrorRate',
+          labels: { severity: 'critical', namespace: 'apps', deployment: 'remote' },
+        })
+      ).body.plans[0];
+      assert.equal(plan.decision, 'queued', JSON.stringify(plan));
+      assert.equal(plan.fromRevision, 2, 'read from the real API server through `target`');
+      assert.equal(plan.toRevision, 1);
+      assert.equal(plan.execution.serverDryRun, true, JSON.stringify(plan.execution));
+    } finally {
+      await remote.close();
     }
   });
 });

@@ -21,7 +21,7 @@ after(async () => {
 const dryRun = (ns: string, name: string) =>
   controller.call('POST', 'test', {
     alert_name: 'CriticalErrorRate',
-    labels: { namespace: ns, deployment: name },
+    labels: { severity: 'critical', namespace: ns, deployment: name },
   });
 
 describe('dry run on the real control plane', () => {

@@ -85,7 +85,7 @@ async function trigger(ns: string, name: string, c = controller): Promise<any> {
 async function dryRun(ns: string, name: string, c = controller): Promise<any> {
   const r = await c.call('POST', 'test', {
     alert_name: 'CriticalErrorRate',
-    labels: { namespace: ns, service: name },
+    labels: { severity: 'critical', namespace: ns, service: name },
   });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   console.log(`dry run ${ns}/${name}: ${JSON.stringify(r.body.plans[0].owner)}`);

@@ -107,7 +107,7 @@ describe('an identity that may read but not patch', () => {
   test('its dry run decides forbidden with the missing permission, never queued', async () => {
     const r = await c.call('POST', 'test', {
       alert_name: 'CriticalErrorRate',
-      labels: { namespace: 'perm-a', deployment: 'api' },
+      labels: { severity: 'critical', namespace: 'perm-a', deployment: 'api' },
     });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     const [plan] = r.body.plans;
@@ -129,7 +129,7 @@ describe('a working identity whose role loses a rule', () => {
     const plan = (
       await c.call('POST', 'test', {
         alert_name: 'CriticalErrorRate',
-        labels: { namespace: 'perm-a', deployment: 'api' },
+        labels: { severity: 'critical', namespace: 'perm-a', deployment: 'api' },
       })
     ).body.plans[0];
     assert.equal(plan.decision, 'queued', JSON.stringify(plan));

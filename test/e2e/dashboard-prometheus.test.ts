@@ -5,14 +5,14 @@
 // and histograms have an increase for increase()/rate() to see, as on a live system. The deploys
 // the change-failure panels divide by come from kube-state-metrics' `kube_replicaset_created`:
 // here a stand-in serves that series, in kube-state-metrics' format, for the fake cluster's
-// ReplicaSets (the controller never counts deploys itself).
+// ReplicaSets (the controller never counts deploys itself); test/cluster/kube-state-metrics.test.ts
+// runs the real exporter against the real control plane for those panels.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { alert, payload } from '../support/alerts.js';
+import { loadDashboard, panelQueries, substitute } from '../support/dashboard.js';
 import { startSlackSink } from '../support/slack-sink.js';
 import { startFakeKube } from '../support/fake-kube/index.js';
 import { startPrometheus } from '../support/prometheus.js';
@@ -26,17 +26,7 @@ import {
   startController,
 } from './stack.js';
 
-interface Panel {
-  title: string;
-  type: string;
-  targets?: Array<{ expr: string; refId: string }>;
-}
-const dashboard = JSON.parse(
-  readFileSync(
-    resolve(import.meta.dirname, '../../charts/rollback-controller/files/dashboard.json'),
-    'utf8',
-  ),
-) as { panels: Panel[]; templating: { list: Array<{ name: string; query: unknown }> } };
+const dashboard = loadDashboard();
 
 /** The labels the ServiceMonitor's target carries, as in a cluster (honorLabels: true). */
 const NAMESPACE_LABEL = 'monitoring';
@@ -140,22 +130,13 @@ test('every dashboard panel query returns data from a real Prometheus', async (t
   // Grafana's substitutions for an instant view of the whole test: one data point, so the
   // interval is the range; the variables are the values they list.
   const seconds = Math.ceil((Date.now() - started) / 1000) + 5;
-  const range = `${seconds}s`;
-  const substitute = (expr: string) =>
-    expr
-      .replaceAll('$cluster', CLUSTER)
-      .replaceAll('$workload_namespace', 'shop')
-      .replaceAll('$__range_s', String(seconds))
-      .replaceAll('$__range', range)
-      .replaceAll('$__rate_interval', range)
-      .replaceAll('$__interval', range);
+  const substituted = (expr: string) =>
+    substitute(expr, { cluster: CLUSTER, workloadNamespace: 'shop', seconds });
   const empty: string[] = [];
-  const queries = dashboard.panels.flatMap((p) =>
-    (p.targets ?? []).map((target) => ({ panel: p.title, refId: target.refId, expr: target.expr })),
-  );
+  const queries = panelQueries(dashboard);
   assert.ok(queries.length >= 20, `${queries.length} queries`);
   for (const q of queries) {
-    const expr = substitute(q.expr);
+    const expr = substituted(q.expr);
     assert.doesNotMatch(expr, /\$/, `${q.panel}: every variable substituted`);
     const result = await prometheus.query(expr);
     const values = result.map((r) => Number(r.value[1]));

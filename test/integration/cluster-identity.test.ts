@@ -97,7 +97,7 @@ describe('cluster identity in the running controller', () => {
     assert.doesNotMatch(JSON.stringify(ready), /127\.0\.0\.2/, 'the URL only where authenticated');
     const dry = await s.request('POST', 'test', {
       alert_name: 'CriticalErrorRate',
-      labels: { namespace: 'shop', deployment: 'web', cluster: 'eu-1' },
+      labels: { severity: 'critical', namespace: 'shop', deployment: 'web', cluster: 'eu-1' },
     });
     assert.equal(dry.status, 200);
     assert.equal(dry.body.cluster, 'us-1');

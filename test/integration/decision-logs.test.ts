@@ -3,6 +3,8 @@
 // controller acts and at warn for refusals; job lines name the target and the alert; and the
 // recent decisions can be read back from GET /decisions.
 import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { alert, firing, payload } from '../support/alerts.js';
 import { RecordingExecutor } from '../support/recording-executor.js';
@@ -23,12 +25,21 @@ const WARN = 40;
 
 describe('decision logs', () => {
   let s: TestServer;
+  let dataDir: string;
   const exec = new RecordingExecutor();
   let requests = 0;
   before(async () => {
-    s = await startTestServer({ configText: CONFIG, executors: { kubernetes: exec } });
+    s = await startTestServer({
+      configText: CONFIG,
+      keepDataDir: true,
+      executors: { kubernetes: exec },
+    });
+    dataDir = s.dataDir;
   });
-  after(() => s.close());
+  after(async () => {
+    await s.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   const lines = () => s.logs.map((l) => JSON.parse(l) as Record<string, any>);
 
@@ -216,5 +227,32 @@ describe('decision logs', () => {
     assert.match(bad.body.error, /decision one of queued/);
     const anonymous = await fetch(`${s.url}/api/admin/rollback/decisions`);
     assert.equal(anonymous.status, 401);
+  });
+  test('GET /decisions survives a restart, and the compacted journal keeps the history', async () => {
+    const before = (await s.request('GET', 'decisions?limit=1000')).body.decisions;
+    assert.equal(before.length, 11);
+    // The first restart replays the journal as written and compacts it; the second replays the
+    // compacted journal, where only the history's own records carry the decisions.
+    for (const round of ['after replaying the journal', 'after replaying the compacted journal']) {
+      await s.close();
+      s = await startTestServer({ configText: CONFIG, dataDir, executors: { kubernetes: exec } });
+      const again = await s.request('GET', 'decisions?limit=1000');
+      assert.deepEqual(again.body.decisions, before, round);
+      const records = readFileSync(join(dataDir, 'journal.jsonl'), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { t: string; key?: string })
+        .filter((r) => r.t === 'decision');
+      assert.equal(records.length, 11, `${round}: the compacted journal keeps the history`);
+      assert.ok(
+        records.every((r) => r.key === undefined),
+        'history records restore no dedup key (the snapshot keeps those as instances)',
+      );
+    }
+    const filtered = await s.request('GET', 'decisions?decision=cooldown');
+    assert.deepEqual(
+      filtered.body.decisions.map((d: { fingerprint: string }) => d.fingerprint),
+      ['c1'],
+    );
   });
 });

@@ -56,7 +56,7 @@ describe('dry run with a cluster', () => {
     const patchesBefore = fake.requests.filter((r) => r.method === 'PATCH').length;
     const r = await s.request('POST', 'test', {
       alert_name: 'CriticalErrorRate',
-      labels: { namespace: 'shop', deployment: 'api' },
+      labels: { severity: 'critical', namespace: 'shop', deployment: 'api' },
     });
     assert.equal(r.status, 200);
     const [p] = r.body.plans;
@@ -80,7 +80,7 @@ describe('dry run with a cluster', () => {
   test('changes.fields lists non-image changes; env values and args by name only', async () => {
     const r = await s.request('POST', 'test', {
       alert_name: 'CriticalErrorRate',
-      labels: { namespace: 'shop', deployment: 'config' },
+      labels: { severity: 'critical', namespace: 'shop', deployment: 'config' },
     });
     const [p] = r.body.plans;
     assert.equal(p.execution.action, 'rollback', p.execution.reason);
@@ -119,7 +119,7 @@ describe('dry run with a cluster', () => {
   test('a workload that does not exist is reported, not planned', async () => {
     const r = await s.request('POST', 'test', {
       alert_name: 'CriticalErrorRate',
-      labels: { namespace: 'shop', deployment: 'ghost' },
+      labels: { severity: 'critical', namespace: 'shop', deployment: 'ghost' },
     });
     assert.equal(r.body.plans[0].execution.action, 'skip');
     assert.match(r.body.plans[0].execution.reason, /not found/);
@@ -149,7 +149,7 @@ describe('no cluster', () => {
       assert.match(status.body.executors.kubernetes.reason, /^KUBECONFIG names no existing file/);
       const plan = await s.request('POST', 'test', {
         alert_name: 'CriticalErrorRate',
-        labels: { namespace: 'shop', deployment: 'api' },
+        labels: { severity: 'critical', namespace: 'shop', deployment: 'api' },
       });
       assert.equal(plan.status, 200);
       // Not `queued`: /trigger would queue a job that cannot run, and the plan says so.
@@ -165,7 +165,12 @@ describe('no cluster', () => {
         alerts: [
           {
             status: 'firing',
-            labels: { alertname: 'CriticalErrorRate', namespace: 'shop', deployment: 'api' },
+            labels: {
+              alertname: 'CriticalErrorRate',
+              severity: 'critical',
+              namespace: 'shop',
+              deployment: 'api',
+            },
             startsAt: new Date().toISOString(),
             fingerprint: 'nocluster',
           },

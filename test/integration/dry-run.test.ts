@@ -25,7 +25,7 @@ describe('POST /test (dry run)', () => {
     const before = await metricsSnapshot();
     const r = await s.request('POST', 'test', {
       alert_name: 'CriticalErrorRate',
-      labels: { namespace: 'shop', deployment: 'api' },
+      labels: { severity: 'critical', namespace: 'shop', deployment: 'api' },
     });
     assert.equal(r.status, 200);
     assert.equal(r.body.dryRun, true);
@@ -53,7 +53,7 @@ describe('POST /test (dry run)', () => {
         authorization: `Bearer ${SECRET}`,
         'content-type': 'application/x-www-form-urlencoded',
       },
-      body: 'alert_name=RedisConnectionFailure&label.namespace=shop&label.service=cart',
+      body: 'alert_name=RedisConnectionFailure&label.severity=critical&label.namespace=shop&label.service=cart',
     });
     assert.equal(res.status, 200);
     const body = (await res.json()) as {
@@ -80,10 +80,25 @@ describe('POST /test (dry run)', () => {
     await s.request('POST', 'pause');
     const r = await s.request('POST', 'test', {
       alert_name: 'CriticalErrorRate',
-      labels: { namespace: 'shop', deployment: 'api' },
+      labels: { severity: 'critical', namespace: 'shop', deployment: 'api' },
     });
     assert.equal(r.body.plans[0].decision, 'paused');
     await s.request('POST', 'resume');
+  });
+
+  test('the shipped rules match critical alerts only: the same alert at warning is unmapped', async () => {
+    for (const severity of ['warning', undefined]) {
+      const r = await s.request('POST', 'test', {
+        alert_name: 'CriticalErrorRate',
+        labels: { namespace: 'shop', deployment: 'api', ...(severity ? { severity } : {}) },
+      });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.plans[0].decision, 'unmapped', String(severity));
+      assert.match(
+        r.body.plans[0].reason,
+        /no rule maps alert "CriticalErrorRate" .*\(rule CriticalErrorRate needs severity="critical"\)/,
+      );
+    }
   });
 
   const bad: Array<[string, unknown, RegExp]> = [
@@ -108,7 +123,10 @@ describe('POST /test (dry run)', () => {
 
   test('JSON sent as a form (curl -d without -H) → 415 saying to set content-type', async () => {
     const before = await metricsSnapshot();
-    const json = JSON.stringify({ alert_name: 'CriticalErrorRate', labels: { deployment: 'api' } });
+    const json = JSON.stringify({
+      alert_name: 'CriticalErrorRate',
+      labels: { severity: 'critical', deployment: 'api' },
+    });
     for (const body of [json, `  ${json}`, '[]']) {
       const r = await s.request('POST', 'test', body, {
         'content-type': 'application/x-www-form-urlencoded',

@@ -106,7 +106,12 @@ describe('high availability: pending-rollback marks an attacker writes', () => {
           alertname: 'CriticalErrorRate',
           fingerprint: 'f0f0f0f0',
           startsAt,
-          labels: { alertname: 'CriticalErrorRate', namespace: NS, deployment: 'orders' },
+          labels: {
+            alertname: 'CriticalErrorRate',
+            severity: 'critical',
+            namespace: NS,
+            deployment: 'orders',
+          },
           rule: 'CriticalErrorRate',
           trigger: 'error_rate_threshold',
           confidence: 'high',

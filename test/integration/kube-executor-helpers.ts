@@ -27,7 +27,7 @@ export function makeJob(target: WorkloadRef, overrides: Partial<Job> = {}): Job 
       alertname: 'CriticalErrorRate',
       fingerprint: 'abc123',
       startsAt: new Date(Date.now() + 1000).toISOString(),
-      labels: { alertname: 'CriticalErrorRate', namespace: target.namespace },
+      labels: { alertname: 'CriticalErrorRate', severity: 'critical', namespace: target.namespace },
       annotations: {},
       generatorURL: '',
       externalURL: '',

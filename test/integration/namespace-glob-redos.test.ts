@@ -40,7 +40,7 @@ describe('namespace globs never backtrack', () => {
     const probe = probeEventLoop();
     const dry = await s.request('POST', 'test', {
       alert_name: 'CriticalErrorRate',
-      labels: { namespace, deployment: 'api' },
+      labels: { severity: 'critical', namespace, deployment: 'api' },
     });
     const trig = await s.request(
       'POST',

@@ -213,7 +213,7 @@ describe('authentication', () => {
     }
     const dry = await s.request('POST', 'test', {
       alert_name: 'CriticalErrorRate',
-      labels: { namespace: 'shop', deployment: 'api' },
+      labels: { severity: 'critical', namespace: 'shop', deployment: 'api' },
     });
     watch.add('dry run', dry.body);
     for (const a of sink.attempts) watch.add('slack body', a.body);

@@ -190,7 +190,7 @@ describe('hostile input', () => {
           else if (at === 'short' || at === 'shortLabels') {
             const short = {
               alert_name: 'CriticalErrorRate',
-              labels: { namespace: 'shop', deployment: 'fuzz' },
+              labels: { severity: 'critical', namespace: 'shop', deployment: 'fuzz' },
             };
             text =
               at === 'short'
@@ -311,7 +311,7 @@ describe('hostile input', () => {
     cases.push([
       'form with __proto__',
       'test',
-      'alert_name=CriticalErrorRate&label.__proto__=x&label.namespace=shop&label.deployment=a&__proto__[polluted]=1',
+      'alert_name=CriticalErrorRate&label.severity=critical&label.__proto__=x&label.namespace=shop&label.deployment=a&__proto__[polluted]=1',
       'application/x-www-form-urlencoded',
       [200, 400],
     ]);
@@ -434,7 +434,7 @@ describe('hostile labels make no target', () => {
       assert.ok(d.reason.length < 300, `${name}: the reason is short`);
       const dry = await s.request('POST', 'test', {
         alert_name: 'CriticalErrorRate',
-        labels: { namespace: 'shop', deployment: 'api', ...cases[i][1] },
+        labels: { severity: 'critical', namespace: 'shop', deployment: 'api', ...cases[i][1] },
       });
       assert.equal(dry.status, 200);
       assert.equal(dry.body.plans[0].decision, 'invalid_target', name);

@@ -16,7 +16,7 @@ const pending = (jobId: string, alertname: string, deployment: string): PendingR
   alertname,
   fingerprint: `fp-${jobId}`,
   startsAt: '2026-11-22T10:20:00.000Z',
-  labels: { alertname, namespace: 'shop', deployment },
+  labels: { alertname, severity: 'critical', namespace: 'shop', deployment },
   rule: alertname,
   trigger: 'error_rate_threshold',
   // What the old leader wrote; the current rules say otherwise for some.

@@ -25,7 +25,9 @@ function view(over: Partial<PolicyView> = {}): PolicyView {
   };
 }
 
+// Alerts are critical unless a case says otherwise: the shipped rules match only those.
 function alert(labels: Record<string, string>, status: 'firing' | 'resolved' = 'firing') {
+  labels = { severity: 'critical', ...labels };
   return alertSchema.parse({ status, labels, startsAt: '2026-11-22T11:59:00Z', fingerprint: 'f1' });
 }
 
@@ -73,6 +75,13 @@ describe('decideAlert: one case per decision kind', () => {
       labels: { alertname: 'DiskAlmostFull', ...shop },
       expect: 'unmapped',
       reason: /no rule maps alert "DiskAlmostFull"/,
+    },
+    {
+      name: "a shipped rule's alert that is not critical → unmapped",
+      labels: { alertname: 'CriticalErrorRate', ...shop, severity: 'warning' },
+      expect: 'unmapped',
+      reason:
+        /^no rule maps alert "CriticalErrorRate" with these labels \(rule CriticalErrorRate needs severity="critical"\)$/,
     },
     {
       name: 'no namespace label → invalid_target',

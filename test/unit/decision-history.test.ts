@@ -44,3 +44,17 @@ test('before it fills, it lists what it has', () => {
     ['fp2', 'fp1'],
   );
 });
+
+test('what compaction keeps is the ring, oldest first, and rebuilds the same history', () => {
+  const h = new DecisionHistory(5);
+  for (let i = 1; i <= 12; i++) h.add(decision(i), Date.UTC(2026, 0, 1, 0, 0, i));
+  const records = h.records();
+  assert.deepEqual(
+    records.map((r) => (r.t === 'decision' ? r.d.fingerprint : r.t)),
+    ['fp8', 'fp9', 'fp10', 'fp11', 'fp12'],
+  );
+  assert.ok(records.every((r) => r.t === 'decision' && r.key === undefined));
+  const rebuilt = new DecisionHistory(5);
+  for (const r of records) if (r.t === 'decision') rebuilt.add(r.d, r.at);
+  assert.deepEqual(rebuilt.list({ limit: 100 }), h.list({ limit: 100 }));
+});

@@ -193,6 +193,32 @@ describe('journal', () => {
     );
   });
 
+  test('tail: the last records a filter keeps, across chunk boundaries and multi-byte text', async () => {
+    const dir = tmp();
+    // About 3 MiB: lines cross the 1 MiB chunk boundaries, some in the middle of a character.
+    const lines = Array.from({ length: 12_000 }, (_, i) =>
+      JSON.stringify({ t: i % 3 ? 'job' : 'decision', i, text: `é€ ${'x'.repeat(i % 400)}` }),
+    );
+    appendFileSync(join(dir, 'journal.jsonl'), `${lines.join('\n')}\n`);
+    const j = new Journal<{ t: string; i: number; text: string }>(dir);
+    await j.open(() => undefined);
+    try {
+      const tail = await j.tail(5000, (l) => l.startsWith('{"t":"decision"'));
+      const want = lines
+        .map((l) => JSON.parse(l) as { t: string; i: number; text: string })
+        .filter((r) => r.t === 'decision')
+        .slice(-5000);
+      assert.deepEqual(tail, want);
+      assert.deepEqual(
+        (await j.tail(100_000, () => true)).map((r) => r.i),
+        lines.map((_, i) => i),
+        'the whole file when it asks for more than there is',
+      );
+    } finally {
+      await j.close();
+    }
+  });
+
   test('compaction replaces the file with the snapshot atomically', async () => {
     const dir = tmp();
     const j = new Journal<{ n: number }>(dir);
