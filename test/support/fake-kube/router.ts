@@ -51,6 +51,8 @@ export function createRouter(ctx: RouterContext) {
 
     const fault = ctx.faults.take(method, url.pathname, url.searchParams.get('dryRun') === 'All');
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault?.untilClientGone && !req.socket.destroyed)
+      await new Promise((resolve) => req.socket.once('close', resolve));
     if (fault?.dropConnection) {
       req.socket.destroy();
       return;

@@ -113,6 +113,11 @@ export interface FaultRule {
   status?: number;
   /** Wait this long first; with no `status` and no `dropConnection` the request then proceeds. */
   delayMs?: number;
+  /**
+   * Hold the request until the client gives up on it (closes the connection: its own timeout),
+   * then proceed: a response too slow for the client however fast or busy the machine is.
+   */
+  untilClientGone?: boolean;
   /** How many requests the rule applies to. Default 1; Infinity for all. */
   times?: number;
   body?: unknown;
