@@ -70,7 +70,7 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
     now,
     verificationWindowMs: o.verificationWindowMs,
     logger: logger.child({ component: 'timers' }),
-    ...defined({ setTimer: o.setTimer }),
+    ...defined({ setTimer: o.setTimer, standby: o.standby }),
   });
   const runner = new JobRunner({
     store,
@@ -81,6 +81,7 @@ export function createJobEngine(o: JobEngineOptions): JobEngine {
     concurrency: o.concurrency,
     rolloutTimeoutMs: o.rolloutTimeoutMs,
     ...defined({ checks: o.checks }),
+    onActivate: () => timers.activated(),
   });
   const owners = new OwnerWatch({
     store,

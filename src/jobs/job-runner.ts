@@ -30,6 +30,8 @@ export interface RunnerOptions {
   rolloutTimeoutMs: number;
   /** What a job must pass before its executor acts, in this order (see runChecks). */
   checks?: readonly PreActCheck[];
+  /** Called when this replica leads again (HA): the job timers run what came due meanwhile. */
+  onActivate?: () => void;
 }
 
 /** `started`: recorded as started by the intake, in the same journal batch as its decision. */
@@ -138,6 +140,7 @@ export class JobRunner {
       if (this.o.store.get(id)?.state === 'running') this.schedule(id, 'recover');
     }
     this.handedBack.clear();
+    this.o.onActivate?.();
     if (!this.stopping && !this.o.store.state.paused) this.queue.start();
   }
 

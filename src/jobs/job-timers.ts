@@ -23,10 +23,17 @@ export interface JobTimersOptions {
   verificationWindowMs: number;
   logger: Logger;
   setTimer?: SetTimer;
+  /**
+   * Why this replica may not act now (HA follower), if so. A timer that comes due then is kept
+   * for `activated()`: a replica that handed its leadership over must not expire or judge a job
+   * the new leader now holds (and edit the same Slack message behind its back).
+   */
+  standby?: () => string | undefined;
 }
 
 export class JobTimers {
   private readonly timers = new Set<TimerHandle>();
+  private readonly due: Array<() => Promise<void>> = [];
   private readonly setTimer: SetTimer;
   private stopped = false;
 
@@ -58,8 +65,14 @@ export class JobTimers {
     await this.o.store.update(id, (j) => step.expire(j, this.o.now()), { keepOnFailure: true });
   }
 
+  /** This replica leads again: what came due while it stood by runs now (each re-checks its job). */
+  activated(): void {
+    for (const fn of this.due.splice(0)) this.run(fn);
+  }
+
   stop(): void {
     this.stopped = true;
+    this.due.length = 0;
     for (const t of this.timers) t.cancel();
     this.timers.clear();
   }
@@ -77,10 +90,15 @@ export class JobTimers {
     const handle: TimerHandle = this.setTimer(
       () => {
         this.timers.delete(handle);
-        fn().catch((err: unknown) => this.o.logger.error({ err }, 'job timer failed'));
+        if (this.o.standby?.()) this.due.push(fn);
+        else this.run(fn);
       },
       Math.max(0, atMs - this.o.now()),
     );
     this.timers.add(handle);
+  }
+
+  private run(fn: () => Promise<void>): void {
+    fn().catch((err: unknown) => this.o.logger.error({ err }, 'job timer failed'));
   }
 }

@@ -55,7 +55,7 @@ class MemoryJournal {
   }
 }
 
-function setUp(executor = new RecordingExecutor()) {
+function setUp(executor = new RecordingExecutor(), standby?: () => string | undefined) {
   const time = new FakeTime();
   const journal = new MemoryJournal();
   const logger = pino({ enabled: false });
@@ -80,6 +80,7 @@ function setUp(executor = new RecordingExecutor()) {
     rolloutTimeoutMs: 60_000,
     verificationWindowMs: WINDOW_MS,
     ownerCheckIntervalMs: 60_000,
+    ...(standby ? { standby } : {}),
   });
 
   /** Resolves when the job reaches `state` (checked on every committed change). */
@@ -203,6 +204,23 @@ describe('job runner', () => {
       ['awaiting_approval', 'expired'],
     );
     await assert.rejects(t.approve('h'), ConflictError);
+  });
+
+  test('a replica standing by (an HA follower, a leader that handed over) lets no deadline pass on its own; it acts once it leads again', async () => {
+    let standby: string | undefined = 'following rc-1';
+    const t = setUp(undefined, () => standby);
+    await t.accept('h', true);
+    t.time.advance(60_000);
+    // The new leader holds the job now: this replica neither expires it nor tells Slack.
+    assert.equal(t.store.get('h')?.state, 'awaiting_approval');
+    assert.deepEqual(
+      t.stages.map((s) => s.stage),
+      ['awaiting_approval'],
+    );
+    standby = undefined;
+    const expired = t.reaches('h', 'expired');
+    t.runner.activate();
+    assert.equal((await expired).reason, 'approval expired');
   });
 
   test('an approval past the deadline (its timer not yet fired) expires the job instead', async () => {
