@@ -78,7 +78,10 @@ type Outcome = 'sent' | 'failed' | 'dropped' | 'disabled';
 
 /** Every webhook post is a new channel message: a rollback posts at most this many in all. */
 export const MAX_POSTS_PER_JOB = 4;
-/** Kept free for the outcome and its verdict: progress is what a job that posted more goes without. */
+/**
+ * Kept free for the outcome and its verdict: progress, then "started" after a "queued" that was
+ * posted, are what a job that posted more goes without.
+ */
 const KEPT_FOR_THE_END = 2;
 /** Jobs whose posts are counted; beyond it the oldest are forgotten. */
 const COUNTED_JOBS = 2000;
@@ -115,14 +118,14 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
     maxPerKey: 1,
     now: clock,
     emit: (jobId, item) => {
-      if (roomForProgress(jobId)) enqueue(item);
+      if (roomBeforeTheEnd(jobId)) enqueue(item);
     },
     ...(options.setTimer ? { setTimer: options.setTimer } : {}),
   });
   // Posts per job so far. A held job's awaiting-approval post uses the room progress would have
   // had, so a held job that is approved and then runs for 10 minutes still posts four in all.
   const posts = new Map<string, number>();
-  const roomForProgress = (jobId: string) =>
+  const roomBeforeTheEnd = (jobId: string) =>
     (posts.get(jobId) ?? 0) + KEPT_FOR_THE_END < MAX_POSTS_PER_JOB;
   const counted = (jobId: string) => {
     const n = (posts.get(jobId) ?? 0) + 1;
@@ -133,7 +136,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
   // "Queued" is held briefly: a job that starts meanwhile posts "started" alone.
   const queuedHold = new HeldMessages<Outgoing>({
     holdMs: options.queuedHoldMs ?? 10_000,
-    release: (_jobId, item) => enqueue(item),
+    release: (jobId, item) => {
+      if (roomBeforeTheEnd(jobId)) enqueue(item);
+    },
     ...(options.setTimer ? { setTimer: options.setTimer } : {}),
   });
 
@@ -227,7 +232,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
           ...(channel ? { channel } : {}),
         };
         if (item.progress) {
-          if (!roomForProgress(job.id)) return;
+          if (!roomBeforeTheEnd(job.id)) return;
           throttle.offer(job.id, item, progressNumbers(job));
           return;
         }
@@ -241,6 +246,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): Notifier {
           log.debug({ jobId: job.id }, 'queued folded into started');
         if (ACTIVE_STAGES.has(stage)) throttle.restart(job.id);
         else throttle.cancel(job.id);
+        // A held job whose "queued" went out (it waited for its lane) has said it will run; its
+        // "started" would take the room of the outcome or the verdict.
+        if (stage === 'started' && !roomBeforeTheEnd(job.id)) return;
         enqueue(item);
       } catch (err) {
         count('failed');

@@ -86,9 +86,10 @@ describe('Slack progress throttling and overflow', () => {
           timer.fn();
         }
     };
-    const run = (job: Job, held: boolean) => {
+    const run = (job: Job, held: boolean, laneBusyMs = 0) => {
       if (held) notifier.job(job, 'awaiting_approval');
       notifier.job(job, 'queued'); // approved (held) or accepted (automatic)
+      if (laneBusyMs) advanceTo(now + laneBusyMs);
       notifier.job(job, 'started');
       for (let s = 5; s <= 600; s += 5) {
         advanceTo(now + 5000);
@@ -118,6 +119,21 @@ describe('Slack progress throttling and overflow', () => {
         ':large_green_circle: Alert resolved after rollback',
       ],
       'the approval request used the room of the progress post',
+    );
+    // Approved while another job ran on its workload: "queued" went out after its hold; the
+    // outcome and the verdict keep their room, so "started" is what it goes without.
+    const before = sink.messages.length;
+    run(sampleJob({ id: 'held-and-waiting' }), true, 15_000);
+    await notifier.flush(5000);
+    assert.deepEqual(
+      sink.messages.slice(before).map((m) => headerOf(m.body)),
+      [
+        ':raised_hand: Rollback awaiting approval',
+        ':hourglass_flowing_sand: Rollback queued',
+        ':white_check_mark: Rollback succeeded',
+        ':large_green_circle: Alert resolved after rollback',
+      ],
+      'four in all, the outcome and the verdict among them',
     );
   });
 
