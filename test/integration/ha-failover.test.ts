@@ -4,21 +4,14 @@
 // adopts the pending jobs from the workloads' marks, and finishes them: nothing lost, nothing
 // doubled. An operator's pause, sent to the follower, survives the leader's death the same way
 // (the controller-state annotation on the Lease).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { firing, payload } from '../support/alerts.js';
-import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
-import {
-  call,
-  HANG_GUARD_MS,
-  readyz,
-  replicaSet,
-  type Replica,
-  type ReplicaSet,
-} from '../support/ha-replicas.js';
+import type { FakeKube } from '../support/fake-kube/index.js';
+import { haFixture } from '../support/ha-fixture.js';
+import { call, HANG_GUARD_MS, readyz, type Replica } from '../support/ha-replicas.js';
 import { until } from '../support/until.js';
 
 const NS = 'shop';
@@ -64,47 +57,26 @@ function rolledOut(d: any): boolean {
 }
 
 describe('high availability: two processes, one Lease', () => {
-  let fake: FakeKube;
-  let dir: string;
-  let replicas: ReplicaSet;
-  let passed = 0;
-  /** Each test elects on its own Lease, so one test's leftover leader cannot hold up the next. */
-  const electedPair = (a: string, b: string, lease: string) => replicas.electedPair(a, b, lease);
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rc-ha-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      [
-        'rollout: { pollIntervalSeconds: 0.05, deadlineSeconds: 60 }',
-        'policy: { circuitBreaker: { maxRollbacks: 10, windowSeconds: 600 } }',
-      ].join('\n'),
-    );
+  const ha = haFixture({
+    prefix: 'rc-ha-',
+    config: [
+      'rollout: { pollIntervalSeconds: 0.05, deadlineSeconds: 60 }',
+      'policy: { circuitBreaker: { maxRollbacks: 10, windowSeconds: 600 } }',
+    ],
     // Each rollout step takes 200 ms: a rollback takes about a second to finish.
-    fake = await startFakeKube({ rolloutStepMs: 200 });
-    replicas = replicaSet(fake, dir);
-    for (const name of NAMES) await fake.createDeployment(NS, name, { image: `${name}:v1` });
-    await fake.settle();
-    for (const name of NAMES) await fake.setImage('Deployment', NS, name, `${name}:v2`);
-    await fake.settle();
+    fake: { rolloutStepMs: 200 },
+    deployedTwice: { namespace: NS, names: NAMES },
+    tests: 2,
   });
-
-  after(async () => {
-    if (passed < 2) {
-      // What each replica logged, to tell a slow failover from a wrong one.
-      for (const r of replicas.all) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
-    }
-    await replicas.killAll();
-    await fake?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  /** Each test elects on its own Lease, so one test's leftover leader cannot hold up the next. */
+  const electedPair = (a: string, b: string, lease: string) => ha.replicas.electedPair(a, b, lease);
 
   test(
     'the leader is killed mid-queue; the follower adopts and finishes every job once',
     { timeout: TEST_TIMEOUT_MS },
     async () => {
       const { leader, follower } = await electedPair('a', 'b', 'failover');
-      const lease = fake.get('Lease', 'rollback-system', 'failover');
+      const lease = ha.fake.get('Lease', 'rollback-system', 'failover');
       assert.equal(lease.spec.holderIdentity, leader.name);
       assert.equal(
         lease.metadata.annotations?.[LEADER_URL],
@@ -126,7 +98,7 @@ describe('high availability: two processes, one Lease', () => {
 
       // The rollouts the rollbacks start hold until the test lets them go, so the first job is
       // still following its rollout, and the others still queued, whenever the leader dies.
-      for (const name of NAMES) fake.stickRollouts('Deployment', NS, name, true);
+      for (const name of NAMES) ha.fake.stickRollouts('Deployment', NS, name, true);
 
       // Alertmanager reaches the follower through the Service; the leader decides.
       // The alerts started after the v2 deploys (a revision newer than its alert is not undone).
@@ -148,20 +120,22 @@ describe('high availability: two processes, one Lease', () => {
         decisions.map((d) => d.jobId).sort(),
         "the follower's /jobs is the leader's",
       );
-      assert.deepEqual(journaledJobs(dir, follower), [], 'the follower decided nothing itself');
-      assert.deepEqual(journaledJobs(dir, leader).sort(), decisions.map((d) => d.jobId).sort());
+      assert.deepEqual(journaledJobs(ha.dir, follower), [], 'the follower decided nothing itself');
+      assert.deepEqual(journaledJobs(ha.dir, leader).sort(), decisions.map((d) => d.jobId).sort());
 
       // Kill the leader once the first rollback is applied and rolling out, the others queued.
       await until(
         () =>
-          NAMES.some((n) => templatePatches(fake, n).length > 0) &&
-          NAMES.every((n) => fake.get('Deployment', NS, n).metadata.labels?.[PENDING] === 'true'),
+          NAMES.some((n) => templatePatches(ha.fake, n).length > 0) &&
+          NAMES.every(
+            (n) => ha.fake.get('Deployment', NS, n).metadata.labels?.[PENDING] === 'true',
+          ),
         HANG_GUARD_MS,
         'first rollback patched and every job marked on its workload',
       );
       // The Lease refuses writes until the test has seen the follower's answer in between, so the
       // follower cannot take over early however slowly this machine runs.
-      fake.injectFault({
+      ha.fake.injectFault({
         method: 'PUT',
         path: /\/leases\/failover$/,
         status: 500,
@@ -174,16 +148,16 @@ describe('high availability: two processes, one Lease', () => {
       const meanwhile = await call(follower, 'POST', 'trigger', alerts);
       assert.equal(meanwhile.status, 503);
       assert.match(meanwhile.body.error, /could not reach the leader .*; retry/);
-      const patchedBeforeKill = NAMES.filter((n) => templatePatches(fake, n).length > 0);
+      const patchedBeforeKill = NAMES.filter((n) => templatePatches(ha.fake, n).length > 0);
       assert.equal(patchedBeforeKill.length, 1, 'the other two jobs were still queued');
       const first = patchedBeforeKill[0];
       assert.equal(
-        rolledOut(fake.get('Deployment', NS, String(first))),
+        rolledOut(ha.fake.get('Deployment', NS, String(first))),
         false,
         'killed mid-rollout',
       );
-      fake.clearFaults();
-      for (const name of NAMES) fake.stickRollouts('Deployment', NS, name, false);
+      ha.fake.clearFaults();
+      for (const name of NAMES) ha.fake.stickRollouts('Deployment', NS, name, false);
 
       await until(
         async () => (await readyz(follower)).leader === 'leader',
@@ -191,11 +165,11 @@ describe('high availability: two processes, one Lease', () => {
         'the follower takes over',
       );
       assert.equal(
-        fake.get('Lease', 'rollback-system', 'failover').metadata.annotations?.[LEADER_URL],
+        ha.fake.get('Lease', 'rollback-system', 'failover').metadata.annotations?.[LEADER_URL],
         follower.url,
       );
       assert.equal(
-        fake.get('Lease', 'rollback-system', 'failover').spec.holderIdentity,
+        ha.fake.get('Lease', 'rollback-system', 'failover').spec.holderIdentity,
         follower.name,
       );
       await until(
@@ -224,9 +198,13 @@ describe('high availability: two processes, one Lease', () => {
         assert.equal(job.fromRevision, 2, 'the pinned revision came along');
       }
       for (const name of NAMES) {
-        const d = fake.get('Deployment', NS, name);
+        const d = ha.fake.get('Deployment', NS, name);
         assert.equal(d.spec.template.spec.containers[0].image, `${name}:v1`, `${name} is on v1`);
-        assert.equal(templatePatches(fake, name).length, 1, `${name} was rolled back exactly once`);
+        assert.equal(
+          templatePatches(ha.fake, name).length,
+          1,
+          `${name} was rolled back exactly once`,
+        );
         assert.equal(d.metadata.labels?.[PENDING], undefined, `${name}: pending label cleared`);
         assert.equal(d.metadata.annotations?.[PENDING], undefined, `${name}: intent cleared`);
         const last = JSON.parse(d.metadata.annotations[LAST]);
@@ -247,11 +225,11 @@ describe('high availability: two processes, one Lease', () => {
       // SIGTERM: a clean stop hands the Lease back instead of letting it expire.
       follower.child.kill('SIGTERM');
       assert.equal(await follower.exited, 0);
-      const released = fake.get('Lease', 'rollback-system', 'failover');
+      const released = ha.fake.get('Lease', 'rollback-system', 'failover');
       assert.equal(released.spec.holderIdentity, '');
       assert.equal(released.metadata.annotations?.[LEADER_URL], undefined, 'no URL to forward to');
-      for (const name of NAMES) assert.equal(templatePatches(fake, name).length, 1);
-      passed++;
+      for (const name of NAMES) assert.equal(templatePatches(ha.fake, name).length, 1);
+      ha.passed();
     },
   );
 
@@ -259,7 +237,7 @@ describe('high availability: two processes, one Lease', () => {
     "an operator's pause outlives the leader it was sent to",
     { timeout: TEST_TIMEOUT_MS },
     async () => {
-      const lease = () => fake.get('Lease', 'rollback-system', 'pause');
+      const lease = () => ha.fake.get('Lease', 'rollback-system', 'pause');
       const published = () => {
         const raw = lease().metadata.annotations?.[CONTROLLER_STATE];
         return raw ? (JSON.parse(raw) as { paused: boolean; pauseReason?: string }) : undefined;
@@ -301,10 +279,10 @@ describe('high availability: two processes, one Lease', () => {
       assert.match(metrics, /^rollback_paused 1$/m);
 
       // An alert after a new deploy of orders: held by the pause, then acted on after resume.
-      await fake.createDeployment(NS, 'orders', { image: 'orders:v1' });
-      await fake.settle();
-      await fake.setImage('Deployment', NS, 'orders', 'orders:v2');
-      await fake.settle();
+      await ha.fake.createDeployment(NS, 'orders', { image: 'orders:v1' });
+      await ha.fake.settle();
+      await ha.fake.setImage('Deployment', NS, 'orders', 'orders:v2');
+      await ha.fake.settle();
       const startsAt = new Date(Date.now() + 1000).toISOString();
       const alert = payload([firing('CriticalErrorRate', 'orders', { startsAt })]);
       const held = await call(follower, 'POST', 'trigger', alert);
@@ -326,8 +304,8 @@ describe('high availability: two processes, one Lease', () => {
         HANG_GUARD_MS,
         'the rollback runs on the resumed leader',
       );
-      assert.equal(templatePatches(fake, 'orders').length, 1);
-      passed++;
+      assert.equal(templatePatches(ha.fake, 'orders').length, 1);
+      ha.passed();
     },
   );
 });

@@ -2,20 +2,12 @@
 // controller's secrets). A pending-rollback mark is how a new leader learns of the jobs its
 // predecessor left: a mark the attacker writes, or copies from another workload, must never
 // become a rollback done with the controller's rights. The genuine mark is still adopted.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { firing, payload } from '../support/alerts.js';
-import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
-import {
-  call,
-  HANG_GUARD_MS,
-  readyz,
-  replicaSet,
-  type ReplicaSet,
-} from '../support/ha-replicas.js';
+import type { FakeKube } from '../support/fake-kube/index.js';
+import { haFixture } from '../support/ha-fixture.js';
+import { call, HANG_GUARD_MS, readyz } from '../support/ha-replicas.js';
 import { until } from '../support/until.js';
 
 const TEST_TIMEOUT_MS = 600_000;
@@ -34,14 +26,15 @@ function templatePatches(fake: FakeKube, name: string) {
 }
 
 describe('high availability: pending-rollback marks an attacker writes', () => {
-  let fake: FakeKube;
-  let dir: string;
-  let replicas: ReplicaSet;
-  let passed = 0;
+  const ha = haFixture({
+    prefix: 'rc-ha-marks-',
+    fake: { rolloutStepMs: 100 },
+    deployedTwice: { namespace: NS, names: ['api', 'web', 'orders'] },
+  });
 
   /** What the attacker does with `patch deployments`. */
   async function writeMark(name: string, annotation: string): Promise<void> {
-    const res = await fetch(`${fake.url}/apis/apps/v1/namespaces/${NS}/deployments/${name}`, {
+    const res = await fetch(`${ha.fake.url}/apis/apps/v1/namespaces/${NS}/deployments/${name}`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/merge-patch+json' },
       body: JSON.stringify({
@@ -51,34 +44,13 @@ describe('high availability: pending-rollback marks an attacker writes', () => {
     assert.equal(res.status, 200, await res.text());
   }
 
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rc-ha-marks-'));
-    writeFileSync(join(dir, 'config.yaml'), 'rollout: { pollIntervalSeconds: 0.05 }\n');
-    fake = await startFakeKube({ rolloutStepMs: 100 });
-    for (const name of ['api', 'web', 'orders']) {
-      await fake.createDeployment(NS, name, { image: `${name}:v1` });
-      await fake.settle();
-      await fake.setImage('Deployment', NS, name, `${name}:v2`);
-    }
-    await fake.settle();
-    replicas = replicaSet(fake, dir);
-  });
-
-  after(async () => {
-    if (passed < 1)
-      for (const r of replicas.all) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
-    await replicas.killAll();
-    await fake?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   test(
     'a forged mark, or a genuine one copied to another workload, is never adopted',
     { timeout: TEST_TIMEOUT_MS },
     async () => {
-      const { leader, follower } = await replicas.electedPair('mk-a', 'mk-b', 'marks');
+      const { leader, follower } = await ha.replicas.electedPair('mk-a', 'mk-b', 'marks');
       // A genuine job on api, still rolling out when its leader dies.
-      fake.stickRollouts('Deployment', NS, 'api', true);
+      ha.fake.stickRollouts('Deployment', NS, 'api', true);
       const startsAt = new Date(Date.now() + 1000).toISOString();
       const accepted = await call(
         follower,
@@ -90,12 +62,12 @@ describe('high availability: pending-rollback marks an attacker writes', () => {
       const genuineId = accepted.body.decisions[0].jobId as string;
       await until(
         () =>
-          templatePatches(fake, 'api').length === 1 &&
-          fake.get('Deployment', NS, 'api').metadata.annotations?.[PENDING] !== undefined,
+          templatePatches(ha.fake, 'api').length === 1 &&
+          ha.fake.get('Deployment', NS, 'api').metadata.annotations?.[PENDING] !== undefined,
         HANG_GUARD_MS,
         'the api rollback is applied and its job marked',
       );
-      const genuine = fake.get('Deployment', NS, 'api').metadata.annotations[PENDING] as string;
+      const genuine = ha.fake.get('Deployment', NS, 'api').metadata.annotations[PENDING] as string;
 
       // The attacker: the genuine mark copied onto web; a mark of their own making on orders.
       await writeMark('web', genuine);
@@ -123,7 +95,7 @@ describe('high availability: pending-rollback marks an attacker writes', () => {
 
       leader.child.kill('SIGKILL');
       await leader.exited;
-      fake.stickRollouts('Deployment', NS, 'api', false);
+      ha.fake.stickRollouts('Deployment', NS, 'api', false);
       await until(
         async () => (await readyz(follower)).leader === 'leader',
         HANG_GUARD_MS,
@@ -140,16 +112,16 @@ describe('high availability: pending-rollback marks an attacker writes', () => {
         [genuineId],
         'only the genuine job was adopted',
       );
-      assert.equal(templatePatches(fake, 'web').length, 0, 'web was never rolled back');
-      assert.equal(templatePatches(fake, 'orders').length, 0, 'orders was never rolled back');
+      assert.equal(templatePatches(ha.fake, 'web').length, 0, 'web was never rolled back');
+      assert.equal(templatePatches(ha.fake, 'orders').length, 0, 'orders was never rolled back');
       assert.equal(
-        fake.get('Deployment', NS, 'orders').spec.template.spec.containers[0].image,
+        ha.fake.get('Deployment', NS, 'orders').spec.template.spec.containers[0].image,
         'orders:v2',
       );
       const log = follower.output.join('');
       assert.match(log, /not signed with the replicas’ key.*not adopted/);
       assert.match(log, /does not match it and this workload.*not adopted/);
-      passed++;
+      ha.passed();
     },
   );
 });

@@ -4,21 +4,11 @@
 // restarted, it is refused.
 // Each leader advertises its address through a recording relay of the test's (a legitimate
 // ROLLBACK_ADVERTISE_URL: the same pod IP, another port), which is where the attacker listens.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
-import {
-  call,
-  HANG_GUARD_MS,
-  readyz,
-  replicaSet,
-  type Replica,
-  type ReplicaSet,
-} from '../support/ha-replicas.js';
+import { haFixture } from '../support/ha-fixture.js';
+import { call, HANG_GUARD_MS, readyz, type Replica } from '../support/ha-replicas.js';
 import { close, listen } from '../support/loopback-server.js';
 import { until } from '../support/until.js';
 
@@ -97,11 +87,13 @@ async function replay(
 }
 
 describe('high availability: forwards between replicas', () => {
-  let fake: FakeKube;
-  let dir: string;
-  let replicas: ReplicaSet;
   const relays = new Map<string, Relay>();
-  let passed = 0;
+  const ha = haFixture({
+    prefix: 'rc-ha-forward-',
+    cleanUp: async () => {
+      for (const r of relays.values()) await close(r.server);
+    },
+  });
 
   /** A replica that advertises itself through its own relay (kept across restarts). */
   async function start(name: string, lease: string): Promise<Replica> {
@@ -110,7 +102,7 @@ describe('high availability: forwards between replicas', () => {
       via = await relay();
       relays.set(name, via);
     }
-    const r = await replicas.start(name, lease, { ROLLBACK_ADVERTISE_URL: via.url });
+    const r = await ha.replicas.start(name, lease, { ROLLBACK_ADVERTISE_URL: via.url });
     via.target = r.url;
     return r;
   }
@@ -147,22 +139,6 @@ describe('high availability: forwards between replicas', () => {
     r.child.kill('SIGTERM');
     assert.equal(await r.exited, 0);
   }
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rc-ha-forward-'));
-    writeFileSync(join(dir, 'config.yaml'), 'rollout: { pollIntervalSeconds: 0.05 }\n');
-    fake = await startFakeKube();
-    replicas = replicaSet(fake, dir);
-  });
-
-  after(async () => {
-    if (passed < 1)
-      for (const r of replicas.all) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
-    await replicas.killAll();
-    for (const r of relays.values()) await close(r.server);
-    await fake?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
   test(
     'a captured forward is good for one leader process, once',
@@ -216,7 +192,7 @@ describe('high availability: forwards between replicas', () => {
       const twice = await replay(restarted, fresh);
       assert.equal(twice.status, 401);
       assert.match(twice.body.error, /already used/);
-      passed++;
+      ha.passed();
     },
   );
 });

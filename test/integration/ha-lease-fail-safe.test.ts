@@ -2,12 +2,9 @@
 // replaces the controller state with an unsigned "all clear". A replica that never saw the old
 // state takes over a Lease that had leaders but carries no state it can verify: it starts
 // paused, and says why, rather than trusting the Lease or forgetting an operator's pause.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
+import { haFixture } from '../support/ha-fixture.js';
 import {
   decides,
   editLease,
@@ -15,8 +12,6 @@ import {
   pauseState,
   publishedState,
   readyz,
-  replicaSet,
-  type ReplicaSet,
 } from '../support/ha-replicas.js';
 import { until } from '../support/until.js';
 
@@ -24,37 +19,19 @@ const TEST_TIMEOUT_MS = 600_000;
 const STATE = 'rollback-controller.io/controller-state';
 
 describe('high availability: no verifiable state on a Lease that had leaders', () => {
-  let fake: FakeKube;
-  let dir: string;
-  let replicas: ReplicaSet;
-  let passed = 0;
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rc-ha-fail-safe-'));
-    writeFileSync(join(dir, 'config.yaml'), 'rollout: { pollIntervalSeconds: 0.05 }\n');
-    fake = await startFakeKube();
-    replicas = replicaSet(fake, dir);
-  });
-
-  after(async () => {
-    if (passed < 1)
-      for (const r of replicas.all) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
-    await replicas.killAll();
-    await fake?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const ha = haFixture({ prefix: 'rc-ha-fail-safe-' });
 
   test(
     'a replica that never followed takes over such a Lease paused, and says why',
     { timeout: TEST_TIMEOUT_MS },
     async () => {
       const lease = 'no-state';
-      const { leader, follower } = await replicas.electedPair('ns-a', 'ns-b', lease);
-      await until(() => publishedState(fake, lease) !== undefined, HANG_GUARD_MS, 'a state');
+      const { leader, follower } = await ha.replicas.electedPair('ns-a', 'ns-b', lease);
+      await until(() => publishedState(ha.fake, lease) !== undefined, HANG_GUARD_MS, 'a state');
       for (const r of [leader, follower]) r.child.kill('SIGKILL');
       await Promise.all([leader.exited, follower.exited]);
       // Free for anyone, the state replaced by an unsigned "all clear".
-      await editLease(fake, lease, (l) => {
+      await editLease(ha.fake, lease, (l) => {
         l.spec.holderIdentity = '';
         l.metadata.annotations[STATE] = JSON.stringify({
           paused: false,
@@ -62,7 +39,7 @@ describe('high availability: no verifiable state on a Lease that had leaders', (
           updatedAt: new Date().toISOString(),
         });
       });
-      const fresh = await replicas.start('ns-c', lease);
+      const fresh = await ha.replicas.start('ns-c', lease);
       await until(
         async () => (await readyz(fresh)).leader === 'leader',
         HANG_GUARD_MS,
@@ -76,7 +53,7 @@ describe('high availability: no verifiable state on a Lease that had leaders', (
       );
       assert.match(String(s.reason), /POST \/resume/);
       assert.equal(await decides(fresh, 'cart'), 'paused');
-      passed++;
+      ha.passed();
     },
   );
 });

@@ -3,12 +3,9 @@
 // handing the Lease to the replica that never saw the pause and deleting the state, or writing
 // back an older signed copy, changes nothing. (ha-lease-fail-safe.test.ts: a replica that never
 // followed.)
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
+import { haFixture } from '../support/ha-fixture.js';
 import {
   call,
   decides,
@@ -17,9 +14,7 @@ import {
   pauseState,
   publishedState,
   readyz,
-  replicaSet,
   type Replica,
-  type ReplicaSet,
 } from '../support/ha-replicas.js';
 import { until } from '../support/until.js';
 
@@ -28,12 +23,12 @@ const NS = 'shop';
 const STATE = 'rollback-controller.io/controller-state';
 
 describe('high availability: the kill switch survives any Lease edit', () => {
-  let fake: FakeKube;
-  let dir: string;
-  let replicas: ReplicaSet;
-  let passed = 0;
+  const ha = haFixture({
+    prefix: 'rc-ha-lease-',
+    deployedTwice: { namespace: NS, names: ['api', 'web', 'cart'] },
+  });
 
-  const published = (name: string) => publishedState(fake, name);
+  const published = (name: string) => publishedState(ha.fake, name);
 
   /** A follower logs each newer signed state it verifies on the Lease. */
   const sawPause = (r: Replica) =>
@@ -42,33 +37,12 @@ describe('high availability: the kill switch survives any Lease edit', () => {
       .split('\n')
       .some((l) => l.includes('verified the controller state') && l.includes('"paused":true'));
 
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rc-ha-lease-'));
-    writeFileSync(join(dir, 'config.yaml'), 'rollout: { pollIntervalSeconds: 0.05 }\n');
-    fake = await startFakeKube();
-    for (const name of ['api', 'web', 'cart']) {
-      await fake.createDeployment(NS, name, { image: `${name}:v1` });
-      await fake.settle();
-      await fake.setImage('Deployment', NS, name, `${name}:v2`);
-    }
-    await fake.settle();
-    replicas = replicaSet(fake, dir);
-  });
-
-  after(async () => {
-    if (passed < 1)
-      for (const r of replicas.all) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
-    await replicas.killAll();
-    await fake?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   test(
     'deleting the state, or writing back an older signed copy, never lifts a pause',
     { timeout: TEST_TIMEOUT_MS },
     async () => {
       const lease = 'kill-switch';
-      const { leader, follower } = await replicas.electedPair('ks-a', 'ks-b', lease);
+      const { leader, follower } = await ha.replicas.electedPair('ks-a', 'ks-b', lease);
       await until(() => published(lease) !== undefined, HANG_GUARD_MS, 'a state is published');
       const unpausedCopy = published(lease);
       assert.equal(JSON.parse(String(unpausedCopy)).paused, false);
@@ -83,7 +57,7 @@ describe('high availability: the kill switch survives any Lease edit', () => {
       await until(() => sawPause(follower), HANG_GUARD_MS, 'the follower verified the pause');
 
       // Hand the Lease to the replica that never saw the pause itself, without the state.
-      await editLease(fake, lease, (l) => {
+      await editLease(ha.fake, lease, (l) => {
         l.spec.holderIdentity = follower.name;
         delete l.metadata.annotations[STATE];
       });
@@ -108,7 +82,7 @@ describe('high availability: the kill switch survives any Lease edit', () => {
         'the new leader publishes the pause',
       );
       await until(() => sawPause(leader), HANG_GUARD_MS, 'the old leader verified the pause');
-      await editLease(fake, lease, (l) => {
+      await editLease(ha.fake, lease, (l) => {
         l.spec.holderIdentity = leader.name;
         l.metadata.annotations[STATE] = unpausedCopy;
       });
@@ -119,7 +93,7 @@ describe('high availability: the kill switch survives any Lease edit', () => {
       );
       assert.equal((await pauseState(leader)).paused, true, 'still paused');
       assert.equal(await decides(leader, 'web'), 'paused');
-      passed++;
+      ha.passed();
     },
   );
 });

@@ -1,43 +1,26 @@
 // Two controller processes on one Lease: an operator's approve and resume sent to the follower
 // (the Service picks either pod) work, every time. The leader verifies the forward once and
 // reuses the caller it names (it used to verify it twice and see the second as a replay: 401).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { firing, payload } from '../support/alerts.js';
-import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
-import { call, replicaSet, type ReplicaSet } from '../support/ha-replicas.js';
+import { haFixture } from '../support/ha-fixture.js';
+import { call } from '../support/ha-replicas.js';
 
 const TEST_TIMEOUT_MS = 600_000;
 
 describe('high availability: operator actions through the follower', () => {
-  let fake: FakeKube;
-  let dir: string;
-  let replicas: ReplicaSet;
-  let passed = 0;
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rc-ha-operator-'));
-    writeFileSync(join(dir, 'config.yaml'), 'rollout: { pollIntervalSeconds: 0.05 }\n');
-    fake = await startFakeKube();
-    replicas = replicaSet(fake, dir);
-  });
-
-  after(async () => {
-    if (passed < 1)
-      for (const r of replicas.all) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
-    await replicas.killAll();
-    await fake?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const ha = haFixture({ prefix: 'rc-ha-operator-' });
 
   test(
     "an operator's approve and resume through the follower work every time",
     { timeout: TEST_TIMEOUT_MS },
     async () => {
-      const { leader, follower } = await replicas.electedPair('op-a', 'op-b', 'operator-actions');
+      const { leader, follower } = await ha.replicas.electedPair(
+        'op-a',
+        'op-b',
+        'operator-actions',
+      );
       for (let i = 0; i < 3; i++) {
         const paused = await call(follower, 'POST', 'pause', { reason: `drill ${i}` });
         assert.equal(paused.status, 200, JSON.stringify(paused.body));
@@ -61,7 +44,7 @@ describe('high availability: operator actions through the follower', () => {
         assert.equal(approved.headers.get('x-rollback-forwarded-to'), leader.name);
         assert.equal(approved.body.job.approval.approvedBy, 'operator', 'approved by the human');
       }
-      passed++;
+      ha.passed();
     },
   );
 });

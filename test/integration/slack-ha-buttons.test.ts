@@ -7,12 +7,10 @@
 // and every later edit goes to the same message. A forged relay is refused.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { firing, payload } from '../support/alerts.js';
-import { startFakeKube, type FakeKube } from '../support/fake-kube/index.js';
 import {
   BOT_TOKEN,
   CHANNEL,
@@ -20,14 +18,9 @@ import {
   startFakeSlack,
   type FakeSlack,
 } from '../support/fake-slack.js';
-import {
-  call,
-  HANG_GUARD_MS,
-  readyz,
-  replicaSet,
-  type Replica,
-  type ReplicaSet,
-} from '../support/ha-replicas.js';
+import type { FakeKube } from '../support/fake-kube/index.js';
+import { haFixture } from '../support/ha-fixture.js';
+import { call, HANG_GUARD_MS, readyz, type Replica } from '../support/ha-replicas.js';
 import { until } from '../support/until.js';
 
 const NS = 'shop';
@@ -99,38 +92,21 @@ function approvals(dir: string, r: Replica, jobId: string): string[] {
 }
 
 describe('Slack buttons: two replicas and a failover', () => {
-  let fake: FakeKube;
   let slack: FakeSlack;
-  let dir: string;
-  let replicas: ReplicaSet;
-  let passed = 0;
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rc-slack-ha-'));
-    writeFileSync(
-      join(dir, 'config.yaml'),
-      [
-        'rollout: { pollIntervalSeconds: 0.05, deadlineSeconds: 3600 }',
-        'slack: { approvers: [U0ALICE] }',
-      ].join('\n'),
-    );
-    slack = await startFakeSlack();
-    fake = await startFakeKube({ rolloutStepMs: 200 });
-    replicas = replicaSet(fake, dir);
-    for (const name of ['pay', 'cart'])
-      await fake.createDeployment(NS, name, { image: `${name}:v1` });
-    await fake.settle();
-    for (const name of ['pay', 'cart']) await fake.setImage('Deployment', NS, name, `${name}:v2`);
-    await fake.settle();
+  const ha = haFixture({
+    prefix: 'rc-slack-ha-',
+    config: [
+      'rollout: { pollIntervalSeconds: 0.05, deadlineSeconds: 3600 }',
+      'slack: { approvers: [U0ALICE] }',
+    ],
+    fake: { rolloutStepMs: 200 },
+    deployedTwice: { namespace: NS, names: ['pay', 'cart'] },
+    cleanUp: async () => {
+      await slack?.close();
+    },
   });
-
-  after(async () => {
-    if (passed < 1)
-      for (const r of replicas.all) console.error(`--- replica ${r.name}\n${r.output.join('')}`);
-    await replicas.killAll();
-    await fake?.close();
-    await slack?.close();
-    rmSync(dir, { recursive: true, force: true });
+  before(async () => {
+    slack = await startFakeSlack();
   });
 
   test(
@@ -145,8 +121,8 @@ describe('Slack buttons: two replicas and a failover', () => {
         ROLLBACK_EXTERNAL_URL: 'https://rollback.example.com',
       };
       const [a, b] = await Promise.all([
-        replicas.start('slack-a', 'slack-buttons', env),
-        replicas.start('slack-b', 'slack-buttons', env),
+        ha.replicas.start('slack-a', 'slack-buttons', env),
+        ha.replicas.start('slack-b', 'slack-buttons', env),
       ]);
       let leader: Replica | undefined;
       await until(
@@ -167,7 +143,7 @@ describe('Slack buttons: two replicas and a failover', () => {
       );
       const old = leader!;
       // pay's rollout holds until after the failover: its job is still rolling out at the kill.
-      fake.stickRollouts('Deployment', NS, 'pay', true);
+      ha.fake.stickRollouts('Deployment', NS, 'pay', true);
 
       // Medium confidence: both wait for an approver. Alertmanager reaches the follower.
       const startsAt = new Date(Date.now() + 1000).toISOString();
@@ -197,11 +173,11 @@ describe('Slack buttons: two replicas and a failover', () => {
           `the message of ${name} is posted`,
         );
         await until(
-          () => markOf(fake, name)?.slack?.ts === refs[id].ts,
+          () => markOf(ha.fake, name)?.slack?.ts === refs[id].ts,
           HANG_GUARD_MS,
           `the mark on ${name} names its message`,
         );
-        const mark = markOf(fake, name);
+        const mark = markOf(ha.fake, name);
         assert.equal(mark.jobId, id);
         assert.ok(mark.approval.expiresAt && !mark.approval.approvedAt, 'held for approval');
         assert.ok(mark.signature, 'signed like every mark');
@@ -221,7 +197,7 @@ describe('Slack buttons: two replicas and a failover', () => {
       assert.equal(approved.status, 200, approved.text);
       assert.equal(approved.forwardedTo, old.name);
       await until(
-        () => templatePatches(fake, 'pay').length === 1,
+        () => templatePatches(ha.fake, 'pay').length === 1,
         HANG_GUARD_MS,
         'the approved rollback is applied',
       );
@@ -239,12 +215,12 @@ describe('Slack buttons: two replicas and a failover', () => {
         'the repeated click is answered',
       );
       await until(
-        () => markOf(fake, 'pay')?.approval?.approvedAt !== undefined,
+        () => markOf(ha.fake, 'pay')?.approval?.approvedAt !== undefined,
         HANG_GUARD_MS,
         'the mark on pay says approved',
       );
       assert.deepEqual(
-        markOf(fake, 'pay').slackActions.map((x: any) => [x.action, x.user.id]),
+        markOf(ha.fake, 'pay').slackActions.map((x: any) => [x.action, x.user.id]),
         [['approve', ALICE.id]],
       );
 
@@ -290,7 +266,7 @@ describe('Slack buttons: two replicas and a failover', () => {
         'the click after the failover is answered with the state',
       );
       // pay's rollout goes on (the queue runs one job at a time: cart waits for it).
-      fake.stickRollouts('Deployment', NS, 'pay', false);
+      ha.fake.stickRollouts('Deployment', NS, 'pay', false);
       // Approve on the held job's message: known to the new leader, and it acts.
       const approveCart = await click(
         now,
@@ -298,7 +274,7 @@ describe('Slack buttons: two replicas and a failover', () => {
       );
       assert.equal(approveCart.status, 200);
       await until(
-        () => templatePatches(fake, 'cart').length === 1,
+        () => templatePatches(ha.fake, 'cart').length === 1,
         HANG_GUARD_MS,
         'the held job, approved on the new leader, is applied',
       );
@@ -312,15 +288,15 @@ describe('Slack buttons: two replicas and a failover', () => {
 
       // Exactly once: one PATCH per workload, one approval each, recorded once.
       for (const name of ['pay', 'cart']) {
-        assert.equal(templatePatches(fake, name).length, 1, `${name} rolled back once`);
+        assert.equal(templatePatches(ha.fake, name).length, 1, `${name} rolled back once`);
         assert.equal(
-          fake.get('Deployment', NS, name).spec.template.spec.containers[0].image,
+          ha.fake.get('Deployment', NS, name).spec.template.spec.containers[0].image,
           `${name}:v1`,
         );
       }
-      assert.equal(approvals(dir, old, pay).length, 1, 'pay approved once, on the old leader');
-      assert.deepEqual(approvals(dir, now, pay), [], 'and never again on the new one');
-      assert.equal(approvals(dir, now, cart).length, 1, 'cart approved once, on the new leader');
+      assert.equal(approvals(ha.dir, old, pay).length, 1, 'pay approved once, on the old leader');
+      assert.deepEqual(approvals(ha.dir, now, pay), [], 'and never again on the new one');
+      assert.equal(approvals(ha.dir, now, cart).length, 1, 'cart approved once, on the new leader');
       for (const id of [pay, cart]) {
         const job = (await call(now, 'GET', `jobs/${id}`)).body;
         assert.deepEqual(
@@ -353,7 +329,7 @@ describe('Slack buttons: two replicas and a failover', () => {
         final.every((t) => /Rollback succeeded/.test(t)),
         final.join('\n'),
       );
-      passed++;
+      ha.passed();
     },
   );
 });
