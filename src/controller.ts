@@ -204,7 +204,16 @@ export class RollbackController {
     const recent = await this.journal.tail(this.decisions.capacity, isDecisionLine);
     for (const r of recent)
       if (r.t === 'decision') this.decisions.add(this.withJobTarget(r.d), r.at);
-    await this.journal.compact(this.snapshot(retention));
+    try {
+      await this.journal.compact(this.snapshot(retention));
+    } catch (err) {
+      // A full disk must not keep the controller down: the journal as replayed is complete, and
+      // the next compaction (once there is room) shrinks it.
+      this.o.logger.warn(
+        { err },
+        'could not compact the journal at start (no room for the snapshot?): keeping it as it is',
+      );
+    }
     if (this.journal.lastSnapshotBytes > this.journal.compactAboveBytes) {
       this.o.logger.warn(
         {

@@ -5,7 +5,7 @@
 // Replay streams the file a chunk at a time and hands each record over as it is parsed, and a
 // snapshot is written a chunk at a time: memory on restart is the state, never the file's size.
 import { constants } from 'node:fs';
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export interface JournalFs {
@@ -285,9 +285,13 @@ export class Journal<R> {
       }
       if (chunk.length) await flush();
       if (this.fsync) await h.sync();
-    } finally {
+    } catch (err) {
+      // The journal itself is untouched; give back the space the partial snapshot took.
       await h.close();
+      await unlink(tmp).catch(() => undefined);
+      throw err;
     }
+    await h.close();
     await this.fs.rename(tmp, this.path);
     if (this.fsync) {
       const dir = await this.fs.open(dirname(this.path), constants.O_RDONLY);
