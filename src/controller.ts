@@ -19,6 +19,7 @@ import type { JobStore } from './jobs/job-store.js';
 import type { JobTimers, SetTimer } from './jobs/job-timers.js';
 import type { OwnerWatch } from './jobs/owner-watch.js';
 import { Journal, type JournalFs } from './jobs/journal.js';
+import { compactAtStart } from './jobs/compact-at-start.js';
 import type { JournalRecord } from './jobs/journal-record.js';
 import { planDryRun, type DryRunPlan } from './jobs/plan-dry-run.js';
 import { defined } from './model/defined.js';
@@ -204,25 +205,7 @@ export class RollbackController {
     const recent = await this.journal.tail(this.decisions.capacity, isDecisionLine);
     for (const r of recent)
       if (r.t === 'decision') this.decisions.add(this.withJobTarget(r.d), r.at);
-    try {
-      await this.journal.compact(this.snapshot(retention));
-    } catch (err) {
-      // A full disk must not keep the controller down: the journal as replayed is complete, and
-      // the next compaction (once there is room) shrinks it.
-      this.o.logger.warn(
-        { err },
-        'could not compact the journal at start (no room for the snapshot?): keeping it as it is',
-      );
-    }
-    if (this.journal.lastSnapshotBytes > this.journal.compactAboveBytes) {
-      this.o.logger.warn(
-        {
-          snapshotBytes: this.journal.lastSnapshotBytes,
-          compactAboveBytes: this.journal.compactAboveBytes,
-        },
-        'the journal snapshot alone is above journal.compactAboveMiB: compaction now waits for twice the snapshot; lower journal.dedupRetentionHours or journal.maxJobs, or raise the threshold with the memory limit',
-      );
-    }
+    await compactAtStart(this.journal, this.snapshot(retention), this.o.logger);
     this.journal.snapshot = () => this.snapshot(retention);
     this.updateGauges();
     if (this.state.paused) this.runner.pause();
