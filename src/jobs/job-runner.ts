@@ -40,6 +40,8 @@ type Mode = 'execute' | 'recover' | 'started';
 const KEEP = { keepOnFailure: true } as const;
 
 export class JobRunner {
+  /** Pins under way (see runJob: with high availability nothing acts before they are done). */
+  private readonly pinning = new Set<Promise<void>>();
   private readonly queue: PQueue;
   private readonly running = new Map<string, { ctrl: AbortController; done: Promise<void> }>();
   private stopping = false;
@@ -70,8 +72,11 @@ export class JobRunner {
    * start, so a deploy that lands between the alert and the job is never undone by it.
    */
   accepted(job: Job): void {
+    const pinning = this.pin(job);
+    this.pinning.add(pinning);
     this.track(
-      this.pin(job).finally(() => {
+      pinning.finally(() => {
+        this.pinning.delete(pinning);
         if (job.state === 'queued') this.enqueue(job);
       }),
     );
@@ -246,6 +251,11 @@ export class JobRunner {
     const log = this.o.logger.child(jobLogBindings(started));
     log.info({ mode }, 'job started');
 
+    // High availability: nothing acts before every job accepted so far has published its pin
+    // (the pending mark). A leader that dies right after this job's PATCH then leaves the new
+    // leader a mark for each job still queued, however fast this one was.
+    if (mode === 'execute' && this.o.checks?.some((c) => c.pinned !== undefined))
+      await Promise.allSettled([...this.pinning]);
     const checked = await this.runChecks(started, ctrl.signal);
     let result: ExecutionResult;
     if ('stop' in checked) {
