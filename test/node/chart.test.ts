@@ -5,6 +5,7 @@
 // Then: a restart with a journal at the compaction threshold inside the memory limit the kubelet
 // enforces, and two replicas with leader election losing their leader pod mid-queue.
 import { after, before, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,6 +70,16 @@ function nodeProcess(pod: any): number {
   );
   assert.ok(pid, `node dist/main.js among ${pids.join(', ')}`);
   return pid;
+}
+
+/** The pod addresses kube-proxy's iptables rules send the controller's Service to. */
+function serviceDestinations(): string[] {
+  const rules = execFileSync('iptables', ['-t', 'nat', '-S'], { encoding: 'utf8' });
+  return rules
+    .split('\n')
+    .filter((l) => l.includes(`${RELEASE_NS}/${RELEASE}`) && l.includes('-j DNAT'))
+    .map((l) => /--to-destination (\S+)/.exec(l)?.[1] ?? '')
+    .sort();
 }
 
 function statusField(pid: number, field: string): string {
@@ -273,6 +284,18 @@ describe('the chart on a real node', () => {
       });
       assert.equal(s.body.paused?.paused, true, `${p.metadata.name}: ${JSON.stringify(s.body)}`);
     }
+    // The Service reaches the new pods only once kube-proxy has replaced the old pod's address in
+    // its rules (a SYN to the deleted pod's address is never answered): wait for exactly these two.
+    await until(
+      () =>
+        serviceDestinations().join(' ') ===
+        pods
+          .map((p) => `${p.status.podIP}:8080`)
+          .sort()
+          .join(' '),
+      300_000,
+      "kube-proxy's rules for the Service name exactly the two replicas",
+    );
     const resumed = await callController(service, 'POST', 'resume', { as: 'operator' });
     assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
     const wrong = await fetch(`${service}/api/admin/rollback/status`, {
