@@ -40,8 +40,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rc-chart-'));
   for (const ns of ['apps', 'elsewhere']) await cluster.createNamespace(ns);
   for (const file of chartCrdFiles()) await cluster.kubectl(['apply', '--server-side', '-f', file]);
-  for (const file of chartCrdFiles())
-    await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', '-f', file]);
+  await cluster.waitCrdsEstablished();
 });
 after(async () => {
   if (controller) await controller.close();

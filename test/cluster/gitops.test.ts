@@ -64,7 +64,7 @@ function application(
 async function installCrds(files: string[], replace = false): Promise<void> {
   for (const f of files)
     await cluster.kubectl([replace ? 'replace' : 'create', '-f', join(crds, f)]);
-  await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  await cluster.waitCrdsEstablished();
 }
 
 /** An Argo CD-style Deployment: v1 then v2 rolled out, Git says v2, tracked by `app`. */

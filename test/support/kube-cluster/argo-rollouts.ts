@@ -45,7 +45,7 @@ export async function startArgoRollouts(cluster: KubeCluster): Promise<ArgoRollo
     .sort()) {
     await cluster.kubectl(['create', '-f', join(crds, file)]);
   }
-  await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  await cluster.waitCrdsEstablished();
 
   const ns = 'argo-rollouts';
   await cluster.createNamespace(ns);

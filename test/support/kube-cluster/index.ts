@@ -15,6 +15,7 @@ import { auditLog, auditPolicy, type AuditLog } from './audit.js';
 import { controlPlaneBinaries } from './binaries.js';
 import { makeCerts } from './certs.js';
 import { kubeHttp, type KubeHttp } from './kube-http.js';
+import { waitCrdsEstablished } from './crds.js';
 import { createNodes, startKubelets } from './kubelets.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { removeOnExit, startProc, type Proc } from './processes.js';
@@ -85,6 +86,8 @@ export interface KubeCluster {
   ): Promise<any>;
   /** Polls until `kubectl rollout status` would say the rollout is complete. */
   waitRolledOut(kind: string, ns: string, name: string, ms?: number): Promise<any>;
+  /** Polls until the CRDs named (all CRDs when none are) are Established (default 60 s). */
+  waitCrdsEstablished(names?: string[], ms?: number): Promise<void>;
   /**
    * A kubeconfig for a ServiceAccount, with a token from the TokenRequest API. Its user in the
    * audit log is `system:serviceaccount:<namespace>:<name>`.
@@ -309,6 +312,7 @@ async function start(
     get: (kind, ns, name) => getWorkload(http, kind, ns, name),
     waitFor: (kind, ns, name, predicate, ms) => waitWorkload(http, kind, ns, name, predicate, ms),
     waitRolledOut: (kind, ns, name, ms) => waitRolledOut(http, kind, ns, name, ms),
+    waitCrdsEstablished: (names, ms) => waitCrdsEstablished(http, names, ms),
     async serviceAccountKubeconfig(namespace, name) {
       const r = await http.ok(
         'POST',
