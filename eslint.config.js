@@ -13,6 +13,7 @@ export default tseslint.config(
       'charts/**',
       'eslint.config.js',
       'test/run.mjs',
+      'test/ts-loader.mjs',
     ],
   },
   js.configs.recommended,

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { compiledEntry } from '../support/compiled-entry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rc-cfg-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,10 +23,10 @@ function cli(args: string[], env: Record<string, string> = {}) {
   // Only what the test sets: an operator's shell may not have SLACK_CHANNEL and friends.
   const inherited = { ...process.env };
   delete inherited['SLACK_CHANNEL'];
-  return spawnSync(process.execPath, ['--import', 'tsx', resolve('src/cli.ts'), ...args], {
+  return spawnSync(process.execPath, [compiledEntry('cli'), ...args], {
     encoding: 'utf8',
     env: { ...inherited, ...env },
-    // A hang guard only (the suite's per-test timeout): a cold tsx start on a loaded machine
+    // A hang guard only (the suite's per-test timeout): a cold start on a loaded machine
     // takes tens of seconds, and nothing here measures speed.
     timeout: HANG_GUARD_MS,
   });
@@ -134,7 +135,7 @@ describe('check-config', () => {
   });
 
   test('the server refuses to start on an invalid config, with the same messages', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', resolve('src/main.ts')], {
+    const r = spawnSync(process.execPath, [compiledEntry('main')], {
       encoding: 'utf8',
       env: {
         ...process.env,

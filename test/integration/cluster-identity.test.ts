@@ -10,6 +10,8 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { PROD_SERVER, twoContextKubeconfig } from '../support/kubeconfig-file.js';
 import { startSlackSink, type SlackSink } from '../support/slack-sink.js';
 import { until } from '../support/until.js';
+import { compiledEntry } from '../support/compiled-entry.js';
+import { HANG_GUARD_MS } from '../support/ha-replicas.js';
 
 const CONFIG = `
 cluster: { name: config-name, label: cluster }
@@ -171,17 +173,11 @@ test('a bad ROLLBACK_CLUSTER_NAME stops the start with the variable named', asyn
 test('check-config reports cluster problems by path, the environment variable included', () => {
   const r = spawnSync(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      resolve('src/cli.ts'),
-      'check-config',
-      resolve('test/fixtures/config/full.yaml'),
-    ],
+    [compiledEntry('cli'), 'check-config', resolve('test/fixtures/config/full.yaml')],
     {
       encoding: 'utf8',
       env: { ...process.env, SLACK_CHANNEL: '#deploys', ROLLBACK_CLUSTER_NAME: 'us 1' },
-      timeout: 20_000,
+      timeout: HANG_GUARD_MS,
     },
   );
   assert.equal(r.status, 1, r.stdout + r.stderr);

@@ -5,13 +5,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { JournalFs } from '../../src/jobs/journal.js';
 import { firing, payload } from '../support/alerts.js';
 import { RecordingExecutor } from '../support/recording-executor.js';
 import { SECRET, basic, startTestServer } from '../support/server.js';
 import { until } from '../support/until.js';
+import { compiledEntry } from '../support/compiled-entry.js';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -88,7 +89,7 @@ describe('SIGKILL right after the 202', () => {
   after(() => child?.kill('SIGKILL'));
 
   function startProcess(dataDir: string, port: number): Promise<ChildProcess> {
-    const p = spawn(process.execPath, ['--import', 'tsx', resolve('src/main.ts')], {
+    const p = spawn(process.execPath, [compiledEntry('main')], {
       env: {
         ...process.env,
         PORT: String(port),

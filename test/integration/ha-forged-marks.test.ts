@@ -5,25 +5,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { firing, payload } from '../support/alerts.js';
-import type { FakeKube } from '../support/fake-kube/index.js';
 import { haFixture } from '../support/ha-fixture.js';
-import { call, HANG_GUARD_MS, readyz } from '../support/ha-replicas.js';
+import { call, HANG_GUARD_MS, readyz, templatePatches } from '../support/ha-replicas.js';
 import { until } from '../support/until.js';
 
 const TEST_TIMEOUT_MS = 600_000;
 const NS = 'shop';
 const PENDING = 'rollback-controller.io/pending-rollback';
-
-/** Rollback PATCHes (not dry runs, not the marks) sent for a Deployment. */
-function templatePatches(fake: FakeKube, name: string) {
-  return fake.requests.filter(
-    (r) =>
-      r.method === 'PATCH' &&
-      r.path === `/apis/apps/v1/namespaces/${NS}/deployments/${name}` &&
-      r.query['dryRun'] === undefined &&
-      JSON.stringify(r.body ?? '').includes('/spec/template'),
-  );
-}
 
 describe('high availability: pending-rollback marks an attacker writes', () => {
   const ha = haFixture({
@@ -62,7 +50,7 @@ describe('high availability: pending-rollback marks an attacker writes', () => {
       const genuineId = accepted.body.decisions[0].jobId as string;
       await until(
         () =>
-          templatePatches(ha.fake, 'api').length === 1 &&
+          templatePatches(ha.fake, NS, 'api').length === 1 &&
           ha.fake.get('Deployment', NS, 'api').metadata.annotations?.[PENDING] !== undefined,
         HANG_GUARD_MS,
         'the api rollback is applied and its job marked',
@@ -112,8 +100,12 @@ describe('high availability: pending-rollback marks an attacker writes', () => {
         [genuineId],
         'only the genuine job was adopted',
       );
-      assert.equal(templatePatches(ha.fake, 'web').length, 0, 'web was never rolled back');
-      assert.equal(templatePatches(ha.fake, 'orders').length, 0, 'orders was never rolled back');
+      assert.equal(templatePatches(ha.fake, NS, 'web').length, 0, 'web was never rolled back');
+      assert.equal(
+        templatePatches(ha.fake, NS, 'orders').length,
+        0,
+        'orders was never rolled back',
+      );
       assert.equal(
         ha.fake.get('Deployment', NS, 'orders').spec.template.spec.containers[0].image,
         'orders:v2',

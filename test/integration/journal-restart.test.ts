@@ -4,15 +4,15 @@
 // compiled JavaScript, as in the image (tsx's loader would add its own memory to the peak).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { build } from 'esbuild';
 import { firing, payload } from '../support/alerts.js';
 import { chartMemory, type ChartMemory } from '../support/chart-memory.js';
 import { FILL_CONFIG, fillJournal, type FillResult } from '../support/journal-fill.js';
 import { basic, SECRET } from '../support/server.js';
+import { compiledEntry } from '../support/compiled-entry.js';
 
 describe('restart with a journal at the compaction threshold, under the chart heap cap', () => {
   let dir: string;
@@ -23,21 +23,7 @@ describe('restart with a journal at the compaction threshold, under the chart he
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rc-restart-'));
-    // One file with the project's code; its dependencies stay imports, resolved from the
-    // repository's node_modules (hence a folder inside it).
-    mkdirSync(resolve('node_modules/.cache'), { recursive: true });
-    const out = mkdtempSync(join(resolve('node_modules/.cache'), 'rc-restart-'));
-    mainJs = join(out, 'main.mjs');
-    await build({
-      entryPoints: [resolve('src/main.ts')],
-      outfile: mainJs,
-      bundle: true,
-      packages: 'external',
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      logLevel: 'error',
-    });
+    mainJs = compiledEntry('main');
     chart = chartMemory();
     fill = await fillJournal(join(dir, 'data'), chart.compactAboveMiB * 1024 * 1024, {
       now: Date.now(),
@@ -57,7 +43,6 @@ describe('restart with a journal at the compaction threshold, under the chart he
   });
   after(() => {
     rmSync(dir, { recursive: true, force: true });
-    if (mainJs) rmSync(resolve(mainJs, '..'), { recursive: true, force: true });
   });
 
   test('replays within the heap cap, keeps every dedup key, compacts', async () => {

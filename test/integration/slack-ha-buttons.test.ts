@@ -20,7 +20,13 @@ import {
 } from '../support/fake-slack.js';
 import type { FakeKube } from '../support/fake-kube/index.js';
 import { haFixture } from '../support/ha-fixture.js';
-import { call, HANG_GUARD_MS, readyz, type Replica } from '../support/ha-replicas.js';
+import {
+  call,
+  HANG_GUARD_MS,
+  readyz,
+  templatePatches,
+  type Replica,
+} from '../support/ha-replicas.js';
 import { until } from '../support/until.js';
 
 const NS = 'shop';
@@ -59,17 +65,6 @@ async function click(
     forwardedTo: res.headers.get('x-rollback-forwarded-to'),
     text: await res.text(),
   };
-}
-
-/** Rollback PATCHes (not dry runs, not the marks) sent for a Deployment. */
-function templatePatches(fake: FakeKube, name: string) {
-  return fake.requests.filter(
-    (r) =>
-      r.method === 'PATCH' &&
-      r.path === `/apis/apps/v1/namespaces/${NS}/deployments/${name}` &&
-      r.query['dryRun'] === undefined &&
-      JSON.stringify(r.body ?? '').includes('/spec/template'),
-  );
 }
 
 /** The pending mark on a Deployment, parsed (undefined when none). */
@@ -197,7 +192,7 @@ describe('Slack buttons: two replicas and a failover', () => {
       assert.equal(approved.status, 200, approved.text);
       assert.equal(approved.forwardedTo, old.name);
       await until(
-        () => templatePatches(ha.fake, 'pay').length === 1,
+        () => templatePatches(ha.fake, NS, 'pay').length === 1,
         HANG_GUARD_MS,
         'the approved rollback is applied',
       );
@@ -274,7 +269,7 @@ describe('Slack buttons: two replicas and a failover', () => {
       );
       assert.equal(approveCart.status, 200);
       await until(
-        () => templatePatches(ha.fake, 'cart').length === 1,
+        () => templatePatches(ha.fake, NS, 'cart').length === 1,
         HANG_GUARD_MS,
         'the held job, approved on the new leader, is applied',
       );
@@ -288,7 +283,7 @@ describe('Slack buttons: two replicas and a failover', () => {
 
       // Exactly once: one PATCH per workload, one approval each, recorded once.
       for (const name of ['pay', 'cart']) {
-        assert.equal(templatePatches(ha.fake, name).length, 1, `${name} rolled back once`);
+        assert.equal(templatePatches(ha.fake, NS, name).length, 1, `${name} rolled back once`);
         assert.equal(
           ha.fake.get('Deployment', NS, name).spec.template.spec.containers[0].image,
           `${name}:v1`,

@@ -3,12 +3,13 @@
 // what the HA tests start, stop and restart.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { firing, payload } from './alerts.js';
 import type { FakeKube } from './fake-kube/index.js';
 import { freePort } from './prometheus.js';
 import { basic, OPERATOR_SECRET, SECRET } from './server.js';
 import { until } from './until.js';
+import { compiledEntry } from './compiled-entry.js';
 
 export interface Replica {
   name: string;
@@ -79,6 +80,17 @@ export async function call(
   return { status: res.status, body: parsed, headers: res.headers };
 }
 
+/** Rollback PATCHes of a Deployment's pod template (not dry runs, not the pending marks). */
+export function templatePatches(fake: FakeKube, namespace: string, name: string) {
+  return fake.requests.filter(
+    (r) =>
+      r.method === 'PATCH' &&
+      r.path === `/apis/apps/v1/namespaces/${namespace}/deployments/${name}` &&
+      r.query['dryRun'] === undefined &&
+      JSON.stringify(r.body ?? '').includes('/spec/template'),
+  );
+}
+
 export function replicaSet(fake: FakeKube, dir: string): ReplicaSet {
   const all: Replica[] = [];
   const start: ReplicaSet['start'] = async (name, leaseName, env = {}) => {
@@ -95,7 +107,7 @@ export function replicaSet(fake: FakeKube, dir: string): ReplicaSet {
     assert.ok(pod.status === 201 || pod.status === 409, await pod.text());
     const port = await freePort();
     const output: string[] = [];
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve('src/main.ts')], {
+    const child = spawn(process.execPath, [compiledEntry('main')], {
       env: {
         ...process.env,
         KUBERNETES_SERVICE_HOST: '',

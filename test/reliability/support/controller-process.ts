@@ -1,12 +1,10 @@
-// The controller as a real child process (`node --import tsx src/main.ts`), to be killed with
+// The controller as a real child process (src/main.ts, compiled), to be killed with
 // SIGKILL at chosen moments and restarted on the same data directory and port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
 import { OPERATOR_SECRET, SECRET, basic } from '../../support/server.js';
 import type { Call } from './cluster.js';
-
-const MAIN = resolve(import.meta.dirname, '../../../src/main.ts');
+import { compiledEntry } from '../../support/compiled-entry.js';
 
 export interface ControllerProcess {
   url: string;
@@ -37,7 +35,7 @@ export async function startControllerProcess(o: {
   env?: Record<string, string>;
   config?: string;
 }): Promise<ControllerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [compiledEntry('main')], {
     env: {
       ...process.env,
       PORT: String(o.port),
