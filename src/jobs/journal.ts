@@ -251,9 +251,14 @@ export class Journal<R> {
     }
   }
 
+  /** Resolves once no write is pending or in flight (the file then ends on a whole line). */
+  async settled(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
   /** Replaces the journal with a snapshot now (call before any append, e.g. right after open). */
   async compact(records: Iterable<R>): Promise<void> {
-    while (this.flushing) await this.flushing;
+    await this.settled();
     await this.writeSnapshot(records);
   }
 
@@ -306,7 +311,7 @@ export class Journal<R> {
   }
 
   async close(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    await this.settled();
     await this.handle?.close();
     this.handle = undefined;
   }

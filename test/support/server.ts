@@ -28,6 +28,8 @@ export interface TestServer {
    * sleep that a busy machine outlasts.
    */
   idle(ms?: number): Promise<void>;
+  /** Resolves once the journal has no write pending or in flight. */
+  journalSettled(): Promise<void>;
   close(): Promise<void>;
   /** Stop without cleanup, as if the process died: the data dir stays. */
   abandon(): Promise<void>;
@@ -110,6 +112,7 @@ export async function startTestServer(
         'no job queued or running',
       );
     },
+    journalSettled: () => running.app.controller.journal.settled(),
     close: async () => {
       await running.close();
       if (!options.keepDataDir && !options.dataDir)
