@@ -35,6 +35,8 @@ export interface ClusterIntentOptions {
   now: () => number;
   logger: Logger;
   retry?: RetryPolicy;
+  /** How long a job waits for the deployment controller to observe its own mark (default 15 s). */
+  observeMarkMs?: number;
 }
 
 export function clusterIntentChecks(o: ClusterIntentOptions): PreActCheck[] {
@@ -142,13 +144,43 @@ export function clusterIntentChecks(o: ClusterIntentOptions): PreActCheck[] {
     },
   };
 
+  /**
+   * A Deployment's generation counts its annotations too, so the mark moved it; the executor
+   * reads a generation the deployment controller has not observed as a newer change in flux and
+   * skips. Wait (bounded) until the controller has observed it: a busy controller-manager then
+   * delays the rollback instead of cancelling it. Past the bound the executor decides, as before.
+   */
+  const markObserved = async (job: Job, read: Workload | undefined, signal?: AbortSignal) => {
+    const unobserved = (w: Workload | undefined) =>
+      w?.metadata.generation !== undefined &&
+      (w.status?.observedGeneration ?? 0) < w.metadata.generation;
+    const deadline = o.now() + (o.observeMarkMs ?? 15_000);
+    let w = read;
+    while (unobserved(w) && !signal?.aborted) {
+      if (o.now() >= deadline) {
+        o.logger.warn(
+          { jobId: job.id, generation: w?.metadata.generation },
+          'the deployment controller has not observed the workload yet; the executor decides',
+        );
+        return;
+      }
+      await abortableSleep(200, signal).catch(() => undefined);
+      w = await retry(() => o.marks.read(job.target!, signal), signal).catch(() => undefined);
+    }
+  };
+
   const pendingMark: PreActCheck = {
     name: 'pending-mark',
     applies,
     async check(job, signal) {
-      const workload = seen.get(job);
-      if (workload && parsePending(workload.metadata.annotations)?.jobId !== job.id)
+      let workload = seen.get(job);
+      if (workload && parsePending(workload.metadata.annotations)?.jobId !== job.id) {
         await mark(job, signal);
+        workload = await retry(() => o.marks.read(job.target!, signal), signal).catch(
+          () => undefined,
+        );
+      }
+      if (job.target?.kind === 'Deployment') await markObserved(job, workload, signal);
       return { go: true };
     },
     pinned: (job) => mark(job),

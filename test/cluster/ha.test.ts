@@ -8,6 +8,7 @@ import { alert, payload } from '../support/alerts.js';
 import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/index.js';
 import { until } from '../support/until.js';
 import {
+  alertFor,
   controllerIdentity,
   controllerPod,
   deployedTwice,
@@ -151,5 +152,47 @@ describe('HA on a real Lease', () => {
       assert.ok(acceptedJobs.has(last.jobId), `${name} was rolled back by an accepted job`);
     }
     assert.deepEqual(cluster.audit.denied({ user }), []);
+  });
+
+  test("a Deployment's generation moved by the job's own pending mark is waited for, never taken for a deploy in flux", async () => {
+    // The replica left leading by the test above (a killed one answers nothing).
+    let leader: RunningController | undefined;
+    for (const r of replicas) if ((await role(r).catch(() => '')) === 'leader') leader = r;
+    assert.ok(leader, 'a replica leads');
+    const name = 'orders';
+    await deployedTwice(cluster, 'Deployment', NS, name);
+    // The deployment controller is frozen (a busy or restarting controller-manager): the mark's
+    // annotation raises the Deployment's generation and nobody observes it until the thaw.
+    const thaw = cluster.freezeControllerManager();
+    let jobId: string;
+    try {
+      const accepted = await leader.call('POST', 'trigger', alertFor('Deployment', NS, name));
+      assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+      assert.equal(accepted.body.decisions[0].decision, 'queued');
+      jobId = accepted.body.decisions[0].jobId as string;
+      const marked = await cluster.waitFor(
+        'Deployment',
+        NS,
+        name,
+        (d) => d.metadata.annotations?.['rollback-controller.io/pending-rollback'] !== undefined,
+      );
+      assert.ok(marked.metadata.generation > marked.status.observedGeneration, 'not observed');
+      const job = (await leader.call('GET', `jobs/${jobId}`)).body;
+      assert.ok(['queued', 'running'].includes(job.state), `still to act: ${JSON.stringify(job)}`);
+    } finally {
+      thaw();
+    }
+    let job: any;
+    await until(
+      async () => {
+        job = (await leader.call('GET', `jobs/${jobId}`)).body;
+        return ['succeeded', 'failed', 'skipped'].includes(job.state);
+      },
+      180_000,
+      'the job ends',
+    );
+    assert.equal(job.state, 'succeeded', `${job.reason}\n${story(leader)}`);
+    const d = await cluster.waitRolledOut('Deployment', NS, name);
+    assert.equal(imageOf(d), `${name}:v1`);
   });
 });
