@@ -11,7 +11,8 @@
 //   keeps its mark: the new leader owns it now. A job held for approval is marked from the start
 //   (the queue never sees it), and the mark is written again when what a new leader needs of
 //   the job changes: its pin, its approval, its Slack message. Writes per job go one at a time,
-//   the latest job's content winning, and none after the job ended here.
+//   the latest job's content winning, and none after the job ended here. A Deployment job then
+//   waits (bounded) until the deployment controller has observed the generation the mark raised.
 import type { Logger } from 'pino';
 import { abortableSleep } from '../kube/abort-error.js';
 import type { Workload } from '../kube/kube-types.js';
