@@ -36,8 +36,13 @@ function hostState() {
 }
 
 /** PIDs whose command line names one of these folders, and the node folders they name. */
-function processesUnder(prefixes: string[]): { pids: number[]; dirs: string[] } {
+function processesUnder(prefixes: string[]): {
+  pids: number[];
+  cmds: Map<number, string>;
+  dirs: string[];
+} {
   const pids: number[] = [];
+  const cmds = new Map<number, string>();
   const dirs = new Set<string>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -49,9 +54,10 @@ function processesUnder(prefixes: string[]): { pids: number[]; dirs: string[] } 
     }
     if (!prefixes.some((p) => cmd.includes(p))) continue;
     pids.push(Number(entry));
+    cmds.set(Number(entry), cmd.slice(0, 160));
     for (const m of cmd.matchAll(/\/tmp\/kube-node-[A-Za-z0-9]+/g)) dirs.add(m[0]);
   }
-  return { pids, dirs: [...dirs] };
+  return { pids, cmds, dirs: [...dirs] };
 }
 
 const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !isZombie(pid);
@@ -100,8 +106,9 @@ test(
     child.kill('SIGINT');
     await exited;
 
+    const left = running.pids.filter(alive);
     assert.deepEqual(
-      running.pids.filter(alive),
+      left.map((pid) => `${pid} ${running.cmds.get(pid)}`),
       [],
       'no process of the node is left (control plane, containerd, kubelet, kube-proxy, shims)',
     );

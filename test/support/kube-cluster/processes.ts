@@ -22,7 +22,7 @@ let hooked = false;
 function killAllNow(): void {
   for (const cleanup of cleanups) cleanup();
   cleanups.clear();
-  for (const child of live) child.kill('SIGKILL');
+  killAndWait([...live].flatMap((child) => (child.pid === undefined ? [] : [child.pid])));
   live.clear();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   dirs.clear();
@@ -38,6 +38,34 @@ function hookExit(): void {
       process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
     });
   }
+}
+
+/** Whether a process still runs: a zombie has ended, only its exit status waits to be reaped. */
+export function isRunning(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGKILLs these processes and blocks until each has ended, or `waitMs` passed (a guard for a
+ * process stuck in the kernel). A SIGKILL lands asynchronously: a process in uninterruptible I/O
+ * (etcd's fdatasync on a busy disk) ends only when the I/O returns, and whoever looks at the host
+ * right after this process exits must not find it. Synchronous: it runs from the 'exit' hook.
+ */
+export function killAndWait(pids: number[], waitMs = 30_000): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Ended already.
+    }
+  }
+  const end = Date.now() + waitMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (pids.some(isRunning) && Date.now() < end) Atomics.wait(pause, 0, 0, 20);
 }
 
 /**

@@ -24,7 +24,13 @@ import {
   type KubeCluster,
   type KubeClusterOptions,
 } from '../kube-cluster/index.js';
-import { onExit, removeOnExit, startProc, type Proc } from '../kube-cluster/processes.js';
+import {
+  killAndWait,
+  onExit,
+  removeOnExit,
+  startProc,
+  type Proc,
+} from '../kube-cluster/processes.js';
 import { nodeBinaries, nodeImages, type NodeImages } from './build.js';
 import { acquireNodeLock } from './node-lock.js';
 import { cniConfig, containerdConfig, kubeletConfig } from './configs.js';
@@ -115,12 +121,12 @@ export async function startNodeCluster(
   const teardown = (release = true) => {
     if (torn) return;
     torn = true;
-    for (const p of [...procs].reverse()) p.child.kill('SIGKILL');
+    killAndWait(procs.flatMap((p) => (p.child.pid === undefined ? [] : [p.child.pid])));
     // The containers outlive containerd (their shims re-parent them): kill them by cgroup, then
-    // their shims (started with this node's socket). Each step runs whatever the others did.
+    // their shims and any helper left. Each step runs whatever the others did.
     const steps = [
       () => killCgroup(cgroupRoot),
-      () => killShims(dir),
+      () => killNamingDir(dir),
       () => unmountUnder(dir),
       () => removeLogLinks(dir),
       () => removeCgroup(cgroupRoot),
@@ -341,17 +347,22 @@ async function until(
   }
 }
 
-/** containerd-shim-runc-v2 processes of this node (their command line names its socket). */
-function killShims(dir: string): void {
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes('containerd-shim') && cmd.includes(dir))
-        process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // Gone already.
-    }
-  }
+/**
+ * Every process whose command line names the node's folder: the containerd shims (started with its
+ * socket) and what the kubelet or containerd had started when they were killed (a `du` or `mount`
+ * of a volume outlives its parent).
+ */
+function killNamingDir(dir: string): void {
+  const pids = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false; // Gone already.
+      }
+    });
+  killAndWait(pids.map(Number));
 }
 
 function listNetns(): string[] {
