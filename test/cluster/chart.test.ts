@@ -8,15 +8,13 @@
 // volume names, laid out as the kubelet mounts it, and patches through the chosen context.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { startKubeCluster, type KubeCluster } from '../support/kube-cluster/index.js';
 import { chartCrdFiles } from '../support/kube-cluster/binaries.js';
-import { helmPath } from '../support/tools.js';
+import { helmOn } from '../support/helm.js';
 import {
   alertAndWait,
   deployedTwice,
@@ -25,7 +23,6 @@ import {
   type RunningController,
 } from './support.js';
 
-const run = promisify(execFile);
 const CHART = resolve(import.meta.dirname, '../../charts/rollback-controller');
 const RELEASE_NS = 'rollback-system';
 const USER = `system:serviceaccount:${RELEASE_NS}:rollback-controller`;
@@ -48,21 +45,8 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function helm(...args: string[]): Promise<string> {
-  const env = {
-    ...process.env,
-    HELM_CACHE_HOME: join(dir, 'helm-cache'),
-    HELM_CONFIG_HOME: join(dir, 'helm-config'),
-    HELM_DATA_HOME: join(dir, 'helm-data'),
-    KUBECONFIG: cluster.kubeconfigPath,
-  };
-  try {
-    return (await run(helmPath(), args, { env, timeout: 240_000, maxBuffer: 32 * 1024 * 1024 }))
-      .stdout;
-  } catch (e) {
-    const err = e as Error & { stderr?: string };
-    throw new Error(`helm ${args.join(' ')}: ${err.stderr || err.message}`);
-  }
+function helm(...args: string[]): Promise<string> {
+  return helmOn(cluster, dir, args, 240_000);
 }
 
 /** `helm install --wait` of the chart; resolves with the rendered manifest. */

@@ -10,7 +10,30 @@ import { builtPrometheus } from '../support/built-prometheus.js';
 import type { KubeCluster } from '../support/kube-cluster/index.js';
 import { kubernetesPodScrapeConfig } from '../support/kubernetes-pod-scrape-config.js';
 import { startPrometheus, type Prometheus } from '../support/prometheus.js';
-import { WEBHOOK_SECRET } from './support.js';
+import { chartValues, WEBHOOK_SECRET } from './support.js';
+
+/**
+ * The chart's values for the loop: the built image, Slack to the sink, and one rule that rolls
+ * back on the demo app's alert (high confidence, automatic) and verifies for 10 minutes.
+ */
+export function loopChartValues(image: string, namespace: string, slackUrl: string): object {
+  return chartValues({
+    image,
+    namespaces: [namespace],
+    slackUrl,
+    config: {
+      rules: [
+        {
+          alert: 'DemoAppErrors',
+          trigger: 'error_rate_threshold',
+          confidence: 'high',
+          autoRollback: true,
+        },
+      ],
+      verification: { windowSeconds: 600 },
+    },
+  });
+}
 
 /** Fires while any pod of a deployment reports errors; `deployment` names the rollback target. */
 export function demoAlertRule(): string {

@@ -17,14 +17,13 @@ import {
   RELEASE_NS,
   SA_USER,
   callController,
-  chartValues,
   demoDeployment,
   installChart,
   isReady,
   podsOf,
   serviceUrl,
 } from './support.js';
-import { startDemoMonitoring } from './loop-config.js';
+import { loopChartValues, startDemoMonitoring } from './loop-config.js';
 
 const SHOP = 'shop';
 const APP = 'checkout';
@@ -39,26 +38,7 @@ before(
     dir = mkdtempSync(join(tmpdir(), 'rc-node-loop-'));
     sink = await startSlackSink(BRIDGE_IP);
     await cluster.createNamespace(SHOP);
-    await installChart(
-      cluster,
-      dir,
-      chartValues({
-        image: cluster.images.controller,
-        namespaces: [SHOP],
-        slackUrl: sink.url,
-        config: {
-          rules: [
-            {
-              alert: 'DemoAppErrors',
-              trigger: 'error_rate_threshold',
-              confidence: 'high',
-              autoRollback: true,
-            },
-          ],
-          verification: { windowSeconds: 600 },
-        },
-      }),
-    );
+    await installChart(cluster, dir, loopChartValues(cluster.images.controller, SHOP, sink.url));
   },
   { timeout: 3_600_000 },
 );

@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import { BRIDGE_IP, startNodeCluster } from '../support/kube-node/index.js';
 import { startSlackSink } from '../support/slack-sink.js';
 import { kubectlPath } from '../support/tools.js';
-import { startDemoMonitoring } from './loop-config.js';
+import { loopChartValues, startDemoMonitoring } from './loop-config.js';
 import {
   OPERATOR_SECRET,
   RELEASE,
   RELEASE_NS,
   callController,
-  chartValues,
   demoDeployment,
   installChart,
   serviceUrl,
@@ -32,26 +31,7 @@ const dir = mkdtempSync(join(cluster.dir, 'playground-'));
 const sink = await startSlackSink(BRIDGE_IP);
 await cluster.createNamespace(SHOP);
 say('helm install of the chart');
-await installChart(
-  cluster,
-  dir,
-  chartValues({
-    image: cluster.images.controller,
-    namespaces: [SHOP],
-    slackUrl: sink.url,
-    config: {
-      rules: [
-        {
-          alert: 'DemoAppErrors',
-          trigger: 'error_rate_threshold',
-          confidence: 'high',
-          autoRollback: true,
-        },
-      ],
-      verification: { windowSeconds: 600 },
-    },
-  }),
-);
+await installChart(cluster, dir, loopChartValues(cluster.images.controller, SHOP, sink.url));
 const service = await serviceUrl(cluster, RELEASE_NS, RELEASE);
 const { prometheus, alertmanager } = await startDemoMonitoring(cluster, dir, service, SHOP);
 await cluster.apply(JSON.stringify(demoDeployment(SHOP, APP, cluster.images.demoV1, 2)));

@@ -1,15 +1,12 @@
 // Shared by the node suite: buildah on its image store (.tools/buildah-<driver>, as
 // test/node/build-images.sh uses it), the chart installed with helm, the controller's API and the
 // demo app.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import type { KubeCluster } from '../support/kube-cluster/index.js';
-import { helmPath } from '../support/tools.js';
-
-const run = promisify(execFile);
+import { helmOn } from '../support/helm.js';
 
 const driver = process.env['BUILDAH_STORAGE_DRIVER'] || 'overlay';
 const storage = resolve(import.meta.dirname, `../../.tools/buildah-${driver}`);
@@ -44,21 +41,8 @@ export const WEBHOOK_SECRET = 'node-suite-webhook-secret';
 export const OPERATOR_SECRET = 'node-suite-operator-secret';
 
 /** `helm <args>` against the cluster, with helm's own folders under `dir`. */
-export async function helm(cluster: KubeCluster, dir: string, args: string[]): Promise<string> {
-  const env = {
-    ...process.env,
-    HELM_CACHE_HOME: join(dir, 'helm-cache'),
-    HELM_CONFIG_HOME: join(dir, 'helm-config'),
-    HELM_DATA_HOME: join(dir, 'helm-data'),
-    KUBECONFIG: cluster.kubeconfigPath,
-  };
-  try {
-    return (await run(helmPath(), args, { env, timeout: 900_000, maxBuffer: 32 * 1024 * 1024 }))
-      .stdout;
-  } catch (e) {
-    const err = e as Error & { stderr?: string };
-    throw new Error(`helm ${args.join(' ')}: ${err.stderr || err.message}`);
-  }
+export function helm(cluster: KubeCluster, dir: string, args: string[]): Promise<string> {
+  return helmOn(cluster, dir, args, 900_000);
 }
 
 /** The chart's values for the node suite: the imported image, known secrets, test timings. */

@@ -38,10 +38,11 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-test('edits resume on the same message after SIGKILL mid-rollout', async () => {
-  const dataDir = join(root, 'data');
+/** Starts (and restarts) a Slack-app controller process on one data folder and port. */
+async function controllerOn(folder: string): Promise<() => Promise<ControllerProcess>> {
+  const dataDir = join(root, folder);
   const port = await freePort();
-  const start = async () => {
+  return async () => {
     const p = await startControllerProcess({
       dataDir,
       port,
@@ -56,6 +57,10 @@ test('edits resume on the same message after SIGKILL mid-rollout', async () => {
     live.add(p);
     return p;
   };
+}
+
+test('edits resume on the same message after SIGKILL mid-rollout', async () => {
+  const start = await controllerOn('data');
   await deployedTwice(fake, NS, 'checkout');
   // The rollback's new pods never become ready until the test lets them: it is mid-rollout
   // when the process dies.
@@ -97,23 +102,7 @@ test('edits resume on the same message after SIGKILL mid-rollout', async () => {
 });
 
 test('a crash between Slack posting the message and the journal write posts no second message', async () => {
-  const dataDir = join(root, 'data-window');
-  const port = await freePort();
-  const start = async () => {
-    const p = await startControllerProcess({
-      dataDir,
-      port,
-      config: join(root, 'config.yaml'),
-      env: {
-        KUBECONFIG: fake.kubeconfigPath,
-        SLACK_BOT_TOKEN: BOT_TOKEN,
-        SLACK_CHANNEL: CHANNEL,
-        SLACK_API_URL: slack.apiUrl,
-      },
-    });
-    live.add(p);
-    return p;
-  };
+  const start = await controllerOn('data-window');
   await deployedTwice(fake, NS, 'payments');
   fake.stickRollouts('Deployment', NS, 'payments', true);
   const postsBefore = slack.posts().length;
