@@ -121,7 +121,14 @@ export async function startNodeCluster(
   const teardown = (release = true) => {
     if (torn) return;
     torn = true;
-    killAndWait(procs.flatMap((p) => (p.child.pid === undefined ? [] : [p.child.pid])));
+    // Only those still running: an ended one's PID may belong to another process by now.
+    killAndWait(
+      procs.flatMap((p) =>
+        p.child.pid === undefined || p.child.exitCode !== null || p.child.signalCode !== null
+          ? []
+          : [p.child.pid],
+      ),
+    );
     // The containers outlive containerd (their shims re-parent them): kill them by cgroup, then
     // their shims and any helper left. Each step runs whatever the others did.
     const steps = [
