@@ -7,6 +7,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { isRunning } from '../support/kube-cluster/processes.js';
 
 const LOCK = '/run/rollback-controller-node.lock';
 
@@ -60,15 +61,6 @@ function processesUnder(prefixes: string[]): {
   return { pids, cmds, dirs: [...dirs] };
 }
 
-const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !isZombie(pid);
-function isZombie(pid: number): boolean {
-  try {
-    return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 test(
   'SIGINT to a running node removes everything it made on the host',
   { timeout: 1_800_000 },
@@ -106,7 +98,7 @@ test(
     child.kill('SIGINT');
     await exited;
 
-    const left = running.pids.filter(alive);
+    const left = running.pids.filter(isRunning);
     assert.deepEqual(
       left.map((pid) => `${pid} ${running.cmds.get(pid)}`),
       [],
