@@ -3,22 +3,12 @@
 // always killed (even when the test process dies), and reading the text exposition format.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
+import { freePort, portTaken } from '../demo/free-port.js';
 
-/** A port the kernel just handed out on 127.0.0.1 (free now; callers retry on the rare race). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => ok());
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return port;
-}
+export { freePort, portTaken };
 
 // Children still running when the test process exits are killed, so a failed or interrupted
 // test never leaves a daemon behind.
@@ -108,11 +98,6 @@ export async function spawnDaemon(
     await new Promise((r) => setTimeout(r, 25));
   }
   return { pid: child.pid ?? 0, logs, stop };
-}
-
-/** True when a daemon died because its port was taken in the meantime (retry with another). */
-export function portTaken(err: unknown): boolean {
-  return /address already in use/i.test(String((err as Error)?.message ?? err));
 }
 
 /**

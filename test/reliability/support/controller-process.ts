@@ -1,7 +1,6 @@
 // The controller as a real child process (src/main.ts, compiled), to be killed with
 // SIGKILL at chosen moments and restarted on the same data directory and port.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { OPERATOR_SECRET, SECRET, basic } from '../../support/server.js';
 import type { Call } from './cluster.js';
 import { compiledEntry } from '../../support/compiled-entry.js';
@@ -17,13 +16,7 @@ export interface ControllerProcess {
   stop(): Promise<number | null>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const address = server.address();
-  await new Promise<void>((ok) => server.close(() => ok()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
+export { freePort } from '../../demo/free-port.js';
 
 export const AUTH = basic('alertmanager', SECRET);
 /** approve and resume are a human's: they take the operator credential (contract.md "Authentication"). */

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../../demo/free-port.js';
+import { freePort, portTaken } from '../../demo/free-port.js';
 import { kubectlPath } from '../tools.js';
 import { auditLog, auditPolicy, type AuditLog } from './audit.js';
 import { controlPlaneBinaries } from './binaries.js';
@@ -105,21 +105,25 @@ export interface KubeCluster {
 
 export async function startKubeCluster(options: KubeClusterOptions = {}): Promise<KubeCluster> {
   const bin = controlPlaneBinaries();
-  const dir = mkdtempSync(join(tmpdir(), 'kube-cluster-'));
-  const removeDir = removeOnExit(dir);
-  const procs: Proc[] = [];
-  const stopAll = async () => {
-    for (const p of [...procs].reverse()) await p.stop();
-  };
-  try {
-    return await start(bin, dir, options, procs, async () => {
+  // A port picked free can still be taken before etcd or the API server binds it: start again.
+  for (let attempt = 1; ; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), 'kube-cluster-'));
+    const removeDir = removeOnExit(dir);
+    const procs: Proc[] = [];
+    const stopAll = async () => {
+      for (const p of [...procs].reverse()) await p.stop();
+    };
+    try {
+      return await start(bin, dir, options, procs, async () => {
+        await stopAll();
+        removeDir();
+      });
+    } catch (e) {
       await stopAll();
       removeDir();
-    });
-  } catch (e) {
-    await stopAll();
-    removeDir();
-    throw e;
+      if (attempt < 3 && portTaken(e)) continue;
+      throw e;
+    }
   }
 }
 
